@@ -1,0 +1,1 @@
+//! Harvesters (work in progress).

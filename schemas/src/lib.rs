@@ -1,0 +1,34 @@
+//! The unified record model of Jincheng: one shape for every book, artefact, artwork and
+//! event, whatever format its collection speaks.
+//!
+//! The main types:
+//! - [`Record`]: a catalogue record, as stored in SQLite, indexed by tantivy and served as
+//!   JSON. Harvesters build it, the store keeps it, the indexer reads it.
+//! - [`Institution`] with its [`InstitutionType`], [`District`] and [`Level`]: who holds it.
+//! - [`ResourceType`]: what it is, from a controlled vocabulary (the original term is kept).
+//! - [`DateRange`]: a date as displayed plus the years it spans, for range filters.
+//! - [`Holding`]: one copy at one branch.
+//!
+//! [`Record::validate`] lists every invalid field at once as [`FieldError`]s, and
+//! [`record_json_schema`] gives the published JSON Schema (`schemas/record.schema.json`,
+//! kept equal to these types by a test).
+//!
+//! ```
+//! use jincheng_schemas::{Record, ResourceType};
+//! let mut record = Record::new("lzlib-oai:0001", "lzlib", "静夜思");
+//! record.resource_type = ResourceType::Book;
+//! record.creators.push("李白".into());
+//! assert!(record.validate().is_ok());
+//! ```
+//!
+//! This crate does no I/O: it only describes and checks data.
+
+mod model;
+mod validate;
+mod vocab;
+
+pub use crate::{
+    model::{DateRange, Holding, Institution, Record, record_id},
+    validate::{FieldError, ValidationErrors, record_json_schema},
+    vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},
+};

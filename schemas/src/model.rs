@@ -1,0 +1,150 @@
+//! The record model itself. These types are the wire format of the API and of the store's
+//! `record_json` column, so every change here is a change of the published schema.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::{District, InstitutionType, Level, ResourceType};
+
+/// A public cultural institution: a library, museum, art gallery or cultural centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Institution {
+    /// Stable short id, e.g. `lzlib`: ASCII letters, digits, `-` and `_`.
+    pub id: String,
+    /// Official name, e.g. `兰州市图书馆`.
+    pub name: String,
+    /// What kind of institution it is.
+    #[serde(rename = "type")]
+    pub institution_type: InstitutionType,
+    /// Where in Lanzhou it is, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<District>,
+    /// Its administrative level.
+    #[serde(default)]
+    pub level: Level,
+}
+
+/// One catalogue record: a book, an artefact, an artwork, an event, …
+///
+/// Fields that a format does not have stay empty; nothing is invented to fill them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Record {
+    /// Globally unique id, `{source}:{local id}` (see [`record_id`]).
+    pub id: String,
+    /// Id of the institution that holds (or organises) it.
+    pub institution: String,
+    /// Controlled resource type.
+    #[serde(default)]
+    pub resource_type: ResourceType,
+    /// The source's own type term, kept as given (e.g. `Text`, `拓片`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type_original: Option<String>,
+    /// Main title, as displayed.
+    pub title: String,
+    /// Parallel, variant or romanised titles; searchable, not displayed as the title.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternative_titles: Vec<String>,
+    /// Authors, artists, makers, organisers, in source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub creators: Vec<String>,
+    /// Secondary contributors (editors, translators, annotators).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributors: Vec<String>,
+    /// Subject headings and keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// Classification numbers, e.g. 中图法 `I222.742`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classifications: Vec<String>,
+    /// Abstract, summary or exhibit label text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Publisher, with place if the source gives it (`北京：中华书局`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// Date of publication, creation or the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateRange>,
+    /// Language as an ISO 639-1 code where one exists (`zh`, `en`), else ISO 639-2/3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// ISBNs, normalised to ISBN-13 without hyphens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isbns: Vec<String>,
+    /// Other identifiers as given (URIs, inventory numbers, call numbers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+    /// Physical description: pages, size, materials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extent: Option<String>,
+    /// Temporal or spatial coverage (`明代`, `敦煌`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<String>,
+    /// Rights statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<String>,
+    /// Link to the record in the source system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// Copies held, per branch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holdings: Vec<Holding>,
+}
+
+/// A date as the source wrote it, plus the years it covers (inclusive), for filtering.
+/// Years before the common era are negative (`公元前221年` → -221).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DateRange {
+    /// The text shown to people, e.g. `乾隆年间` or `2003`.
+    pub display: String,
+    /// First year covered, if the date could be understood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_start: Option<i32>,
+    /// Last year covered, if the date could be understood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_end: Option<i32>,
+}
+
+/// One copy (or set of copies) of a work at one branch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Holding {
+    /// Institution id that owns the copy.
+    pub institution: String,
+    /// Branch or location name, e.g. `七里河分馆`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Call number (索书号).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_number: Option<String>,
+    /// Number of items (barcodes) at this branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<u32>,
+    /// Availability as the source states it (`在架`, `借出`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl Record {
+    /// A record with the required fields set and everything else empty.
+    pub fn new(id: impl Into<String>, institution: impl Into<String>, title: impl Into<String>) -> Self {
+        Record {
+            id: id.into(),
+            institution: institution.into(),
+            title: title.into(),
+            ..Record::default()
+        }
+    }
+
+    /// The first year covered, which is what results show and the year facet counts.
+    pub fn year(&self) -> Option<i32> {
+        self.date.as_ref().and_then(|d| d.year_start.or(d.year_end))
+    }
+}
+
+/// The record id for a record whose source `source_id` calls it `local_id`.
+///
+/// Ids are stable across harvests, so re-harvesting updates rather than duplicates.
+pub fn record_id(source_id: &str, local_id: &str) -> String {
+    format!("{source_id}:{local_id}")
+}
