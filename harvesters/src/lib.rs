@@ -1,1 +1,70 @@
-//! Harvesters (work in progress).
+//! Protocol clients that fetch remote collections and map them into Jincheng's
+//! [`schemas::Record`]s.
+//!
+//! This crate fetches and maps; it never stores. It knows nothing about tantivy or SQLite:
+//! the application decides what to keep, where, and when to checkpoint.
+//!
+//! The main types:
+//! - [`OaiPmhHarvester`]: an OAI-PMH 2.0 harvester for one [`OaiPmhSource`]. It answers
+//!   [`identify`](OaiPmhHarvester::identify) and fetches one [`Page`] of `ListRecords` per
+//!   [`ListRequest`]; [`Harvest`] follows resumption tokens to the end of a list.
+//! - [`HarvestedItem`]: one record of a page with its header, its raw XML and its
+//!   [`ItemOutcome`]: a mapped record, a deletion, or a quarantine with the reason. A broken
+//!   record never fails the page.
+//! - [`HttpLimits`] and [`AddressPolicy`]: retries, `Retry-After`, timeouts, a cap on
+//!   decompressed body size, and which addresses may be contacted (SSRF protection for
+//!   user-registered URLs).
+//! - [`Error`]: why a request or a page failed.
+//!
+//! ```no_run
+//! use jincheng_harvesters::{
+//!     Harvest, HttpLimits, ItemOutcome, ListRequest, OaiPmhHarvester, OaiPmhSource,
+//! };
+//!
+//! # async fn run() -> jincheng_harvesters::Result<()> {
+//! let source = OaiPmhSource {
+//!     source_id: "lzlib-oai".into(),
+//!     institution: "lzlib".into(),
+//!     base_url: "https://oai.lzlib.example/oai".parse().expect("a valid URL"),
+//!     metadata_prefix: "oai_dc".into(),
+//!     set: None,
+//! };
+//! let harvester = OaiPmhHarvester::new(source, HttpLimits::default())?;
+//! let start = ListRequest::Start { from: Some("2024-01-01T00:00:00Z".into()), until: None };
+//! let mut harvest = Harvest::new(&harvester, start);
+//! while let Some(page) = harvest.next_page().await? {
+//!     for item in &page.items {
+//!         match &item.outcome {
+//!             ItemOutcome::Record(record) => println!("{} {}", record.id, record.title),
+//!             ItemOutcome::Deleted => println!("deleted {}", item.local_id),
+//!             ItemOutcome::Quarantined { reason } => println!("{}: {reason}", item.local_id),
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The dates, ISBNs, languages and 中图法 classes of mapped records go through
+//! [`normalize_date`], [`normalize_isbn`], [`normalize_language`] and [`is_clc_class`],
+//! which other mappings can share.
+
+mod address_policy;
+mod error;
+mod http_fetch;
+mod oai_dc;
+mod oai_pmh;
+mod oai_response;
+
+pub use crate::{
+    address_policy::AddressPolicy,
+    error::Error,
+    http_fetch::HttpLimits,
+    oai_dc::{is_clc_class, normalize_date, normalize_isbn, normalize_language},
+    oai_pmh::{
+        Granularity, Harvest, HarvestedItem, Identify, ItemOutcome, ListRequest, OaiPmhHarvester,
+        OaiPmhSource, Page,
+    },
+};
+
+/// The result of a harvesting operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

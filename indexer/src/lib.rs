@@ -1,1 +1,82 @@
-//! Indexer (work in progress).
+//! Jincheng's search index: tantivy with Chinese analysis, the single index writer, and
+//! search with filters, facets and highlights.
+//!
+//! The main types:
+//! - [`Index`]: opens or creates the index ([`Index::open_or_create`], [`Index::create_in_ram`])
+//!   and searches it ([`Index::search`]); cheap to clone and share between threads.
+//! - [`RecordWriter`]: the one writer ([`Index::writer`]). [`RecordWriter::upsert`] adds or
+//!   replaces a [`schemas::Record`], [`RecordWriter::commit`] makes the changes durable and
+//!   visible and stores a watermark with them ([`Index::watermark`] reads it back).
+//! - [`SearchRequest`] with [`Filters`] in, [`SearchResults`] with [`Hit`]s and [`Facet`]s out.
+//! - [`ChineseAnalyzer`]: the analysis shared by documents, queries and highlights.
+//!
+//! ```
+//! use jincheng_indexer::{Index, SearchRequest};
+//! use schemas::{Institution, InstitutionType, Level, Record};
+//!
+//! let index = Index::create_in_ram()?;
+//! let library = Institution {
+//!     id: "lzlib".into(),
+//!     name: "兰州市图书馆".into(),
+//!     institution_type: InstitutionType::Library,
+//!     district: None,
+//!     level: Level::City,
+//! };
+//! let mut record = Record::new("lzlib:1", "lzlib", "靜夜思");
+//! record.creators.push("李白".into());
+//!
+//! let mut writer = index.writer()?;
+//! writer.upsert(&record, &library)?;
+//! writer.commit(1)?;
+//!
+//! let request = SearchRequest { query: "静夜思".into(), limit: 10, ..Default::default() };
+//! let results = index.search(&request)?;
+//! assert_eq!(results.total, 1);
+//! assert_eq!(results.hits[0].highlights[0].1, "<em>靜夜思</em>");
+//! assert_eq!(index.watermark()?, 1);
+//! # Ok::<(), jincheng_indexer::Error>(())
+//! ```
+//!
+//! # Analysis
+//!
+//! Text is normalised character by character before segmentation: full-width ASCII to
+//! half-width, lowercase, traditional to simplified (with the variant characters old editions
+//! use, `牀`→`床`, `爲`→`为`), so `靜夜思` and `静夜思` are the same words. Documents are cut
+//! with jieba's search mode (words and their parts), queries with its precise mode. A token's
+//! position is the *character offset* of its start, so phrases are "these words at these
+//! relative character offsets" and overlapping parts never break them (see
+//! [`ChineseAnalyzer`]'s module for the details).
+//!
+//! # Queries
+//!
+//! Every query word must match in some field (title weighs most, description least); a word
+//! also matches through its parts; `"…"` is a phrase; an ISBN matches exactly; if nothing
+//! matches, any word will do. An empty query (or one with only punctuation) browses: every
+//! record passing the filters, newest first. Facets count disjunctively: a facet's own filter
+//! does not narrow its counts.
+//!
+//! # What this crate does not know
+//!
+//! Nothing of HTTP, SQLite or harvesting: the app feeds it records and a watermark and maps
+//! its errors to responses.
+
+mod analysis;
+mod collector;
+mod error;
+mod highlight;
+mod index;
+mod normalize;
+mod query;
+mod schema;
+mod search;
+mod writer;
+
+pub use crate::{
+    analysis::{AnalyzedToken, ChineseAnalyzer, LOCAL_WORDS},
+    error::{Error, Result},
+    index::Index,
+    query::{MAX_QUERY_CHARS, MAX_QUERY_TOKENS},
+    schema::SCHEMA_VERSION,
+    search::{Facet, FacetValue, Filters, Hit, MAX_RESULT_WINDOW, SearchRequest, SearchResults},
+    writer::RecordWriter,
+};

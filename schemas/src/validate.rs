@@ -121,29 +121,29 @@ impl Record {
             }
         }
         if let Some(date) = &self.date {
-            if let (Some(start), Some(end)) = (date.year_start, date.year_end) {
-                if start > end {
-                    errors.push(
-                        "date",
-                        "invalid_range",
-                        format!("year_start {start} is after year_end {end}"),
-                        format!("起始年 {start} 晚于结束年 {end}"),
-                    );
-                }
+            if let (Some(start), Some(end)) = (date.year_start, date.year_end)
+                && start > end
+            {
+                errors.push(
+                    "date",
+                    "invalid_range",
+                    format!("year_start {start} is after year_end {end}"),
+                    format!("起始年 {start} 晚于结束年 {end}"),
+                );
             }
             for (name, year) in [
                 ("date.year_start", date.year_start),
                 ("date.year_end", date.year_end),
             ] {
-                if let Some(year) = year {
-                    if !(-10_000..=2_100).contains(&year) {
-                        errors.push(
-                            name,
-                            "out_of_range",
-                            format!("{name} {year} is outside -10000..=2100"),
-                            format!("{name} {year} 超出 -10000 至 2100 的范围"),
-                        );
-                    }
+                if let Some(year) = year
+                    && !(-10_000..=2_100).contains(&year)
+                {
+                    errors.push(
+                        name,
+                        "out_of_range",
+                        format!("{name} {year} is outside -10000..=2100"),
+                        format!("{name} {year} 超出 -10000 至 2100 的范围"),
+                    );
                 }
             }
         }

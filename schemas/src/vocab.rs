@@ -106,7 +106,9 @@ vocabulary! {
 
 vocabulary! {
     /// The administrative level of an institution, from the city down to villages.
+    #[derive(Default)]
     Level, "level" {
+        #[default]
         City = "city", "市级";
         County = "county", "县区级" | "district";
         Township = "township", "乡镇（街道）" | "乡镇" | "街道";
@@ -117,6 +119,7 @@ vocabulary! {
 vocabulary! {
     /// What a record describes. Harvesters map source terms here and keep the original in
     /// [`crate::Record::resource_type_original`].
+    #[derive(Default)]
     ResourceType, "resource type" {
         Book = "book", "图书" | "text" | "专著" | "普通图书" | "monograph";
         AncientBook = "ancient_book", "古籍" | "线装书";
@@ -130,19 +133,8 @@ vocabulary! {
         Audio = "audio", "音频" | "sound" | "有声读物";
         Video = "video", "视频" | "moving image" | "movingimage";
         Event = "event", "活动" | "展览" | "讲座" | "演出";
+        #[default]
         Other = "other", "其他";
-    }
-}
-
-impl Default for ResourceType {
-    fn default() -> Self {
-        ResourceType::Other
-    }
-}
-
-impl Default for Level {
-    fn default() -> Self {
-        Level::City
     }
 }
 

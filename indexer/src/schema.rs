@@ -1,0 +1,145 @@
+//! The tantivy schema: one place for every field, its options and the schema version.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+/// Version of the index layout *and* of the analysis. Bump it whenever a field, its options or
+/// the tokenizer's output changes: the tokenizer is registered under a name that contains the
+/// version, so an index built by an older version has a different schema and
+/// [`crate::Index::open_or_create`] reports [`crate::Error::SchemaMismatch`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name of the Chinese tokenizer in the schema; carries [`SCHEMA_VERSION`].
+pub(crate) fn tokenizer_name() -> String {
+    format!("jincheng_zh_v{SCHEMA_VERSION}")
+}
+
+/// A full-text field and its weight in the query.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextField {
+    pub(crate) field: Field,
+    pub(crate) boost: f32,
+}
+
+/// Every field of the schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    /// Record id: the delete key (STRING, stored, fast for the tie-break order).
+    pub(crate) id: Field,
+    pub(crate) title: Field,
+    pub(crate) alternative_titles: Field,
+    pub(crate) creators: Field,
+    pub(crate) contributors: Field,
+    pub(crate) subjects: Field,
+    pub(crate) classifications: Field,
+    pub(crate) description: Field,
+    pub(crate) publisher: Field,
+    pub(crate) coverage: Field,
+    /// ISBN-13s, matched exactly.
+    pub(crate) isbns: Field,
+    pub(crate) institution: Field,
+    pub(crate) institution_name: Field,
+    pub(crate) institution_type: Field,
+    pub(crate) resource_type: Field,
+    pub(crate) region: Field,
+    pub(crate) language: Field,
+    pub(crate) year_start: Field,
+    pub(crate) year_end: Field,
+    /// The full-text fields and their boosts, strongest first.
+    pub(crate) text: Vec<TextField>,
+}
+
+/// Field names of the keyword fields used for filters and facets.
+pub(crate) mod names {
+    pub(crate) const ID: &str = "id";
+    pub(crate) const INSTITUTION: &str = "institution";
+    pub(crate) const INSTITUTION_TYPE: &str = "institution_type";
+    pub(crate) const RESOURCE_TYPE: &str = "resource_type";
+    pub(crate) const REGION: &str = "region";
+    pub(crate) const LANGUAGE: &str = "language";
+    pub(crate) const YEAR_START: &str = "year_start";
+    pub(crate) const YEAR_END: &str = "year_end";
+}
+
+/// Builds the schema and the handles of its fields.
+pub(crate) fn build_schema() -> (Schema, Fields) {
+    let tokenizer = tokenizer_name();
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(&tokenizer)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let text_stored = TextOptions::default()
+        .set_indexing_options(indexing.clone())
+        .set_stored();
+    let text = TextOptions::default().set_indexing_options(indexing);
+
+    let mut builder = Schema::builder();
+    let id = builder.add_text_field(names::ID, STRING | STORED | FAST);
+    let title = builder.add_text_field("title", text_stored.clone());
+    let alternative_titles = builder.add_text_field("alternative_titles", text.clone());
+    let creators = builder.add_text_field("creators", text_stored.clone());
+    let contributors = builder.add_text_field("contributors", text.clone());
+    let subjects = builder.add_text_field("subjects", text_stored.clone());
+    let classifications = builder.add_text_field("classifications", text.clone());
+    let description = builder.add_text_field("description", text_stored);
+    let publisher = builder.add_text_field("publisher", text.clone());
+    let coverage = builder.add_text_field("coverage", text);
+    let isbns = builder.add_text_field("isbns", STRING);
+    let institution = builder.add_text_field(names::INSTITUTION, STRING | STORED | FAST);
+    let institution_name = builder.add_text_field("institution_name", STORED);
+    let institution_type = builder.add_text_field(names::INSTITUTION_TYPE, STRING | STORED | FAST);
+    let resource_type = builder.add_text_field(names::RESOURCE_TYPE, STRING | STORED | FAST);
+    let region = builder.add_text_field(names::REGION, STRING | FAST);
+    let language = builder.add_text_field(names::LANGUAGE, STRING | FAST);
+    let year_start = builder.add_i64_field(names::YEAR_START, INDEXED | FAST | STORED);
+    let year_end = builder.add_i64_field(names::YEAR_END, INDEXED | FAST);
+
+    let weighted = |field, boost| TextField { field, boost };
+    let fields = Fields {
+        id,
+        title,
+        alternative_titles,
+        creators,
+        contributors,
+        subjects,
+        classifications,
+        description,
+        publisher,
+        coverage,
+        isbns,
+        institution,
+        institution_name,
+        institution_type,
+        resource_type,
+        region,
+        language,
+        year_start,
+        year_end,
+        text: vec![
+            weighted(title, 4.0),
+            weighted(alternative_titles, 3.0),
+            weighted(creators, 3.0),
+            weighted(subjects, 2.0),
+            weighted(publisher, 1.5),
+            weighted(contributors, 1.5),
+            weighted(classifications, 1.5),
+            weighted(coverage, 1.5),
+            weighted(description, 1.0),
+        ],
+    };
+    (builder.build(), fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_deterministic_and_carries_the_version() {
+        let (a, _) = build_schema();
+        let (b, _) = build_schema();
+        assert_eq!(a, b);
+        let json = serde_json::to_string(&a).unwrap_or_default();
+        assert!(json.contains(&format!("jincheng_zh_v{SCHEMA_VERSION}")));
+    }
+}

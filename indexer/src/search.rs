@@ -1,0 +1,246 @@
+//! Search requests and results, and running a search.
+
+use std::collections::HashMap;
+
+use schemas::{District, InstitutionType, ResourceType};
+use tantivy::TantivyDocument;
+use tantivy::schema::Value;
+
+use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector};
+use crate::error::{Error, Result};
+use crate::highlight::Highlighter;
+use crate::index::Index;
+use crate::normalize::normalize_keyword;
+use crate::query::plan;
+
+/// Deepest result reachable by paging: `offset + limit` may not exceed it.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
+
+/// A search: the query text (see the crate documentation for its meaning; empty to browse),
+/// filters, and the page wanted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchRequest {
+    /// What the user typed; at most [`crate::MAX_QUERY_CHARS`] characters.
+    pub query: String,
+    /// Restrictions on the results.
+    pub filters: Filters,
+    /// Number of hits to skip.
+    pub offset: usize,
+    /// Number of hits to return (0 returns only the total and the facets).
+    pub limit: usize,
+}
+
+/// Filters of a search. Values within one filter are alternatives (OR); different filters
+/// must all hold (AND). An empty filter does not restrict.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Institution ids.
+    pub institutions: Vec<String>,
+    /// Kinds of institution.
+    pub institution_types: Vec<InstitutionType>,
+    /// Kinds of resource.
+    pub resource_types: Vec<ResourceType>,
+    /// Districts of the holding institution.
+    pub regions: Vec<District>,
+    /// Language codes (`zh`, `en`, …), compared case-insensitively.
+    pub languages: Vec<String>,
+    /// The record's years must overlap `[year_from, year_to]` (inclusive; either end may be
+    /// open). Records without a year are excluded when either is set.
+    pub year_from: Option<i32>,
+    /// See `year_from`.
+    pub year_to: Option<i32>,
+}
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    /// Number of records matching the query and all filters.
+    pub total: usize,
+    /// The requested page, best first (browsing: newest year first, then id).
+    pub hits: Vec<Hit>,
+    /// Counts per facet, always in the order institution, institution_type, resource_type,
+    /// region, language, year.
+    pub facets: Vec<Facet>,
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Record id.
+    pub id: String,
+    /// Relevance (0 when browsing).
+    pub score: f32,
+    /// Main title, as stored.
+    pub title: String,
+    /// Creators, in source order.
+    pub creators: Vec<String>,
+    /// Institution id.
+    pub institution: String,
+    /// Institution name.
+    pub institution_name: String,
+    /// Kind of institution.
+    pub institution_type: InstitutionType,
+    /// Kind of resource.
+    pub resource_type: ResourceType,
+    /// First year covered, if known.
+    pub year: Option<i32>,
+    /// `(field, HTML)` for the fields among title, creators, subjects and description that
+    /// contain a query word: matched text in `<em>…</em>`, everything HTML-escaped. Title,
+    /// creators and subjects are shown whole (values joined by `; `), the description as a
+    /// fragment of about 120 characters.
+    pub highlights: Vec<(String, String)>,
+}
+
+/// Counts for one facet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facet {
+    /// `institution`, `institution_type`, `resource_type`, `region`, `language` or `year`.
+    pub name: &'static str,
+    /// Values by count (descending), then value.
+    pub values: Vec<FacetValue>,
+}
+
+/// One value of a facet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetValue {
+    /// Machine value: an institution id, `museum`, `book`, `城关区`, `zh`, `1998`.
+    pub value: String,
+    /// Records with this value that match the query and every *other* facet's filter.
+    pub count: u64,
+}
+
+pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
+    let window = request.offset.saturating_add(request.limit);
+    if window > MAX_RESULT_WINDOW {
+        return Err(Error::ResultWindowTooLarge {
+            requested: window,
+            max: MAX_RESULT_WINDOW,
+        });
+    }
+    let inner = &index.inner;
+    let plan = plan(&inner.fields, &inner.analyzer, &request.query)?;
+    let collector = collector_for(&request.filters, window, !plan.browse);
+    let searcher = index.searcher();
+
+    let mut collected = searcher.search(plan.query.as_ref(), &collector)?;
+    if collected.total == 0
+        && let Some(fallback) = &plan.fallback
+    {
+        collected = searcher.search(fallback.as_ref(), &collector)?;
+    }
+
+    let facets = facets(&collected);
+    let Collected {
+        total, candidates, ..
+    } = collected;
+    let page = candidates.into_iter().skip(request.offset);
+    let mut highlighter = if plan.browse || request.limit == 0 {
+        None
+    } else {
+        Some(Highlighter::new(&inner.fields, &plan.words))
+    };
+    let mut hits = Vec::with_capacity(request.limit.min(total));
+    for candidate in page {
+        let doc: TantivyDocument = searcher.doc(candidate.address)?;
+        let mut hit = hit_from_doc(index, &doc, candidate.score)?;
+        if let Some(highlighter) = &mut highlighter {
+            hit.highlights = highlighter.highlights(&doc);
+        }
+        hits.push(hit);
+    }
+    Ok(SearchResults { total, hits, facets })
+}
+
+fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchCollector {
+    let keyword_filters = [
+        filters
+            .institutions
+            .iter()
+            .map(|v| v.trim().to_string())
+            .collect(),
+        filters
+            .institution_types
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
+        filters
+            .resource_types
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
+        filters.regions.iter().map(|v| v.as_str().to_string()).collect(),
+        filters.languages.iter().map(|v| normalize_keyword(v)).collect(),
+    ];
+    let years = match (filters.year_from, filters.year_to) {
+        (None, None) => None,
+        (from, to) => {
+            let from = from.map_or(i64::MIN, i64::from);
+            let to = to.map_or(i64::MAX, i64::from);
+            Some((from.min(to), from.max(to)))
+        }
+    };
+    SearchCollector {
+        keyword_filters,
+        years,
+        window,
+        scoring,
+    }
+}
+
+fn sorted_values(counts: impl IntoIterator<Item = (String, u64)>) -> Vec<FacetValue> {
+    let mut values: Vec<FacetValue> = counts
+        .into_iter()
+        .map(|(value, count)| FacetValue { value, count })
+        .collect();
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values
+}
+
+fn facets(collected: &Collected) -> Vec<Facet> {
+    let mut facets: Vec<Facet> = KEYWORD_FACETS
+        .iter()
+        .zip(&collected.keyword_counts)
+        .map(|((name, _), counts)| Facet {
+            name,
+            values: sorted_values(counts.iter().map(|(v, c)| (v.clone(), *c))),
+        })
+        .collect();
+    let years: HashMap<String, u64> = collected
+        .year_counts
+        .iter()
+        .map(|(year, count)| (year.to_string(), *count))
+        .collect();
+    facets.push(Facet {
+        name: "year",
+        values: sorted_values(years),
+    });
+    facets
+}
+
+fn hit_from_doc(index: &Index, doc: &TantivyDocument, score: f32) -> Result<Hit> {
+    let f = &index.inner.fields;
+    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+    let institution_type = text(f.institution_type)
+        .and_then(|v| v.parse().ok())
+        .ok_or(Error::CorruptDocument("institution_type"))?;
+    Ok(Hit {
+        id: text(f.id).ok_or(Error::CorruptDocument("id"))?,
+        score,
+        title: text(f.title).unwrap_or_default(),
+        creators: doc
+            .get_all(f.creators)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        institution: text(f.institution).unwrap_or_default(),
+        institution_name: text(f.institution_name).unwrap_or_default(),
+        institution_type,
+        resource_type: text(f.resource_type)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default(),
+        year: doc
+            .get_first(f.year_start)
+            .and_then(|v| v.as_i64())
+            .and_then(|y| i32::try_from(y).ok()),
+        highlights: Vec::new(),
+    })
+}

@@ -1,0 +1,209 @@
+//! [`RecordWriter`]: the index's single writer.
+
+use schemas::{Institution, Record};
+use tantivy::directory::error::LockError;
+use tantivy::{IndexWriter, TantivyDocument, TantivyError, Term};
+
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::normalize::normalize_keyword;
+
+/// Memory budget of the tantivy writer, shared by its threads.
+const WRITER_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// Indexing threads; the machine the app targets has two cores.
+const WRITER_THREADS: usize = 2;
+
+/// The one writer of an [`Index`]. Changes become durable and visible together at
+/// [`RecordWriter::commit`], which also stores the caller's watermark (e.g. the store's
+/// change sequence number) in the same atomic commit.
+///
+/// Dropping the writer without committing discards the uncommitted changes.
+pub struct RecordWriter {
+    index: Index,
+    /// `None` only after a failure that the writer could not be recreated from.
+    writer: Option<IndexWriter<TantivyDocument>>,
+}
+
+impl std::fmt::Debug for RecordWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordWriter").finish_non_exhaustive()
+    }
+}
+
+fn open_tantivy_writer(index: &Index) -> Result<IndexWriter<TantivyDocument>> {
+    match index
+        .inner
+        .index
+        .writer_with_num_threads(WRITER_THREADS, WRITER_MEMORY_BYTES)
+    {
+        Ok(writer) => Ok(writer),
+        Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Err(Error::WriterInUse),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl RecordWriter {
+    pub(crate) fn new(index: Index) -> Result<RecordWriter> {
+        let writer = open_tantivy_writer(&index)?;
+        Ok(RecordWriter {
+            index,
+            writer: Some(writer),
+        })
+    }
+
+    /// Adds `record` (held by `institution`), replacing any document with the same id: writing
+    /// a record twice leaves one document.
+    ///
+    /// A record that fails validation is rejected with [`Error::InvalidRecord`] before it
+    /// touches the tantivy writer, so one bad record never takes the writer down.
+    pub fn upsert(&mut self, record: &Record, institution: &Institution) -> Result<()> {
+        check(record, institution)?;
+        let document = self.document(record, institution);
+        let id = Term::from_field_text(self.index.inner.fields.id, &record.id);
+        let writer = self.tantivy_writer()?;
+        writer.delete_term(id);
+        if let Err(e) = writer.add_document(document) {
+            return Err(self.restart(e));
+        }
+        Ok(())
+    }
+
+    /// Deletes the record with this id (nothing happens if there is none).
+    pub fn delete(&mut self, id: &str) -> Result<()> {
+        let id = Term::from_field_text(self.index.inner.fields.id, id);
+        self.tantivy_writer()?.delete_term(id);
+        Ok(())
+    }
+
+    /// Deletes every document (at the next commit); used before a full rebuild.
+    pub fn delete_all(&mut self) -> Result<()> {
+        if let Err(e) = self.tantivy_writer()?.delete_all_documents() {
+            return Err(self.restart(e));
+        }
+        Ok(())
+    }
+
+    /// Makes the changes so far durable and visible, storing `watermark` as the commit
+    /// payload (read back with [`Index::watermark`]). When it returns, searches see them.
+    pub fn commit(&mut self, watermark: u64) -> Result<()> {
+        let result = self.tantivy_writer()?.prepare_commit().and_then(|mut prepared| {
+            prepared.set_payload(&watermark.to_string());
+            prepared.commit()
+        });
+        if let Err(e) = result {
+            return Err(self.restart(e));
+        }
+        self.index.inner.reader.reload()?;
+        Ok(())
+    }
+
+    /// The tantivy writer, recreated if an earlier failure left none.
+    fn tantivy_writer(&mut self) -> Result<&mut IndexWriter<TantivyDocument>> {
+        if self.writer.is_none() {
+            self.writer = Some(open_tantivy_writer(&self.index)?);
+        }
+        self.writer.as_mut().ok_or(Error::WriterInUse)
+    }
+
+    /// Replaces a failed tantivy writer with a fresh one, so the next batch can proceed from
+    /// the last committed watermark. Returns the error to report.
+    fn restart(&mut self, cause: TantivyError) -> Error {
+        tracing::error!(error = %cause, "index writer failed; recreating it");
+        if let Some(mut failed) = self.writer.take() {
+            let _ = failed.rollback();
+            // Dropping it releases the lock the new writer needs.
+            drop(failed);
+        }
+        match open_tantivy_writer(&self.index) {
+            Ok(writer) => {
+                self.writer = Some(writer);
+                Error::WriterRestarted(cause.to_string())
+            }
+            Err(e) => {
+                // The next call tries again.
+                tracing::error!(error = %e, "could not recreate the index writer");
+                Error::Tantivy(cause)
+            }
+        }
+    }
+
+    fn document(&self, record: &Record, institution: &Institution) -> TantivyDocument {
+        let f = &self.index.inner.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &record.id);
+        doc.add_text(f.title, &record.title);
+        let multi = [
+            (f.alternative_titles, &record.alternative_titles),
+            (f.creators, &record.creators),
+            (f.contributors, &record.contributors),
+            (f.subjects, &record.subjects),
+            (f.classifications, &record.classifications),
+            (f.coverage, &record.coverage),
+        ];
+        for (field, values) in multi {
+            for value in values.iter().filter(|v| !v.trim().is_empty()) {
+                doc.add_text(field, value);
+            }
+        }
+        for (field, value) in [
+            (f.description, &record.description),
+            (f.publisher, &record.publisher),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                doc.add_text(field, value);
+            }
+        }
+        for isbn in &record.isbns {
+            if let Some(isbn) = crate::query::isbn13(isbn) {
+                doc.add_text(f.isbns, isbn);
+            }
+        }
+        doc.add_text(f.institution, &institution.id);
+        doc.add_text(f.institution_name, &institution.name);
+        doc.add_text(f.institution_type, institution.institution_type.as_str());
+        doc.add_text(f.resource_type, record.resource_type.as_str());
+        if let Some(district) = institution.district {
+            doc.add_text(f.region, district.as_str());
+        }
+        if let Some(language) = record.language.as_deref().map(normalize_keyword)
+            && !language.is_empty()
+        {
+            doc.add_text(f.language, language);
+        }
+        let (start, end) = year_span(record);
+        if let (Some(start), Some(end)) = (start, end) {
+            doc.add_i64(f.year_start, start);
+            doc.add_i64(f.year_end, end);
+        }
+        doc
+    }
+}
+
+/// The record's years as indexed: a date with only one bound covers that single year.
+fn year_span(record: &Record) -> (Option<i64>, Option<i64>) {
+    let Some(date) = &record.date else {
+        return (None, None);
+    };
+    let start = date.year_start.or(date.year_end).map(i64::from);
+    let end = date.year_end.or(date.year_start).map(i64::from);
+    (start, end)
+}
+
+/// Checks what the index relies on before a record reaches the writer.
+fn check(record: &Record, institution: &Institution) -> Result<()> {
+    let invalid = |reason: String| Error::InvalidRecord {
+        id: record.id.clone(),
+        reason,
+    };
+    record.validate().map_err(|e| invalid(e.to_string()))?;
+    institution
+        .validate()
+        .map_err(|e| invalid(format!("institution: {e}")))?;
+    if record.institution != institution.id {
+        return Err(invalid(format!(
+            "record belongs to {:?} but was given institution {:?}",
+            record.institution, institution.id
+        )));
+    }
+    Ok(())
+}

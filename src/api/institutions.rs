@@ -1,0 +1,45 @@
+//! `GET /api/v1/institutions`: every institution with its live record count.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use schemas::Institution;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/institutions", get(institutions))
+}
+
+#[derive(Serialize)]
+struct InstitutionEntry {
+    #[serde(flatten)]
+    institution: Institution,
+    /// Chinese label of the type, for display.
+    type_label: &'static str,
+    records: u64,
+}
+
+#[derive(Serialize)]
+struct Institutions {
+    institutions: Vec<InstitutionEntry>,
+}
+
+async fn institutions(State(state): State<AppState>) -> Result<Json<Institutions>, ApiError> {
+    let store = state.store.clone();
+    let (list, counts) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ApiError>((store.institutions()?, store.records_per_institution()?))
+    })
+    .await??;
+    let institutions = list
+        .into_iter()
+        .map(|institution| InstitutionEntry {
+            type_label: institution.institution_type.label(),
+            records: counts.get(&institution.id).copied().unwrap_or(0),
+            institution,
+        })
+        .collect();
+    Ok(Json(Institutions { institutions }))
+}

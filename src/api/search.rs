@@ -1,0 +1,282 @@
+//! `GET /api/v1/search`: full-text search with filters, facets, highlights and paging.
+//!
+//! Parameters: `q`, `institution`, `institution_type`, `resource_type`, `region`, `language`
+//! (each may repeat: values of one kind are OR, kinds are AND), `year_from`, `year_to`,
+//! `page` (from 1), `page_size` (1–100). An empty `q` browses with the filters. Parameters
+//! this version does not know are ignored, so clients may add their own (e.g. tracking tags).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use indexer::{Filters, SearchRequest};
+use schemas::{District, InstitutionType, ResourceType};
+use serde::Serialize;
+
+use super::ApiError;
+use crate::server::AppState;
+
+/// Longest accepted query, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Largest page.
+pub const MAX_PAGE_SIZE: usize = 100;
+/// Deepest result reachable by paging (`page × page_size`); deep paging costs every engine
+/// dearly and no person reads that far.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
+/// Most values one filter may list.
+const MAX_FILTER_VALUES: usize = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/search", get(search))
+}
+
+/// The search response, version 1. Fields are only ever added, never renamed or removed.
+#[derive(Debug, Serialize)]
+pub struct SearchResponse {
+    /// Number of matching records.
+    pub total: usize,
+    /// Time spent searching, in milliseconds.
+    pub took_ms: u64,
+    /// The page asked for.
+    pub page: usize,
+    /// The page size asked for.
+    pub page_size: usize,
+    /// This page's hits.
+    pub hits: Vec<HitResponse>,
+    /// Counts per facet value.
+    pub facets: BTreeMap<&'static str, Vec<FacetValueResponse>>,
+}
+
+/// One hit.
+#[derive(Debug, Serialize)]
+pub struct HitResponse {
+    id: String,
+    title: String,
+    creators: Vec<String>,
+    institution: InstitutionRef,
+    resource_type: ResourceType,
+    year: Option<i32>,
+    highlights: BTreeMap<String, String>,
+}
+
+/// The institution of a hit.
+#[derive(Debug, Serialize)]
+pub struct InstitutionRef {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    institution_type: InstitutionType,
+}
+
+/// One facet value and how many matching records have it.
+#[derive(Debug, Serialize)]
+pub struct FacetValueResponse {
+    value: String,
+    count: u64,
+}
+
+#[derive(Debug)]
+struct Params {
+    request: SearchRequest,
+    page: usize,
+    page_size: usize,
+}
+
+fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
+    let mut query = String::new();
+    let mut filters = Filters::default();
+    let (mut page, mut page_size) = (1usize, 20usize);
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.trim();
+        match key.as_ref() {
+            "q" => {
+                if value.chars().count() > MAX_QUERY_CHARS {
+                    return Err(ApiError::query_too_long(format!(
+                        "q has {} characters; at most {MAX_QUERY_CHARS}",
+                        value.chars().count()
+                    )));
+                }
+                query = value.to_string();
+            }
+            "institution" => push(&mut filters.institutions, "institution", value.to_string())?,
+            "institution_type" => push(
+                &mut filters.institution_types,
+                "institution_type",
+                parse_term(&key, value)?,
+            )?,
+            "resource_type" => push(
+                &mut filters.resource_types,
+                "resource_type",
+                parse_term(&key, value)?,
+            )?,
+            "region" => push(
+                &mut filters.regions,
+                "region",
+                parse_term::<District>(&key, value)?,
+            )?,
+            "language" => push(&mut filters.languages, "language", value.to_ascii_lowercase())?,
+            "year_from" => filters.year_from = Some(parse_number(&key, value, -10_000, 2_100)?),
+            "year_to" => filters.year_to = Some(parse_number(&key, value, -10_000, 2_100)?),
+            "page" => page = parse_number(&key, value, 1, MAX_RESULT_WINDOW as i64)?,
+            "page_size" => page_size = parse_number(&key, value, 1, MAX_PAGE_SIZE as i64)?,
+            _ => {}
+        }
+    }
+    if let (Some(from), Some(to)) = (filters.year_from, filters.year_to)
+        && from > to
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "year_from {from} is after year_to {to}"
+        )));
+    }
+    if page * page_size > MAX_RESULT_WINDOW {
+        return Err(ApiError::page_out_of_range(format!(
+            "page {page} × page_size {page_size} goes past result {MAX_RESULT_WINDOW}; narrow the search instead"
+        )));
+    }
+    let request = SearchRequest {
+        query,
+        filters,
+        offset: (page - 1) * page_size,
+        limit: page_size,
+    };
+    Ok(Params {
+        request,
+        page,
+        page_size,
+    })
+}
+
+fn push<T>(values: &mut Vec<T>, name: &str, value: T) -> Result<(), ApiError> {
+    if values.len() >= MAX_FILTER_VALUES {
+        return Err(ApiError::invalid_parameter(format!(
+            "{name} may be given at most {MAX_FILTER_VALUES} times"
+        )));
+    }
+    values.push(value);
+    Ok(())
+}
+
+fn parse_term<T>(key: &str, value: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = schemas::UnknownTerm>,
+{
+    value
+        .parse()
+        .map_err(|e: schemas::UnknownTerm| ApiError::invalid_parameter(format!("{key}: {e}")))
+}
+
+fn parse_number<T>(key: &str, value: &str, min: i64, max: i64) -> Result<T, ApiError>
+where
+    T: TryFrom<i64>,
+{
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(format!("{key} must be a whole number from {min} to {max}"))
+        })
+}
+
+async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let Params {
+        request,
+        page,
+        page_size,
+    } = parse_params(raw.as_deref())?;
+    let started = Instant::now();
+    let index = state.indexing.index().clone();
+    let results = tokio::task::spawn_blocking(move || index.search(&request))
+        .await?
+        .map_err(|err| match err {
+            indexer::Error::QueryTooLong { .. } => ApiError::query_too_long(err.to_string()),
+            other => ApiError::internal(other),
+        })?;
+    let took_ms = started.elapsed().as_millis() as u64;
+    let hits = results
+        .hits
+        .into_iter()
+        .map(|hit| HitResponse {
+            id: hit.id,
+            title: hit.title,
+            creators: hit.creators,
+            institution: InstitutionRef {
+                id: hit.institution,
+                name: hit.institution_name,
+                institution_type: hit.institution_type,
+            },
+            resource_type: hit.resource_type,
+            year: hit.year,
+            highlights: hit.highlights.into_iter().collect(),
+        })
+        .collect();
+    let facets = results
+        .facets
+        .into_iter()
+        .map(|facet| {
+            let values = facet
+                .values
+                .into_iter()
+                .map(|v| FacetValueResponse {
+                    value: v.value,
+                    count: v.count,
+                })
+                .collect();
+            (facet.name, values)
+        })
+        .collect();
+    Ok(Json(SearchResponse {
+        total: results.total,
+        took_ms,
+        page,
+        page_size,
+        hits,
+        facets,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_code(raw: &str) -> &'static str {
+        parse_params(Some(raw)).unwrap_err().code()
+    }
+
+    #[test]
+    fn repeated_filters_and_paging() {
+        let params =
+            parse_params(Some("q=%E9%BB%84%E6%B2%B3&institution=a&institution=b&region=%E5%9F%8E%E5%85%B3%E5%8C%BA&page=3&page_size=10&utm=x"))
+                .unwrap();
+        assert_eq!(params.request.query, "黄河");
+        assert_eq!(params.request.filters.institutions, ["a", "b"]);
+        assert_eq!(params.request.filters.regions, [District::Chengguan]);
+        assert_eq!((params.request.offset, params.request.limit), (20, 10));
+    }
+
+    #[test]
+    fn bad_parameters_are_400s_with_codes() {
+        assert_eq!(error_code("page=0"), "invalid_parameter");
+        assert_eq!(error_code("page=abc"), "invalid_parameter");
+        assert_eq!(error_code("page_size=1000"), "invalid_parameter");
+        assert_eq!(error_code("page=200&page_size=100"), "page_out_of_range");
+        assert_eq!(error_code("institution_type=zoo"), "invalid_parameter");
+        assert_eq!(error_code("year_from=2000&year_to=1990"), "invalid_parameter");
+        assert_eq!(error_code("year_from=99999999999999999999"), "invalid_parameter");
+        assert_eq!(
+            error_code(&format!("q={}", "字".repeat(MAX_QUERY_CHARS + 1))),
+            "query_too_long"
+        );
+        assert_eq!(
+            error_code(&"institution=a&".repeat(MAX_FILTER_VALUES + 1)),
+            "invalid_parameter"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! `jincheng demo`: the bundled sample collections (crate `jincheng-demo`), served by OAI-PMH
+//! providers mounted on our own server under `/demo/…`, harvested over real HTTP through the
+//! real harvester, indexed, and searchable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::Instance;
+use crate::config::Config;
+use crate::store::HarvestRun;
+
+/// A running demo.
+pub struct Demo {
+    /// The instance serving it.
+    pub instance: Instance,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// One run per sample collection, in config order.
+    pub runs: Vec<HarvestRun>,
+    /// The server task; it ends when `shutdown` resolves.
+    pub server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves on `listener`, harvests every sample collection from ourselves, and returns once
+/// everything harvested is searchable. A data directory from an earlier start is reused and
+/// the harvest is then incremental.
+pub async fn start(
+    listener: TcpListener,
+    data_dir: PathBuf,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Demo> {
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let mut config = Config::parse(&jincheng_demo::config_toml(&base_url))?;
+    config.data_dir = data_dir;
+    let instance = Instance::open(config)?;
+    let router = instance.router().merge(jincheng_demo::router());
+    let server = tokio::spawn(crate::server::serve(listener, router, shutdown));
+    let mut runs = Vec::new();
+    for source in instance.config.sources.iter() {
+        runs.push(instance.harvest(source, |_| {}).await?);
+    }
+    instance.wait_indexed(Duration::from_secs(120)).await?;
+    Ok(Demo {
+        instance,
+        base_url,
+        runs,
+        server,
+    })
+}

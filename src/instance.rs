@@ -1,0 +1,140 @@
+//! One running Jincheng: a store, an index with its follower, and the configured sources.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use harvesters::HttpLimits;
+use indexer::Index;
+
+use crate::config::{Config, SourceConfig};
+use crate::harvest::{self, Progress};
+use crate::indexing::IndexService;
+use crate::server::{self, AppState};
+use crate::store::{HarvestRun, Store};
+
+/// Store file name inside the data directory.
+const STORE_FILE: &str = "jincheng.db";
+/// Index folder inside the data directory.
+const INDEX_DIR: &str = "index";
+
+/// A store, its index follower and the configuration they serve.
+#[derive(Clone)]
+pub struct Instance {
+    /// The configuration it was opened with.
+    pub config: Arc<Config>,
+    /// The store of record.
+    pub store: Arc<Store>,
+    /// The index follower.
+    pub indexing: IndexService,
+}
+
+/// Opens the store under `data_dir`, creating it if needed.
+pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    Ok(Store::open(&data_dir.join(STORE_FILE))?)
+}
+
+/// Opens the index under `data_dir`; an index of an older schema is removed, to be rebuilt
+/// from the store (which is always possible: the index holds nothing the store lacks).
+pub fn open_index(data_dir: &Path) -> anyhow::Result<Index> {
+    let dir = data_dir.join(INDEX_DIR);
+    match Index::open_or_create(&dir) {
+        Err(indexer::Error::SchemaMismatch { .. }) => {
+            tracing::warn!(
+                "the index at {} has an older schema; rebuilding it from the store",
+                dir.display()
+            );
+            std::fs::remove_dir_all(&dir)?;
+            Ok(Index::open_or_create(&dir)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+impl Instance {
+    /// Opens the data directory, records the configured institutions and sources, and starts
+    /// the index follower (which immediately indexes whatever the store has and the index
+    /// lacks).
+    pub fn open(config: Config) -> anyhow::Result<Instance> {
+        let store = Arc::new(open_store(&config.data_dir)?);
+        store.upsert_institutions(&config.institutions)?;
+        for source in &config.sources {
+            store.upsert_source(&source.id, &source.institution, "oai-pmh", source.url.as_str())?;
+        }
+        let index = open_index(&config.data_dir)?;
+        let indexing = IndexService::start(Arc::clone(&store), index)?;
+        Ok(Instance {
+            config: Arc::new(config),
+            store,
+            indexing,
+        })
+    }
+
+    /// The state the HTTP handlers share.
+    pub fn state(&self) -> AppState {
+        AppState {
+            store: Arc::clone(&self.store),
+            indexing: self.indexing.clone(),
+        }
+    }
+
+    /// The application router.
+    pub fn router(&self) -> axum::Router {
+        server::app(self.state(), self.config.server.request_timeout)
+    }
+
+    /// Harvests one source once; the index follower is woken after every stored page.
+    pub async fn harvest(
+        &self,
+        source: &SourceConfig,
+        on_page: impl FnMut(&Progress),
+    ) -> anyhow::Result<HarvestRun> {
+        let indexing = self.indexing.clone();
+        let mut on_page = on_page;
+        harvest::run_source(Arc::clone(&self.store), source, HttpLimits::default(), move |p| {
+            indexing.wake();
+            on_page(p);
+        })
+        .await
+    }
+
+    /// Waits until the index has caught up with everything stored so far.
+    pub async fn wait_indexed(&self, timeout: Duration) -> anyhow::Result<()> {
+        let target = self.store.max_seq()?;
+        anyhow::ensure!(
+            self.indexing.wait_for(target, timeout).await,
+            "the index did not catch up with the store within {timeout:?}"
+        );
+        Ok(())
+    }
+
+    /// Harvests every source now, then again at its `interval` (if it has one), forever.
+    pub fn spawn_scheduled_harvests(&self) {
+        for source in self.config.sources.iter().cloned() {
+            let instance = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    match instance.harvest(&source, |_| {}).await {
+                        Ok(run) => tracing::info!(
+                            "harvested {}: {} added, {} updated, {} deleted, {} unchanged, {} quarantined ({})",
+                            source.id,
+                            run.counts.added,
+                            run.counts.updated,
+                            run.counts.deleted,
+                            run.counts.unchanged,
+                            run.counts.quarantined,
+                            run.status
+                        ),
+                        Err(err) => tracing::error!("harvest of {} failed: {err:#}", source.id),
+                    }
+                    match source.interval {
+                        Some(interval) => tokio::time::sleep(interval).await,
+                        None => break,
+                    }
+                }
+            });
+        }
+    }
+}
