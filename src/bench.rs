@@ -260,11 +260,14 @@ pub fn synthetic_record(i: usize, institutions: &[Institution]) -> Record {
 
 /// The fixed query mix: (label, request).
 fn query_mix() -> Vec<(&'static str, SearchRequest)> {
+    // As the API asks: first page, works collapsed across branches.
     let q = |text: &str, filters: Filters| SearchRequest {
         query: text.into(),
         filters,
         offset: 0,
         limit: 20,
+        collapse: true,
+        ..SearchRequest::default()
     };
     vec![
         ("黄河", q("黄河", Filters::default())),

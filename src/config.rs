@@ -18,7 +18,7 @@
 //! interval = "6h"
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,6 +38,9 @@ pub struct Config {
     /// HTTP server settings.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Who may call the API and how often.
+    #[serde(default)]
+    pub api: ApiConfig,
     /// The institutions whose collections we catalogue.
     #[serde(default)]
     pub institutions: Vec<Institution>,
@@ -67,12 +70,179 @@ impl Default for ServerConfig {
     }
 }
 
+/// `[api]`: API keys, rate limits, proxies and CORS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Whether the public read routes need an `X-API-Key`.
+    #[serde(default)]
+    pub keys: KeyPolicy,
+    /// Route areas that always need a key (e.g. `["export"]`).
+    #[serde(default)]
+    pub keys_required_for: Vec<String>,
+    /// Limit per API key, e.g. `"1200/min"`.
+    #[serde(default = "default_rate_per_key")]
+    pub rate_per_key: Rate,
+    /// Limit per client address for requests without a key, e.g. `"300/min"`.
+    #[serde(default = "default_rate_per_ip")]
+    pub rate_per_ip: Rate,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins allowed to call the API from a browser (CORS); none by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            keys: KeyPolicy::default(),
+            keys_required_for: Vec::new(),
+            rate_per_key: default_rate_per_key(),
+            rate_per_ip: default_rate_per_ip(),
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// Whether API keys are needed on the public read routes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyPolicy {
+    /// Anyone may search; a key raises the client's limit to the per-key one.
+    #[default]
+    Optional,
+    /// Every public read needs a key.
+    Required,
+}
+
+/// A rate: `requests` per `per`, written `"300/min"` (`/s`, `/min`, `/h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed per period (also the burst size).
+    pub requests: u32,
+    /// The period.
+    pub per: Duration,
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let text = String::deserialize(d)?;
+        let bad =
+            || serde::de::Error::custom(format!("rate {text:?} must look like \"300/min\" (/s, /min, /h)"));
+        let (n, unit) = text.split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        if requests == 0 {
+            return Err(bad());
+        }
+        Ok(Rate { requests, per })
+    }
+}
+
+fn default_rate_per_key() -> Rate {
+    Rate {
+        requests: 6000,
+        per: Duration::from_secs(60),
+    }
+}
+
+fn default_rate_per_ip() -> Rate {
+    Rate {
+        requests: 600,
+        per: Duration::from_secs(60),
+    }
+}
+
 /// The protocols a source can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Protocol {
-    /// OAI-PMH 2.0.
-    #[serde(rename = "oai-pmh")]
+    /// OAI-PMH 2.0 (`metadata_prefix` `oai_dc`, `marcxml` or `jincheng`).
     OaiPmh,
+    /// A MARC21 or CNMARC file, ISO 2709 or MARCXML (`format`, optional `encoding`).
+    Marc,
+    /// A LIDO XML file of museum objects.
+    Lido,
+    /// A CSV export (`id_field`, `[sources.mapping]` columns, optional `separators`, `encoding`).
+    Csv,
+    /// A paged JSON API (`records_path`, `id_field`, `[sources.mapping]` paths, `paging`).
+    Json,
+    /// An RSS 2.0 or Atom activity feed.
+    Feed,
+}
+
+impl Protocol {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::OaiPmh => "oai-pmh",
+            Protocol::Marc => "marc",
+            Protocol::Lido => "lido",
+            Protocol::Csv => "csv",
+            Protocol::Json => "json",
+            Protocol::Feed => "feed",
+        }
+    }
+}
+
+/// MARC flavours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarcFlavour {
+    /// MARC 21.
+    Marc21,
+    /// CNMARC (China's UNIMARC).
+    Cnmarc,
+}
+
+/// How a JSON API pages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PagingConfig {
+    /// `?page=1&size=50`, `page=2`, …
+    PageNumber {
+        /// Page parameter name.
+        param: String,
+        /// First page number (usually 1 or 0).
+        #[serde(default = "one")]
+        start: u64,
+        /// Page size parameter name, if any.
+        size_param: Option<String>,
+        /// Page size.
+        #[serde(default = "fifty")]
+        size: u64,
+    },
+    /// `?offset=0&limit=50`, `offset=50`, …
+    Offset {
+        /// Offset parameter name.
+        param: String,
+        /// Page size parameter name, if any.
+        size_param: Option<String>,
+        /// Page size.
+        #[serde(default = "fifty")]
+        size: u64,
+    },
+    /// Each page names the next one's URL at this JSON path.
+    NextLink {
+        /// Dotted path of the next URL, e.g. `links.next`.
+        path: String,
+    },
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn fifty() -> u64 {
+    50
 }
 
 /// `[[sources]]`: one remote collection.
@@ -85,17 +255,110 @@ pub struct SourceConfig {
     pub institution: String,
     /// How to talk to it.
     pub protocol: Protocol,
-    /// Base URL.
-    pub url: url::Url,
+    /// Where it is on the web (OAI-PMH base URL, file URL, API URL, feed URL)…
+    #[serde(default)]
+    pub url: Option<url::Url>,
+    /// …or on disk (relative to the config file), for file-based protocols.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
     /// OAI-PMH metadata format.
     #[serde(default = "default_metadata_prefix")]
     pub metadata_prefix: String,
     /// OAI-PMH set to harvest selectively.
     #[serde(default)]
     pub set: Option<String>,
+    /// MARC flavour.
+    #[serde(default)]
+    pub format: Option<MarcFlavour>,
+    /// Character encoding when it cannot be detected (`utf-8`, `gb18030`, `marc-8`).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// CSV column or JSON path holding the record's id.
+    #[serde(default)]
+    pub id_field: Option<String>,
+    /// JSON path of the array of records in a page, e.g. `data.items`.
+    #[serde(default)]
+    pub records_path: Option<String>,
+    /// JSON paging.
+    #[serde(default)]
+    pub paging: Option<PagingConfig>,
+    /// Record field → CSV column or JSON path (`title = "题名"`).
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    /// Record field → separator of multiple values in one cell (`creators = "；"`).
+    #[serde(default)]
+    pub separators: BTreeMap<String, String>,
+    /// CSV delimiter (default `,`).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Fields a CSV row or JSON record must have (understood), else it is quarantined; the
+    /// title always is.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Resource type of CSV/JSON records that do not say (a museum's export: `artefact`).
+    #[serde(default)]
+    pub resource_type: Option<schemas::ResourceType>,
     /// How often `serve` harvests it again (`30m`, `6h`, `1d`); absent means only at start.
     #[serde(default, with = "humantime_serde_compat::option")]
     pub interval: Option<Duration>,
+}
+
+/// Where a source's data is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location<'a> {
+    /// On the web.
+    Url(&'a url::Url),
+    /// On disk.
+    Path(&'a Path),
+}
+
+impl SourceConfig {
+    /// Where its data is (the config check guarantees exactly one).
+    pub fn location(&self) -> Option<Location<'_>> {
+        match (&self.url, &self.path) {
+            (Some(url), _) => Some(Location::Url(url)),
+            (None, Some(path)) => Some(Location::Path(path)),
+            (None, None) => None,
+        }
+    }
+
+    /// Checks the keys its protocol needs.
+    fn check(&self) -> anyhow::Result<()> {
+        let id = &self.id;
+        match (&self.url, &self.path) {
+            (Some(_), Some(_)) => bail!("source {id:?}: give url or path, not both"),
+            (None, None) => bail!("source {id:?}: needs a url or a path"),
+            (Some(url), None) if !matches!(url.scheme(), "http" | "https") => {
+                bail!("source {id:?}: url must be http or https")
+            }
+            _ => {}
+        }
+        let needs_url = matches!(self.protocol, Protocol::OaiPmh | Protocol::Json);
+        if needs_url && self.url.is_none() {
+            bail!("source {id:?}: protocol {} needs a url", self.protocol.as_str());
+        }
+        match self.protocol {
+            Protocol::Marc if self.format.is_none() => {
+                bail!("source {id:?}: protocol marc needs format = \"marc21\" or \"cnmarc\"")
+            }
+            Protocol::Csv | Protocol::Json => {
+                if self.id_field.is_none() {
+                    bail!(
+                        "source {id:?}: protocol {} needs id_field",
+                        self.protocol.as_str()
+                    );
+                }
+                if !self.mapping.contains_key("title") {
+                    bail!("source {id:?}: [sources.mapping] needs at least title");
+                }
+                if self.protocol == Protocol::Json && self.records_path.is_none() {
+                    bail!("source {id:?}: protocol json needs records_path");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -119,9 +382,14 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let mut config = Config::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
             config.data_dir = base.join(&config.data_dir);
+        }
+        for source in &mut config.sources {
+            if let Some(file) = source.path.as_mut().filter(|p| p.is_relative()) {
+                *file = base.join(&*file);
+            }
         }
         Ok(config)
     }
@@ -152,6 +420,12 @@ impl Config {
                     .id
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if source.id.starts_with("curated-") {
+                bail!(
+                    "source id {:?}: ids starting with curated- are reserved for curated records",
+                    source.id
+                );
+            }
             if !slug {
                 bail!(
                     "source id {:?} must be 1-64 ASCII letters, digits, - or _",
@@ -168,9 +442,7 @@ impl Config {
                     source.institution
                 );
             }
-            if !matches!(source.url.scheme(), "http" | "https") {
-                bail!("source {:?}: url must be http or https", source.id);
-            }
+            source.check()?;
         }
         Ok(())
     }
@@ -234,6 +506,21 @@ interval = "6h"
         assert_eq!(config.sources[0].set.as_deref(), Some("nlc"));
         assert_eq!(config.sources[0].interval, Some(Duration::from_secs(6 * 3600)));
         assert_eq!(config.server.request_timeout, Duration::from_secs(10));
+        assert_eq!(config.api.keys, KeyPolicy::Optional);
+
+        let with_api = format!(
+            "{EXAMPLE}\n[api]\nkeys = \"required\"\nrate_per_ip = \"30/s\"\ntrusted_proxies = [\"127.0.0.1\"]\n"
+        );
+        let config = Config::parse(&with_api).unwrap();
+        assert_eq!(config.api.keys, KeyPolicy::Required);
+        assert_eq!(
+            config.api.rate_per_ip,
+            Rate {
+                requests: 30,
+                per: Duration::from_secs(1)
+            }
+        );
+        assert!(Config::parse(&with_api.replace("30/s", "lots")).is_err());
     }
 
     #[test]
@@ -248,5 +535,69 @@ interval = "6h"
 
         let typo = EXAMPLE.replace("metadata_prefix", "metadata_prefx");
         assert!(Config::parse(&typo).is_err());
+
+        let marc_without_format = EXAMPLE.replace("protocol = \"oai-pmh\"", "protocol = \"marc\"");
+        let err = Config::parse(&marc_without_format).unwrap_err().to_string();
+        assert!(err.contains("format"), "{err}");
+    }
+
+    #[test]
+    fn every_protocol_has_its_keys() {
+        let text = r#"
+[[institutions]]
+id = "m"
+name = "兰州市博物馆"
+type = "museum"
+[[sources]]
+id = "m-csv"
+institution = "m"
+protocol = "csv"
+path = "exports/objects.csv"
+encoding = "gb18030"
+id_field = "藏品编号"
+[sources.mapping]
+title = "名称"
+date = "年代"
+[sources.separators]
+creators = "；"
+[[sources]]
+id = "m-json"
+institution = "m"
+protocol = "json"
+url = "https://museum.example/api/objects"
+records_path = "data.items"
+id_field = "id"
+paging = { kind = "page_number", param = "page", size_param = "size", size = 100 }
+[sources.mapping]
+title = "name"
+[[sources]]
+id = "m-marc"
+institution = "m"
+protocol = "marc"
+format = "cnmarc"
+url = "https://museum.example/export.mrc"
+[[sources]]
+id = "m-feed"
+institution = "m"
+protocol = "feed"
+url = "https://museum.example/events.rss"
+"#;
+        let config = Config::parse(text).unwrap();
+        assert_eq!(config.sources[0].mapping["title"], "名称");
+        assert_eq!(
+            config.sources[0].location(),
+            Some(Location::Path(Path::new("exports/objects.csv")))
+        );
+        assert_eq!(
+            config.sources[1].paging,
+            Some(PagingConfig::PageNumber {
+                param: "page".into(),
+                start: 1,
+                size_param: Some("size".into()),
+                size: 100
+            })
+        );
+        assert_eq!(config.sources[2].format, Some(MarcFlavour::Cnmarc));
+        assert_eq!(config.sources[3].protocol, Protocol::Feed);
     }
 }

@@ -8,7 +8,8 @@ use anyhow::Context;
 use harvesters::HttpLimits;
 use indexer::Index;
 
-use crate::config::{Config, SourceConfig};
+use crate::api::access::Access;
+use crate::config::{Config, Location, SourceConfig};
 use crate::harvest::{self, Progress};
 use crate::indexing::IndexService;
 use crate::server::{self, AppState};
@@ -28,6 +29,8 @@ pub struct Instance {
     pub store: Arc<Store>,
     /// The index follower.
     pub indexing: IndexService,
+    /// API keys and rate limits, shared by every router made from this instance.
+    access: Arc<Access>,
 }
 
 /// Opens the store under `data_dir`, creating it if needed.
@@ -61,14 +64,26 @@ impl Instance {
         let store = Arc::new(open_store(&config.data_dir)?);
         store.upsert_institutions(&config.institutions)?;
         for source in &config.sources {
-            store.upsert_source(&source.id, &source.institution, "oai-pmh", source.url.as_str())?;
+            let location = match source.location() {
+                Some(Location::Url(url)) => url.to_string(),
+                Some(Location::Path(path)) => path.display().to_string(),
+                None => String::new(),
+            };
+            store.upsert_source(
+                &source.id,
+                &source.institution,
+                source.protocol.as_str(),
+                &location,
+            )?;
         }
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index)?;
+        let access = Arc::new(Access::new(config.api.clone()));
         Ok(Instance {
             config: Arc::new(config),
             store,
             indexing,
+            access,
         })
     }
 
@@ -77,12 +92,17 @@ impl Instance {
         AppState {
             store: Arc::clone(&self.store),
             indexing: self.indexing.clone(),
+            access: Arc::clone(&self.access),
         }
     }
 
     /// The application router.
     pub fn router(&self) -> axum::Router {
-        server::app(self.state(), self.config.server.request_timeout)
+        server::app(
+            self.state(),
+            self.config.server.request_timeout,
+            &self.config.api.cors_origins,
+        )
     }
 
     /// Harvests one source once; the index follower is woken after every stored page.

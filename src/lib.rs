@@ -10,12 +10,16 @@
 //! ARCHITECTURE.md for the invariants.
 
 pub mod api;
+pub mod auth;
 pub mod bench;
 pub mod config;
+pub mod curate;
 pub mod demo;
 pub mod harvest;
 pub mod indexing;
 mod instance;
+pub mod jsonld;
+pub mod oai;
 pub mod server;
 pub mod store;
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use jincheng::Instance;
 use jincheng::bench::{self, BenchOptions};
 use jincheng::config::Config;
@@ -64,6 +65,16 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Manage curator and admin accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Manage API keys for apps and partners.
+    Apikey {
+        #[command(subcommand)]
+        action: ApiKeyCommand,
+    },
     /// Benchmark indexing and searching on synthetic records.
     Bench {
         /// Number of synthetic records.
@@ -75,6 +86,68 @@ enum Command {
         /// Keep the data here instead of a temporary directory.
         #[arg(long)]
         data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Issue a key; it is printed once and only its hash is kept.
+    Add {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Who it is for, e.g. "省阅读App".
+        #[arg(long)]
+        name: String,
+    },
+    /// List issued keys (without secrets).
+    List {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Revoke a key by id; it stops working at once.
+    Revoke {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Key id, from `apikey list`.
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from stdin (one line), never from the
+    /// command line, where other users and shell history could see it.
+    Add {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// `admin` (every institution) or `curator` (the `--institution`s given).
+        #[arg(long)]
+        role: jincheng::auth::Role,
+        /// An institution the curator may edit (repeatable).
+        #[arg(long = "institution")]
+        institutions: Vec<String>,
+    },
+    /// List the accounts.
+    List {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Disable an account; its sessions end and its tokens stop working.
+    Disable {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Login name.
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -107,6 +180,8 @@ async fn main() -> anyhow::Result<()> {
             source,
             limit,
         } => report(Config::load(&config)?, source, limit),
+        Command::User { action } => user(action),
+        Command::Apikey { action } => apikey(action),
         Command::Bench {
             records,
             rounds,
@@ -173,13 +248,23 @@ async fn harvest(config: Config, only: Option<String>) -> anyhow::Result<()> {
         .iter()
         .filter(|s| only.as_ref().is_none_or(|id| &s.id == id))
     {
+        let bar = ProgressBar::new_spinner().with_prefix(source.id.clone());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix}: {spinner} {pos}/{len} items [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         let run = instance
             .harvest(source, |p| {
-                let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
-                eprint!("\r{}: {}{total} items", source.id, p.items);
+                if let Some(total) = p.total {
+                    bar.set_length(total);
+                }
+                bar.set_position(p.items);
+                bar.set_message(format!("{} quarantined", p.counts.quarantined));
             })
             .await?;
-        eprintln!();
+        bar.finish_and_clear();
         failed |= run.status != "complete";
         print_run(&run);
     }
@@ -203,6 +288,87 @@ fn print_run(run: &HarvestRun) {
         c.quarantined,
         run.error.as_ref().map(|e| format!(" — {e}")).unwrap_or_default()
     );
+}
+
+/// Opens the store of a config (without the index: a server may be running) with the
+/// config's institutions recorded.
+fn open_accounts_store(config: &std::path::Path) -> anyhow::Result<jincheng::store::Store> {
+    let config = Config::load(config)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = jincheng::store::Store::open(&config.data_dir.join("jincheng.db"))?;
+    store.upsert_institutions(&config.institutions)?;
+    Ok(store)
+}
+
+fn user(action: UserCommand) -> anyhow::Result<()> {
+    use jincheng::auth::accounts::{AccountError, create_user};
+    use std::io::{BufRead, IsTerminal};
+    match action {
+        UserCommand::Add {
+            config,
+            username,
+            role,
+            institutions,
+        } => {
+            let store = open_accounts_store(&config)?;
+            if std::io::stdin().is_terminal() {
+                eprint!("Password for {username} (visible as you type; pipe it in to avoid that): ");
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            let password = jincheng::auth::Password::new(line.trim_end_matches(['\r', '\n']));
+            let new = jincheng::auth::NewUser {
+                username,
+                password,
+                role,
+                institutions,
+            };
+            match create_user(&store, &new) {
+                Ok(user) => {
+                    store.audit("cli", None, "create_user", &serde_json::json!(user))?;
+                    println!(
+                        "created {} ({}) {}",
+                        user.username,
+                        user.role,
+                        user.institutions.join(", ")
+                    );
+                    Ok(())
+                }
+                Err(AccountError::Invalid(errors)) => anyhow::bail!("invalid account: {errors}"),
+                Err(err) => Err(err.into()),
+            }
+        }
+        UserCommand::List { config } => {
+            let store = open_accounts_store(&config)?;
+            for user in store.users()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    user.username,
+                    user.role,
+                    if user.disabled { "disabled" } else { "active" },
+                    user.institutions.join(",")
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Disable { config, username } => {
+            let store = open_accounts_store(&config)?;
+            let username = jincheng::auth::accounts::normalise_username(&username);
+            anyhow::ensure!(store.set_user_disabled(&username, true)?, "no user {username:?}");
+            store.audit(
+                "cli",
+                None,
+                "disable_user",
+                &serde_json::json!({ "username": username }),
+            )?;
+            println!("disabled {username}");
+            Ok(())
+        }
+    }
 }
 
 fn report(config: Config, source: Option<String>, limit: usize) -> anyhow::Result<()> {
@@ -232,4 +398,34 @@ fn report(config: Config, source: Option<String>, limit: usize) -> anyhow::Resul
 
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
+    let open = |config: &PathBuf| -> anyhow::Result<jincheng::store::Store> {
+        let config = Config::load(config)?;
+        Ok(jincheng::store::Store::open(
+            &config.data_dir.join("jincheng.db"),
+        )?)
+    };
+    match action {
+        ApiKeyCommand::Add { config, name } => {
+            let (id, key) = open(&config)?.create_api_key(&name)?;
+            println!("key {id} for {name}: {key}");
+            println!("Send it as the X-API-Key header. It is not stored and cannot be shown again.");
+        }
+        ApiKeyCommand::List { config } => {
+            for key in open(&config)?.api_keys()? {
+                let state = key
+                    .revoked_at
+                    .map(|at| format!("revoked {at}"))
+                    .unwrap_or_else(|| "live".into());
+                println!("{:>4}  {}  created {}  {state}", key.id, key.name, key.created_at);
+            }
+        }
+        ApiKeyCommand::Revoke { config, id } => {
+            anyhow::ensure!(open(&config)?.revoke_api_key(id)?, "no live key {id}");
+            println!("key {id} revoked");
+        }
+    }
+    Ok(())
 }

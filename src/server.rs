@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -13,9 +13,12 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::api::access::Access;
 use crate::api::{self, ApiError};
 use crate::indexing::IndexService;
 use crate::store::Store;
@@ -32,13 +35,34 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The index and its follower.
     pub indexing: IndexService,
+    /// API keys and rate limits.
+    pub access: Arc<Access>,
 }
 
 /// The whole application as a router, without a socket (tests call it with `oneshot`).
-pub fn app(state: AppState, request_timeout: Duration) -> Router {
+pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_headers([HeaderName::from_static("x-api-key"), header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG, header::RETRY_AFTER]);
     api::router()
-        .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Image uploads are larger: their routes cap the raw body themselves.
+        .merge(api::upload_router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::caching::etag,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::access::guard,
+        ))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(cors)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
@@ -63,7 +87,7 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(err) => {
@@ -75,11 +99,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(
-            router
-                .clone()
-                .map_request(|req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
-        );
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |req: Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            },
+        ));
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
         let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {

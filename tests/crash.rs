@@ -131,7 +131,9 @@ async fn kill_9_during_indexing_loses_nothing() {
     assert_eq!(final_health["records"], RECORDS as u64);
     assert_eq!(final_health["index_docs"], RECORDS as u64);
     let search: Value = client
-        .get(format!("http://127.0.0.1:{port}/api/v1/search?page_size=1"))
+        .get(format!(
+            "http://127.0.0.1:{port}/api/v1/search?page_size=1&collapse=false"
+        ))
         .send()
         .await
         .unwrap()

@@ -25,19 +25,18 @@
 //! from any directory. It is parsed once, when [`router`] (or any function here) is first
 //! called; a unit test proves it parses, so that cannot fail at run time.
 //!
-//! The provider keeps no state between requests: resumption tokens carry the whole
-//! selection, and the data never changes while the process runs. Lists are served in
-//! (datestamp, identifier) order, 100 items a page.
+//! The protocol itself (request parsing, errors, resumption tokens, response writing) is
+//! the `jincheng-oai-provider` crate; this crate only implements its `Repository` over the
+//! embedded collections. The data never changes while the process runs, so a list's
+//! position is simply an offset. Lists are served in (datestamp, identifier) order, 100
+//! items a page.
 //!
 //! Architecture invariant: this crate knows nothing of harvesting, storing or indexing. It
 //! is a stand-in for a remote institution's system, and the app must treat it as one, over
 //! HTTP.
 
 mod config;
-mod datestamp;
 mod provider;
-mod request;
-mod response;
 mod samples;
 
 /// Router serving every sample collection at `/demo/{collection}/oai` (OAI-PMH 2.0, GET and

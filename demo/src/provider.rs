@@ -1,25 +1,26 @@
-//! The OAI-PMH 2.0 data provider: the axum route and the six verbs.
+//! The OAI-PMH 2.0 data provider: the axum route and the [`Repository`] over one sample
+//! collection. The protocol (verbs, errors, tokens, XML) is `jincheng-oai-provider`'s.
 //!
-//! Requests are parsed by [`crate::request`], answered here from the embedded
-//! [`crate::samples`], and written by [`crate::response`]. Every OAI-PMH outcome, errors
-//! included, is an HTTP 200 with an XML body, as §3.1.2.1 requires; only a collection that
-//! does not exist is an HTTP 404, because that URL is no repository at all.
+//! Every OAI-PMH outcome, errors included, is an HTTP 200 with an XML body, as §3.1.2.1
+//! requires; only a collection that does not exist is an HTTP 404, because that URL is no
+//! repository at all.
+
+use std::convert::Infallible;
+use std::fmt::Write as _;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path};
-use axum::http::header::{CONTENT_TYPE, HOST};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use jincheng_oai_provider::{
+    Datestamp, DeletedRecord, Header, ListPosition, ListQuery, ListSlice, MetadataFormat, Provider,
+    ProviderConfig, Repository, RepositoryInfo, SetInfo, escape,
+};
 
-use crate::datestamp::{self, Datestamp};
-use crate::request::{self, ErrorCode, ListRequest, OAI_DC, OaiError, Request};
-use crate::response::ResponseWriter;
 use crate::samples::{self, Collection, SampleRecord};
-
-/// Records (or headers) per page of ListRecords and ListIdentifiers.
-pub(crate) const PAGE_SIZE: usize = 100;
 
 /// The route serving every collection at `/demo/{collection}/oai`.
 pub(crate) fn routes() -> Router {
@@ -45,199 +46,126 @@ async fn serve(
         )
             .into_response();
     };
-    let raw: &[u8] = if method == Method::POST {
-        &body
-    } else {
-        uri.query().unwrap_or_default().as_bytes()
-    };
-    let arguments: Vec<(String, String)> = form_urlencoded::parse(raw).into_owned().collect();
-    let xml = respond(
-        collection,
-        &base_url(&headers, &uri),
-        &arguments,
-        &datestamp::now(),
-    );
-    ([(CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
-}
-
-/// The repository's base URL as the harvester reached it: scheme, `Host` and the path, so
-/// Identify is right whatever address and port the demo server was bound to.
-fn base_url(headers: &HeaderMap, uri: &Uri) -> String {
-    let valid_host = |h: &&str| {
-        !h.is_empty()
-            && h.len() <= 255
-            && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-_:[]".contains(&b))
-    };
-    let host = uri
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()))
-        .filter(valid_host)
-        .unwrap_or("localhost");
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    format!("{}://{host}{}", if https { "https" } else { "http" }, uri.path())
-}
-
-/// The whole response document for one request.
-fn respond(
-    collection: &Collection,
-    base_url: &str,
-    arguments: &[(String, String)],
-    now: &Datestamp,
-) -> String {
-    let answer = request::parse(arguments).and_then(|request| {
-        let mut writer = ResponseWriter::new(now, base_url, Some(arguments));
-        answer(&mut writer, collection, &request, base_url)?;
-        Ok(writer)
-    });
-    match answer {
-        Ok(writer) => writer.finish(),
-        Err(error) => {
-            let echo = error.code.echoes_arguments().then_some(arguments);
-            let mut writer = ResponseWriter::new(now, base_url, echo);
-            writer.error(&error);
-            writer.finish()
-        }
+    let arguments = jincheng_oai_provider::request_arguments(&method, &uri, &body);
+    let base_url = jincheng_oai_provider::base_url(&headers, &uri);
+    let provider = Provider::new(SampleRepository(collection), ProviderConfig::default());
+    match provider.respond(&base_url, &arguments, time::OffsetDateTime::now_utc()) {
+        Ok(xml) => jincheng_oai_provider::xml_response(xml),
+        Err(never) => match never {},
     }
 }
 
-fn answer(
-    writer: &mut ResponseWriter,
-    collection: &Collection,
-    request: &Request,
-    base_url: &str,
-) -> Result<(), OaiError> {
-    match request {
-        Request::Identify => writer.identify(collection, base_url),
-        Request::ListMetadataFormats { identifier } => {
-            if let Some(identifier) = identifier {
-                existing(collection, identifier)?;
+/// One sample collection as an OAI-PMH repository.
+struct SampleRepository(&'static Collection);
+
+const OAI_DC_OPEN: &str = concat!(
+    r#"<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" "#,
+    r#"xmlns:dc="http://purl.org/dc/elements/1.1/" "#,
+    r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" "#,
+    r#"xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd">"#,
+);
+
+impl Repository for SampleRepository {
+    type Item = &'static SampleRecord;
+    type Error = Infallible;
+
+    fn info(&self) -> Result<RepositoryInfo, Infallible> {
+        let institution = &self.0.institution;
+        let earliest = self
+            .0
+            .earliest_datestamp()
+            .cloned()
+            .unwrap_or_else(Datestamp::now);
+        Ok(RepositoryInfo {
+            repository_name: institution.repository_name.clone(),
+            admin_emails: vec![format!("demo@{}.example.invalid", institution.id)],
+            earliest_datestamp: earliest,
+            deleted_record: DeletedRecord::Persistent,
+        })
+    }
+
+    fn formats(&self, _base_url: &str) -> Vec<MetadataFormat> {
+        vec![MetadataFormat::oai_dc()]
+    }
+
+    fn supports(&self, _item: &Self::Item, prefix: &str) -> bool {
+        prefix == "oai_dc"
+    }
+
+    fn sets(&self) -> Result<Vec<SetInfo>, Infallible> {
+        Ok(self
+            .0
+            .institution
+            .sets
+            .iter()
+            .map(|(spec, name)| SetInfo {
+                spec: spec.clone(),
+                name: name.clone(),
+            })
+            .collect())
+    }
+
+    fn get(&self, identifier: &str) -> Result<Option<Self::Item>, Infallible> {
+        Ok(self.0.record(identifier))
+    }
+
+    fn header(&self, record: &Self::Item) -> Header {
+        Header {
+            identifier: record.identifier.clone(),
+            datestamp: record.datestamp.clone(),
+            deleted: record.deleted,
+            sets: record.sets.clone(),
+        }
+    }
+
+    /// The data never changes while the process runs, so the position is the number of
+    /// matching records already listed and the snapshot is unused.
+    fn list(
+        &self,
+        query: &ListQuery,
+        resume: Option<&ListPosition>,
+        limit: usize,
+    ) -> Result<ListSlice<Self::Item>, Infallible> {
+        let skip: usize = resume.and_then(|p| p.after.parse().ok()).unwrap_or(0);
+        let matching: Vec<&'static SampleRecord> = self
+            .0
+            .records
+            .iter()
+            .filter(|r| query.covers(&r.datestamp) && query.set.as_deref().is_none_or(|set| r.in_set(set)))
+            .collect();
+        let end = skip.saturating_add(limit).min(matching.len());
+        let items = matching.get(skip..end).unwrap_or_default().to_vec();
+        Ok(ListSlice {
+            items,
+            complete_list_size: matching.len() as u64,
+            snapshot: String::new(),
+            next: (end < matching.len()).then(|| end.to_string()),
+        })
+    }
+
+    fn valid_position(&self, position: &ListPosition) -> bool {
+        position.snapshot.is_empty()
+            && position
+                .after
+                .parse::<usize>()
+                .is_ok_and(|n| n > 0 && n.to_string() == position.after && n <= self.0.records.len())
+    }
+
+    fn write_metadata(
+        &self,
+        record: &Self::Item,
+        _prefix: &str,
+        _base_url: &str,
+        out: &mut String,
+    ) -> Result<(), Infallible> {
+        out.push_str(OAI_DC_OPEN);
+        out.push('\n');
+        for (name, values) in record.dc.elements() {
+            for value in values {
+                let _ = writeln!(out, "<dc:{name}>{}</dc:{name}>", escape(value));
             }
-            writer.metadata_formats();
         }
-        Request::ListSets => writer.sets(collection),
-        Request::GetRecord {
-            identifier,
-            metadata_prefix,
-        } => {
-            let record = existing(collection, identifier)?;
-            disseminable(metadata_prefix)?;
-            writer.open("GetRecord");
-            writer.record(record);
-            writer.close("GetRecord");
-        }
-        Request::ListIdentifiers(list) => {
-            list_page(
-                writer,
-                collection,
-                list,
-                "ListIdentifiers",
-                ResponseWriter::header,
-            )?;
-        }
-        Request::ListRecords(list) => {
-            list_page(writer, collection, list, "ListRecords", ResponseWriter::record)?;
-        }
-    }
-    Ok(())
-}
-
-fn existing<'c>(collection: &'c Collection, identifier: &str) -> Result<&'c SampleRecord, OaiError> {
-    collection.record(identifier).ok_or_else(|| {
-        OaiError::new(
-            ErrorCode::IdDoesNotExist,
-            format!("{identifier:?} is unknown in this repository"),
-        )
-    })
-}
-
-fn disseminable(prefix: &str) -> Result<(), OaiError> {
-    if prefix == OAI_DC {
+        out.push_str("</oai_dc:dc>");
         Ok(())
-    } else {
-        Err(OaiError::new(
-            ErrorCode::CannotDisseminateFormat,
-            format!("{prefix:?} is not supported; this repository disseminates oai_dc only"),
-        ))
-    }
-}
-
-/// True if the record is in the list's selection: datestamp within `from`..=`until`, in the
-/// set or one of its descendants.
-fn selected(record: &SampleRecord, list: &ListRequest) -> bool {
-    list.from
-        .as_ref()
-        .is_none_or(|from| record.datestamp >= from.first_second())
-        && list
-            .until
-            .as_ref()
-            .is_none_or(|until| record.datestamp <= until.last_second())
-        && list.set.as_deref().is_none_or(|set| record.in_set(set))
-}
-
-/// Writes one page of a list verb. Lists longer than a page are split with resumption
-/// tokens carrying `completeListSize` and `cursor`; the last page of a split list gets an
-/// empty token. A token whose selection no longer makes sense is badResumptionToken, never
-/// the error the same arguments would get without a token.
-fn list_page(
-    writer: &mut ResponseWriter,
-    collection: &Collection,
-    list: &ListRequest,
-    verb: &str,
-    write_item: fn(&mut ResponseWriter, &SampleRecord),
-) -> Result<(), OaiError> {
-    let bad_token = || {
-        OaiError::new(
-            ErrorCode::BadResumptionToken,
-            "this resumptionToken was not issued by this repository",
-        )
-    };
-    if let Err(error) = disseminable(&list.metadata_prefix) {
-        return Err(if list.resumed { bad_token() } else { error });
-    }
-    let matching: Vec<&SampleRecord> = collection.records.iter().filter(|r| selected(r, list)).collect();
-    if matching.is_empty() {
-        return Err(if list.resumed {
-            bad_token()
-        } else {
-            OaiError::new(
-                ErrorCode::NoRecordsMatch,
-                "no records match the from, until and set arguments",
-            )
-        });
-    }
-    if list.cursor >= matching.len() || !list.cursor.is_multiple_of(PAGE_SIZE) {
-        return Err(bad_token());
-    }
-    let end = (list.cursor + PAGE_SIZE).min(matching.len());
-    writer.open(verb);
-    for record in &matching[list.cursor..end] {
-        write_item(writer, record);
-    }
-    if matching.len() > PAGE_SIZE {
-        let token = (end < matching.len()).then(|| request::encode_token(list, end));
-        writer.resumption_token(token.as_deref(), matching.len(), list.cursor);
-    }
-    writer.close(verb);
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_url_comes_from_the_host_header() {
-        let mut headers = HeaderMap::new();
-        headers.insert(HOST, "127.0.0.1:8080".parse().unwrap());
-        let uri: Uri = "/demo/lzlib/oai?verb=Identify".parse().unwrap();
-        assert_eq!(base_url(&headers, &uri), "http://127.0.0.1:8080/demo/lzlib/oai");
-        headers.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert_eq!(base_url(&headers, &uri), "https://127.0.0.1:8080/demo/lzlib/oai");
-        headers.insert(HOST, "evil\"><x".parse().unwrap());
-        assert_eq!(base_url(&headers, &uri), "https://localhost/demo/lzlib/oai");
     }
 }

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::datestamp::Datestamp;
+use jincheng_oai_provider::Datestamp;
 
 const INSTITUTIONS_JSON: &str = include_str!("../institutions.json");
 
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn identifiers_are_unique_across_collections_and_datestamps_valid() {
-        let now = crate::datestamp::now();
+        let now = Datestamp::now();
         let mut seen = HashSet::new();
         for c in all() {
             for r in &c.records {

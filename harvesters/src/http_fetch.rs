@@ -54,6 +54,12 @@ impl Default for HttpLimits {
 /// Most redirects followed for one request.
 const MAX_REDIRECTS: usize = 10;
 
+/// Fetches one whole document (a MARC file, a CSV export, a feed) under `limits`: the same
+/// size cap, retries, `Retry-After` handling and address policy as every harvest request.
+pub async fn fetch_bytes(url: &Url, limits: HttpLimits) -> Result<Vec<u8>> {
+    HttpFetcher::new(limits)?.get(url).await
+}
+
 /// An HTTP client bound to one set of [`HttpLimits`].
 #[derive(Debug, Clone)]
 pub(crate) struct HttpFetcher {

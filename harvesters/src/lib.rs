@@ -49,17 +49,30 @@
 //! which other mappings can share.
 
 mod address_policy;
+mod csv_export;
 mod error;
+mod feed;
 mod http_fetch;
+mod json_api;
+mod lido;
+mod marc;
+mod native;
 mod oai_dc;
 mod oai_pmh;
 mod oai_response;
 
+pub use schemas::{is_clc_class, normalize_date, normalize_isbn, normalize_language};
+
 pub use crate::{
     address_policy::AddressPolicy,
+    csv_export::{CsvEncoding, CsvHarvest, CsvOptions, read_csv, read_csv_report},
     error::Error,
-    http_fetch::HttpLimits,
-    oai_dc::{is_clc_class, normalize_date, normalize_isbn, normalize_language},
+    feed::{FeedOptions, read_feed},
+    http_fetch::{HttpLimits, fetch_bytes},
+    json_api::{JsonApiHarvester, JsonApiOptions, JsonApiPage, Paging, read_json_records},
+    lido::{LIDO_NAMESPACE, LidoOptions, map_lido_record, read_lido},
+    marc::{MarcEncoding, MarcFormat, MarcOptions, read_iso2709, read_marc_file, read_marcxml},
+    native::read_jincheng_record,
     oai_pmh::{
         Granularity, Harvest, HarvestedItem, Identify, ItemOutcome, ListRequest, OaiPmhHarvester,
         OaiPmhSource, Page,

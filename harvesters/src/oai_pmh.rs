@@ -133,13 +133,19 @@ impl OaiPmhHarvester {
     /// A harvester for `source`, with `limits` for every request.
     ///
     /// Fails if the base URL is not `http(s)`, if the address policy refuses its literal
-    /// IP address, or if the metadata prefix is not `oai_dc` (the only one mapped).
+    /// IP address, or if the metadata prefix has no mapping (`oai_dc`, `jincheng`, `marcxml`).
     pub fn new(source: OaiPmhSource, limits: HttpLimits) -> Result<Self> {
-        if source.metadata_prefix != "oai_dc" {
-            return Err(Error::InvalidSource(format!(
-                "metadata prefix {:?} has no mapping; only oai_dc is supported",
-                source.metadata_prefix
-            )));
+        match source.metadata_prefix.as_str() {
+            "oai_dc" => {}
+            // Another Jincheng's lossless format (see `native.rs`).
+            "jincheng" => {}
+            // MARC21 slim records, mapped like MARCXML files (see `marc/`).
+            "marcxml" => {}
+            other => {
+                return Err(Error::InvalidSource(format!(
+                    "metadata prefix {other:?} has no mapping; supported: oai_dc, jincheng, marcxml"
+                )));
+            }
         }
         if source.base_url.query().is_some() || source.base_url.fragment().is_some() {
             return Err(Error::InvalidSource(format!(
@@ -404,8 +410,9 @@ mod tests {
     fn sources_are_checked_up_front() {
         let limits = HttpLimits::default;
         assert!(OaiPmhHarvester::new(source("oai_dc", "http://127.0.0.1/oai"), limits()).is_ok());
+        assert!(OaiPmhHarvester::new(source("marcxml", "http://127.0.0.1/oai"), limits()).is_ok());
         assert!(matches!(
-            OaiPmhHarvester::new(source("marcxml", "http://127.0.0.1/oai"), limits()),
+            OaiPmhHarvester::new(source("mods", "http://127.0.0.1/oai"), limits()),
             Err(Error::InvalidSource(_))
         ));
         assert!(matches!(

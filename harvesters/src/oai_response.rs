@@ -513,6 +513,9 @@ struct RecordParts {
     deleted: bool,
     /// Local name of the element inside `<metadata>`, if any.
     metadata_format: Option<String>,
+    /// Byte range of the content of `<metadata>` in the record span (MARCXML is mapped
+    /// from its own text).
+    metadata_span: Option<(usize, usize)>,
     dc: DcFields,
 }
 
@@ -532,6 +535,7 @@ fn parse_record(span: &str, parts: &mut RecordParts) -> Result<(), String> {
     let mut stack: Vec<String> = Vec::new();
     let mut collecting: Option<(RecordText, usize, String)> = None;
     loop {
+        let before = reader.buffer_position() as usize;
         let event = reader
             .read_event()
             .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
@@ -555,6 +559,10 @@ fn parse_record(span: &str, parts: &mut RecordParts) -> Result<(), String> {
                         };
                         collecting = kind.map(|k| (k, stack.len(), String::new()));
                     }
+                    (["record"], "metadata") => {
+                        let start = reader.buffer_position() as usize;
+                        parts.metadata_span = Some((start, start));
+                    }
                     (["record", "metadata"], format) if parts.metadata_format.is_none() => {
                         parts.metadata_format = Some(format.to_owned());
                     }
@@ -577,6 +585,12 @@ fn parse_record(span: &str, parts: &mut RecordParts) -> Result<(), String> {
                 }
             }
             Event::End(_) => {
+                if stack.len() == 2
+                    && stack.last().map(String::as_str) == Some("metadata")
+                    && let Some((start, _)) = parts.metadata_span
+                {
+                    parts.metadata_span = Some((start, before));
+                }
                 stack.pop();
                 if let Some((kind, depth, value)) = collecting.take() {
                     if depth == stack.len() {
@@ -634,7 +648,7 @@ fn record_item(span: &str, context: MappingContext<'_>, invalid_utf8: bool) -> H
     let mut parts = RecordParts::default();
     let parsed = parse_record(span, &mut parts);
     let local_id = parts.identifier.clone().unwrap_or_default();
-    let outcome = match outcome(&parts, parsed, invalid_utf8, context) {
+    let outcome = match outcome(&parts, parsed, invalid_utf8, context, span) {
         Ok(outcome) => outcome,
         Err(reason) => ItemOutcome::Quarantined { reason },
     };
@@ -652,6 +666,7 @@ fn outcome(
     parsed: Result<(), String>,
     invalid_utf8: bool,
     context: MappingContext<'_>,
+    span: &str,
 ) -> Result<ItemOutcome, String> {
     if invalid_utf8 {
         return Err("record contains bytes that are not UTF-8".into());
@@ -672,6 +687,13 @@ fn outcome(
         None => Err("record has no metadata and is not marked deleted".into()),
         Some("dc") => map_oai_dc(&parts.dc, context.source_id, context.institution, identifier)
             .map(|record| ItemOutcome::Record(Box::new(record))),
+        Some("jincheng") => crate::native::map_jincheng(span, context.source_id, identifier)
+            .map(|record| ItemOutcome::Record(Box::new(record))),
+        Some("record") => {
+            let (start, end) = parts.metadata_span.unwrap_or_default();
+            let metadata = span.get(start..end).unwrap_or_default();
+            crate::marc::map_oai_marcxml(metadata, context.source_id, context.institution, identifier)
+        }
         Some(other) => Err(format!("metadata is <{other}>, not oai_dc")),
     }
 }

@@ -43,6 +43,8 @@ fn searching(c: &mut Criterion) {
         filters,
         offset: 0,
         limit: 20,
+        collapse: true,
+        ..SearchRequest::default()
     };
     let cases = [
         ("word", request("黄河", Filters::default())),
@@ -63,11 +65,33 @@ fn searching(c: &mut Criterion) {
             ),
         ),
         ("browse", request("", Filters::default())),
+        ("pinyin", request("dunhuang bihua", Filters::default())),
+        ("initials", request("dhbh", Filters::default())),
+        ("synonym", request("铜奔马", Filters::default())),
+        (
+            "syntax",
+            request("title:敦煌 -壁画 \"丝绸之路\"", Filters::default()),
+        ),
+        (
+            "worst_case",
+            request(&"jingyesi 铜奔马 -\"明月\" ".repeat(12), Filters::default()),
+        ),
     ];
     for (name, request) in &cases {
-        assert!(index.search(request).unwrap().total > 0, "{name}");
+        if !name.starts_with("worst") && *name != "synonym" {
+            assert!(index.search(request).unwrap().total > 0, "{name}");
+        }
         group.bench_function(*name, |b| {
             b.iter(|| black_box(index.search(black_box(request)).unwrap()))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("suggest_20k");
+    for prefix in ["敦", "敦煌", "d", "dun", "dh", "蘭"] {
+        index.suggest(prefix, 10).unwrap();
+        group.bench_function(prefix, |b| {
+            b.iter(|| black_box(index.suggest(black_box(prefix), 10).unwrap()))
         });
     }
     group.finish();

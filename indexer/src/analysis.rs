@@ -20,16 +20,21 @@
 //! Whitespace and punctuation produce no token but still advance the offsets, so `床前 明月`
 //! is not the phrase `床前明月`.
 
+use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock, RwLock};
 
-use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+use crate::dictionary::{AnalysisOptions, Dictionaries, DictionaryStats};
+use crate::error::Result;
 use crate::normalize::{Normalized, normalize};
 
-/// Local words added to jieba's dictionary, so that place names and Lanzhou's emblems are
-/// cut as one word (`马家窑` rather than `马家` + `窑`).
+/// Local words every dictionary generation knows: the embedded default user dictionary
+/// (`indexer/dictionaries/user_dict.txt`) holds them, so that place names and Lanzhou's
+/// emblems are cut as one word (`马家窑` rather than `马家` + `窑`). A user dictionary in the
+/// data directory replaces the default file; these are listed here for tests and tools.
 pub const LOCAL_WORDS: &[&str] = &[
     "兰州",
     "金城",
@@ -45,6 +50,9 @@ pub const LOCAL_WORDS: &[&str] = &[
     "西固",
     "安宁",
 ];
+
+/// Shortest Latin word that is stemmed: shorter words (`art`, `is`) are left alone.
+const MIN_STEMMED_CHARS: usize = 4;
 
 /// Longest token indexed, in bytes. Longer "words" are runs of digits or letters (a base64
 /// blob, a hash) that nobody types; tantivy would drop them anyway past 65 530 bytes.
@@ -64,15 +72,22 @@ pub struct AnalyzedToken {
 }
 
 /// The Chinese analyser shared by the document tokenizer, the query builder and the snippet
-/// generator. Cloning is cheap: the jieba dictionary is behind an `Arc`.
+/// generator. Cloning is cheap, and clones share the dictionaries: a
+/// [`ChineseAnalyzer::reload`] is seen by every clone (the index's tokenizer included).
 #[derive(Clone)]
 pub struct ChineseAnalyzer {
-    jieba: Arc<Jieba>,
+    /// The current dictionaries. Each analysis takes a snapshot (an `Arc` clone under a read
+    /// lock held for nanoseconds), so a reload never blocks or tears an analysis.
+    dictionaries: Arc<RwLock<Arc<Dictionaries>>>,
+    /// Where [`ChineseAnalyzer::reload`] reads from (`None`: the embedded defaults).
+    dictionary_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ChineseAnalyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChineseAnalyzer").finish_non_exhaustive()
+        f.debug_struct("ChineseAnalyzer")
+            .field("dictionary_dir", &self.dictionary_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,21 +101,62 @@ enum CutMode {
 }
 
 impl ChineseAnalyzer {
-    /// The process-wide analyser. Loading jieba's dictionary takes about 0.2 s and 30 MB, so
-    /// it is done once, on first use, and shared by every index in the process.
+    /// The process-wide analyser with the embedded default dictionaries. Loading jieba's
+    /// dictionary takes about 0.2 s and 30 MB, so it is done once, on first use, and shared
+    /// by every index opened without a dictionary directory.
     pub fn shared() -> ChineseAnalyzer {
         static SHARED: OnceLock<ChineseAnalyzer> = OnceLock::new();
         SHARED
-            .get_or_init(|| {
-                let mut jieba = Jieba::new();
-                for word in LOCAL_WORDS {
-                    jieba.add_word(word, None, None);
-                }
-                ChineseAnalyzer {
-                    jieba: Arc::new(jieba),
-                }
+            .get_or_init(|| ChineseAnalyzer {
+                dictionaries: Arc::new(RwLock::new(Arc::new(Dictionaries::defaults()))),
+                dictionary_dir: None,
             })
             .clone()
+    }
+
+    /// An analyser with its own dictionaries, read from `options.dictionary_dir` (see
+    /// [`crate::dictionary`] for the files and their format). Without a directory this is
+    /// [`ChineseAnalyzer::shared`].
+    pub fn with_options(options: &AnalysisOptions) -> Result<ChineseAnalyzer> {
+        let Some(dir) = &options.dictionary_dir else {
+            return Ok(ChineseAnalyzer::shared());
+        };
+        let dictionaries = Dictionaries::load(Some(dir))?;
+        Ok(ChineseAnalyzer {
+            dictionaries: Arc::new(RwLock::new(Arc::new(dictionaries))),
+            dictionary_dir: Some(dir.clone()),
+        })
+    }
+
+    /// Reads the dictionary files again and swaps them in for every clone of this analyser.
+    /// On an error the current dictionaries stay. Without a dictionary directory there is
+    /// nothing to reread, and the current statistics are returned.
+    pub fn reload(&self) -> Result<DictionaryStats> {
+        let Some(dir) = &self.dictionary_dir else {
+            return Ok(self.stats());
+        };
+        let fresh = Arc::new(Dictionaries::load(Some(dir))?);
+        let stats = fresh.stats.clone();
+        *self.dictionaries.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(stats)
+    }
+
+    /// What the current dictionaries hold.
+    pub fn stats(&self) -> DictionaryStats {
+        self.snapshot().stats.clone()
+    }
+
+    /// The current dictionaries.
+    pub(crate) fn snapshot(&self) -> Arc<Dictionaries> {
+        self.dictionaries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The synonyms of a normalised word (the other words of its groups), if any.
+    pub(crate) fn synonyms(&self, word: &str) -> Option<Arc<[String]>> {
+        self.snapshot().synonyms.get(word).cloned()
     }
 
     /// The tantivy tokenizer of the index's Chinese text fields (for benchmarks and for
@@ -151,10 +207,13 @@ impl ChineseAnalyzer {
             return;
         }
         let normalized = normalize(text);
+        let dictionaries = self.snapshot();
+        let jieba = &dictionaries.jieba;
         let tokens = match mode {
-            CutMode::Document => self.jieba.cut_for_search(&normalized.text, true),
-            CutMode::Query => self.jieba.cut(&normalized.text, true),
+            CutMode::Document => jieba.cut_for_search(&normalized.text, true),
+            CutMode::Query => jieba.cut(&normalized.text, true),
         };
+        let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
         let unigrams = mode == CutMode::Document;
         let mut chars = normalized.text.char_indices().enumerate().peekable();
         // Position of a single-character jieba token not yet passed by the unigram cursor.
@@ -168,7 +227,9 @@ impl ChineseAnalyzer {
                     chars.next();
                     if is_cjk(c) && single_at != Some(index) {
                         sink(RawToken {
-                            word: normalized.text.get(byte..byte + c.len_utf8()).unwrap_or_default(),
+                            word: Cow::Borrowed(
+                                normalized.text.get(byte..byte + c.len_utf8()).unwrap_or_default(),
+                            ),
                             start: index,
                             end: index + 1,
                             normalized: &normalized,
@@ -187,7 +248,7 @@ impl ChineseAnalyzer {
                 single_at = Some(token.start);
             }
             sink(RawToken {
-                word: token.word,
+                word: stem_latin(&stemmer, token.word),
                 start: token.start,
                 end: token.end,
                 normalized: &normalized,
@@ -196,6 +257,17 @@ impl ChineseAnalyzer {
         if unigrams {
             flush_unigrams(usize::MAX, single_at, &mut sink);
         }
+    }
+}
+
+/// English words are indexed and searched by their stem (`carvings` → `carv`), so that
+/// inflections find each other. Only words of ASCII letters are stemmed: codes such as
+/// `i247` and pinyin syllables shorter than [`MIN_STEMMED_CHARS`] stay as they are.
+fn stem_latin<'a>(stemmer: &frostem::Stemmer, word: &'a str) -> Cow<'a, str> {
+    if word.len() >= MIN_STEMMED_CHARS && word.bytes().all(|b| b.is_ascii_lowercase()) {
+        stemmer.stem(word)
+    } else {
+        Cow::Borrowed(word)
     }
 }
 
@@ -216,7 +288,7 @@ pub(crate) fn is_cjk(c: char) -> bool {
 
 /// A token borrowed from jieba's output, before it is copied anywhere.
 struct RawToken<'a> {
-    word: &'a str,
+    word: Cow<'a, str>,
     start: usize,
     end: usize,
     normalized: &'a Normalized,
@@ -279,7 +351,7 @@ impl Tokenizer for ChineseTokenizer {
             let range = raw.original_range();
             if let Some(token) = buffer.get_mut(len) {
                 token.text.clear();
-                token.text.push_str(raw.word);
+                token.text.push_str(&raw.word);
                 token.offset_from = range.start;
                 token.offset_to = range.end;
                 token.position = raw.start;

@@ -60,6 +60,16 @@ pub enum Error {
     #[error("stored document is missing {0}")]
     CorruptDocument(&'static str),
 
+    /// A dictionary file exists but cannot be read (permissions, not UTF-8, too large). The
+    /// dictionaries in use are kept.
+    #[error("cannot read the dictionary {path}: {reason}")]
+    Dictionary {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+
     /// Creating the index directory failed.
     #[error("cannot create the index directory {path}: {source}")]
     CreateDir {

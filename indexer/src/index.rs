@@ -1,15 +1,19 @@
 //! [`Index`]: opening or creating the index, its reader, and the handle everything shares.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tantivy::directory::MmapDirectory;
 use tantivy::{IndexReader, ReloadPolicy, Searcher};
 
 use crate::analysis::ChineseAnalyzer;
+use crate::dictionary::{AnalysisOptions, DictionaryStats};
 use crate::error::{Error, Result};
-use crate::schema::{Fields, SCHEMA_VERSION, build_schema, tokenizer_name};
+use crate::pinyin::{PinyinMode, PinyinTokenizer};
+use crate::schema::{Fields, SCHEMA_VERSION, build_schema, pinyin_tokenizer_name, tokenizer_name};
 use crate::search::{SearchRequest, SearchResults};
+use crate::suggest::{Suggester, Suggestion};
 use crate::writer::RecordWriter;
 
 /// The search index: a cheap, cloneable handle (an `Arc` inside) that any number of threads
@@ -26,6 +30,12 @@ pub(crate) struct IndexInner {
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
     pub(crate) analyzer: ChineseAnalyzer,
+    /// The suggestion table of the latest reader generation that asked for one.
+    suggester: Mutex<Option<Arc<Suggester>>>,
+    /// Held while a suggestion table is built, so that concurrent callers build it once.
+    suggester_build: Mutex<()>,
+    /// A background rebuild is running (see [`Index::warm_suggestions`]).
+    warming: AtomicBool,
 }
 
 impl std::fmt::Debug for Index {
@@ -42,6 +52,14 @@ impl Index {
     /// An index built with another schema or [`crate::SCHEMA_VERSION`] is not opened:
     /// [`Error::SchemaMismatch`] tells the caller to rebuild it.
     pub fn open_or_create(dir: &Path) -> Result<Index> {
+        Index::open_or_create_with(dir, &AnalysisOptions::default())
+    }
+
+    /// [`Index::open_or_create`] with analysis options: the dictionary directory holding the
+    /// user dictionary and the synonyms (see [`AnalysisOptions`]; missing files fall back to
+    /// the embedded defaults, unreadable ones are an [`Error::Dictionary`]).
+    pub fn open_or_create_with(dir: &Path, options: &AnalysisOptions) -> Result<Index> {
+        let analyzer = ChineseAnalyzer::with_options(options)?;
         std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
             path: dir.display().to_string(),
             source,
@@ -61,20 +79,30 @@ impl Index {
         } else {
             tantivy::Index::create(directory, schema, tantivy::IndexSettings::default())?
         };
-        Index::from_tantivy(index, fields)
+        Index::from_tantivy(index, fields, analyzer)
     }
 
     /// Creates an empty index in memory (tests, benches, the demo).
     pub fn create_in_ram() -> Result<Index> {
-        let (schema, fields) = build_schema();
-        Index::from_tantivy(tantivy::Index::create_in_ram(schema), fields)
+        Index::create_in_ram_with(&AnalysisOptions::default())
     }
 
-    fn from_tantivy(index: tantivy::Index, fields: Fields) -> Result<Index> {
-        let analyzer = ChineseAnalyzer::shared();
-        index
-            .tokenizers()
-            .register(&tokenizer_name(), analyzer.text_analyzer());
+    /// [`Index::create_in_ram`] with analysis options.
+    pub fn create_in_ram_with(options: &AnalysisOptions) -> Result<Index> {
+        let analyzer = ChineseAnalyzer::with_options(options)?;
+        let (schema, fields) = build_schema();
+        Index::from_tantivy(tantivy::Index::create_in_ram(schema), fields, analyzer)
+    }
+
+    fn from_tantivy(index: tantivy::Index, fields: Fields, analyzer: ChineseAnalyzer) -> Result<Index> {
+        let tokenizers = index.tokenizers();
+        tokenizers.register(&tokenizer_name(), analyzer.text_analyzer());
+        for mode in [PinyinMode::Syllables, PinyinMode::Initials] {
+            tokenizers.register(
+                &pinyin_tokenizer_name(mode),
+                tantivy::tokenizer::TextAnalyzer::from(PinyinTokenizer::new(mode)),
+            );
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -85,6 +113,9 @@ impl Index {
                 reader,
                 fields,
                 analyzer,
+                suggester: Mutex::new(None),
+                suggester_build: Mutex::new(()),
+                warming: AtomicBool::new(false),
             }),
         })
     }
@@ -112,6 +143,72 @@ impl Index {
     /// Runs a search (see [`SearchRequest`] for the query language and the filters).
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults> {
         crate::search::run(self, request)
+    }
+
+    /// Rereads the user dictionary and the synonyms from the dictionary directory given at
+    /// opening and uses them from now on, for queries at once and for documents written
+    /// after this call (see [`crate::dictionary`] for what that means for documents indexed
+    /// before). On an error the dictionaries in use are kept. An index opened without a
+    /// dictionary directory keeps the embedded defaults and reports them.
+    pub fn reload_dictionaries(&self) -> Result<DictionaryStats> {
+        self.inner.analyzer.reload()
+    }
+
+    /// Completions of `prefix` from titles, creators and subjects: by Chinese prefix (folded,
+    /// so `靜` finds `静夜思`), by pinyin (`jing`) and by initials (`jy`); the values held by
+    /// most records first; at most `limit` (capped at [`crate::MAX_SUGGEST_LIMIT`]). A
+    /// prefix over [`crate::MAX_SUGGEST_PREFIX_CHARS`] characters is
+    /// [`Error::QueryTooLong`]; an empty one has no completions.
+    pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>> {
+        self.suggester()?.suggest(prefix, limit)
+    }
+
+    /// The suggestion table of the current reader generation, built if needed.
+    fn suggester(&self) -> Result<Arc<Suggester>> {
+        let searcher = self.searcher();
+        let generation = searcher.generation().generation_id();
+        let current = |slot: &Mutex<Option<Arc<Suggester>>>| {
+            slot.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .filter(|s| s.generation == generation)
+                .cloned()
+        };
+        if let Some(suggester) = current(&self.inner.suggester) {
+            return Ok(suggester);
+        }
+        let _building = self
+            .inner
+            .suggester_build
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(suggester) = current(&self.inner.suggester) {
+            return Ok(suggester);
+        }
+        let built = Arc::new(Suggester::build(&searcher)?);
+        *self.inner.suggester.lock().unwrap_or_else(|e| e.into_inner()) = Some(built.clone());
+        Ok(built)
+    }
+
+    /// Rebuilds the suggestion table in a background thread (after a commit), so that the
+    /// next [`Index::suggest`] finds it ready. At most one such thread runs; a commit during
+    /// its run is picked up by the next suggest call.
+    pub(crate) fn warm_suggestions(&self) {
+        if self.inner.warming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let index = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("suggest-warmup".into())
+            .spawn(move || {
+                if let Err(e) = index.suggester() {
+                    tracing::warn!(error = %e, "could not rebuild the suggestions");
+                }
+                index.inner.warming.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.inner.warming.store(false, Ordering::Release);
+        }
     }
 
     /// The Chinese analyser the index uses (to show how a text is tokenized).

@@ -62,21 +62,30 @@
 
 mod analysis;
 mod collector;
+pub mod dictionary;
 mod error;
 mod highlight;
 mod index;
+mod keys;
 mod normalize;
-mod query;
+mod pinyin;
+pub mod query;
 mod schema;
 mod search;
+mod suggest;
 mod writer;
 
 pub use crate::{
     analysis::{AnalyzedToken, ChineseAnalyzer, LOCAL_WORDS},
+    dictionary::{AnalysisOptions, DictionaryStats},
     error::{Error, Result},
     index::Index,
     query::{MAX_QUERY_CHARS, MAX_QUERY_TOKENS},
     schema::SCHEMA_VERSION,
-    search::{Facet, FacetValue, Filters, Hit, MAX_RESULT_WINDOW, SearchRequest, SearchResults},
+    search::{
+        Facet, FacetValue, Filters, Hit, HitHolding, MAX_HOLDINGS_PER_HIT, MAX_RESULT_WINDOW, SearchRequest,
+        SearchResults,
+    },
+    suggest::{MAX_SUGGEST_LIMIT, MAX_SUGGEST_PREFIX_CHARS, Suggestion},
     writer::RecordWriter,
 };

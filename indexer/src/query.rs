@@ -1,125 +1,289 @@
 //! From the text a citizen typed to a tantivy query. tantivy's `QueryParser` is not used: it
 //! turns every multi-token term into a phrase, which for unsegmented Chinese means that most
-//! queries become phrases and find nothing.
+//! queries become phrases and find nothing, and it answers malformed input with errors.
 //!
-//! The query language:
-//! - the query is normalised and cut in jieba's precise mode (at most [`MAX_QUERY_TOKENS`]
-//!   tokens are used); punctuation, whitespace and emoji only separate;
-//! - **every token must match** in at least one full-text field; fields weigh title 4,
-//!   alternative titles and creators 3, subjects 2, publisher and the other fields 1.5,
-//!   description 1 (the best field counts, the others add a little);
-//! - a multi-character Chinese token also matches as the phrase of its characters (documents
-//!   index every CJK character), so `飞燕` is found inside `马踏飞燕` although jieba cut that
-//!   `马踏飞` + `燕`; the whole word scores higher than its characters; and a token that is an ISBN (10 or 13 digits,
-//!   hyphens allowed) matches the record's ISBNs;
-//! - text between double quotes (`"…"` or `“…”`) must occur as a phrase; an unmatched quote is
+//! # The query language
+//!
+//! The text is split into *clauses* at whitespace (and quotes):
+//! - `"…"` (or `“…”`) is a phrase: its words must occur together; an unmatched quote is
 //!   ignored;
-//! - the whole query as a phrase in the title or the description adds to the score;
-//! - if nothing matches and there are at least two tokens, the search is retried with *any*
-//!   token matching (the caller runs [`QueryPlan::fallback`]).
+//! - `-word` or `-"…"` excludes the records the clause matches;
+//! - `title:`, `creator:`, `subject:` and `isbn:` (also `author:`, `题名:`, `作者:`, `主题:`,
+//!   with `:` or `：`) restrict a clause to those fields; an unknown prefix is plain text;
+//! - anything else is plain text, normalised and cut in jieba's precise mode.
+//!
+//! Nothing is an error except a text over [`MAX_QUERY_CHARS`] characters: malformed syntax
+//! degrades to plain words.
+//!
+//! # Matching
+//!
+//! - **Every word must match** in at least one field of its clause's scope; fields weigh
+//!   title 4, alternative titles and creators 3, subjects 2, publisher and the other fields
+//!   1.5, description 1 (the best field counts, the others add a little).
+//! - A multi-character Chinese word also matches as the phrase of its characters (documents
+//!   index every CJK character), so `飞燕` is found inside `马踏飞燕`; the whole word scores
+//!   higher than its characters.
+//! - A word of a synonym group (see [`crate::dictionary`]) also matches the group's other
+//!   words, at [`SYNONYM_FACTOR`] of the weight.
+//! - A clause of Latin letters also matches the **pinyin** fields of titles and creators:
+//!   as syllables (`jingyesi`, `jing ye si`), and, when it is not pinyin, as initials (`jys`).
+//!   Pinyin weighs less than any Chinese field, and a Chinese word never reaches the pinyin
+//!   fields, so homophones (`景点` / `经典`) never match each other. A Latin word is also
+//!   matched as an English stem (`carvings` = `carving`) and, from [`FUZZY_MIN_LETTERS`]
+//!   letters, with one typo in titles and creators (at a small weight).
+//! - An ISBN (10 or 13 digits, hyphens or not) matches the record's ISBN-13s; a
+//!   classification code or call number (`I247.5`) matches whole or as the broader class of a
+//!   longer code (`I247` finds `I247.5`).
+//! - The whole query as the whole title (folded, punctuation ignored) weighs most, then the
+//!   whole query as a phrase in the title; then the description phrase.
+//! - If nothing matches and there are at least two clauses, the search is retried with *any*
+//!   clause matching (the caller runs [`QueryPlan::fallback`]).
+//!
+//! # Bounds
+//!
+//! The work a query can cause is capped structurally, not by a timer: at most
+//! [`MAX_QUERY_CHARS`] characters, [`MAX_QUERY_TOKENS`] words, [`MAX_SYNONYMS_PER_WORD`] and
+//! [`MAX_EXPANSIONS`] synonyms, [`MAX_FUZZY_WORDS`] fuzzy words, pinyin strings of at most
+//! [`crate::pinyin::MAX_PINYIN_LETTERS`] letters and initials of at most
+//! [`MAX_INITIALS_LETTERS`]. The benches measure the worst case these allow.
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::analysis::{AnalyzedToken, ChineseAnalyzer};
+use crate::analysis::{AnalyzedToken, ChineseAnalyzer, is_cjk};
 use crate::error::{Error, Result};
-use crate::schema::Fields;
+use crate::keys::{isbn13, looks_like_code, text_key};
+use crate::normalize::{normalize, normalize_keyword};
+use crate::pinyin;
+use crate::schema::{Fields, TextField};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
-/// Tokens of a query beyond this many are ignored.
+/// Words of a query beyond this many are ignored.
 pub const MAX_QUERY_TOKENS: usize = 32;
+/// Synonyms used per query word at most.
+pub const MAX_SYNONYMS_PER_WORD: usize = 3;
+/// Synonyms used per query at most.
+pub const MAX_EXPANSIONS: usize = 8;
+/// Words of a query that get a fuzzy (one-typo) alternative at most.
+pub const MAX_FUZZY_WORDS: usize = 4;
+/// Shortest Latin word matched with a typo.
+pub const FUZZY_MIN_LETTERS: usize = 5;
+/// Longest Latin word tried as pinyin initials.
+pub const MAX_INITIALS_LETTERS: usize = 8;
 
 /// Weight of a word found only through its characters, relative to the word itself.
 const PARTS_FACTOR: f32 = 0.5;
-/// How much the other fields add to the best field's score for one token.
+/// Weight of a synonym, relative to the word typed.
+pub const SYNONYM_FACTOR: f32 = 0.6;
+/// How much the other fields add to the best field's score for one word.
 const TIE_BREAKER: f32 = 0.1;
-/// Boost of the whole query found as a phrase in the title (×) and description.
+/// The whole query is the whole title (folded, punctuation ignored).
+const EXACT_TITLE_BOOST: f32 = 16.0;
+/// The whole query as a phrase in the title and in the description.
 const TITLE_PHRASE_BOOST: f32 = 8.0;
 const DESCRIPTION_PHRASE_BOOST: f32 = 1.0;
-/// Weight of an exact ISBN match.
+/// Weight of an exact ISBN match and of a classification code.
 const ISBN_BOOST: f32 = 4.0;
+const CODE_BOOST: f32 = 3.0;
+/// Weights of the pinyin fields: below every Chinese field (title 4 … description 1 for a
+/// word; the pinyin of a title weighs 1.2, its initials 0.6).
+const TITLE_PINYIN_BOOST: f32 = 1.2;
+const CREATOR_PINYIN_BOOST: f32 = 1.0;
+/// Initials weigh this much of the syllables.
+const INITIALS_FACTOR: f32 = 0.5;
+/// The whole joined reading equal to the whole title's (`jingyesi` = 静夜思).
+const PINYIN_WHOLE_VALUE_FACTOR: f32 = 2.0;
+/// Weight of a one-typo match, relative to the field.
+const FUZZY_FACTOR: f32 = 0.3;
 
 /// The queries to run for one request.
 pub(crate) struct QueryPlan {
-    /// Every token (and quoted phrase) must match; everything when `browse`.
+    /// Every positive clause must match, no negative one may; everything when `browse`
+    /// (minus the excluded records).
     pub(crate) query: Box<dyn Query>,
-    /// At least one must match; run when `query` finds nothing.
+    /// At least one positive clause must match; run when `query` finds nothing.
     pub(crate) fallback: Option<Box<dyn Query>>,
-    /// The query had no searchable token: list documents in browse order.
+    /// The query had no positive clause: list documents in browse order.
     pub(crate) browse: bool,
-    /// The normalised query words, to highlight.
+    /// The normalised query words (and synonyms), to highlight.
     pub(crate) words: Vec<String>,
 }
 
-/// A query token with the parts that cover it.
-struct QueryWord {
-    token: AnalyzedToken,
-    parts: Vec<(usize, String)>,
+/// Which fields a clause searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Any,
+    Title,
+    Creator,
+    Subject,
+    Isbn,
 }
 
-/// A unit that must match: a word, or a quoted phrase of several words.
+/// One clause of the query text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Clause<'a> {
+    negated: bool,
+    scope: Scope,
+    phrase: bool,
+    text: &'a str,
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '"' | '＂' | '“' | '”')
+}
+
+/// A field prefix (`title:`) at the start of `text`: its scope and the text after it.
+fn split_scope(text: &str) -> Option<(Scope, &str)> {
+    let colon = text
+        .char_indices()
+        .take(8)
+        .find(|(_, c)| matches!(c, ':' | '：'))?;
+    let name = text[..colon.0].to_ascii_lowercase();
+    let rest = &text[colon.0 + colon.1.len_utf8()..];
+    if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let scope = match name.as_str() {
+        "title" | "ti" | "题名" | "书名" | "標題" | "标题" => Scope::Title,
+        "creator" | "author" | "au" | "作者" | "著者" => Scope::Creator,
+        "subject" | "su" | "主题" | "主題" => Scope::Subject,
+        "isbn" => Scope::Isbn,
+        _ => return None,
+    };
+    Some((scope, rest))
+}
+
+/// Splits the query text into clauses (see the module documentation). Never fails.
+fn lex(text: &str) -> Vec<Clause<'_>> {
+    let mut clauses = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        let Some(first) = rest.chars().next() else { break };
+        let mut negated = false;
+        if matches!(first, '-' | '－') {
+            let after = &rest[first.len_utf8()..];
+            if after
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_whitespace() && !matches!(c, '-' | '－'))
+            {
+                negated = true;
+                rest = after;
+            }
+        }
+        let mut scope = Scope::Any;
+        if let Some((found, after)) = split_scope(rest) {
+            scope = found;
+            rest = after;
+        }
+        if let Some(open) = rest.chars().next().filter(|&c| is_quote(c)) {
+            let body = &rest[open.len_utf8()..];
+            if let Some((end, close)) = body.char_indices().find(|&(_, c)| is_quote(c)) {
+                clauses.push(Clause {
+                    negated,
+                    scope,
+                    phrase: true,
+                    text: &body[..end],
+                });
+                rest = &body[end + close.len_utf8()..];
+                continue;
+            }
+            // An unmatched quote opens nothing.
+            rest = body;
+        }
+        let end = rest
+            .find(|c: char| c.is_whitespace() || is_quote(c))
+            .unwrap_or(rest.len());
+        if end == 0 {
+            // A stray quote (or nothing left): skip it.
+            let skip = rest.chars().next().map_or(0, char::len_utf8);
+            rest = rest.get(skip..).unwrap_or_default();
+            continue;
+        }
+        clauses.push(Clause {
+            negated,
+            scope,
+            phrase: false,
+            text: &rest[..end],
+        });
+        rest = &rest[end..];
+    }
+    clauses.retain(|c| !c.text.trim().is_empty());
+    clauses
+}
+
+/// How a Latin clause may be read as pinyin.
+#[derive(Debug, Clone)]
+struct PinyinReading {
+    /// The clause split into the fewest syllables (every such split, at most
+    /// [`pinyin::MAX_SEGMENTATIONS`]); empty if it is not entirely pinyin.
+    syllables: Vec<Vec<String>>,
+    /// The letters, joined (`jingyesi`, `jys`).
+    joined: String,
+}
+
+impl PinyinReading {
+    /// The pinyin reading of a clause of Latin letters (apostrophes allowed); `None` for
+    /// anything else.
+    fn of(text: &str) -> Option<PinyinReading> {
+        let text = normalize_keyword(text);
+        if text.is_empty()
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || matches!(c, '\'' | '’'))
+        {
+            return None;
+        }
+        let joined: String = text.chars().filter(char::is_ascii_lowercase).collect();
+        if joined.len() > pinyin::MAX_PINYIN_LETTERS {
+            return None;
+        }
+        Some(PinyinReading {
+            syllables: pinyin::segmentations(&text),
+            joined,
+        })
+    }
+
+    /// Initials are tried for what is not pinyin syllables: `jys`, `ldh`.
+    fn initials(&self) -> bool {
+        self.syllables.is_empty() && (2..=MAX_INITIALS_LETTERS).contains(&self.joined.len())
+    }
+}
+
+/// A query word.
+struct QueryWord {
+    token: AnalyzedToken,
+    /// The normalised word as typed (before stemming), for highlights and pinyin.
+    surface: String,
+    parts: Vec<(usize, String)>,
+    synonyms: Vec<String>,
+    pinyin: Option<PinyinReading>,
+    fuzzy: bool,
+}
+
+/// A unit of matching: it matches or not as a whole.
 enum Group {
     Word(QueryWord),
     Phrase(Vec<QueryWord>),
+    /// A Latin clause jieba cut into several words (`xi'an`): all its words, or its pinyin.
+    Latin(Vec<QueryWord>, PinyinReading),
+    Isbn(String),
+    /// A classification code or call number, and the words it is cut into (for codes written
+    /// in text fields, and for things that only look like codes: `abc123`).
+    Code(String, Vec<QueryWord>),
 }
 
-/// Splits on double quotes: odd segments are phrases, unless the last quote is unmatched.
-fn split_quotes(text: &str) -> Vec<(bool, &str)> {
-    let is_quote = |c: char| matches!(c, '"' | '＂' | '“' | '”');
-    let quotes = text.chars().filter(|&c| is_quote(c)).count();
-    let mut segments = Vec::new();
-    let mut in_phrase = false;
-    let mut seen = 0;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if is_quote(c) {
-            seen += 1;
-            segments.push((in_phrase, &text[start..i]));
-            start = i + c.len_utf8();
-            // An unmatched last quote opens nothing.
-            in_phrase = if quotes % 2 == 1 && seen == quotes {
-                false
-            } else {
-                !in_phrase
-            };
-        }
-    }
-    segments.push((in_phrase, &text[start..]));
-    segments.retain(|(_, s)| !s.trim().is_empty());
-    segments
-}
-
-/// The ISBN-13 for an ISBN-10 or ISBN-13 (hyphens and spaces ignored), else `None`.
-pub(crate) fn isbn13(value: &str) -> Option<String> {
-    let compact: String = value
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if !compact.is_ascii() {
-        return None;
-    }
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    match compact.len() {
-        13 if all_digits(&compact) && (compact.starts_with("978") || compact.starts_with("979")) => {
-            Some(compact)
-        }
-        10 if all_digits(&compact[..9]) && (all_digits(&compact[9..]) || &compact[9..] == "X") => {
-            let body = format!("978{}", &compact[..9]);
-            let sum: u32 = body
-                .bytes()
-                .enumerate()
-                .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-                .sum();
-            let check = (10 - sum % 10) % 10;
-            Some(format!("{body}{check}"))
-        }
-        _ => None,
-    }
+/// Per-query budgets shared by the clauses.
+struct Budget {
+    tokens: usize,
+    synonyms: usize,
+    fuzzy: usize,
 }
 
 /// Builds the queries for `text`.
@@ -131,73 +295,86 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
             max: MAX_QUERY_CHARS,
         });
     }
-    let mut budget = MAX_QUERY_TOKENS;
-    let mut groups = Vec::new();
-    for (is_phrase, segment) in split_quotes(text) {
-        let mut tokens = analyzer.query_tokens(segment);
-        tokens.truncate(budget);
-        budget -= tokens.len();
-        let mut words = tokens.into_iter().map(|token| QueryWord {
-            parts: ChineseAnalyzer::word_parts(&token.text),
-            token,
-        });
-        if is_phrase && words.len() > 1 {
-            groups.push(Group::Phrase(words.collect()));
-        } else {
-            groups.extend(words.by_ref().map(Group::Word));
+    let mut budget = Budget {
+        tokens: MAX_QUERY_TOKENS,
+        synonyms: MAX_EXPANSIONS,
+        fuzzy: MAX_FUZZY_WORDS,
+    };
+    let mut positive: Vec<Box<dyn Query>> = Vec::new();
+    let mut negative: Vec<Box<dyn Query>> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    // The positive free text (scope any or title), for the whole-query boosts.
+    let mut whole_text: Vec<&str> = Vec::new();
+    let mut latin_clauses: Vec<&str> = Vec::new();
+
+    for clause in lex(text) {
+        let groups = clause_groups(analyzer, &clause, &mut budget);
+        if groups.is_empty() {
+            continue;
         }
-    }
-    if groups.is_empty() {
-        return Ok(QueryPlan {
-            query: Box::new(AllQuery),
-            fallback: None,
-            browse: true,
-            words: Vec::new(),
-        });
-    }
-
-    let mut words: Vec<String> = groups
-        .iter()
-        .flat_map(|g| match g {
-            Group::Word(w) => std::slice::from_ref(w),
-            Group::Phrase(ws) => ws.as_slice(),
-        })
-        .map(|w| w.token.text.clone())
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-
-    let mut boosts: Vec<Box<dyn Query>> = Vec::new();
-    let whole: Vec<AnalyzedToken> = analyzer
-        .query_tokens(text)
-        .into_iter()
-        .take(MAX_QUERY_TOKENS)
-        .collect();
-    if whole.len() > 1 {
-        let offsets: Vec<(usize, &str)> = whole.iter().map(|t| (t.position, t.text.as_str())).collect();
-        for (field, boost) in [
-            (fields.title, TITLE_PHRASE_BOOST),
-            (fields.description, DESCRIPTION_PHRASE_BOOST),
-        ] {
-            if let Some(phrase) = phrase(field, &offsets) {
-                boosts.push(Box::new(BoostQuery::new(phrase, boost)));
+        if !clause.negated {
+            for group in &groups {
+                collect_words(group, &mut words);
+            }
+            if matches!(clause.scope, Scope::Any | Scope::Title)
+                && !groups
+                    .iter()
+                    .any(|g| matches!(g, Group::Isbn(_) | Group::Code(..)))
+            {
+                whole_text.push(clause.text);
+                if PinyinReading::of(clause.text).is_some() {
+                    latin_clauses.push(clause.text);
+                }
             }
         }
+        let queries: Vec<Box<dyn Query>> = groups
+            .iter()
+            .map(|g| group_query(fields, clause.scope, g))
+            .collect();
+        if clause.negated {
+            // A negative clause excludes what matches it as a whole.
+            negative.push(all_of(queries));
+        } else {
+            positive.extend(queries);
+        }
     }
 
-    let clauses: Vec<Box<dyn Query>> = groups.iter().map(|g| group_query(fields, g)).collect();
-    let fallback = (clauses.len() > 1).then(|| {
-        let any = clauses
+    words.sort_unstable();
+    words.dedup();
+    let exclusions = || negative.iter().map(|q| (Occur::MustNot, q.box_clone()));
+    if positive.is_empty() {
+        let query: Box<dyn Query> = if negative.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(
+                std::iter::once((Occur::Must, Box::new(AllQuery) as Box<dyn Query>))
+                    .chain(exclusions())
+                    .collect(),
+            ))
+        };
+        return Ok(QueryPlan {
+            query,
+            fallback: None,
+            browse: true,
+            words,
+        });
+    }
+
+    let boosts = whole_query_boosts(fields, analyzer, &whole_text.join(" "), &latin_clauses);
+    let fallback = (positive.len() > 1).then(|| {
+        let any: Vec<(Occur, Box<dyn Query>)> = positive
             .iter()
             .chain(&boosts)
             .map(|q| (Occur::Should, q.box_clone()))
+            .chain(exclusions())
             .collect();
         Box::new(BooleanQuery::new(any)) as Box<dyn Query>
     });
-    let all = clauses
+    let all = positive
         .into_iter()
         .map(|q| (Occur::Must, q))
         .chain(boosts.into_iter().map(|q| (Occur::Should, q)))
+        .chain(exclusions())
         .collect();
     Ok(QueryPlan {
         query: Box::new(BooleanQuery::new(all)),
@@ -207,8 +384,142 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
     })
 }
 
+fn collect_words(group: &Group, words: &mut Vec<String>) {
+    let mut add = |w: &QueryWord| {
+        words.push(w.surface.clone());
+        words.extend(w.synonyms.iter().cloned());
+    };
+    match group {
+        Group::Word(w) => add(w),
+        Group::Phrase(ws) | Group::Latin(ws, _) => ws.iter().for_each(add),
+        Group::Code(_, ws) => ws.iter().for_each(add),
+        Group::Isbn(_) => {}
+    }
+}
+
+/// One query for several: all must match.
+fn all_of(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.len() == 1 {
+        return queries.remove(0);
+    }
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
+}
+
+/// The matching units of one clause.
+fn clause_groups(analyzer: &ChineseAnalyzer, clause: &Clause<'_>, budget: &mut Budget) -> Vec<Group> {
+    if budget.tokens == 0 {
+        return Vec::new();
+    }
+    if !clause.phrase
+        && matches!(clause.scope, Scope::Any | Scope::Isbn)
+        && let Some(isbn) = isbn13(clause.text)
+    {
+        budget.tokens -= 1;
+        return vec![Group::Isbn(isbn)];
+    }
+    let keyword = normalize_keyword(clause.text);
+    let code =
+        !clause.phrase && matches!(clause.scope, Scope::Any | Scope::Subject) && looks_like_code(&keyword);
+    let mut tokens = analyzer.query_tokens(clause.text);
+    tokens.truncate(budget.tokens);
+    budget.tokens -= tokens.len();
+    let reading = PinyinReading::of(clause.text);
+    let mut words: Vec<QueryWord> = tokens
+        .into_iter()
+        .map(|token| {
+            let surface = clause
+                .text
+                .get(token.original_range.clone())
+                .map(|s| normalize(s).text)
+                .unwrap_or_else(|| token.text.clone());
+            let synonyms: Vec<String> = if budget.synonyms > 0 {
+                analyzer
+                    .synonyms(&surface)
+                    .map(|all| {
+                        let take = MAX_SYNONYMS_PER_WORD.min(budget.synonyms);
+                        all.iter().take(take).cloned().collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            budget.synonyms -= synonyms.len();
+            let fuzzy = budget.fuzzy > 0
+                && token.text.len() >= FUZZY_MIN_LETTERS
+                && token.text.bytes().all(|b| b.is_ascii_lowercase());
+            if fuzzy {
+                budget.fuzzy -= 1;
+            }
+            QueryWord {
+                parts: ChineseAnalyzer::word_parts(&token.text),
+                token,
+                surface,
+                synonyms,
+                pinyin: None,
+                fuzzy,
+            }
+        })
+        .collect();
+    if code {
+        return vec![Group::Code(keyword, words)];
+    }
+    if words.is_empty() {
+        return Vec::new();
+    }
+    if clause.phrase && words.len() > 1 {
+        return vec![Group::Phrase(words)];
+    }
+    match reading {
+        Some(reading) if words.len() == 1 => {
+            if let Some(word) = words.first_mut() {
+                word.pinyin = Some(reading);
+            }
+            words.into_iter().map(Group::Word).collect()
+        }
+        Some(reading) => vec![Group::Latin(words, reading)],
+        None => words.into_iter().map(Group::Word).collect(),
+    }
+}
+
+/// The full-text fields of a scope, with their weights.
+fn text_fields(fields: &Fields, scope: Scope) -> Vec<TextField> {
+    let pick = |wanted: &[Field]| -> Vec<TextField> {
+        fields
+            .text
+            .iter()
+            .filter(|t| wanted.contains(&t.field))
+            .copied()
+            .collect()
+    };
+    match scope {
+        Scope::Any => fields.text.clone(),
+        Scope::Title => pick(&[fields.title, fields.alternative_titles]),
+        Scope::Creator => pick(&[fields.creators, fields.contributors]),
+        Scope::Subject => pick(&[fields.subjects, fields.classifications]),
+        Scope::Isbn => Vec::new(),
+    }
+}
+
+/// The pinyin fields of a scope: (syllables, initials, weight).
+fn pinyin_fields(fields: &Fields, scope: Scope) -> Vec<(Field, Field, f32)> {
+    let title = (fields.title_pinyin, fields.title_initials, TITLE_PINYIN_BOOST);
+    let creator = (
+        fields.creators_pinyin,
+        fields.creators_initials,
+        CREATOR_PINYIN_BOOST,
+    );
+    match scope {
+        Scope::Any => vec![title, creator],
+        Scope::Title => vec![title],
+        Scope::Creator => vec![creator],
+        Scope::Subject | Scope::Isbn => Vec::new(),
+    }
+}
+
 /// A phrase of `(character offset, term)` in `field`; `None` for fewer than two terms.
-fn phrase(field: tantivy::schema::Field, terms: &[(usize, &str)]) -> Option<Box<dyn Query>> {
+fn phrase(field: Field, terms: &[(usize, &str)]) -> Option<Box<dyn Query>> {
     if terms.len() < 2 {
         return None;
     }
@@ -220,32 +531,138 @@ fn phrase(field: tantivy::schema::Field, terms: &[(usize, &str)]) -> Option<Box<
     Some(Box::new(PhraseQuery::new_with_offset(terms)))
 }
 
-fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+/// A term, or the phrase of consecutive terms.
+fn term_or_phrase(field: Field, terms: &[&str]) -> Option<Box<dyn Query>> {
+    match terms {
+        [] => None,
+        [one] => Some(term(field, one)),
+        many => {
+            let offsets: Vec<(usize, &str)> = many.iter().copied().enumerate().collect();
+            phrase(field, &offsets)
+        }
+    }
+}
+
+fn term(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
     ))
 }
 
-fn group_query(fields: &Fields, group: &Group) -> Box<dyn Query> {
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+/// The pinyin alternatives of a Latin clause in the scope's pinyin fields.
+fn pinyin_queries(
+    fields: &Fields,
+    scope: Scope,
+    reading: &PinyinReading,
+    weight: f32,
+) -> Vec<Box<dyn Query>> {
+    let mut out = Vec::new();
+    for (syllables_field, initials_field, boost) in pinyin_fields(fields, scope) {
+        let boost = boost * weight;
+        for syllables in &reading.syllables {
+            let terms: Vec<&str> = syllables.iter().map(String::as_str).collect();
+            if let Some(q) = term_or_phrase(syllables_field, &terms) {
+                out.push(boosted(q, boost));
+            }
+        }
+        if reading.syllables.first().is_some_and(|s| s.len() > 1) {
+            out.push(boosted(
+                term(syllables_field, &reading.joined),
+                boost * PINYIN_WHOLE_VALUE_FACTOR,
+            ));
+        }
+        if reading.initials() {
+            // Initials are indexed as grams of up to MAX_INITIALS_GRAM letters: a longer run
+            // is its first and last gram at their offsets.
+            let initials = boost * INITIALS_FACTOR;
+            let letters = reading.joined.as_str();
+            let gram = pinyin::MAX_INITIALS_GRAM;
+            let q = if letters.len() <= gram {
+                term(initials_field, letters)
+            } else {
+                let last = letters.len() - gram;
+                phrase(initials_field, &[(0, &letters[..gram]), (last, &letters[last..])])
+                    .unwrap_or_else(|| term(initials_field, letters))
+            };
+            out.push(boosted(q, initials));
+            out.push(boosted(
+                term(initials_field, &reading.joined),
+                initials * PINYIN_WHOLE_VALUE_FACTOR,
+            ));
+        }
+    }
+    out
+}
+
+/// The alternatives of one word in the scope's fields.
+fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec<Box<dyn Query>>) {
+    let parts: Vec<(usize, &str)> = word.parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
+    for text_field in text_fields(fields, scope) {
+        out.push(boosted(
+            term(text_field.field, &word.token.text),
+            text_field.boost,
+        ));
+        if let Some(by_parts) = phrase(text_field.field, &parts) {
+            out.push(boosted(by_parts, text_field.boost * PARTS_FACTOR));
+        }
+        for synonym in &word.synonyms {
+            let chars: Vec<(usize, String)> = synonym.chars().map(String::from).enumerate().collect();
+            let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
+            let query = if synonym.chars().all(is_cjk) {
+                phrase(text_field.field, &chars).unwrap_or_else(|| term(text_field.field, synonym))
+            } else {
+                term(text_field.field, synonym)
+            };
+            out.push(boosted(query, text_field.boost * SYNONYM_FACTOR));
+        }
+        if word.fuzzy && (text_field.field == fields.title || text_field.field == fields.creators) {
+            let fuzzy =
+                FuzzyTermQuery::new(Term::from_field_text(text_field.field, &word.token.text), 1, true);
+            out.push(boosted(Box::new(fuzzy), text_field.boost * FUZZY_FACTOR));
+        }
+    }
+    if let Some(reading) = &word.pinyin {
+        out.extend(pinyin_queries(fields, scope, reading, 1.0));
+    }
+}
+
+fn group_query(fields: &Fields, scope: Scope, group: &Group) -> Box<dyn Query> {
     let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
     match group {
-        Group::Word(word) => {
-            let parts: Vec<(usize, &str)> = word.parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
-            for text_field in &fields.text {
-                disjuncts.push(Box::new(BoostQuery::new(
-                    term(text_field.field, &word.token.text),
-                    text_field.boost,
-                )));
-                if let Some(by_parts) = phrase(text_field.field, &parts) {
-                    disjuncts.push(Box::new(BoostQuery::new(
-                        by_parts,
-                        text_field.boost * PARTS_FACTOR,
-                    )));
-                }
-            }
-            if let Some(isbn) = isbn13(&word.token.text) {
-                disjuncts.push(Box::new(BoostQuery::new(term(fields.isbns, &isbn), ISBN_BOOST)));
+        Group::Word(word) => word_disjuncts(fields, scope, word, &mut disjuncts),
+        Group::Latin(words, reading) => {
+            let all: Vec<Box<dyn Query>> = words
+                .iter()
+                .map(|w| {
+                    let mut alternatives = Vec::new();
+                    word_disjuncts(fields, scope, w, &mut alternatives);
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER))
+                        as Box<dyn Query>
+                })
+                .collect();
+            disjuncts.push(all_of(all));
+            disjuncts.extend(pinyin_queries(fields, scope, reading, 1.0));
+        }
+        Group::Isbn(isbn) => disjuncts.push(boosted(term(fields.isbns, isbn), ISBN_BOOST)),
+        Group::Code(code, words) => {
+            disjuncts.push(boosted(term(fields.class_codes, code), CODE_BOOST));
+            // The code may also be written in a text field (a title, a description).
+            if !words.is_empty() {
+                let all: Vec<Box<dyn Query>> = words
+                    .iter()
+                    .map(|w| {
+                        let mut alternatives = Vec::new();
+                        word_disjuncts(fields, scope, w, &mut alternatives);
+                        Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER))
+                            as Box<dyn Query>
+                    })
+                    .collect();
+                disjuncts.push(all_of(all));
             }
         }
         Group::Phrase(words) => {
@@ -268,22 +685,61 @@ fn group_query(fields: &Fields, group: &Group) -> Box<dyn Query> {
                     }
                 })
                 .collect();
-            for text_field in &fields.text {
+            for text_field in text_fields(fields, scope) {
                 if let Some(exact) = phrase(text_field.field, &whole) {
-                    disjuncts.push(Box::new(BoostQuery::new(exact, text_field.boost)));
+                    disjuncts.push(boosted(exact, text_field.boost));
                 }
                 if fine != whole
                     && let Some(by_parts) = phrase(text_field.field, &fine)
                 {
-                    disjuncts.push(Box::new(BoostQuery::new(
-                        by_parts,
-                        text_field.boost * PARTS_FACTOR,
-                    )));
+                    disjuncts.push(boosted(by_parts, text_field.boost * PARTS_FACTOR));
                 }
             }
         }
     }
     Box::new(DisjunctionMaxQuery::with_tie_breaker(disjuncts, TIE_BREAKER))
+}
+
+/// Boosts for the whole positive text: the exact title, the title and description phrases,
+/// and the whole Latin text as one pinyin reading (`jing ye si`).
+fn whole_query_boosts(
+    fields: &Fields,
+    analyzer: &ChineseAnalyzer,
+    text: &str,
+    latin_clauses: &[&str],
+) -> Vec<Box<dyn Query>> {
+    let mut boosts: Vec<Box<dyn Query>> = Vec::new();
+    let key = text_key(text);
+    if !key.is_empty() {
+        boosts.push(boosted(term(fields.title_exact, &key), EXACT_TITLE_BOOST));
+    }
+    let whole: Vec<AnalyzedToken> = analyzer
+        .query_tokens(text)
+        .into_iter()
+        .take(MAX_QUERY_TOKENS)
+        .collect();
+    if whole.len() > 1 {
+        let offsets: Vec<(usize, &str)> = whole.iter().map(|t| (t.position, t.text.as_str())).collect();
+        for (field, boost) in [
+            (fields.title, TITLE_PHRASE_BOOST),
+            (fields.description, DESCRIPTION_PHRASE_BOOST),
+        ] {
+            if let Some(phrase) = phrase(field, &offsets) {
+                boosts.push(boosted(phrase, boost));
+            }
+        }
+    }
+    if latin_clauses.len() > 1
+        && let Some(reading) = PinyinReading::of(&latin_clauses.concat())
+    {
+        boosts.extend(pinyin_queries(
+            fields,
+            Scope::Any,
+            &reading,
+            TITLE_PHRASE_BOOST / 2.0,
+        ));
+    }
+    boosts
 }
 
 #[cfg(test)]
@@ -296,30 +752,119 @@ mod tests {
         plan(&fields, &ChineseAnalyzer::shared(), text)
     }
 
-    #[test]
-    fn quotes_split_phrases_and_unmatched_quotes_are_ignored() {
-        assert_eq!(
-            split_quotes("李白 \"床前明月光\""),
-            [(false, "李白 "), (true, "床前明月光")]
-        );
-        assert_eq!(split_quotes("“静夜思”李白"), [(true, "静夜思"), (false, "李白")]);
-        assert_eq!(split_quotes("a \"b"), [(false, "a "), (false, "b")]);
-        assert_eq!(split_quotes("\"a\" \"b"), [(true, "a"), (false, "b")]);
-        assert_eq!(split_quotes("\"\"\""), Vec::<(bool, &str)>::new());
+    fn clause(negated: bool, scope: Scope, phrase: bool, text: &str) -> Clause<'_> {
+        Clause {
+            negated,
+            scope,
+            phrase,
+            text,
+        }
     }
 
     #[test]
-    fn isbns_normalise_to_isbn13() {
-        assert_eq!(isbn13("978-7-101-00304-8").as_deref(), Some("9787101003048"));
-        assert_eq!(isbn13("7101003044").as_deref(), Some("9787101003048"));
-        assert_eq!(isbn13("080442957X").as_deref(), Some("9780804429573"));
-        assert_eq!(isbn13("12345"), None);
-        assert_eq!(isbn13("１２３"), None);
+    fn quotes_split_phrases_and_unmatched_quotes_are_ignored() {
+        assert_eq!(
+            lex("李白 \"床前明月光\""),
+            [
+                clause(false, Scope::Any, false, "李白"),
+                clause(false, Scope::Any, true, "床前明月光")
+            ]
+        );
+        assert_eq!(
+            lex("“静夜思”李白"),
+            [
+                clause(false, Scope::Any, true, "静夜思"),
+                clause(false, Scope::Any, false, "李白")
+            ]
+        );
+        assert_eq!(
+            lex("a \"b"),
+            [
+                clause(false, Scope::Any, false, "a"),
+                clause(false, Scope::Any, false, "b")
+            ]
+        );
+        assert_eq!(
+            lex("\"a\" \"b"),
+            [
+                clause(false, Scope::Any, true, "a"),
+                clause(false, Scope::Any, false, "b")
+            ]
+        );
+        assert_eq!(lex("\"\"\""), Vec::<Clause<'_>>::new());
+    }
+
+    #[test]
+    fn exclusions_and_field_prefixes() {
+        assert_eq!(
+            lex("title:静夜思 -李白 creator：杜甫 -\"明月\" isbn:7101003044 foo:bar - x"),
+            [
+                clause(false, Scope::Title, false, "静夜思"),
+                clause(true, Scope::Any, false, "李白"),
+                clause(false, Scope::Creator, false, "杜甫"),
+                clause(true, Scope::Any, true, "明月"),
+                clause(false, Scope::Isbn, false, "7101003044"),
+                clause(false, Scope::Any, false, "foo:bar"),
+                clause(false, Scope::Any, false, "-"),
+                clause(false, Scope::Any, false, "x"),
+            ]
+        );
+        // A prefix with nothing after it is text; so is a hyphen inside a word.
+        assert_eq!(
+            lex("title: 978-7"),
+            [
+                clause(false, Scope::Any, false, "title:"),
+                clause(false, Scope::Any, false, "978-7"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_lexer_survives_any_mix_of_syntax() {
+        let pieces = [
+            "\"", "“", "-", "－", "title:", "isbn：", " ", "李", "a", ":", "”", "\u{3000}",
+        ];
+        // Every sequence of up to four pieces.
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for text in &texts {
+                for piece in pieces {
+                    next.push(format!("{text}{piece}"));
+                }
+            }
+            texts.extend(next);
+            texts.dedup();
+        }
+        for text in texts {
+            let clauses = lex(&text);
+            assert!(clauses.len() <= text.chars().count(), "{text:?}");
+            assert!(plan_for(&text).is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_exclusions_browse_what_is_left() -> Result<()> {
+        let plan = plan_for("-李白")?;
+        assert!(plan.browse);
+        let plan = plan_for("李白 -静夜思")?;
+        assert!(!plan.browse);
+        Ok(())
     }
 
     #[test]
     fn empty_or_punctuation_only_queries_browse() {
-        for text in ["", "   ", "，。！", "😀😀", "\u{0}\u{1b}[31m"] {
+        for text in [
+            "",
+            "   ",
+            "，。！",
+            "😀😀",
+            "\u{0}\u{1b}[31m",
+            "\"\"",
+            "title:",
+            "-",
+            "--x",
+        ] {
             let plan = plan_for(text).unwrap();
             assert!(plan.browse || plan.fallback.is_none(), "{text:?}");
         }
@@ -347,12 +892,36 @@ mod tests {
     }
 
     #[test]
-    fn the_number_of_tokens_is_bounded() {
-        // 200 two-character words would make a huge query; only 32 are used.
-        let text = "李白".repeat(100);
-        let plan = plan_for(&text).unwrap();
-        let mut terms = 0;
-        plan.query.query_terms(&mut |_, _| terms += 1);
-        assert!(terms < 2_000, "{terms}");
+    fn the_number_of_terms_is_bounded() {
+        // The worst cases the syntax allows: many words, many Latin words (pinyin, initials,
+        // fuzzy), many synonyms, many exclusions.
+        let cases = [
+            "李白".repeat(100),
+            "jingyesi ".repeat(28),
+            "carvings jys ".repeat(19),
+            "铜奔马 金城 ".repeat(36),
+            "-李白 -\"明月\" ".repeat(20),
+        ];
+        for text in cases {
+            let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+            let plan = plan_for(&text).unwrap();
+            let mut terms = 0;
+            plan.query.query_terms(&mut |_, _| terms += 1);
+            assert!(terms < 4_000, "{terms} terms for {text}");
+        }
+    }
+
+    #[test]
+    fn latin_clauses_read_as_pinyin_or_initials() {
+        let reading = PinyinReading::of("jingyesi").unwrap();
+        assert_eq!(
+            reading.syllables.first().map(|s| s.join(" ")).as_deref(),
+            Some("jing ye si")
+        );
+        assert!(!reading.initials());
+        let reading = PinyinReading::of("JYS").unwrap();
+        assert!(reading.syllables.is_empty() && reading.initials());
+        assert!(PinyinReading::of("李白").is_none());
+        assert!(PinyinReading::of("i247").is_none());
     }
 }

@@ -4,15 +4,25 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
+use crate::pinyin::PinyinMode;
+
 /// Version of the index layout *and* of the analysis. Bump it whenever a field, its options or
 /// the tokenizer's output changes: the tokenizer is registered under a name that contains the
 /// version, so an index built by an older version has a different schema and
 /// [`crate::Index::open_or_create`] reports [`crate::Error::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the Chinese tokenizer in the schema; carries [`SCHEMA_VERSION`].
 pub(crate) fn tokenizer_name() -> String {
     format!("jincheng_zh_v{SCHEMA_VERSION}")
+}
+
+/// Name of the tokenizer of the pinyin fields in `mode`; carries [`SCHEMA_VERSION`].
+pub(crate) fn pinyin_tokenizer_name(mode: PinyinMode) -> String {
+    match mode {
+        PinyinMode::Syllables => format!("jincheng_pinyin_v{SCHEMA_VERSION}"),
+        PinyinMode::Initials => format!("jincheng_initials_v{SCHEMA_VERSION}"),
+    }
 }
 
 /// A full-text field and its weight in the query.
@@ -46,6 +56,26 @@ pub(crate) struct Fields {
     pub(crate) language: Field,
     pub(crate) year_start: Field,
     pub(crate) year_end: Field,
+    /// Pinyin syllables (and the joined reading) of the title and alternative titles.
+    pub(crate) title_pinyin: Field,
+    /// Pinyin initials (and the joined initials) of the title and alternative titles.
+    pub(crate) title_initials: Field,
+    /// Pinyin syllables of the creators.
+    pub(crate) creators_pinyin: Field,
+    /// Pinyin initials of the creators.
+    pub(crate) creators_initials: Field,
+    /// Classification codes and call numbers, whole and by their hierarchical prefixes
+    /// (`i247.5`, `i247`, `i24`, `i2`), matched exactly.
+    pub(crate) class_codes: Field,
+    /// The title and alternative titles as one key each (folded, without spaces and
+    /// punctuation), for the "exact title" boost.
+    pub(crate) title_exact: Field,
+    /// The work a record is a copy of (see [`crate::work`]): collapses copies into one hit.
+    pub(crate) work_key: Field,
+    /// Copies held (sum of the holdings' items; at least 1): the popularity signal.
+    pub(crate) copies: Field,
+    /// The record's holdings as stored JSON, to list them under a hit.
+    pub(crate) holdings: Field,
     /// The full-text fields and their boosts, strongest first.
     pub(crate) text: Vec<TextField>,
 }
@@ -60,6 +90,11 @@ pub(crate) mod names {
     pub(crate) const LANGUAGE: &str = "language";
     pub(crate) const YEAR_START: &str = "year_start";
     pub(crate) const YEAR_END: &str = "year_end";
+    pub(crate) const WORK_KEY: &str = "work_key";
+    pub(crate) const COPIES: &str = "copies";
+    pub(crate) const TITLE: &str = "title";
+    pub(crate) const CREATORS: &str = "creators";
+    pub(crate) const SUBJECTS: &str = "subjects";
 }
 
 /// Builds the schema and the handles of its fields.
@@ -72,14 +107,24 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         .set_indexing_options(indexing.clone())
         .set_stored();
     let text = TextOptions::default().set_indexing_options(indexing);
+    // Title, creators and subjects are also fast (raw) columns: the suggester reads their
+    // distinct values and counts from the columns, without touching stored documents.
+    let text_stored_fast = text_stored.clone().set_fast("raw");
+    let pinyin = |mode| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&pinyin_tokenizer_name(mode))
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
 
     let mut builder = Schema::builder();
     let id = builder.add_text_field(names::ID, STRING | STORED | FAST);
-    let title = builder.add_text_field("title", text_stored.clone());
+    let title = builder.add_text_field(names::TITLE, text_stored_fast.clone());
     let alternative_titles = builder.add_text_field("alternative_titles", text.clone());
-    let creators = builder.add_text_field("creators", text_stored.clone());
+    let creators = builder.add_text_field(names::CREATORS, text_stored_fast.clone());
     let contributors = builder.add_text_field("contributors", text.clone());
-    let subjects = builder.add_text_field("subjects", text_stored.clone());
+    let subjects = builder.add_text_field(names::SUBJECTS, text_stored_fast);
     let classifications = builder.add_text_field("classifications", text.clone());
     let description = builder.add_text_field("description", text_stored);
     let publisher = builder.add_text_field("publisher", text.clone());
@@ -93,6 +138,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     let language = builder.add_text_field(names::LANGUAGE, STRING | FAST);
     let year_start = builder.add_i64_field(names::YEAR_START, INDEXED | FAST | STORED);
     let year_end = builder.add_i64_field(names::YEAR_END, INDEXED | FAST);
+    let title_pinyin = builder.add_text_field("title_pinyin", pinyin(PinyinMode::Syllables));
+    let title_initials = builder.add_text_field("title_initials", pinyin(PinyinMode::Initials));
+    let creators_pinyin = builder.add_text_field("creators_pinyin", pinyin(PinyinMode::Syllables));
+    let creators_initials = builder.add_text_field("creators_initials", pinyin(PinyinMode::Initials));
+    let class_codes = builder.add_text_field("class_codes", STRING);
+    let title_exact = builder.add_text_field("title_exact", STRING);
+    let work_key = builder.add_text_field(names::WORK_KEY, STRING | FAST | STORED);
+    let copies = builder.add_u64_field(names::COPIES, FAST);
+    let holdings = builder.add_text_field("holdings", STORED);
 
     let weighted = |field, boost| TextField { field, boost };
     let fields = Fields {
@@ -115,6 +169,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         language,
         year_start,
         year_end,
+        title_pinyin,
+        title_initials,
+        creators_pinyin,
+        creators_initials,
+        class_codes,
+        title_exact,
+        work_key,
+        copies,
+        holdings,
         text: vec![
             weighted(title, 4.0),
             weighted(alternative_titles, 3.0),

@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 
 use schemas::{District, InstitutionType, ResourceType};
-use tantivy::TantivyDocument;
-use tantivy::schema::Value;
+use tantivy::collector::TopDocs;
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
-use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector};
+use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector, popularity};
 use crate::error::{Error, Result};
 use crate::highlight::Highlighter;
 use crate::index::Index;
@@ -15,6 +17,8 @@ use crate::query::plan;
 
 /// Deepest result reachable by paging: `offset + limit` may not exceed it.
 pub const MAX_RESULT_WINDOW: usize = 10_000;
+/// Most copies listed under one collapsed hit.
+pub const MAX_HOLDINGS_PER_HIT: usize = 100;
 
 /// A search: the query text (see the crate documentation for its meaning; empty to browse),
 /// filters, and the page wanted.
@@ -28,6 +32,14 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Number of hits to return (0 returns only the total and the facets).
     pub limit: usize,
+    /// Attach to every hit the explanation of its score ([`Hit::explanation`]).
+    pub explain: bool,
+    /// One hit per work: records sharing a work key (the same ISBN, or the same normalised
+    /// title, creators and publisher) come back as their best-scoring record, with every
+    /// copy in [`Hit::holdings`]; [`SearchResults::total`] then counts works. Facets still
+    /// count records. `false` (the default of this type; the HTTP API defaults to `true`)
+    /// shows every record.
+    pub collapse: bool,
 }
 
 /// Filters of a search. Values within one filter are alternatives (OR); different filters
@@ -54,7 +66,7 @@ pub struct Filters {
 /// The answer to a [`SearchRequest`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
-    /// Number of records matching the query and all filters.
+    /// Number of records (works, when collapsing) matching the query and all filters.
     pub total: usize,
     /// The requested page, best first (browsing: newest year first, then id).
     pub hits: Vec<Hit>,
@@ -89,6 +101,28 @@ pub struct Hit {
     /// creators and subjects are shown whole (values joined by `; `), the description as a
     /// fragment of about 120 characters.
     pub highlights: Vec<(String, String)>,
+    /// Where the work can be found: when collapsing, every copy of every record of the work
+    /// (sorted by record id, at most [`MAX_HOLDINGS_PER_HIT`]); otherwise this record's own.
+    /// A record without holding statements is one copy at its institution.
+    pub holdings: Vec<HitHolding>,
+    /// With [`SearchRequest::explain`]: tantivy's explanation of the text score as JSON
+    /// (its context notes the popularity factor the score was then multiplied by).
+    pub explanation: Option<String>,
+}
+
+/// One copy of a hit's work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitHolding {
+    /// The record describing the copy.
+    pub record_id: String,
+    /// The holding institution's id.
+    pub institution: String,
+    /// Its name, when the index knows it (the record's own institution); else the id.
+    pub institution_name: String,
+    /// Branch or department, if stated.
+    pub branch: Option<String>,
+    /// Call number, if stated.
+    pub call_number: Option<String>,
 }
 
 /// Counts for one facet.
@@ -119,14 +153,17 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     }
     let inner = &index.inner;
     let plan = plan(&inner.fields, &inner.analyzer, &request.query)?;
-    let collector = collector_for(&request.filters, window, !plan.browse);
+    let mut collector = collector_for(&request.filters, window, !plan.browse);
+    collector.collapse = request.collapse;
     let searcher = index.searcher();
 
-    let mut collected = searcher.search(plan.query.as_ref(), &collector)?;
+    let mut query: &dyn Query = plan.query.as_ref();
+    let mut collected = searcher.search(query, &collector)?;
     if collected.total == 0
         && let Some(fallback) = &plan.fallback
     {
-        collected = searcher.search(fallback.as_ref(), &collector)?;
+        query = fallback.as_ref();
+        collected = searcher.search(query, &collector)?;
     }
 
     let facets = facets(&collected);
@@ -145,6 +182,13 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         let mut hit = hit_from_doc(index, &doc, candidate.score)?;
         if let Some(highlighter) = &mut highlighter {
             hit.highlights = highlighter.highlights(&doc);
+        }
+        hit.holdings = match &candidate.work {
+            Some(work) if request.collapse => work_holdings(index, &searcher, work)?,
+            _ => record_holdings(index, &doc),
+        };
+        if request.explain && !plan.browse {
+            hit.explanation = Some(explain(&searcher, query, candidate.address)?);
         }
         hits.push(hit);
     }
@@ -184,6 +228,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchColle
         years,
         window,
         scoring,
+        collapse: false,
     }
 }
 
@@ -242,5 +287,87 @@ fn hit_from_doc(index: &Index, doc: &TantivyDocument, score: f32) -> Result<Hit>
             .and_then(|v| v.as_i64())
             .and_then(|y| i32::try_from(y).ok()),
         highlights: Vec::new(),
+        holdings: Vec::new(),
+        explanation: None,
     })
+}
+
+/// The copies a stored record describes.
+fn record_holdings(index: &Index, doc: &TantivyDocument) -> Vec<HitHolding> {
+    let f = &index.inner.fields;
+    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+    let record_id = text(f.id).to_string();
+    let institution = text(f.institution).to_string();
+    let institution_name = text(f.institution_name).to_string();
+    let stored: Vec<serde_json::Value> = doc
+        .get_first(f.holdings)
+        .and_then(|v| v.as_str())
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
+    if stored.is_empty() {
+        return vec![HitHolding {
+            record_id,
+            institution: institution.clone(),
+            institution_name,
+            branch: None,
+            call_number: None,
+        }];
+    }
+    stored
+        .iter()
+        .map(|h| {
+            let get = |key: &str| h.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            let holder = get("institution")
+                .filter(|i| !i.is_empty())
+                .unwrap_or_else(|| institution.clone());
+            let name = if holder == institution {
+                institution_name.clone()
+            } else {
+                holder.clone()
+            };
+            HitHolding {
+                record_id: record_id.clone(),
+                institution: holder,
+                institution_name: name,
+                branch: get("branch"),
+                call_number: get("call_number"),
+            }
+        })
+        .collect()
+}
+
+/// Every copy of every record of a work.
+fn work_holdings(index: &Index, searcher: &Searcher, work: &str) -> Result<Vec<HitHolding>> {
+    let f = &index.inner.fields;
+    let query = TermQuery::new(Term::from_field_text(f.work_key, work), IndexRecordOption::Basic);
+    let copies = searcher.search(
+        &query,
+        &TopDocs::with_limit(MAX_HOLDINGS_PER_HIT).order_by_score(),
+    )?;
+    let mut holdings = Vec::new();
+    for (_, address) in copies {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        holdings.extend(record_holdings(index, &doc));
+    }
+    holdings.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+    holdings.truncate(MAX_HOLDINGS_PER_HIT);
+    Ok(holdings)
+}
+
+/// tantivy's explanation of a hit's text score, as JSON, noting the popularity factor.
+fn explain(searcher: &Searcher, query: &dyn Query, address: DocAddress) -> Result<String> {
+    let mut explanation = query.explain(searcher, address)?;
+    let copies = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .u64(crate::schema::names::COPIES)
+        .ok()
+        .and_then(|c| c.first(address.doc_id))
+        .unwrap_or(1);
+    explanation.add_context(format!(
+        "final score = this value × popularity factor {:.4} ({} copies)",
+        popularity(copies),
+        copies
+    ));
+    Ok(explanation.to_pretty_json())
 }

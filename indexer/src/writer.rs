@@ -6,6 +6,7 @@ use tantivy::{IndexWriter, TantivyDocument, TantivyError, Term};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::keys;
 use crate::normalize::normalize_keyword;
 
 /// Memory budget of the tantivy writer, shared by its threads.
@@ -94,6 +95,7 @@ impl RecordWriter {
             return Err(self.restart(e));
         }
         self.index.inner.reader.reload()?;
+        self.index.warm_suggestions();
         Ok(())
     }
 
@@ -154,9 +156,62 @@ impl RecordWriter {
             }
         }
         for isbn in &record.isbns {
-            if let Some(isbn) = crate::query::isbn13(isbn) {
+            if let Some(isbn) = keys::isbn13(isbn) {
                 doc.add_text(f.isbns, isbn);
             }
+        }
+        let titles = std::iter::once(&record.title).chain(&record.alternative_titles);
+        for title in titles.filter(|t| !t.trim().is_empty()) {
+            doc.add_text(f.title_pinyin, title);
+            doc.add_text(f.title_initials, title);
+            let key = keys::text_key(title);
+            if !key.is_empty() {
+                doc.add_text(f.title_exact, key);
+            }
+        }
+        for creator in record.creators.iter().filter(|c| !c.trim().is_empty()) {
+            doc.add_text(f.creators_pinyin, creator);
+            doc.add_text(f.creators_initials, creator);
+        }
+        // Codes come in the classification field, in subjects (oai_dc has no other place for
+        // them) and as call numbers of the holdings.
+        let subject_codes = record
+            .subjects
+            .iter()
+            .filter(|s| keys::looks_like_code(&normalize_keyword(s)));
+        let call_numbers = record.holdings.iter().filter_map(|h| h.call_number.as_ref());
+        let mut codes: Vec<String> = record
+            .classifications
+            .iter()
+            .chain(subject_codes)
+            .chain(call_numbers)
+            .flat_map(|c| keys::code_terms(c))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            doc.add_text(f.class_codes, code);
+        }
+        doc.add_text(f.work_key, keys::work_key(record));
+        let copies: u64 = record
+            .holdings
+            .iter()
+            .map(|h| u64::from(h.items.unwrap_or(1)))
+            .sum();
+        doc.add_u64(f.copies, copies.max(1));
+        if !record.holdings.is_empty() {
+            let holdings: Vec<serde_json::Value> = record
+                .holdings
+                .iter()
+                .map(|h| {
+                    serde_json::json!({
+                        "institution": h.institution,
+                        "branch": h.branch,
+                        "call_number": h.call_number,
+                    })
+                })
+                .collect();
+            doc.add_text(f.holdings, serde_json::Value::Array(holdings).to_string());
         }
         doc.add_text(f.institution, &institution.id);
         doc.add_text(f.institution_name, &institution.name);

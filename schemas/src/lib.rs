@@ -8,6 +8,13 @@
 //! - [`ResourceType`]: what it is, from a controlled vocabulary (the original term is kept).
 //! - [`DateRange`]: a date as displayed plus the years it spans, for range filters.
 //! - [`Holding`]: one copy at one branch.
+//! - [`EventInfo`] and [`ImageLink`]: when and where an event happens; pictures of an item.
+//!
+//! The normalisers every mapping shares live here too, so that a date means the same years
+//! whichever format it came in: [`normalize_date`] (ISO dates to dynasties and reign eras),
+//! [`normalize_isbn`], [`normalize_language`], [`is_clc_class`], and for events
+//! [`normalize_datetime`] and [`parse_time_span`]. [`Record::set_field`] fills a field by
+//! name through them, for declarative mappings (CSV columns, JSON paths).
 //!
 //! [`Record::validate`] lists every invalid field at once as [`FieldError`]s, and
 //! [`record_json_schema`] gives the published JSON Schema (`schemas/record.schema.json`,
@@ -23,12 +30,20 @@
 //!
 //! This crate does no I/O: it only describes and checks data.
 
+mod curation;
+mod mapping;
 mod model;
+mod normalize;
 mod validate;
 mod vocab;
 
 pub use crate::{
-    model::{DateRange, Holding, Institution, Record, record_id},
+    curation::{AccessibleFormat, Audience, Curation},
+    mapping::{FieldStatus, MAPPABLE_FIELDS, UnknownField},
+    model::{DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
+    normalize::{
+        is_clc_class, normalize_date, normalize_datetime, normalize_isbn, normalize_language, parse_time_span,
+    },
     validate::{FieldError, ValidationErrors, record_json_schema},
     vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},
 };

@@ -90,6 +90,84 @@ pub struct Record {
     /// Copies held, per branch.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holdings: Vec<Holding>,
+    /// When, where and by whom an event (a lecture, exhibition, performance) takes place.
+    /// Only event records have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventInfo>,
+    /// Materials of an object, one term each, as the source names them (`陶`, `青铜`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<String>,
+    /// Techniques used to make an object, one term each (`彩绘`, `铸造`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub techniques: Vec<String>,
+    /// Measurements as displayed (`高34.5厘米，口径10.2厘米`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurements: Option<String>,
+    /// Dynasty or period as the source writes it (`东汉`, `清晚期`); the years it spans go to
+    /// [`Record::date`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Culture or people an object belongs to (`马家窑文化`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culture: Option<String>,
+    /// Where an object was made or found (`甘肃省武威市雷台`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// The holding institution's inventory (accession) number, e.g. `GM-0001`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_number: Option<String>,
+    /// Images of the item, in source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageLink>,
+    /// Edition statement of a book (`第2版`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// Curators' flags (special holding, brand, accessible formats, audiences); only curated
+    /// records have them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation: Option<crate::curation::Curation>,
+}
+
+/// The practical facts of an event. Times are ISO 8601 as the source gave them: a date
+/// (`2025-03-08`), a local date-time in the institution's time zone (`2025-03-08T14:30`), or
+/// one with an offset (`2025-03-08T14:30:00+08:00`). No time zone is invented.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventInfo {
+    /// When it starts (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// When it ends (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Where it takes place (`兰州市文化馆三楼多功能厅`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
+    /// Who organises it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organiser: Option<String>,
+    /// Where to watch it online (云直播).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_stream_url: Option<String>,
+    /// Where to sign up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_url: Option<String>,
+}
+
+impl EventInfo {
+    /// True when the event says nothing at all, so it need not be kept.
+    pub fn is_empty(&self) -> bool {
+        *self == EventInfo::default()
+    }
+}
+
+/// A link to an image of the item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageLink {
+    /// The image's URL, as the source gives it.
+    pub url: String,
+    /// What the image shows, if the source says (`正面`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
 }
 
 /// A date as the source wrote it, plus the years it covers (inclusive), for filtering.
@@ -104,6 +182,15 @@ pub struct DateRange {
     /// Last year covered, if the date could be understood.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year_end: Option<i32>,
+}
+
+impl DateRange {
+    /// True when the years are known. A date that is not understood keeps its display text
+    /// and has no years: this is how unparseable dates are reported (see
+    /// [`Record::unparsed_date`]).
+    pub fn is_understood(&self) -> bool {
+        self.year_start.is_some() && self.year_end.is_some()
+    }
 }
 
 /// One copy (or set of copies) of a work at one branch.
@@ -134,6 +221,15 @@ impl Record {
             title: title.into(),
             ..Record::default()
         }
+    }
+
+    /// The date's display text when the record has a date whose years are not understood:
+    /// the report of an unparseable date (it is kept for display, never guessed).
+    pub fn unparsed_date(&self) -> Option<&str> {
+        self.date
+            .as_ref()
+            .filter(|d| !d.is_understood())
+            .map(|d| d.display.as_str())
     }
 
     /// The first year covered, which is what results show and the year facet counts.

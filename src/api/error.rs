@@ -11,6 +11,26 @@
 //! | `page_out_of_range` | 400    | `page × page_size` goes past the paging cap       |
 //! | `not_found`         | 404    | no such route                                     |
 //! | `record_not_found`  | 404    | no live record with that id                       |
+//! | `invalid_body`      | 400    | the body is not the JSON (or form) the route takes|
+//! | `unauthorized`      | 401    | no valid session cookie or bearer token; or a     |
+//! |                     |        | failed login (never says whether the user exists) |
+//! | `forbidden`         | 403    | signed in, but not allowed (another institution,  |
+//! |                     |        | a harvested record, an admin-only route)          |
+//! | `csrf_failed`       | 403    | a cookie-authenticated unsafe request without the |
+//! |                     |        | session's `X-CSRF-Token` header                   |
+//! | `conflict`          | 409    | it exists already (e.g. a username)               |
+//! | `precondition_failed` | 412  | `If-Match` does not match the current ETag        |
+//! | `payload_too_large` | 413    | a body, upload or image (in pixels) over a limit  |
+//! | `unsupported_media_type` | 415 | an upload that is not JPEG, PNG or WebP       |
+//! | `validation_failed` | 422    | invalid fields; `errors` lists every one, each    |
+//! |                     |        | with `field`, `code`, `message` and `message_zh`  |
+//! | `precondition_required` | 428 | a change without `If-Match`                     |
+//! | `too_many_attempts` | 429    | login locked after 5 failures in 15 minutes;      |
+//! |                     |        | `retry_after_secs` (and `Retry-After`) say how long|
+//! | `api_key_required`  | 401    | the route needs an `X-API-Key` (see `[api]`)      |
+//! | `invalid_api_key`   | 401    | the `X-API-Key` is unknown or revoked             |
+//! | `rate_limited`      | 429    | over the client's rate; `retry_after_secs` (and   |
+//! |                     |        | `Retry-After`) say how long to wait               |
 //! | `timeout`           | 503    | the request took longer than the server allows    |
 //! | `internal`          | 500    | a bug or a storage failure (details in the log)   |
 
@@ -25,6 +45,16 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Extra members of the error object, for the few codes that have them.
+    details: Option<Box<ErrorDetails>>,
+}
+
+/// Extra members of an error: the field errors of `validation_failed`, the wait of
+/// `too_many_attempts`.
+#[derive(Debug, Default)]
+struct ErrorDetails {
+    field_errors: Vec<schemas::FieldError>,
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -34,6 +64,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "invalid_parameter",
             message: message.into(),
+            details: None,
         }
     }
 
@@ -43,6 +74,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "query_too_long",
             message: message.into(),
+            details: None,
         }
     }
 
@@ -52,6 +84,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "page_out_of_range",
             message: message.into(),
+            details: None,
         }
     }
 
@@ -61,6 +94,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             code: "not_found",
             message: "no such resource".into(),
+            details: None,
         }
     }
 
@@ -70,6 +104,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             code: "record_not_found",
             message: format!("no record {id:?}"),
+            details: None,
         }
     }
 
@@ -79,6 +114,7 @@ impl ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "timeout",
             message: "the request took too long; try again".into(),
+            details: None,
         }
     }
 
@@ -89,7 +125,139 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal",
             message: "internal error".into(),
+            details: None,
         }
+    }
+
+    fn with(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// `invalid_body` (400).
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::BAD_REQUEST, "invalid_body", message)
+    }
+
+    /// `unauthorized` (401).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// `forbidden` (403).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// `csrf_failed` (403).
+    pub fn csrf_failed() -> Self {
+        Self::with(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "this request needs the session's X-CSRF-Token header",
+        )
+    }
+
+    /// `conflict` (409).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// `precondition_failed` (412).
+    pub fn precondition_failed(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::PRECONDITION_FAILED, "precondition_failed", message)
+    }
+
+    /// `payload_too_large` (413).
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::with(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// `unsupported_media_type` (415).
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::with(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    /// `validation_failed` (422) listing every invalid field.
+    pub fn validation_failed(errors: schemas::ValidationErrors) -> Self {
+        let mut error = Self::with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("{} invalid field(s): {errors}", errors.errors.len()),
+        );
+        error.details = Some(Box::new(ErrorDetails {
+            field_errors: errors.errors,
+            ..ErrorDetails::default()
+        }));
+        error
+    }
+
+    /// `precondition_required` (428).
+    pub fn precondition_required(message: impl Into<String>) -> Self {
+        Self::with(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            message,
+        )
+    }
+
+    /// `too_many_attempts` (429), to be retried after `retry_after_secs`.
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let mut error = Self::with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed logins for this username; try again later",
+        );
+        error.details = Some(Box::new(ErrorDetails {
+            retry_after_secs: Some(retry_after_secs),
+            ..ErrorDetails::default()
+        }));
+        error
+    }
+
+    /// `api_key_required` (401): this route needs an `X-API-Key`.
+    pub fn api_key_required() -> Self {
+        Self::with(
+            StatusCode::UNAUTHORIZED,
+            "api_key_required",
+            "this route needs an X-API-Key header",
+        )
+    }
+
+    /// `invalid_api_key` (401): the `X-API-Key` is unknown or revoked.
+    pub fn invalid_api_key() -> Self {
+        Self::with(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "the X-API-Key is unknown or revoked",
+        )
+    }
+
+    /// `rate_limited` (429), to be retried after `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut error = Self::with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this client; slow down",
+        );
+        error.details = Some(Box::new(ErrorDetails {
+            retry_after_secs: Some(retry_after_secs),
+            ..ErrorDetails::default()
+        }));
+        error
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     /// The stable code.
@@ -100,8 +268,25 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut error = json!({"code": self.code, "message": self.message});
+        let mut retry_after = None;
+        if let Some(details) = self.details {
+            if !details.field_errors.is_empty() {
+                error["errors"] = json!(details.field_errors);
+            }
+            if let Some(secs) = details.retry_after_secs {
+                error["retry_after_secs"] = json!(secs);
+                retry_after = Some(secs);
+            }
+        }
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        response
     }
 }
 
@@ -111,8 +296,53 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection;
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::unsupported_media_type("the body must be JSON (Content-Type: application/json)")
+            }
+            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::payload_too_large("the body is too large")
+            }
+            other => ApiError::invalid_body(other.body_text()),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(err: tokio::task::JoinError) -> Self {
         ApiError::internal(err)
     }
+}
+
+/// The shape of every error response, for the OpenAPI description.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(super) struct ErrorResponse {
+    error: ErrorBody,
+}
+
+/// The `error` member.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct ErrorBody {
+    /// Stable code from the table in this module.
+    code: String,
+    /// For people; may change.
+    message: String,
+    /// `validation_failed`: every invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldErrorDoc>>,
+    /// `too_many_attempts`, `rate_limited`: seconds to wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+}
+
+/// One invalid field of a `validation_failed` error.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct FieldErrorDoc {
+    field: String,
+    code: String,
+    message: String,
+    message_zh: String,
 }

@@ -12,9 +12,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
+/// The health report.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Health {
+    status: String,
     /// Highest change number in the store.
     store_seq: u64,
     /// Highest change number committed to the index.
@@ -36,7 +37,8 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
             "ok"
         } else {
             "indexing"
-        },
+        }
+        .to_string(),
         store_seq,
         indexed_seq,
         records,

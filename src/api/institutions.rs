@@ -13,17 +13,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/institutions", get(institutions))
 }
 
-#[derive(Serialize)]
-struct InstitutionEntry {
+/// One institution with its record count.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct InstitutionEntry {
     #[serde(flatten)]
     institution: Institution,
     /// Chinese label of the type, for display.
-    type_label: &'static str,
+    type_label: String,
     records: u64,
 }
 
-#[derive(Serialize)]
-struct Institutions {
+/// Every institution.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Institutions {
     institutions: Vec<InstitutionEntry>,
 }
 
@@ -36,7 +38,7 @@ async fn institutions(State(state): State<AppState>) -> Result<Json<Institutions
     let institutions = list
         .into_iter()
         .map(|institution| InstitutionEntry {
-            type_label: institution.institution_type.label(),
+            type_label: institution.institution_type.label().to_string(),
             records: counts.get(&institution.id).copied().unwrap_or(0),
             institution,
         })

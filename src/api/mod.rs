@@ -4,12 +4,25 @@
 //! - `/api/v1/search` — [`search`]
 //! - `/api/v1/records/{id}` — [`records`]
 //! - `/api/v1/institutions` — [`institutions`]
+//! - `/api/v1/export` — [`export`]
+//! - `/api/v1/openapi.json`, `/api/docs` — [`openapi`]
+//! - `/api/v1/auth/…` — [`auth`] (login, sessions, tokens)
+//! - `/api/v1/curate/…`, `/images/…` — [`curate`] (curated records and their images)
+//! - `/api/v1/admin/…` — [`admin`] (accounts, institutions, audit, harvest reports)
 
+pub mod access;
+mod admin;
+mod auth;
+pub mod caching;
+mod curate;
 mod error;
+mod export;
 mod health;
 mod institutions;
+mod openapi;
 mod records;
 mod search;
+mod suggest;
 
 use axum::Router;
 
@@ -17,14 +30,28 @@ pub use error::ApiError;
 
 use crate::server::AppState;
 
+/// The image routes (upload under `/api/v1/curate/…`, serving under `/images/…`). They carry
+/// their own body limits, so the server mounts them outside its general one.
+pub fn upload_router() -> Router<AppState> {
+    curate::upload_router()
+}
+
 /// Every API route.
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
         .merge(search::router())
+        .merge(suggest::router())
+        .merge(export::router())
+        .merge(openapi::router())
         .merge(records::router())
-        .merge(institutions::router());
+        .merge(institutions::router())
+        .merge(auth::router())
+        .merge(curate::router())
+        .merge(admin::router());
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())
+        .merge(openapi::docs_router())
+        .merge(crate::oai::router())
         .fallback(|| async { ApiError::not_found() })
 }

@@ -2,8 +2,11 @@
 //!
 //! Parameters: `q`, `institution`, `institution_type`, `resource_type`, `region`, `language`
 //! (each may repeat: values of one kind are OR, kinds are AND), `year_from`, `year_to`,
-//! `page` (from 1), `page_size` (1–100). An empty `q` browses with the filters. Parameters
-//! this version does not know are ignored, so clients may add their own (e.g. tracking tags).
+//! `page` (from 1), `page_size` (1–100), `collapse` (default `true`: one hit per work, listing
+//! every copy under `holdings`; `false` lists every record) and `explain` (default `false`:
+//! `true` adds each hit's score `explanation`). An empty `q` browses with the filters.
+//! Parameters this version does not know are ignored, so clients may add their own (e.g.
+//! tracking tags).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -33,9 +36,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The search response, version 1. Fields are only ever added, never renamed or removed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SearchResponse {
-    /// Number of matching records.
+    /// Number of matching records (works, when collapsed).
     pub total: usize,
     /// Time spent searching, in milliseconds.
     pub took_ms: u64,
@@ -50,7 +53,7 @@ pub struct SearchResponse {
 }
 
 /// One hit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct HitResponse {
     id: String,
     title: String,
@@ -59,10 +62,25 @@ pub struct HitResponse {
     resource_type: ResourceType,
     year: Option<i32>,
     highlights: BTreeMap<String, String>,
+    /// Every copy of the work (collapsed) or of this record.
+    holdings: Vec<HoldingResponse>,
+    /// tantivy's explanation of the score, as JSON text; only with `explain=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<String>,
+}
+
+/// One copy of a hit's work.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HoldingResponse {
+    record_id: String,
+    institution: String,
+    institution_name: String,
+    branch: Option<String>,
+    call_number: Option<String>,
 }
 
 /// The institution of a hit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct InstitutionRef {
     id: String,
     name: String,
@@ -71,7 +89,7 @@ pub struct InstitutionRef {
 }
 
 /// One facet value and how many matching records have it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FacetValueResponse {
     value: String,
     count: u64,
@@ -88,6 +106,7 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
     let mut query = String::new();
     let mut filters = Filters::default();
     let (mut page, mut page_size) = (1usize, 20usize);
+    let (mut collapse, mut explain) = (true, false);
     for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let value = value.trim();
         match key.as_ref() {
@@ -121,6 +140,8 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
             "year_to" => filters.year_to = Some(parse_number(&key, value, -10_000, 2_100)?),
             "page" => page = parse_number(&key, value, 1, MAX_RESULT_WINDOW as i64)?,
             "page_size" => page_size = parse_number(&key, value, 1, MAX_PAGE_SIZE as i64)?,
+            "collapse" => collapse = parse_bool(&key, value)?,
+            "explain" => explain = parse_bool(&key, value)?,
             _ => {}
         }
     }
@@ -141,6 +162,8 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
         filters,
         offset: (page - 1) * page_size,
         limit: page_size,
+        explain,
+        collapse,
     };
     Ok(Params {
         request,
@@ -182,6 +205,16 @@ where
         })
 }
 
+fn parse_bool(key: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::invalid_parameter(format!(
+            "{key} must be true or false"
+        ))),
+    }
+}
+
 async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -215,6 +248,18 @@ async fn search(
             resource_type: hit.resource_type,
             year: hit.year,
             highlights: hit.highlights.into_iter().collect(),
+            holdings: hit
+                .holdings
+                .into_iter()
+                .map(|h| HoldingResponse {
+                    record_id: h.record_id,
+                    institution: h.institution,
+                    institution_name: h.institution_name,
+                    branch: h.branch,
+                    call_number: h.call_number,
+                })
+                .collect(),
+            explanation: hit.explanation,
         })
         .collect();
     let facets = results
@@ -259,6 +304,9 @@ mod tests {
         assert_eq!(params.request.filters.institutions, ["a", "b"]);
         assert_eq!(params.request.filters.regions, [District::Chengguan]);
         assert_eq!((params.request.offset, params.request.limit), (20, 10));
+        assert!(params.request.collapse && !params.request.explain);
+        let params = parse_params(Some("q=x&collapse=false&explain=true")).unwrap();
+        assert!(!params.request.collapse && params.request.explain);
     }
 
     #[test]
@@ -270,6 +318,8 @@ mod tests {
         assert_eq!(error_code("institution_type=zoo"), "invalid_parameter");
         assert_eq!(error_code("year_from=2000&year_to=1990"), "invalid_parameter");
         assert_eq!(error_code("year_from=99999999999999999999"), "invalid_parameter");
+        assert_eq!(error_code("collapse=maybe"), "invalid_parameter");
+        assert_eq!(error_code("explain=yes"), "invalid_parameter");
         assert_eq!(
             error_code(&format!("q={}", "字".repeat(MAX_QUERY_CHARS + 1))),
             "query_too_long"

@@ -1,58 +1,147 @@
 //! Parsing an OAI-PMH request: the verb, its arguments and their syntax (OAI-PMH 2.0 §3.1,
-//! §3.3, §3.5). Everything that can be judged without looking at the collection is judged
+//! §3.3, §3.5). Everything that can be judged without looking at the repository is judged
 //! here, so the verbs only meet well-formed requests.
 
 use std::fmt;
 
-use crate::datestamp::DateArgument;
-
-/// The one metadata format the demo disseminates.
-pub(crate) const OAI_DC: &str = "oai_dc";
+use crate::datestamp::{DateArgument, Datestamp};
+use crate::token::ResumptionToken;
 
 /// A well-formed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Request {
+pub enum Request {
+    /// `Identify`.
     Identify,
+    /// `ListMetadataFormats`, for the whole repository or one item.
     ListMetadataFormats {
+        /// The item asked about, if any.
         identifier: Option<String>,
     },
+    /// `ListSets` (never split, so it takes no resumption token).
     ListSets,
+    /// `ListIdentifiers`.
     ListIdentifiers(ListRequest),
+    /// `ListRecords`.
     ListRecords(ListRequest),
+    /// `GetRecord`.
     GetRecord {
+        /// The item's OAI identifier.
         identifier: String,
+        /// The format asked for.
         metadata_prefix: String,
     },
 }
 
-/// The selection of a list request, whether given as arguments or by a resumption token.
+/// A list verb's request: a new selection or the resumption of one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ListRequest {
-    pub metadata_prefix: String,
-    pub from: Option<DateArgument>,
-    pub until: Option<DateArgument>,
-    pub set: Option<String>,
-    /// Position of the first item of the page asked for; 0 unless resuming.
-    pub cursor: usize,
-    /// True if the request carried a resumptionToken (its problems are badResumptionToken).
-    pub resumed: bool,
+pub enum ListRequest {
+    /// The first page of a selection given as arguments.
+    Start(ListQuery),
+    /// A later page, named by a resumption token this provider issued.
+    Resume(ResumptionToken),
 }
 
-/// The error codes of OAI-PMH 2.0 §3.6 that this provider can return.
+impl ListRequest {
+    /// The selection, however it was given.
+    pub fn query(&self) -> &ListQuery {
+        match self {
+            ListRequest::Start(query) => query,
+            ListRequest::Resume(token) => &token.query,
+        }
+    }
+}
+
+/// The selection of a list verb: format, datestamp bounds and set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// The metadata format; well-formed but not necessarily supported.
+    pub metadata_prefix: String,
+    /// Earliest datestamp (inclusive), as given.
+    pub from: Option<DateArgument>,
+    /// Latest datestamp (inclusive), as given.
+    pub until: Option<DateArgument>,
+    /// The set (with its descendants), as given.
+    pub set: Option<String>,
+}
+
+impl ListQuery {
+    /// The first second the selection covers, if bounded below.
+    pub fn from_second(&self) -> Option<Datestamp> {
+        self.from.as_ref().map(DateArgument::first_second)
+    }
+
+    /// The last second the selection covers, if bounded above.
+    pub fn until_second(&self) -> Option<Datestamp> {
+        self.until.as_ref().map(DateArgument::last_second)
+    }
+
+    /// True if `datestamp` is within `from..=until`.
+    pub fn covers(&self, datestamp: &Datestamp) -> bool {
+        self.from_second().is_none_or(|from| *datestamp >= from)
+            && self.until_second().is_none_or(|until| *datestamp <= until)
+    }
+
+    /// Builds a selection from argument texts, checking each (the message says what is wrong).
+    pub(crate) fn parse(
+        prefix: &str,
+        from: Option<&str>,
+        until: Option<&str>,
+        set: Option<&str>,
+    ) -> Result<ListQuery, String> {
+        if !is_unreserved(prefix) {
+            return Err(format!("{prefix:?} is not a well-formed metadataPrefix"));
+        }
+        let from = from.map(str::parse::<DateArgument>).transpose()?;
+        let until = until.map(str::parse::<DateArgument>).transpose()?;
+        if let (Some(f), Some(u)) = (&from, &until) {
+            if f.granularity() != u.granularity() {
+                return Err("from and until must have the same granularity".into());
+            }
+            if f.first_second() > u.last_second() {
+                return Err(format!("from {} is later than until {}", f.as_str(), u.as_str()));
+            }
+        }
+        if let Some(set) = set
+            && !is_set_spec(set)
+        {
+            return Err(format!("{set:?} is not a well-formed setSpec"));
+        }
+        Ok(ListQuery {
+            metadata_prefix: prefix.to_string(),
+            from,
+            until,
+            set: set.map(str::to_string),
+        })
+    }
+}
+
+/// The error codes of OAI-PMH 2.0 §3.6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ErrorCode {
+pub enum ErrorCode {
+    /// Illegal, missing, repeated or malformed arguments.
     BadArgument,
+    /// The resumption token is invalid or expired.
     BadResumptionToken,
+    /// The verb is missing, repeated or not a verb.
     BadVerb,
+    /// The format is not supported by the item or the repository.
     CannotDisseminateFormat,
+    /// The identifier is unknown or illegal in this repository.
     IdDoesNotExist,
+    /// The selection is empty.
     NoRecordsMatch,
+    /// The item has no metadata formats.
+    NoMetadataFormats,
+    /// The repository does not support sets.
+    NoSetHierarchy,
 }
 
 /// An OAI-PMH error condition, reported as `<error code="…">message</error>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OaiError {
+pub struct OaiError {
+    /// The protocol's code.
     pub code: ErrorCode,
+    /// A message for people.
     pub message: String,
 }
 
@@ -66,6 +155,8 @@ impl ErrorCode {
             ErrorCode::CannotDisseminateFormat => "cannotDisseminateFormat",
             ErrorCode::IdDoesNotExist => "idDoesNotExist",
             ErrorCode::NoRecordsMatch => "noRecordsMatch",
+            ErrorCode::NoMetadataFormats => "noMetadataFormats",
+            ErrorCode::NoSetHierarchy => "noSetHierarchy",
         }
     }
 
@@ -77,6 +168,7 @@ impl ErrorCode {
 }
 
 impl OaiError {
+    /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         OaiError {
             code,
@@ -91,6 +183,8 @@ impl fmt::Display for OaiError {
     }
 }
 
+impl std::error::Error for OaiError {}
+
 const VERBS: [&str; 6] = [
     "Identify",
     "ListMetadataFormats",
@@ -101,7 +195,7 @@ const VERBS: [&str; 6] = [
 ];
 
 /// Parses the arguments of a GET query string or a POST form body.
-pub(crate) fn parse(arguments: &[(String, String)]) -> Result<Request, OaiError> {
+pub fn parse(arguments: &[(String, String)]) -> Result<Request, OaiError> {
     let verbs: Vec<&str> = arguments
         .iter()
         .filter(|(k, _)| k == "verb")
@@ -143,9 +237,17 @@ pub(crate) fn parse(arguments: &[(String, String)]) -> Result<Request, OaiError>
         }
         "GetRecord" => {
             args.allow(&["identifier", "metadataPrefix"])?;
+            let identifier = args.require("identifier")?.to_string();
+            let prefix = args.require("metadataPrefix")?;
+            if !is_unreserved(prefix) {
+                return Err(OaiError::new(
+                    ErrorCode::BadArgument,
+                    format!("{prefix:?} is not a well-formed metadataPrefix"),
+                ));
+            }
             Ok(Request::GetRecord {
-                identifier: args.require("identifier")?.to_string(),
-                metadata_prefix: metadata_prefix(args.require("metadataPrefix")?)?,
+                identifier,
+                metadata_prefix: prefix.to_string(),
             })
         }
         list_verb => {
@@ -153,17 +255,23 @@ pub(crate) fn parse(arguments: &[(String, String)]) -> Result<Request, OaiError>
                 args.allow(&["resumptionToken"]).map_err(|_| {
                     OaiError::new(ErrorCode::BadArgument, "resumptionToken is an exclusive argument")
                 })?;
-                decode_token(token)?
+                ListRequest::Resume(ResumptionToken::decode(token).ok_or_else(|| {
+                    OaiError::new(
+                        ErrorCode::BadResumptionToken,
+                        format!("{token:?} is not a resumptionToken issued by this repository"),
+                    )
+                })?)
             } else {
                 args.allow(&["metadataPrefix", "from", "until", "set"])?;
-                list_request(
-                    args.require("metadataPrefix")?,
-                    args.get("from"),
-                    args.get("until"),
-                    args.get("set"),
-                    0,
+                ListRequest::Start(
+                    ListQuery::parse(
+                        args.require("metadataPrefix")?,
+                        args.get("from"),
+                        args.get("until"),
+                        args.get("set"),
+                    )
+                    .map_err(|message| OaiError::new(ErrorCode::BadArgument, message))?,
                 )
-                .map_err(|message| OaiError::new(ErrorCode::BadArgument, message))?
             };
             Ok(if list_verb == "ListRecords" {
                 Request::ListRecords(list)
@@ -225,100 +333,17 @@ impl<'a> Arguments<'a> {
     }
 }
 
-/// True for text matching the XSD patterns of metadataPrefix and of one setSpec component:
+/// True for text matching the XSD pattern of metadataPrefix and of one setSpec component:
 /// URI "unreserved" characters only.
-fn is_unreserved(s: &str) -> bool {
+pub fn is_unreserved(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b))
 }
 
-fn metadata_prefix(prefix: &str) -> Result<String, OaiError> {
-    if is_unreserved(prefix) {
-        Ok(prefix.to_string())
-    } else {
-        Err(OaiError::new(
-            ErrorCode::BadArgument,
-            format!("{prefix:?} is not a well-formed metadataPrefix"),
-        ))
-    }
-}
-
-fn list_request(
-    prefix: &str,
-    from: Option<&str>,
-    until: Option<&str>,
-    set: Option<&str>,
-    cursor: usize,
-) -> Result<ListRequest, String> {
-    if !is_unreserved(prefix) {
-        return Err(format!("{prefix:?} is not a well-formed metadataPrefix"));
-    }
-    let from = from.map(str::parse::<DateArgument>).transpose()?;
-    let until = until.map(str::parse::<DateArgument>).transpose()?;
-    if let (Some(f), Some(u)) = (&from, &until) {
-        if f.granularity() != u.granularity() {
-            return Err("from and until must have the same granularity".into());
-        }
-        if f.first_second() > u.last_second() {
-            return Err(format!("from {} is later than until {}", f.as_str(), u.as_str()));
-        }
-    }
-    if let Some(set) = set
-        && !set.split(':').all(is_unreserved)
-    {
-        return Err(format!("{set:?} is not a well-formed setSpec"));
-    }
-    Ok(ListRequest {
-        metadata_prefix: prefix.to_string(),
-        from,
-        until,
-        set: set.map(str::to_string),
-        cursor,
-        resumed: false,
-    })
-}
-
-/// The resumptionToken that resumes `list` at item `cursor`.
-///
-/// Tokens carry the whole selection, so the provider keeps no state between requests; the
-/// collections never change while the process runs, so a token stays valid forever. `|`
-/// separates the fields because it can occur in none of them.
-pub(crate) fn encode_token(list: &ListRequest, cursor: usize) -> String {
-    let date = |d: &Option<DateArgument>| d.as_ref().map(|d| d.as_str().to_string()).unwrap_or_default();
-    format!(
-        "{cursor}|{}|{}|{}|{}",
-        list.metadata_prefix,
-        date(&list.from),
-        date(&list.until),
-        list.set.as_deref().unwrap_or_default()
-    )
-}
-
-fn decode_token(token: &str) -> Result<ListRequest, OaiError> {
-    let bad = || {
-        OaiError::new(
-            ErrorCode::BadResumptionToken,
-            format!("{token:?} is not a resumptionToken issued by this repository"),
-        )
-    };
-    let fields: Vec<&str> = token.split('|').collect();
-    let [cursor_text, prefix, from, until, set] = fields.as_slice() else {
-        return Err(bad());
-    };
-    // Only the canonical decimal form: "+100" or "0100" were never issued, nor was 0.
-    let cursor: usize = cursor_text.parse().map_err(|_| bad())?;
-    if cursor == 0 || cursor.to_string() != *cursor_text {
-        return Err(bad());
-    }
-    let mut list =
-        list_request(prefix, non_empty(from), non_empty(until), non_empty(set), cursor).map_err(|_| bad())?;
-    list.resumed = true;
-    Ok(list)
-}
-
-fn non_empty(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
+/// True for a well-formed setSpec: unreserved components separated by `:`.
+pub fn is_set_spec(s: &str) -> bool {
+    s.split(':').all(is_unreserved)
 }
 
 #[cfg(test)]
@@ -333,7 +358,10 @@ mod tests {
     }
 
     fn code(pairs: &[(&str, &str)]) -> ErrorCode {
-        parse(&args(pairs)).unwrap_err().code
+        match parse(&args(pairs)) {
+            Err(e) => e.code,
+            Ok(request) => panic!("{pairs:?} was accepted as {request:?}"),
+        }
     }
 
     #[test]
@@ -376,6 +404,14 @@ mod tests {
             ErrorCode::BadArgument
         );
         assert_eq!(
+            code(&[
+                ("verb", "GetRecord"),
+                ("identifier", "x"),
+                ("metadataPrefix", "a b")
+            ]),
+            ErrorCode::BadArgument
+        );
+        assert_eq!(
             code(&[("verb", "ListSets"), ("resumptionToken", "x")]),
             ErrorCode::BadResumptionToken
         );
@@ -388,6 +424,18 @@ mod tests {
                 ("verb", "ListRecords"),
                 ("metadataPrefix", "oai_dc"),
                 ("set", "a b")
+            ]),
+            ErrorCode::BadArgument
+        );
+        assert_eq!(
+            code(&[("verb", "ListRecords"), ("resumptionToken", "garbage-token-!!")]),
+            ErrorCode::BadResumptionToken
+        );
+        assert_eq!(
+            code(&[
+                ("verb", "ListRecords"),
+                ("resumptionToken", "x"),
+                ("metadataPrefix", "oai_dc")
             ]),
             ErrorCode::BadArgument
         );
@@ -413,50 +461,6 @@ mod tests {
             ("until", "2025-01-01"),
         ]));
         assert!(same_day.is_ok());
-    }
-
-    #[test]
-    fn tokens_round_trip_and_forgeries_are_refused() {
-        let Ok(Request::ListRecords(list)) = parse(&args(&[
-            ("verb", "ListRecords"),
-            ("metadataPrefix", "oai_dc"),
-            ("from", "2024-05-01"),
-            ("until", "2026-01-01"),
-            ("set", "clc:I"),
-        ])) else {
-            panic!("valid request refused");
-        };
-        let token = encode_token(&list, 100);
-        let resumed = parse(&args(&[("verb", "ListRecords"), ("resumptionToken", &token)])).unwrap();
-        let want = ListRequest {
-            cursor: 100,
-            resumed: true,
-            ..list.clone()
-        };
-        assert_eq!(resumed, Request::ListRecords(want));
-        for forged in [
-            "garbage-token-!!",
-            "0|oai_dc|||",
-            "+100|oai_dc|||",
-            "0100|oai_dc|||",
-            "100|oai_dc|yesterday||",
-            "100|oai_dc||||",
-            "100|oai dc|||",
-        ] {
-            assert_eq!(
-                code(&[("verb", "ListRecords"), ("resumptionToken", forged)]),
-                ErrorCode::BadResumptionToken,
-                "{forged}"
-            );
-        }
-        assert_eq!(
-            code(&[
-                ("verb", "ListRecords"),
-                ("resumptionToken", &token),
-                ("metadataPrefix", "oai_dc")
-            ]),
-            ErrorCode::BadArgument
-        );
     }
 
     #[test]

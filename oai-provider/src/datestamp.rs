@@ -7,17 +7,17 @@ use std::str::FromStr;
 use serde::Deserialize;
 use time::{Date, Month, OffsetDateTime, Time};
 
-/// A UTC datestamp at seconds granularity, `YYYY-MM-DDThh:mm:ssZ`.
+/// A valid UTC datestamp at seconds granularity, `YYYY-MM-DDThh:mm:ssZ`.
 ///
 /// Ordered as text: for this fixed-width format that is chronological order, which lets the
 /// provider compare datestamps and bounds without converting them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(try_from = "String")]
-pub(crate) struct Datestamp(String);
+pub struct Datestamp(String);
 
 /// How precise a `from`/`until` argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Granularity {
+pub enum Granularity {
     /// `YYYY-MM-DD`
     Day,
     /// `YYYY-MM-DDThh:mm:ssZ`
@@ -26,7 +26,7 @@ pub(crate) enum Granularity {
 
 /// A valid `from` or `until` argument, kept as given so resumption tokens can repeat it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DateArgument {
+pub struct DateArgument {
     text: String,
     granularity: Granularity,
 }
@@ -137,18 +137,25 @@ impl FromStr for DateArgument {
     }
 }
 
-/// The current time as a datestamp, for `responseDate`.
-pub(crate) fn now() -> Datestamp {
-    let t = OffsetDateTime::now_utc();
-    Datestamp(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    ))
+impl Datestamp {
+    /// The datestamp of a moment (converted to UTC, fractions of a second dropped).
+    pub fn from_time(t: OffsetDateTime) -> Datestamp {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        Datestamp(format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ))
+    }
+
+    /// The current time, for `responseDate`.
+    pub fn now() -> Datestamp {
+        Datestamp::from_time(OffsetDateTime::now_utc())
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +196,7 @@ mod tests {
 
     #[test]
     fn now_is_a_datestamp() {
-        let now = now();
+        let now = Datestamp::now();
         assert_eq!(now.as_str().parse::<Datestamp>(), Ok(now.clone()));
         assert!(now.as_str() > "2026-01-01");
     }

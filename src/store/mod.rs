@@ -7,14 +7,24 @@
 //! A harvest applies one page per transaction, together with the source's checkpoint, so a
 //! run interrupted anywhere resumes from the last page it stored and never duplicates.
 
+pub mod accounts;
+pub mod curated;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+
+mod api_keys;
+mod export;
+pub(crate) mod oai;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use schemas::{Institution, Record};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub use api_keys::ApiKey;
+pub use export::ExportRow;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -260,6 +270,8 @@ impl Store {
             });
         }
         writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(api_keys::SCHEMA)?;
+        accounts::init(&writer).and_then(|()| curated::init(&writer))?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;
@@ -479,6 +491,14 @@ impl Store {
             Some(json) => Some(serde_json::from_str(&json)?),
             None => None,
         })
+    }
+
+    /// Ids of the live records a source has delivered.
+    pub fn live_ids(&self, source: &str) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT id FROM records WHERE source = ?1 AND deleted = 0")?;
+        let rows = stmt.query_map([source], |row| row.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Number of live (not deleted) records.

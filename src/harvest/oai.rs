@@ -1,4 +1,4 @@
-//! Harvest runs: drive a harvester page by page and store each page with its checkpoint.
+//! OAI-PMH runs.
 //!
 //! A run resumes an interrupted list from its stored resumption token; if the provider has
 //! forgotten the token (`badResumptionToken`), the run restarts the same list from the same
@@ -9,85 +9,38 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use harvesters::{HttpLimits, ItemOutcome, ListRequest, OaiPmhHarvester, OaiPmhSource, Page};
-use schemas::record_id;
+use harvesters::{HttpLimits, ListRequest, OaiPmhHarvester, OaiPmhSource, Page};
 
-use crate::config::{Protocol, SourceConfig};
-use crate::store::{Checkpoint, Counts, HarvestRun, Incoming, Store};
+use super::{Progress, store_page, to_incoming};
+use crate::config::SourceConfig;
+use crate::store::{Checkpoint, Counts, Store};
 
 /// How many pages in a row may be empty while still carrying a token before we call the
 /// provider broken (some providers page through deleted-and-filtered items this way).
 const MAX_EMPTY_PAGES: u32 = 100;
 
-/// Progress of a run, passed to the caller after every stored page.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// Items received so far in this run.
-    pub items: u64,
-    /// Size of the whole list, when the provider says.
-    pub total: Option<u64>,
-    /// What storing them changed so far.
-    pub counts: Counts,
-}
-
-/// Harvests one source once, to completion or to the first unrecoverable error.
-///
-/// `on_page` is called after each page is durable (the server wakes the indexer there).
-/// The returned run says what happened; a failed run is an `Ok` with `status = "failed"`,
-/// since its stored pages and checkpoint remain valid.
-pub async fn run_source(
-    store: Arc<Store>,
+pub(super) async fn harvest(
+    store: &Arc<Store>,
     source: &SourceConfig,
     limits: HttpLimits,
-    mut on_page: impl FnMut(&Progress),
-) -> anyhow::Result<HarvestRun> {
-    let Protocol::OaiPmh = source.protocol;
+    run_id: i64,
+    checkpoint: Checkpoint,
+    on_page: &mut impl FnMut(&Progress),
+) -> anyhow::Result<()> {
+    let base_url = source
+        .url
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("source {} has no url", source.id))?;
     let harvester = OaiPmhHarvester::new(
         OaiPmhSource {
             source_id: source.id.clone(),
             institution: source.institution.clone(),
-            base_url: source.url.clone(),
+            base_url,
             metadata_prefix: source.metadata_prefix.clone(),
             set: source.set.clone(),
         },
         limits,
     )?;
-    let checkpoint = blocking(&store, {
-        let id = source.id.clone();
-        move |s| s.checkpoint(&id)
-    })
-    .await?;
-    let resumed = checkpoint.resumption_token.is_some();
-    let run_id = blocking(&store, {
-        let id = source.id.clone();
-        move |s| s.start_run(&id, resumed)
-    })
-    .await?;
-
-    let result = harvest_pages(&store, source, &harvester, run_id, checkpoint, &mut on_page).await;
-    let error = result.as_ref().err().map(|e| format!("{e:#}"));
-    if let Some(error) = &error {
-        tracing::warn!("harvest of {} failed: {error}", source.id);
-    }
-    blocking(&store, move |s| s.finish_run(run_id, error.as_deref())).await?;
-    let runs = blocking(&store, {
-        let id = source.id.clone();
-        move |s| s.runs(Some(&id), 1)
-    })
-    .await?;
-    runs.into_iter()
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("harvest run {run_id} vanished from the store"))
-}
-
-async fn harvest_pages(
-    store: &Arc<Store>,
-    source: &SourceConfig,
-    harvester: &OaiPmhHarvester,
-    run_id: i64,
-    checkpoint: Checkpoint,
-    on_page: &mut impl FnMut(&Progress),
-) -> anyhow::Result<()> {
     let next_from = checkpoint.next_from.clone();
     let (run_from, mut run_response_date, mut request) = match checkpoint.resumption_token {
         Some(token) => (
@@ -164,12 +117,8 @@ async fn harvest_pages(
         };
         progress.items += page.items.len() as u64;
         progress.total = page.complete_list_size.or(progress.total);
-        let items = to_incoming(&source.id, page);
-        let counts = blocking(store, {
-            let (source_id, institution) = (source.id.clone(), source.institution.clone());
-            move |s| s.apply_page(run_id, &source_id, &institution, &items, &checkpoint)
-        })
-        .await?;
+        let items = to_incoming(&source.id, page.items);
+        let counts = store_page(store, source, run_id, items, checkpoint).await?;
         progress.counts += counts;
         on_page(&progress);
         match next_token {
@@ -177,36 +126,4 @@ async fn harvest_pages(
             None => return Ok(()),
         }
     }
-}
-
-fn to_incoming(source_id: &str, page: Page) -> Vec<Incoming> {
-    page.items
-        .into_iter()
-        .map(|item| match item.outcome {
-            ItemOutcome::Record(record) => Incoming::Record {
-                record,
-                datestamp: item.datestamp,
-                raw: item.raw,
-            },
-            ItemOutcome::Deleted => Incoming::Deleted {
-                id: record_id(source_id, &item.local_id),
-                local_id: item.local_id,
-                datestamp: item.datestamp,
-            },
-            ItemOutcome::Quarantined { reason } => Incoming::Quarantined {
-                local_id: item.local_id,
-                reason,
-                raw: item.raw,
-            },
-        })
-        .collect()
-}
-
-/// Runs a store call off the async runtime's worker threads.
-async fn blocking<T: Send + 'static>(
-    store: &Arc<Store>,
-    f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
-) -> anyhow::Result<T> {
-    let store = Arc::clone(store);
-    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
 }

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::datestamp::Datestamp;
+use crate::repository::{Header, MetadataFormat, RepositoryInfo, SetInfo};
 use crate::request::OaiError;
-use crate::samples::{Collection, SampleRecord};
 
 const OAI_PMH_OPEN: &str = concat!(
     r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -19,19 +19,13 @@ const OAI_PMH_OPEN: &str = concat!(
     "\n",
 );
 
-const OAI_DC_OPEN: &str = concat!(
-    r#"<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" "#,
-    r#"xmlns:dc="http://purl.org/dc/elements/1.1/" "#,
-    r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" "#,
-    r#"xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd">"#,
-);
-
 /// Escapes text for use in XML content and in double- or single-quoted attributes.
 ///
 /// Characters that XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF) become
-/// U+FFFD, so a bad byte in data can never make a whole response unparsable.
-pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    let needs_work = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !is_xml_char(c);
+/// U+FFFD, so a bad byte in data can never make a whole response unparsable. Carriage
+/// returns are written as references, so they survive parsing.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    let needs_work = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || !is_xml_char(c);
     if !text.chars().any(needs_work) {
         return Cow::Borrowed(text);
     }
@@ -43,6 +37,8 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // A literal carriage return would be normalised away by every XML parser.
+            '\r' => out.push_str("&#13;"),
             c if !is_xml_char(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -51,13 +47,18 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
 }
 
 /// The `Char` production of XML 1.0.
-fn is_xml_char(c: char) -> bool {
+pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Appends `<name>text</name>` with the text escaped.
+pub fn push_element(out: &mut String, name: &str, text: &str) {
+    let _ = write!(out, "<{name}>{}</{name}>", escape(text));
 }
 
 /// One response document being written.
 pub(crate) struct ResponseWriter {
-    xml: String,
+    pub(crate) xml: String,
 }
 
 impl ResponseWriter {
@@ -101,103 +102,88 @@ impl ResponseWriter {
         let _ = writeln!(self.xml, "</{verb}>");
     }
 
-    /// A leaf element with escaped text.
-    pub fn element(&mut self, name: &str, text: &str) {
-        let _ = writeln!(self.xml, "<{name}>{}</{name}>", escape(text));
+    fn element(&mut self, name: &str, text: &str) {
+        push_element(&mut self.xml, name, text);
+        self.xml.push('\n');
     }
 
     /// The body of Identify.
-    pub fn identify(&mut self, collection: &Collection, base_url: &str) {
-        let institution = &collection.institution;
+    pub fn identify(&mut self, info: &RepositoryInfo, base_url: &str) {
         self.open("Identify");
-        self.element("repositoryName", &institution.repository_name);
+        self.element("repositoryName", &info.repository_name);
         self.element("baseURL", base_url);
         self.element("protocolVersion", "2.0");
-        self.element("adminEmail", &format!("demo@{}.example.invalid", institution.id));
-        if let Some(earliest) = collection.earliest_datestamp() {
-            self.element("earliestDatestamp", earliest.as_str());
+        for email in &info.admin_emails {
+            self.element("adminEmail", email);
         }
-        self.element("deletedRecord", "persistent");
+        self.element("earliestDatestamp", info.earliest_datestamp.as_str());
+        self.element("deletedRecord", info.deleted_record.as_str());
         self.element("granularity", "YYYY-MM-DDThh:mm:ssZ");
         self.close("Identify");
     }
 
-    /// The body of ListMetadataFormats: oai_dc, the only format.
-    pub fn metadata_formats(&mut self) {
+    /// The body of ListMetadataFormats.
+    pub fn metadata_formats(&mut self, formats: &[MetadataFormat]) {
         self.open("ListMetadataFormats");
-        self.xml.push_str("<metadataFormat>\n");
-        self.element("metadataPrefix", "oai_dc");
-        self.element("schema", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd");
-        self.element("metadataNamespace", "http://www.openarchives.org/OAI/2.0/oai_dc/");
-        self.xml.push_str("</metadataFormat>\n");
+        for format in formats {
+            self.xml.push_str("<metadataFormat>");
+            push_element(&mut self.xml, "metadataPrefix", &format.prefix);
+            push_element(&mut self.xml, "schema", &format.schema);
+            push_element(&mut self.xml, "metadataNamespace", &format.namespace);
+            self.xml.push_str("</metadataFormat>\n");
+        }
         self.close("ListMetadataFormats");
     }
 
     /// The body of ListSets.
-    pub fn sets(&mut self, collection: &Collection) {
+    pub fn sets(&mut self, sets: &[SetInfo]) {
         self.open("ListSets");
-        for (spec, name) in &collection.institution.sets {
+        for set in sets {
             self.xml.push_str("<set>");
-            let _ = write!(
-                self.xml,
-                "<setSpec>{}</setSpec><setName>{}</setName>",
-                escape(spec),
-                escape(name)
-            );
+            push_element(&mut self.xml, "setSpec", &set.spec);
+            push_element(&mut self.xml, "setName", &set.name);
             self.xml.push_str("</set>\n");
         }
         self.close("ListSets");
     }
 
-    /// A record header, with `status="deleted"` for withdrawn records.
-    pub fn header(&mut self, record: &SampleRecord) {
-        self.xml.push_str(if record.deleted {
+    /// A record header, with `status="deleted"` for deleted items.
+    pub fn header(&mut self, header: &Header) {
+        self.xml.push_str(if header.deleted {
             r#"<header status="deleted">"#
         } else {
             "<header>"
         });
-        let _ = write!(
-            self.xml,
-            "<identifier>{}</identifier><datestamp>{}</datestamp>",
-            escape(&record.identifier),
-            record.datestamp
-        );
-        for set in &record.sets {
-            let _ = write!(self.xml, "<setSpec>{}</setSpec>", escape(set));
+        push_element(&mut self.xml, "identifier", &header.identifier);
+        let _ = write!(self.xml, "<datestamp>{}</datestamp>", header.datestamp);
+        for set in &header.sets {
+            push_element(&mut self.xml, "setSpec", set);
         }
         self.xml.push_str("</header>\n");
     }
 
-    /// A whole record: header, and oai_dc metadata unless it is deleted.
-    pub fn record(&mut self, record: &SampleRecord) {
-        self.xml.push_str("<record>");
-        self.header(record);
-        if !record.deleted {
-            self.xml.push_str("<metadata>");
-            self.xml.push_str(OAI_DC_OPEN);
-            self.xml.push('\n');
-            for (name, values) in record.dc.elements() {
-                for value in values {
-                    let _ = writeln!(self.xml, "<dc:{name}>{}</dc:{name}>", escape(value));
-                }
-            }
-            self.xml.push_str("</oai_dc:dc></metadata>\n");
-        }
-        self.xml.push_str("</record>\n");
-    }
-
     /// The resumptionToken of a partial list; `token` is `None` on the last page, which
     /// gets the empty element §3.5 asks for.
-    pub fn resumption_token(&mut self, token: Option<&str>, complete_list_size: usize, cursor: usize) {
-        let _ = write!(
-            self.xml,
-            r#"<resumptionToken completeListSize="{complete_list_size}" cursor="{cursor}""#
-        );
+    pub fn resumption_token(
+        &mut self,
+        token: Option<(&str, &Datestamp)>,
+        complete_list_size: u64,
+        cursor: u64,
+    ) {
         match token {
-            Some(token) => {
-                let _ = writeln!(self.xml, ">{}</resumptionToken>", escape(token));
+            Some((token, expires)) => {
+                let _ = writeln!(
+                    self.xml,
+                    r#"<resumptionToken expirationDate="{expires}" completeListSize="{complete_list_size}" cursor="{cursor}">{}</resumptionToken>"#,
+                    escape(token)
+                );
             }
-            None => self.xml.push_str("/>\n"),
+            None => {
+                let _ = writeln!(
+                    self.xml,
+                    r#"<resumptionToken completeListSize="{complete_list_size}" cursor="{cursor}"/>"#
+                );
+            }
         }
     }
 }
@@ -212,7 +198,7 @@ mod tests {
             escape("黄河 & <兰州> \"x\" 'y'"),
             "黄河 &amp; &lt;兰州&gt; &quot;x&quot; &apos;y&apos;"
         );
-        assert_eq!(escape("a\u{0}b\u{1b}c\td\n"), "a\u{FFFD}b\u{FFFD}c\td\n");
+        assert_eq!(escape("a\u{0}b\u{1b}c\td\n\r"), "a\u{FFFD}b\u{FFFD}c\td\n&#13;");
         assert_eq!(escape("𠮷野家"), "𠮷野家");
         assert!(matches!(escape("靜夜思"), Cow::Borrowed(_)));
     }

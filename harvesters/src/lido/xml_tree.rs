@@ -1,0 +1,475 @@
+//! A small, strict XML reader for record-sized documents, shared by the LIDO and feed
+//! mappings: it splits a file into its records leniently, then reads each record strictly
+//! into an [`Element`] tree, so one broken record costs only itself.
+//!
+//! Entities are never expanded: a `<!DOCTYPE>` is skipped, only XML's five predefined
+//! entities and character references are resolved, and anything else is an error.
+//!
+//! (It lives under `lido/` because the LIDO mapping was its first user; the feed mapping
+//! borrows it.)
+
+use quick_xml::{
+    NsReader, Reader,
+    events::{BytesStart, Event},
+    name::ResolveResult,
+};
+
+/// An element: its namespace and local name, attributes and children.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Element {
+    /// The namespace URI, if the name is bound to one.
+    pub(crate) namespace: Option<String>,
+    /// The local name (without prefix).
+    pub(crate) name: String,
+    /// Attributes by local name (`xml:lang` is `lang`), with references resolved.
+    pub(crate) attributes: Vec<(String, String)>,
+    /// Child elements and text, in document order.
+    pub(crate) children: Vec<Node>,
+}
+
+/// A child of an [`Element`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// A child element.
+    Element(Element),
+    /// Text or CDATA, references resolved.
+    Text(String),
+}
+
+impl Element {
+    /// The attribute with local name `name`.
+    pub(crate) fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Child elements with local name `name`.
+    pub(crate) fn children_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Element> {
+        self.children.iter().filter_map(move |node| match node {
+            Node::Element(e) if e.name == name => Some(e),
+            _ => None,
+        })
+    }
+
+    /// All descendants with local name `name`, in document order.
+    pub(crate) fn descendants<'a>(&'a self, name: &str, out: &mut Vec<&'a Element>) {
+        for node in &self.children {
+            if let Node::Element(e) = node {
+                if e.name == name {
+                    out.push(e);
+                }
+                e.descendants(name, out);
+            }
+        }
+    }
+
+    /// All the text inside, concatenated, with runs of whitespace collapsed and trimmed.
+    pub(crate) fn text(&self) -> String {
+        let mut raw = String::new();
+        self.collect_text(&mut raw);
+        collapse_whitespace(&raw)
+    }
+
+    fn collect_text(&self, out: &mut String) {
+        for node in &self.children {
+            match node {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => e.collect_text(out),
+            }
+        }
+    }
+
+    /// The trimmed text, or `None` if there is none.
+    pub(crate) fn non_empty_text(&self) -> Option<String> {
+        Some(self.text()).filter(|t| !t.is_empty())
+    }
+}
+
+/// Collapses runs of whitespace to one space and trims.
+pub(crate) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A document decoded to text. Bytes that could not be decoded became U+FFFD, which
+/// quarantines the records holding them.
+pub(crate) struct DecodedXml {
+    /// The text (UTF-8), byte order mark removed.
+    pub(crate) text: String,
+}
+
+/// Decodes an XML document: UTF-8 (with or without a byte order mark), or the encoding its
+/// declaration names (`GBK`, `GB18030`, …), replacing undecodable bytes with U+FFFD.
+pub(crate) fn decode_xml(bytes: &[u8]) -> DecodedXml {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let declared = declared_encoding(bytes)
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .filter(|e| *e != encoding_rs::UTF_8);
+    let encoding = declared.unwrap_or(encoding_rs::UTF_8);
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    DecodedXml {
+        text: text.into_owned(),
+    }
+}
+
+/// The `encoding` of an `<?xml … ?>` declaration at the start.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = bytes.get(..bytes.len().min(200))?;
+    let head = String::from_utf8_lossy(head);
+    let declaration = head.strip_prefix("<?xml")?;
+    let declaration = declaration.get(..declaration.find("?>")?)?;
+    let at = declaration.find("encoding")?;
+    let rest = declaration.get(at + "encoding".len()..)?.trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let rest = rest.get(1..)?;
+    Some(rest.get(..rest.find(quote)?)?.to_owned())
+}
+
+/// One record found in a document: its raw text and, if it could not be read, why.
+pub(crate) struct RecordSpan {
+    /// The record element's text as it appears in the document.
+    pub(crate) raw: String,
+    /// The record as a tree, or why it could not be read.
+    pub(crate) element: Result<Element, String>,
+}
+
+/// Splits `text` into the elements that `is_record` picks (given the local names of the
+/// open ancestors and the element's local name) and reads each strictly. The namespace
+/// declarations of the ancestors apply inside each record.
+///
+/// The document outside the records is read leniently; if it cannot be read at all (not
+/// XML), the error says where. A record broken so badly that the lenient reader fails is
+/// skipped to its end tag, and one that never ends takes the rest of the document.
+pub(crate) fn split_records(
+    text: &str,
+    is_record: impl Fn(&[String], &str) -> bool,
+) -> Result<Vec<RecordSpan>, String> {
+    struct Open {
+        start: usize,
+        qname: String,
+        depth: usize,
+    }
+    let mut spans = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut declarations: Vec<(String, String)> = Vec::new();
+    let mut open: Option<Open> = None;
+    let mut saw_element = false;
+    let mut base = 0usize;
+    let mut reader = lenient_reader(text);
+    loop {
+        let event_start = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            Err(e) => {
+                let at = base + usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                let Some(record) = open.take() else {
+                    return Err(format!("malformed XML at byte {at}: {e}"));
+                };
+                let end = find_end_tag(text, at, &record.qname).unwrap_or(text.len());
+                let raw = text.get(record.start..end).unwrap_or_default().to_owned();
+                spans.push(RecordSpan {
+                    raw,
+                    element: Err(format!("malformed XML at byte {at}: {e}")),
+                });
+                stack.truncate(record.depth);
+                base = end;
+                reader = lenient_reader(text.get(end..).unwrap_or_default());
+                continue;
+            }
+        };
+        let position = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                saw_element = true;
+                let local = local_name(start);
+                let is_empty = matches!(event, Event::Empty(_));
+                if open.is_none() {
+                    if is_record(&stack, &local) {
+                        open = Some(Open {
+                            start: event_start,
+                            qname: start.name().as_ref().to_owned(),
+                            depth: stack.len(),
+                        });
+                    } else {
+                        collect_declarations(start, &mut declarations);
+                    }
+                }
+                if is_empty {
+                    if let Some(record) = open.take_if(|r| r.depth == stack.len()) {
+                        let raw = text.get(record.start..position).unwrap_or_default();
+                        spans.push(read_span(raw, &declarations));
+                    }
+                } else {
+                    stack.push(local);
+                }
+            }
+            Event::End(ref end) => {
+                let local = end.local_name().as_ref().to_owned();
+                let floor = open.as_ref().map_or(0, |r| r.depth);
+                let Some(at) = stack.iter().rposition(|name| *name == local) else {
+                    continue;
+                };
+                if at < floor {
+                    continue;
+                }
+                stack.truncate(at);
+                if let Some(record) = open.take_if(|r| stack.len() <= r.depth) {
+                    let raw = text.get(record.start..position).unwrap_or_default();
+                    spans.push(read_span(raw, &declarations));
+                }
+            }
+            Event::Eof => {
+                if let Some(record) = open.take() {
+                    let raw = text.get(record.start..).unwrap_or_default().to_owned();
+                    spans.push(RecordSpan {
+                        raw,
+                        element: Err("the document ends inside this record (truncated)".into()),
+                    });
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !saw_element {
+        return Err("no XML element found".into());
+    }
+    Ok(spans)
+}
+
+fn lenient_reader(text: &str) -> Reader<&[u8]> {
+    let mut reader = Reader::from_str(text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.allow_dangling_amp = true;
+    reader
+}
+
+fn local_name(start: &BytesStart<'_>) -> String {
+    start.local_name().as_ref().to_owned()
+}
+
+/// Remembers the `xmlns` and `xmlns:prefix` attributes of an ancestor element.
+fn collect_declarations(start: &BytesStart<'_>, declarations: &mut Vec<(String, String)>) {
+    for attribute in start.attributes().flatten() {
+        let key = attribute.key.as_ref().to_owned();
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            let value = attribute.value.clone().into_owned();
+            declarations.retain(|(k, _)| *k != key);
+            declarations.push((key, value));
+        }
+    }
+}
+
+/// The byte offset just after the first `</qname>` at or after `from`.
+fn find_end_tag(text: &str, from: usize, qname: &str) -> Option<usize> {
+    let tag = format!("</{qname}>");
+    let rest = text.get(from..)?;
+    rest.find(&tag).map(|i| from + i + tag.len())
+}
+
+fn read_span(raw: &str, declarations: &[(String, String)]) -> RecordSpan {
+    RecordSpan {
+        raw: raw.to_owned(),
+        element: parse_record(raw, declarations),
+    }
+}
+
+/// Reads one record strictly, with the namespace `declarations` of its ancestors in scope.
+pub(crate) fn parse_record(raw: &str, declarations: &[(String, String)]) -> Result<Element, String> {
+    let mut wrapped = String::from("<jincheng-record-wrapper");
+    for (key, value) in declarations {
+        wrapped.push_str(&format!(" {key}=\"{}\"", escape_attribute(value)));
+    }
+    wrapped.push('>');
+    wrapped.push_str(raw);
+    wrapped.push_str("</jincheng-record-wrapper>");
+    let root = parse_document(&wrapped)?;
+    root.children
+        .into_iter()
+        .find_map(|node| match node {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+        .ok_or_else(|| "no element in the record".to_string())
+}
+
+fn escape_attribute(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+/// Reads a whole (small) document strictly into its root element.
+pub(crate) fn parse_document(text: &str) -> Result<Element, String> {
+    let mut reader = NsReader::from_str(text);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let (namespace, event) = reader
+            .read_resolved_event()
+            .map_err(|e| format!("malformed XML: {e}"))?;
+        let namespace = match namespace {
+            ResolveResult::Bound(ns) => Some(ns.as_ref().to_owned()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(prefix) => {
+                return Err(format!("undeclared namespace prefix {prefix:?}"));
+            }
+        };
+        match event {
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
+                return Err("content after the root element".into());
+            }
+            Event::Start(start) => {
+                stack.push(element(&start, namespace)?);
+            }
+            Event::Empty(start) => {
+                let e = element(&start, namespace)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(e)),
+                    None => root = Some(e),
+                }
+            }
+            Event::End(_) => {
+                let e = stack.pop().ok_or("unexpected end tag")?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(e)),
+                    None => root = Some(e),
+                }
+            }
+            Event::Text(t) => push_text(&mut stack, &t.xml10_content())?,
+            Event::CData(t) => push_text(&mut stack, &t.xml10_content())?,
+            Event::GeneralRef(reference) => {
+                let name: &str = &reference;
+                push_text(&mut stack, &resolve_reference(name)?.to_string())?;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err("the XML ends before its elements are closed".into());
+    }
+    root.ok_or_else(|| "no XML element found".into())
+}
+
+fn push_text(stack: &mut [Element], text: &str) -> Result<(), String> {
+    if text.contains('\u{FFFD}') {
+        return Err("text contains bytes that are not valid in the document's encoding".into());
+    }
+    match stack.last_mut() {
+        Some(parent) => {
+            if let Some(Node::Text(last)) = parent.children.last_mut() {
+                last.push_str(text);
+            } else {
+                parent.children.push(Node::Text(text.to_owned()));
+            }
+            Ok(())
+        }
+        None if text.trim().is_empty() => Ok(()),
+        None => Err("text outside the root element".into()),
+    }
+}
+
+fn element(start: &BytesStart<'_>, namespace: Option<String>) -> Result<Element, String> {
+    let mut attributes = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| format!("bad attribute: {e}"))?;
+        let key = attribute.key.local_name();
+        let key = key.as_ref().to_owned();
+        if attribute.key.as_ref().starts_with("xmlns") {
+            continue;
+        }
+        let raw = attribute.value.clone().into_owned();
+        attributes.push((key, resolve_references(&raw)?));
+    }
+    Ok(Element {
+        namespace,
+        name: local_name(start),
+        attributes,
+        children: Vec::new(),
+    })
+}
+
+/// Resolves an entity or character reference without expanding any entity a DTD declared.
+fn resolve_reference(name: &str) -> Result<char, String> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => number.parse(),
+        }
+        .map_err(|_| format!("bad character reference &{name};"))?;
+        return char::from_u32(code)
+            .filter(|&c| {
+                matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+            })
+            .ok_or_else(|| format!("character reference &{name}; is not an XML character"));
+    }
+    match name {
+        "amp" => Ok('&'),
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "quot" => Ok('"'),
+        "apos" => Ok('\''),
+        _ => Err(format!(
+            "undefined entity &{name}; (DTD entities are not expanded)"
+        )),
+    }
+}
+
+fn resolve_references(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(rest.get(..amp).unwrap_or_default());
+        let after = rest.get(amp + 1..).unwrap_or_default();
+        let semi = after
+            .find(';')
+            .ok_or_else(|| "unterminated reference in attribute".to_string())?;
+        out.push(resolve_reference(after.get(..semi).unwrap_or_default())?);
+        rest = after.get(semi + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_split_and_read_one_by_one() {
+        let text = r#"<?xml version="1.0"?>
+<w:wrap xmlns:w="urn:w"><w:r id="1">a &amp; b</w:r><w:r id="2">&nbsp;</w:r><w:r id="3"><x></w:r><w:r id="4">ok</w:r></w:wrap>"#;
+        let spans = split_records(text, |_, name| name == "r").unwrap();
+        assert_eq!(spans.len(), 4);
+        let first = spans[0].element.as_ref().unwrap();
+        assert_eq!(first.namespace.as_deref(), Some("urn:w"));
+        assert_eq!(first.attribute("id"), Some("1"));
+        assert_eq!(first.text(), "a & b");
+        assert!(spans[1].element.as_ref().unwrap_err().contains("nbsp"));
+        assert!(spans[2].element.is_err());
+        assert_eq!(spans[3].element.as_ref().unwrap().text(), "ok");
+        assert_eq!(spans[3].raw, r#"<w:r id="4">ok</w:r>"#);
+    }
+
+    #[test]
+    fn a_truncated_record_takes_the_rest() {
+        let spans = split_records("<a><r>1</r><r>2", |_, name| name == "r").unwrap();
+        assert_eq!(spans.len(), 2);
+        assert!(spans[0].element.is_ok());
+        assert!(spans[1].element.as_ref().unwrap_err().contains("truncated"));
+        assert!(split_records("not xml at all", |_, _| true).is_err());
+    }
+
+    #[test]
+    fn declared_encodings_are_decoded() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("<?xml version=\"1.0\" encoding=\"GBK\"?><a>铜奔马</a>");
+        let decoded = decode_xml(&gbk);
+        assert_eq!(parse_document(&decoded.text).unwrap().text(), "铜奔马");
+    }
+}

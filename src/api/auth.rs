@@ -1,0 +1,262 @@
+//! `/api/v1/auth/…`: logging in and out, and bearer tokens for scripts.
+//!
+//! - `POST /auth/login` `{username, password}` → the session cookie (`HttpOnly`,
+//!   `SameSite=Strict`, `Secure` when `JINCHENG_SECURE_COOKIES=1`) and the CSRF token, both
+//!   in the body and in the `jincheng_csrf` cookie (double submit: pages echo it in
+//!   `X-CSRF-Token`). A failure is always the same `401`, whether or not the username exists,
+//!   and costs the same argon2 work; after 5 failures in 15 minutes the username answers
+//!   `429 too_many_attempts` (with `Retry-After`) until the window has passed.
+//! - `POST /auth/logout` ends the session.
+//! - `GET /auth/me`: who am I.
+//! - `POST /auth/tokens` `{name, expires_in_days?}` → a bearer token, shown this once;
+//!   `GET /auth/tokens` lists one's tokens (never their secrets); `DELETE /auth/tokens/{id}`
+//!   revokes one.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::ApiError;
+use crate::auth::accounts::normalise_username;
+use crate::auth::secret::{Secret, TOKEN_PREFIX};
+use crate::auth::{
+    AuthMethod, CSRF_COOKIE, Password, Principal, SESSION_COOKIE, SESSION_TTL_SECS, lockout, password,
+    secure_cookies,
+};
+use crate::server::AppState;
+use crate::store::accounts::{TokenRow, now};
+
+/// Longest token lifetime one may ask for, in days.
+const MAX_TOKEN_DAYS: u32 = 366;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        .route("/auth/tokens", post(create_token).get(list_tokens))
+        .route("/auth/tokens/{id}", delete(revoke_token))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: Password,
+}
+
+/// Who is logged in.
+#[derive(Serialize)]
+struct Me {
+    username: String,
+    role: &'static str,
+    institutions: Vec<String>,
+}
+
+impl From<&Principal> for Me {
+    fn from(p: &Principal) -> Me {
+        Me {
+            username: p.username.clone(),
+            role: p.role.as_str(),
+            institutions: p.institutions.iter().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    #[serde(flatten)]
+    me: Me,
+    /// Echo this in `X-CSRF-Token` on every unsafe request made with the session cookie.
+    csrf_token: String,
+    /// Unix time the session ends.
+    expires_at: i64,
+}
+
+fn cookie(name: &str, value: &str, max_age: i64, http_only: bool) -> Result<HeaderValue, ApiError> {
+    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict");
+    if http_only {
+        cookie.push_str("; HttpOnly");
+    }
+    if secure_cookies() {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).map_err(ApiError::internal)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body?;
+    let mut username = normalise_username(&request.username);
+    if username.len() > 128 {
+        // Lockout rows are keyed by name: keep hostile names short.
+        let mut cut = 128;
+        while !username.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        username.truncate(cut);
+    }
+    let store = state.store.clone();
+    let outcome = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        if let Some(wait) = lockout::locked_for(&store, &username)? {
+            return Err(ApiError::too_many_attempts(wait));
+        }
+        // No account has a name or password this long; refuse without hashing megabytes.
+        let oversized = username.len() > 64 || request.password.expose().len() > password::MAX_PASSWORD_BYTES;
+        let user = match store.user_credentials(&username)? {
+            _ if oversized => None,
+            Some((user, hash)) if password::verify(&request.password, &hash) && !user.disabled => Some(user),
+            Some(_) => None,
+            None => {
+                password::verify_dummy(&request.password);
+                None
+            }
+        };
+        let Some(user) = user else {
+            lockout::record_failure(&store, &username)?;
+            tracing::info!(username = %username, "failed login");
+            return Err(ApiError::unauthorized("wrong username or password"));
+        };
+        lockout::record_success(&store, &username)?;
+        let session = Secret::generate("");
+        let csrf = Secret::generate("");
+        let expires_at = now() + SESSION_TTL_SECS;
+        store.create_session(&session.stored_hash(), user.id, csrf.expose(), expires_at)?;
+        tracing::info!(username = %username, "logged in");
+        Ok((user, session, csrf, expires_at))
+    })
+    .await??;
+    let (user, session, csrf, expires_at) = outcome;
+    let body = LoginResponse {
+        me: Me {
+            username: user.username,
+            role: if user.role == "admin" { "admin" } else { "curator" },
+            institutions: user.institutions,
+        },
+        csrf_token: csrf.expose().to_string(),
+        expires_at,
+    };
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        cookie(SESSION_COOKIE, session.expose(), SESSION_TTL_SECS, true)?,
+    );
+    headers.append(
+        header::SET_COOKIE,
+        cookie(CSRF_COOKIE, csrf.expose(), SESSION_TTL_SECS, false)?,
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn logout(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+    if let AuthMethod::Session { id_hash } = &principal.method {
+        let store = state.store.clone();
+        let id_hash = id_hash.clone();
+        tokio::task::spawn_blocking(move || store.delete_session(&id_hash)).await??;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, cookie(SESSION_COOKIE, "", 0, true)?);
+    headers.append(header::SET_COOKIE, cookie(CSRF_COOKIE, "", 0, false)?);
+    Ok(response)
+}
+
+async fn me(principal: Principal) -> Json<Me> {
+    Json(Me::from(&principal))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    /// What the token is for (`nightly import script`).
+    name: String,
+    /// Lifetime in days; none for a token that lasts until revoked.
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct CreatedToken {
+    #[serde(flatten)]
+    row: TokenRow,
+    /// The token itself: send it as `Authorization: Bearer <token>`. Shown only now.
+    token: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let Json(request) = body?;
+    let name = request.name.trim().to_string();
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(schemas::FieldError {
+            field: "name".into(),
+            code: "invalid_length",
+            message: "name must have 1-100 characters".into(),
+            message_zh: "name 须为 1 至 100 个字符".into(),
+        });
+    }
+    if request
+        .expires_in_days
+        .is_some_and(|d| d == 0 || d > MAX_TOKEN_DAYS)
+    {
+        errors.push(schemas::FieldError {
+            field: "expires_in_days".into(),
+            code: "out_of_range",
+            message: format!("expires_in_days must be 1-{MAX_TOKEN_DAYS}"),
+            message_zh: format!("expires_in_days 须为 1 至 {MAX_TOKEN_DAYS}"),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation_failed(schemas::ValidationErrors { errors }));
+    }
+    let token = Secret::generate(TOKEN_PREFIX);
+    let expires_at = request.expires_in_days.map(|d| now() + i64::from(d) * 86_400);
+    let store = state.store.clone();
+    let hash = token.stored_hash();
+    let row =
+        tokio::task::spawn_blocking(move || store.create_token(&hash, principal.user_id, &name, expires_at))
+            .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            row,
+            token: token.expose().to_string(),
+        }),
+    ))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let store = state.store.clone();
+    let tokens = tokio::task::spawn_blocking(move || store.tokens(principal.user_id)).await??;
+    Ok(Json(serde_json::json!({ "tokens": tokens })))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    // Someone else's token is "not found": token ids are not theirs to probe.
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let store = state.store.clone();
+    if tokio::task::spawn_blocking(move || store.revoke_token(principal.user_id, id)).await?? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}

@@ -1,0 +1,681 @@
+//! `/api/v1/curate/records…`: curated records (see [`crate::curate`] for the rules), and
+//! `/images/…`, their images.
+//!
+//! | method and path                                   | what                                   |
+//! |---------------------------------------------------|----------------------------------------|
+//! | `POST /api/v1/curate/records`                     | create (201, `Location`, `ETag`)       |
+//! | `GET /api/v1/curate/records`                      | list own institutions' records: `q`, `institution`, `special_collection`, `brand`, `accessible_format`, `audience`, `status=live\|deleted\|all`, `page`, `page_size` |
+//! | `GET /api/v1/curate/records/{id}`                 | one, with `ETag`                        |
+//! | `PUT /api/v1/curate/records/{id}`                 | replace; `If-Match` required (412/428)  |
+//! | `DELETE /api/v1/curate/records/{id}`              | soft delete (optional `If-Match`)       |
+//! | `POST /api/v1/curate/records/{id}/restore`        | undo a soft delete                      |
+//! | `POST /api/v1/curate/records/{id}/images`         | multipart upload: `file` + `alt`        |
+//! | `PUT /api/v1/curate/records/{id}/images`          | reorder / re-caption / drop: `[{hash, alt}]` |
+//! | `DELETE /api/v1/curate/records/{id}/images/{hash}`| remove one image                        |
+//! | `GET /images/{hash}/{thumb\|display}.jpg`         | the image, public and immutable         |
+//!
+//! Every write commits to the store before answering and wakes the index follower; with
+//! `?wait=true` it answers only once the change is searchable (or after 5 s, saying
+//! `"indexed": false`).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use super::ApiError;
+use crate::auth::Principal;
+use crate::curate::images::{self, ImageError, ImageLimits, Variant};
+use crate::curate::{self, CurateError, IfMatch};
+use crate::server::AppState;
+use crate::store::curated::{CommittedChange, CuratedImage, CuratedQuery, CuratedRow};
+
+/// Longest a `?wait=true` write waits for the index.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest page of the list.
+const MAX_PAGE_SIZE: usize = 100;
+/// Longest alt text, in characters.
+const MAX_ALT_CHARS: usize = 1_000;
+/// Most images on one record.
+const MAX_IMAGES: usize = 50;
+/// Room for the multipart framing and the alt text around the file.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// The JSON routes (nested under `/api/v1`, inside the server's general 1 MiB body limit).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/curate/records", post(create).get(list))
+        .route("/curate/records/{id}", get(read).put(update).delete(remove))
+        .route("/curate/records/{id}/restore", post(restore))
+}
+
+/// The image routes, with absolute paths. They are merged outside the server's general body
+/// limit because uploads are larger; the raw body is capped here instead (the transport
+/// limit, not only the extractor's `DefaultBodyLimit`), and the file again as it streams in.
+pub fn upload_router() -> Router<AppState> {
+    let limits = ImageLimits::from_env();
+    let cap = limits.max_bytes + MULTIPART_OVERHEAD;
+    Router::new()
+        .route(
+            "/api/v1/curate/records/{id}/images",
+            post(upload_image).put(update_images),
+        )
+        .route(
+            "/api/v1/curate/records/{id}/images/{hash}",
+            axum::routing::delete(delete_image),
+        )
+        .layer(DefaultBodyLimit::max(cap))
+        .layer(RequestBodyLimitLayer::new(cap))
+        .route("/images/{hash}/{file}", get(serve_image))
+}
+
+impl From<CurateError> for ApiError {
+    fn from(err: CurateError) -> Self {
+        match err {
+            CurateError::Forbidden(message) => ApiError::forbidden(message),
+            CurateError::NotFound(id) => ApiError::record_not_found(&id),
+            err @ CurateError::PreconditionFailed { .. } => ApiError::precondition_failed(err.to_string()),
+            err @ CurateError::PreconditionRequired => ApiError::precondition_required(err.to_string()),
+            CurateError::Invalid(errors) => ApiError::validation_failed(errors),
+            CurateError::Store(err) => ApiError::internal(err),
+        }
+    }
+}
+
+impl From<ImageError> for ApiError {
+    fn from(err: ImageError) -> Self {
+        match err {
+            ImageError::TooLarge(message) => ApiError::payload_too_large(message),
+            ImageError::Unsupported(message) => ApiError::unsupported_media_type(message),
+            ImageError::Invalid(message) => ApiError::validation_failed(schemas::ValidationErrors {
+                errors: vec![schemas::FieldError {
+                    field: "file".into(),
+                    code: "corrupt",
+                    message_zh: "图像无法解码（文件不完整或已损坏）".into(),
+                    message,
+                }],
+            }),
+            ImageError::Io(err) => ApiError::internal(err),
+        }
+    }
+}
+
+/// One image as served.
+#[derive(Serialize)]
+struct ImageView {
+    hash: String,
+    alt: String,
+    width: u32,
+    height: u32,
+    thumb_url: String,
+    display_url: String,
+}
+
+/// A curated record as served.
+#[derive(Serialize)]
+struct CuratedView {
+    id: String,
+    institution: String,
+    version: i64,
+    etag: String,
+    deleted: bool,
+    record: schemas::Record,
+    images: Vec<ImageView>,
+    created_by: String,
+    created_at: String,
+    updated_by: String,
+    updated_at: String,
+    /// On writes: whether the change is already searchable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    indexed: Option<bool>,
+}
+
+fn view(row: CuratedRow, indexed: Option<bool>) -> CuratedView {
+    let images = row
+        .state
+        .images
+        .iter()
+        .map(|image| ImageView {
+            hash: image.hash.clone(),
+            alt: image.alt.clone(),
+            width: image.width,
+            height: image.height,
+            thumb_url: format!("/images/{}/{}", image.hash, Variant::Thumb.file_name()),
+            display_url: format!("/images/{}/{}", image.hash, Variant::Display.file_name()),
+        })
+        .collect();
+    CuratedView {
+        etag: curate::etag(row.version),
+        id: row.id,
+        institution: row.state.institution,
+        version: row.version,
+        deleted: row.state.deleted,
+        record: row.state.record,
+        images,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_by: row.updated_by,
+        updated_at: row.updated_at,
+        indexed,
+    }
+}
+
+/// A private response: an `ETag`, and never cached by shared caches.
+fn respond(status: StatusCode, view: CuratedView) -> Response {
+    let etag = HeaderValue::from_str(&view.etag).ok();
+    let mut response = (status, Json(view)).into_response();
+    let headers = response.headers_mut();
+    if let Some(etag) = etag {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// `?wait=true` (the only query parameter of the write routes).
+fn wants_wait(raw: Option<&str>) -> Result<bool, ApiError> {
+    let mut wait = false;
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if key == "wait" {
+            wait = match value.as_ref() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => return Err(ApiError::invalid_parameter("wait must be true or false")),
+            };
+        }
+    }
+    Ok(wait)
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .map(IfMatch::parse)
+                .map_err(|_| ApiError::invalid_parameter("If-Match is not valid text"))
+        })
+        .transpose()
+}
+
+/// Wakes the follower and, if asked, waits for the change to be searchable.
+async fn finish(state: &AppState, change: CommittedChange, wait: bool, status: StatusCode) -> Response {
+    state.indexing.wake();
+    let indexed = if wait {
+        Some(state.indexing.wait_for(change.seq, WAIT_TIMEOUT).await)
+    } else {
+        None
+    };
+    let location = HeaderValue::from_str(&format!("/api/v1/curate/records/{}", change.row.id)).ok();
+    let mut response = respond(status, view(change.row, indexed));
+    if status == StatusCode::CREATED
+        && let Some(location) = location
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CurateError> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(raw): RawQuery,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let Json(body) = body?;
+    let store = state.store.clone();
+    let change = blocking(move || curate::create(&store, &principal, body)).await?;
+    Ok(finish(&state, change, wait, StatusCode::CREATED).await)
+}
+
+async fn read(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let row = blocking(move || curate::get(&store, &principal, &id)).await?;
+    Ok(respond(StatusCode::OK, view(row, None)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let condition = if_match(&headers)?;
+    let Json(body) = body?;
+    let store = state.store.clone();
+    let change = blocking(move || curate::update(&store, &principal, &id, condition.as_ref(), body)).await?;
+    Ok(finish(&state, change, wait, StatusCode::OK).await)
+}
+
+async fn set_deleted(
+    state: AppState,
+    principal: Principal,
+    id: String,
+    raw: Option<String>,
+    headers: &HeaderMap,
+    deleted: bool,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let condition = if_match(headers)?;
+    let store = state.store.clone();
+    let change =
+        blocking(move || curate::set_deleted(&store, &principal, &id, condition.as_ref(), deleted)).await?;
+    Ok(finish(&state, change, wait, StatusCode::OK).await)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    set_deleted(state, principal, id, raw, &headers, true).await
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    set_deleted(state, principal, id, raw, &headers, false).await
+}
+
+#[derive(Serialize)]
+struct ListResponse {
+    total: u64,
+    page: usize,
+    page_size: usize,
+    records: Vec<CuratedView>,
+}
+
+fn parse_list_query(raw: Option<&str>) -> Result<(CuratedQuery, usize, usize), ApiError> {
+    let mut query = CuratedQuery {
+        deleted: Some(false),
+        ..CuratedQuery::default()
+    };
+    let (mut page, mut page_size) = (1usize, 20usize);
+    let number = |key: &str, value: &str, max: usize| {
+        value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(format!("{key} must be a whole number from 1 to {max}"))
+            })
+    };
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.trim().to_string();
+        match key.as_ref() {
+            "q" if value.chars().count() > 256 => {
+                return Err(ApiError::query_too_long("q has more than 256 characters"));
+            }
+            "q" => query.q = Some(value),
+            "institution" => query.institutions.get_or_insert_with(Vec::new).push(value),
+            "special_collection" => {
+                query.special_collection = Some(match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(ApiError::invalid_parameter(
+                            "special_collection must be true or false",
+                        ));
+                    }
+                })
+            }
+            "brand" => query.brand = Some(value),
+            "accessible_format" => {
+                let format: schemas::AccessibleFormat = value
+                    .parse()
+                    .map_err(|e: schemas::UnknownTerm| ApiError::invalid_parameter(e.to_string()))?;
+                query.accessible_format = Some(format.as_str().into());
+            }
+            "audience" => {
+                let audience: schemas::Audience = value
+                    .parse()
+                    .map_err(|e: schemas::UnknownTerm| ApiError::invalid_parameter(e.to_string()))?;
+                query.audience = Some(audience.as_str().into());
+            }
+            "status" => {
+                query.deleted = match value.as_str() {
+                    "live" => Some(false),
+                    "deleted" => Some(true),
+                    "all" => None,
+                    _ => return Err(ApiError::invalid_parameter("status must be live, deleted or all")),
+                }
+            }
+            "page" => page = number("page", &value, 10_000)?,
+            "page_size" => page_size = number("page_size", &value, MAX_PAGE_SIZE)?,
+            _ => {}
+        }
+    }
+    if page * page_size > 10_000 {
+        return Err(ApiError::page_out_of_range(
+            "page × page_size goes past result 10000",
+        ));
+    }
+    query.limit = page_size;
+    query.offset = (page - 1) * page_size;
+    Ok((query, page, page_size))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (query, page, page_size) = parse_list_query(raw.as_deref())?;
+    let store = state.store.clone();
+    let (rows, total) = blocking(move || curate::list(&store, &principal, query)).await?;
+    let body = ListResponse {
+        total,
+        page,
+        page_size,
+        records: rows.into_iter().map(|row| view(row, None)).collect(),
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+fn alt_error(message: &str, message_zh: &str) -> ApiError {
+    ApiError::validation_failed(schemas::ValidationErrors {
+        errors: vec![schemas::FieldError {
+            field: "alt".into(),
+            code: "invalid",
+            message: message.into(),
+            message_zh: message_zh.into(),
+        }],
+    })
+}
+
+fn check_alt(alt: &str) -> Result<String, ApiError> {
+    let alt = alt.trim();
+    if alt.is_empty() {
+        return Err(alt_error(
+            "alt text is required (it is what screen readers say)",
+            "alt 为必填项（读屏软件朗读的文字）",
+        ));
+    }
+    if alt.chars().count() > MAX_ALT_CHARS {
+        return Err(alt_error(
+            "alt text is longer than 1000 characters",
+            "alt 超过 1000 字",
+        ));
+    }
+    Ok(alt.to_string())
+}
+
+fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large("the upload is larger than allowed")
+    } else {
+        ApiError::invalid_body(format!("malformed multipart body: {}", err.body_text()))
+    }
+}
+
+async fn upload_image(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let condition = if_match(&headers)?;
+    // Authorise before reading a byte of the body.
+    {
+        let store = state.store.clone();
+        let (principal, id) = (principal.clone(), id.clone());
+        blocking(move || curate::get(&store, &principal, &id)).await?;
+    }
+    let mut multipart = multipart.map_err(|e| ApiError::unsupported_media_type(e.body_text()))?;
+    let limits = ImageLimits::from_env();
+    let (mut file, mut alt) = (None::<Vec<u8>>, None::<String>);
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("file") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    if bytes.len() + chunk.len() > limits.max_bytes {
+                        return Err(ApiError::payload_too_large(format!(
+                            "the image is larger than {} bytes",
+                            limits.max_bytes
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some(bytes);
+            }
+            Some("alt") => {
+                let text = field.text().await.map_err(multipart_error)?;
+                alt = Some(text);
+            }
+            _ => {}
+        }
+    }
+    let alt = check_alt(alt.as_deref().unwrap_or(""))?;
+    let file = file.ok_or_else(|| {
+        ApiError::validation_failed(schemas::ValidationErrors {
+            errors: vec![schemas::FieldError {
+                field: "file".into(),
+                code: "required",
+                message: "the multipart field `file` is required".into(),
+                message_zh: "缺少 file 字段".into(),
+            }],
+        })
+    })?;
+    let store = state.store.clone();
+    let dir = images::images_dir(&data_dir(&state).await?);
+    let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
+        let processed = images::process(&file, &limits)?;
+        images::store(&dir, &processed)?;
+        Ok(processed)
+    })
+    .await??;
+    let image = CuratedImage {
+        hash: processed.hash.clone(),
+        alt,
+        width: processed.width,
+        height: processed.height,
+    };
+    let change = blocking(move || {
+        curate::change_images(
+            &store,
+            &principal,
+            &id,
+            condition.as_ref(),
+            "add_image",
+            |current| {
+                let mut images: Vec<CuratedImage> =
+                    current.iter().filter(|i| i.hash != image.hash).cloned().collect();
+                if images.len() >= MAX_IMAGES {
+                    return Err(CurateError::Invalid(schemas::ValidationErrors {
+                        errors: vec![schemas::FieldError {
+                            field: "file".into(),
+                            code: "too_many",
+                            message: format!("a record has at most {MAX_IMAGES} images"),
+                            message_zh: format!("每条记录最多 {MAX_IMAGES} 张图像"),
+                        }],
+                    }));
+                }
+                images.push(image);
+                Ok(images)
+            },
+        )
+    })
+    .await?;
+    Ok(finish(&state, change, wait, StatusCode::CREATED).await)
+}
+
+async fn data_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.data_dir())
+        .await??
+        .ok_or_else(|| ApiError::internal("the store has no data directory (in-memory database)"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageOrderEntry {
+    hash: String,
+    alt: String,
+}
+
+async fn update_images(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Result<Json<Vec<ImageOrderEntry>>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let condition = if_match(&headers)?;
+    let Json(entries) = body?;
+    let mut wanted = Vec::with_capacity(entries.len());
+    for entry in entries {
+        wanted.push((entry.hash, check_alt(&entry.alt)?));
+    }
+    let store = state.store.clone();
+    let change = blocking(move || {
+        curate::change_images(
+            &store,
+            &principal,
+            &id,
+            condition.as_ref(),
+            "update_images",
+            |current| {
+                let mut errors = Vec::new();
+                let mut images = Vec::new();
+                for (i, (hash, alt)) in wanted.into_iter().enumerate() {
+                    match current.iter().find(|image| image.hash == hash) {
+                        Some(image) if !images.iter().any(|kept: &CuratedImage| kept.hash == hash) => {
+                            images.push(CuratedImage { alt, ..image.clone() });
+                        }
+                        _ => errors.push(schemas::FieldError {
+                            field: format!("[{i}].hash"),
+                            code: "unknown_image",
+                            message: format!("{hash} is not an image of this record (or is listed twice)"),
+                            message_zh: format!("{hash} 不是本记录的图像（或重复）"),
+                        }),
+                    }
+                }
+                if errors.is_empty() {
+                    Ok(images)
+                } else {
+                    Err(CurateError::Invalid(schemas::ValidationErrors { errors }))
+                }
+            },
+        )
+    })
+    .await?;
+    Ok(finish(&state, change, wait, StatusCode::OK).await)
+}
+
+async fn delete_image(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, hash)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let wait = wants_wait(raw.as_deref())?;
+    let condition = if_match(&headers)?;
+    let store = state.store.clone();
+    let change = blocking(move || {
+        curate::change_images(
+            &store,
+            &principal,
+            &id,
+            condition.as_ref(),
+            "delete_image",
+            |current| {
+                if !current.iter().any(|image| image.hash == hash) {
+                    return Err(CurateError::NotFound(format!("{id}/images/{hash}")));
+                }
+                Ok(current
+                    .iter()
+                    .filter(|image| image.hash != hash)
+                    .cloned()
+                    .collect())
+            },
+        )
+    })
+    .await?;
+    Ok(finish(&state, change, wait, StatusCode::OK).await)
+}
+
+async fn serve_image(
+    State(state): State<AppState>,
+    Path((hash, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let variant = Variant::from_file_name(&file).ok_or_else(ApiError::not_found)?;
+    if !images::is_hash(&hash) {
+        return Err(ApiError::not_found());
+    }
+    let etag = format!("\"{hash}-{}\"", variant.file_name());
+    let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, cache);
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        return Ok(response);
+    }
+    let path = images::variant_path(&images::images_dir(&data_dir(&state).await?), &hash, variant);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
+        Err(err) => return Err(ApiError::internal(err)),
+    };
+    let mut response = Response::new(Body::from(bytes));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    Ok(response)
+}

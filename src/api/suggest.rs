@@ -1,0 +1,145 @@
+//! `GET /api/v1/suggest`: completions of what the user is typing.
+//!
+//! Parameters: `q`, the prefix typed so far (Chinese, traditional or simplified, pinyin or
+//! pinyin initials; at most [`MAX_PREFIX_CHARS`] characters), and `limit` (1–20, default
+//! 10). The answer lists titles, creators and subjects starting with the prefix (or whose
+//! pinyin does), the values held by most records first:
+//! `{"suggestions": [{"text": "靜夜思", "field": "title", "count": 3}]}`.
+
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::ApiError;
+use crate::server::AppState;
+
+/// Longest accepted prefix, in characters.
+pub const MAX_PREFIX_CHARS: usize = indexer::MAX_SUGGEST_PREFIX_CHARS;
+/// Most suggestions one request may ask for.
+pub const MAX_LIMIT: usize = indexer::MAX_SUGGEST_LIMIT;
+/// Suggestions when `limit` is not given.
+const DEFAULT_LIMIT: usize = 10;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/suggest", get(suggest))
+}
+
+/// The suggest response, version 1. Fields are only ever added, never renamed or removed.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SuggestResponse {
+    /// Best first.
+    pub suggestions: Vec<SuggestionResponse>,
+}
+
+/// One completion.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SuggestionResponse {
+    /// The value as catalogued.
+    text: String,
+    /// `title`, `creator` or `subject`.
+    field: &'static str,
+    /// Records with this value.
+    count: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Params {
+    prefix: String,
+    limit: usize,
+}
+
+fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
+    let mut prefix = None;
+    let mut limit = DEFAULT_LIMIT;
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.trim();
+        match key.as_ref() {
+            "q" => {
+                let chars = value.chars().count();
+                if chars > MAX_PREFIX_CHARS {
+                    return Err(ApiError::query_too_long(format!(
+                        "q has {chars} characters; at most {MAX_PREFIX_CHARS}"
+                    )));
+                }
+                prefix = Some(value.to_string());
+            }
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid_parameter(format!(
+                            "limit must be a whole number from 1 to {MAX_LIMIT}"
+                        ))
+                    })?;
+            }
+            _ => {}
+        }
+    }
+    match prefix {
+        Some(prefix) if !prefix.is_empty() => Ok(Params { prefix, limit }),
+        _ => Err(ApiError::invalid_parameter("q is required and may not be empty")),
+    }
+}
+
+async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SuggestResponse>, ApiError> {
+    let Params { prefix, limit } = parse_params(raw.as_deref())?;
+    let index = state.indexing.index().clone();
+    let suggestions = tokio::task::spawn_blocking(move || index.suggest(&prefix, limit))
+        .await?
+        .map_err(|err| match err {
+            indexer::Error::QueryTooLong { .. } => ApiError::query_too_long(err.to_string()),
+            other => ApiError::internal(other),
+        })?;
+    Ok(Json(SuggestResponse {
+        suggestions: suggestions
+            .into_iter()
+            .map(|s| SuggestionResponse {
+                text: s.text,
+                field: s.field,
+                count: s.count,
+            })
+            .collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_code(raw: &str) -> &'static str {
+        parse_params(Some(raw)).unwrap_err().code()
+    }
+
+    #[test]
+    fn prefix_and_limit() {
+        let params = parse_params(Some("q=%E9%9D%9C&limit=5&utm=x")).unwrap();
+        assert_eq!(
+            params,
+            Params {
+                prefix: "靜".into(),
+                limit: 5
+            }
+        );
+        assert_eq!(parse_params(Some("q=jy")).unwrap().limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn bad_parameters_are_400s_with_codes() {
+        assert_eq!(error_code(""), "invalid_parameter");
+        assert_eq!(error_code("q="), "invalid_parameter");
+        assert_eq!(error_code("q=%20%20"), "invalid_parameter");
+        assert_eq!(error_code("q=a&limit=0"), "invalid_parameter");
+        assert_eq!(error_code("q=a&limit=21"), "invalid_parameter");
+        assert_eq!(error_code("q=a&limit=x"), "invalid_parameter");
+        assert_eq!(
+            error_code(&format!("q={}", "字".repeat(MAX_PREFIX_CHARS + 1))),
+            "query_too_long"
+        );
+    }
+}

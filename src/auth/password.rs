@@ -1,0 +1,81 @@
+//! Password hashing with argon2id (the `argon2` crate's default parameters: 19 MiB, 2
+//! passes, 1 lane — OWASP's recommended minimum).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use serde::Deserialize;
+
+/// Shortest accepted password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest accepted password, in bytes (hashing cost grows with length).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A password as received. Its `Debug` prints `[redacted]`, so it cannot leak into a log.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Self {
+        Password(password.into())
+    }
+
+    /// The password itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// Hashes a password into a PHC string (`$argon2id$v=19$…`) with a fresh random salt.
+pub fn hash(password: &Password) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.0.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|err| anyhow::anyhow!("hashing a password failed: {err}"))
+}
+
+/// True if `password` matches the PHC string `stored`. An unreadable hash never matches.
+pub fn verify(password: &Password, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.0.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the same work as [`verify`] on a hash that matches nothing, so a login for a
+/// username that does not exist takes as long as one with a wrong password.
+pub fn verify_dummy(password: &Password) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy =
+        DUMMY.get_or_init(|| hash(&Password::new(crate::auth::secret::random_hex(16))).unwrap_or_default());
+    let _ = verify(password, dummy);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_debug_hides_the_password() {
+        let password = Password::new("correct horse battery");
+        let stored = hash(&password).unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify(&password, &stored));
+        assert!(!verify(&Password::new("wrong horse battery"), &stored));
+        assert!(!verify(&password, "not a hash"));
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+}

@@ -1,0 +1,118 @@
+//! API keys for apps (the provincial reading app, partners). Keys are random and shown once;
+//! only their SHA-256 is stored (a key has 256 bits of entropy, so a slow hash adds nothing).
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Result, Store};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS api_keys (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    revoked_at TEXT
+);
+";
+
+/// An issued key, without its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKey {
+    /// Key id.
+    pub id: i64,
+    /// Who it is for.
+    pub name: String,
+    /// UTC creation time.
+    pub created_at: String,
+    /// UTC revocation time, if revoked.
+    pub revoked_at: Option<String>,
+}
+
+fn hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    /// Issues a key for `name`; returns its id and the secret, which is not stored.
+    pub fn create_api_key(&self, name: &str) -> Result<(i64, String)> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let key = format!(
+            "jc_{}",
+            secret.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO api_keys (name, key_hash) VALUES (?1, ?2)",
+            params![name, hash(&key)],
+        )?;
+        Ok((conn.last_insert_rowid(), key))
+    }
+
+    /// Revokes a key; false if there is no such live key.
+    pub fn revoke_api_key(&self, id: i64) -> Result<bool> {
+        let changed = self.writer().execute(
+            "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE id = ?1 AND revoked_at IS NULL",
+            [id],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Every key ever issued.
+    pub fn api_keys(&self) -> Result<Vec<ApiKey>> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ApiKey {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                revoked_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The id of the live key with this secret.
+    pub fn verify_api_key(&self, key: &str) -> Result<Option<i64>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row(
+                "SELECT id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                [hash(key)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_verify_until_revoked_and_are_stored_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("j.db")).unwrap();
+        let (id, key) = store.create_api_key("省阅读App").unwrap();
+        assert!(key.starts_with("jc_") && key.len() == 67);
+        assert_eq!(store.verify_api_key(&key).unwrap(), Some(id));
+        assert_eq!(store.verify_api_key("jc_wrong").unwrap(), None);
+        let stored: String = store
+            .reader()
+            .query_row("SELECT key_hash FROM api_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(!stored.contains(&key[3..]), "the secret is not stored");
+        assert!(store.revoke_api_key(id).unwrap());
+        assert_eq!(store.verify_api_key(&key).unwrap(), None);
+        assert!(!store.revoke_api_key(id).unwrap());
+        assert_eq!(store.api_keys().unwrap()[0].name, "省阅读App");
+    }
+}

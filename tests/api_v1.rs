@@ -1,0 +1,253 @@
+//! The app-facing API contract: the OpenAPI document matches real responses; API keys, rate
+//! limits, proxies, CORS, ETags and compression behave as documented.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{Request, Response, header};
+use jincheng::Instance;
+use jincheng::bench::{synthetic_institutions, synthetic_record};
+use jincheng::config::Config;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn instance(dir: &std::path::Path, api: &str) -> Instance {
+    let mut text = format!("data_dir = {:?}\n{api}\n", dir.display().to_string());
+    for i in synthetic_institutions() {
+        text.push_str(&format!(
+            "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\ndistrict = {:?}\n",
+            i.id,
+            i.name,
+            i.institution_type.as_str(),
+            i.district.unwrap().as_str()
+        ));
+    }
+    Instance::open(Config::parse(&text).unwrap()).unwrap()
+}
+
+async fn filled(dir: &std::path::Path, api: &str) -> Instance {
+    let instance = instance(dir, api);
+    let institutions = synthetic_institutions();
+    let records: Vec<_> = (0..300).map(|i| synthetic_record(i, &institutions)).collect();
+    instance.store.import_records(&records).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    instance
+}
+
+async fn send(instance: &Instance, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
+    let response = instance.router().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
+    (Response::from_parts(parts, Body::empty()), bytes)
+}
+
+async fn get_json(instance: &Instance, uri: &str) -> (u16, Value) {
+    let (response, body) = send(instance, Request::get(uri).body(Body::empty()).unwrap()).await;
+    (
+        response.status().as_u16(),
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// Validates `value` against the named component schema of the OpenAPI document.
+fn check(doc: &Value, schema: &str, value: &Value) {
+    let root = serde_json::json!({
+        "$ref": format!("#/components/schemas/{schema}"),
+        "components": doc["components"],
+    });
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{schema}: {errors:#?}\n{value}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_describes_real_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path(), "").await;
+    let (status, doc) = get_json(&instance, "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/api/v1/search",
+        "/api/v1/records/{id}",
+        "/api/v1/institutions",
+        "/api/v1/export",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+
+    let (_, search) = get_json(&instance, "/api/v1/search?q=%E9%BB%84%E6%B2%B3&page_size=5").await;
+    assert!(search["total"].as_u64().unwrap() > 0);
+    check(&doc, "SearchResponse", &search);
+    let (_, browse) = get_json(&instance, "/api/v1/search?institution_type=museum").await;
+    check(&doc, "SearchResponse", &browse);
+    let id = search["hits"][0]["id"].as_str().unwrap();
+    let (_, record) = get_json(&instance, &format!("/api/v1/records/{id}")).await;
+    check(&doc, "Record", &record);
+    let (_, institutions) = get_json(&instance, "/api/v1/institutions").await;
+    check(&doc, "InstitutionList", &institutions);
+    let (_, health) = get_json(&instance, "/healthz").await;
+    check(&doc, "Health", &health);
+    let (status, error) = get_json(&instance, "/api/v1/search?page=0").await;
+    assert_eq!(status, 400);
+    check(&doc, "ErrorResponse", &error);
+
+    let (response, page) = send(&instance, Request::get("/api/docs").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.contains("/api/v1/openapi.json") && !page.contains("https://cdn"),
+        "rendered locally"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_are_required_where_configured_and_revocable() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path(), "[api]\nkeys = \"required\"").await;
+    let (status, body) = get_json(&instance, "/api/v1/search?q=x").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("api_key_required"))
+    );
+    let (status, _) = get_json(&instance, "/healthz").await;
+    assert_eq!(status, 200, "health needs no key");
+
+    let (id, key) = instance.store.create_api_key("省阅读App").unwrap();
+    let with_key = |key: &str| {
+        Request::get("/api/v1/search?q=x")
+            .header("x-api-key", key)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (response, _) = send(&instance, with_key(&key)).await;
+    assert_eq!(response.status(), 200);
+    let (response, body) = send(&instance, with_key("jc_forged")).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "invalid_api_key"
+    );
+    instance.store.revoke_api_key(id).unwrap();
+    let (response, _) = send(&instance, with_key(&key)).await;
+    assert_eq!(response.status(), 401, "a revoked key stops working at once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_are_rate_limited_by_key_or_by_trusted_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = "[api]\nrate_per_ip = \"3/min\"\nrate_per_key = \"5/min\"\ntrusted_proxies = [\"0.0.0.0\"]";
+    let instance = filled(dir.path(), api).await;
+    // Without a socket the peer is 0.0.0.0, configured here as the trusted proxy, so the
+    // client is whoever X-Forwarded-For names.
+    let from = |client: &str| {
+        Request::get("/api/v1/institutions")
+            .header("x-forwarded-for", client)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(send(&instance, from("203.0.113.1")).await.0.status(), 200);
+    }
+    let (limited, body) = send(&instance, from("203.0.113.1")).await;
+    assert_eq!(limited.status(), 429);
+    assert!(
+        limited.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"]["code"],
+        "rate_limited"
+    );
+    assert_eq!(
+        send(&instance, from("203.0.113.2")).await.0.status(),
+        200,
+        "another client is not limited"
+    );
+
+    let (_, key) = instance.store.create_api_key("app").unwrap();
+    let keyed = || {
+        Request::get("/api/v1/institutions")
+            .header("x-forwarded-for", "203.0.113.1")
+            .header("x-api-key", &key)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            send(&instance, keyed()).await.0.status(),
+            200,
+            "a key has its own, larger budget"
+        );
+    }
+    assert_eq!(send(&instance, keyed()).await.0.status(), 429);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn etags_compression_and_cors() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path(), "[api]\ncors_origins = [\"https://app.example\"]").await;
+    let uri = "/api/v1/search?q=%E6%95%A6%E7%85%8C&page_size=50";
+    let (first, body) = send(&instance, Request::get(uri).body(Body::empty()).unwrap()).await;
+    let etag = first.headers()[header::ETAG].clone();
+    assert_eq!(first.headers()[header::CACHE_CONTROL], "public, max-age=60");
+    let (again, empty) = send(
+        &instance,
+        Request::get(uri)
+            .header(header::IF_NONE_MATCH, etag.clone())
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status(), 304);
+    assert!(empty.is_empty());
+
+    let (gzipped, compressed) = send(
+        &instance,
+        Request::get(uri)
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(
+        compressed.len() < body.len(),
+        "{} < {}",
+        compressed.len(),
+        body.len()
+    );
+    let (brotli, _) = send(
+        &instance,
+        Request::get(uri)
+            .header(header::ACCEPT_ENCODING, "br")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(brotli.headers()[header::CONTENT_ENCODING], "br");
+
+    let cors = |origin: &str| {
+        Request::get(uri)
+            .header(header::ORIGIN, origin)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (allowed, _) = send(&instance, cors("https://app.example")).await;
+    assert_eq!(
+        allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example"
+    );
+    let (other, _) = send(&instance, cors("https://evil.example")).await;
+    assert!(other.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
