@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use harvesters::HttpLimits;
-use indexer::Index;
+use indexer::{AnalysisOptions, Index};
 
 use crate::api::access::Access;
 use crate::config::{Config, Location, SourceConfig};
@@ -19,6 +19,8 @@ use crate::store::{HarvestRun, Store};
 const STORE_FILE: &str = "jincheng.db";
 /// Index folder inside the data directory.
 const INDEX_DIR: &str = "index";
+/// Folder of `user_dict.txt` and `synonyms.txt` inside the data directory.
+const DICTIONARY_DIR: &str = "dictionaries";
 
 /// A store, its index follower and the configuration they serve.
 #[derive(Clone)]
@@ -39,18 +41,23 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     Ok(Store::open(&data_dir.join(STORE_FILE))?)
 }
 
-/// Opens the index under `data_dir`; an index of an older schema is removed, to be rebuilt
-/// from the store (which is always possible: the index holds nothing the store lacks).
+/// Opens the index under `data_dir`, with the user dictionary and synonyms of
+/// `data_dir/dictionaries/` (the built-in ones when absent); an index of an older schema is
+/// removed, to be rebuilt from the store (which is always possible: the index holds nothing
+/// the store lacks).
 pub fn open_index(data_dir: &Path) -> anyhow::Result<Index> {
     let dir = data_dir.join(INDEX_DIR);
-    match Index::open_or_create(&dir) {
+    let options = AnalysisOptions {
+        dictionary_dir: Some(data_dir.join(DICTIONARY_DIR)),
+    };
+    match Index::open_or_create_with(&dir, &options) {
         Err(indexer::Error::SchemaMismatch { .. }) => {
             tracing::warn!(
                 "the index at {} has an older schema; rebuilding it from the store",
                 dir.display()
             );
             std::fs::remove_dir_all(&dir)?;
-            Ok(Index::open_or_create(&dir)?)
+            Ok(Index::open_or_create_with(&dir, &options)?)
         }
         other => Ok(other?),
     }

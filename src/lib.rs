@@ -23,4 +23,4 @@ pub mod oai;
 pub mod server;
 pub mod store;
 
-pub use crate::instance::Instance;
+pub use crate::instance::{Instance, open_index};

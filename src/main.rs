@@ -167,7 +167,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Reindex { config } => {
             let config = Config::load(&config)?;
             let store = jincheng::store::Store::open(&config.data_dir.join("jincheng.db"))?;
-            let index = indexer::Index::open_or_create(&config.data_dir.join("index"))?;
+            let index = jincheng::open_index(&config.data_dir)?;
             let watermark = jincheng::indexing::rebuild(&store, &index)?;
             println!(
                 "reindexed {} records (up to change {watermark})",
@@ -228,6 +228,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {bind}"))?;
     println!("金城 serving on http://{}", listener.local_addr()?);
     instance.spawn_scheduled_harvests();
+    spawn_dictionary_reload_on_sighup(instance.clone());
     jincheng::server::serve(listener, instance.router(), shutdown_signal()).await?;
     instance.indexing.shutdown();
     Ok(())
@@ -428,4 +429,20 @@ fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `kill -HUP` reloads the user dictionary and synonyms without a restart.
+fn spawn_dictionary_reload_on_sighup(instance: Instance) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match instance.indexing.index().reload_dictionaries() {
+                Ok(stats) => tracing::info!("dictionaries reloaded: {stats:?}"),
+                Err(err) => tracing::error!("dictionary reload failed, keeping the old ones: {err}"),
+            }
+        }
+    });
 }

@@ -251,3 +251,81 @@ async fn etags_compression_and_cors() {
     let (other, _) = send(&instance, cors("https://evil.example")).await;
     assert!(other.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dictionaries_reload_without_a_restart() {
+    use jincheng::auth::accounts::create_user;
+    use jincheng::auth::{NewUser, Password, Role};
+
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path(), "");
+    let mut record = schemas::Record::new("local:1", "b-lzlib", "兰州水车博览园");
+    record.resource_type = schemas::ResourceType::Book;
+    instance.store.import_records(&[record]).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let total = |body: Value| body["total"].as_u64().unwrap();
+    let query = "/api/v1/search?q=%E7%BF%BB%E8%BD%A6"; // 翻车, the old name of the water wheel
+    assert_eq!(total(get_json(&instance, query).await.1), 0);
+
+    std::fs::create_dir_all(dir.path().join("dictionaries")).unwrap();
+    std::fs::write(
+        dir.path().join("dictionaries").join("synonyms.txt"),
+        "水车,翻车\n",
+    )
+    .unwrap();
+    let password = "correct horse battery staple";
+    let admin = NewUser {
+        username: "admin".into(),
+        password: Password::new(password),
+        role: Role::Admin,
+        institutions: vec![],
+    };
+    create_user(&instance.store, &admin).unwrap();
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"username": "admin", "password": password}).to_string(),
+        ))
+        .unwrap();
+    let (response, body) = send(&instance, login).await;
+    assert_eq!(response.status(), 200);
+    let csrf = serde_json::from_slice::<Value>(&body).unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("jincheng_session="))
+        .unwrap();
+    let reload = |auth: bool| {
+        let request = Request::post("/api/v1/admin/dictionaries/reload");
+        let request = if auth {
+            request
+                .header(header::COOKIE, &cookie)
+                .header("x-csrf-token", &csrf)
+        } else {
+            request
+        };
+        request.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        send(&instance, reload(false)).await.0.status(),
+        401,
+        "only admins reload"
+    );
+    let (response, body) = send(&instance, reload(true)).await;
+    assert_eq!(response.status(), 200, "{}", String::from_utf8_lossy(&body));
+    let stats: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(stats["synonyms_from_file"], true);
+    assert_eq!(
+        total(get_json(&instance, query).await.1),
+        1,
+        "the synonym works at once"
+    );
+}

@@ -9,6 +9,7 @@
 //! | `GET /admin/audit?institution=…&record=…`    | admin: any; curator: own institutions    |
 //! | `GET /admin/runs?source=…&limit=…`           | admin: harvest runs                       |
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
+//! | `POST /admin/dictionaries/reload`            | admin: reload user dictionary + synonyms  |
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(audit))
         .route("/admin/runs", get(runs))
         .route("/admin/quarantine", get(quarantine))
+        .route("/admin/dictionaries/reload", post(reload_dictionaries))
 }
 
 async fn create_user(
@@ -211,4 +213,27 @@ async fn quarantine(
     let items = tokio::task::spawn_blocking(move || store.quarantine(params.source.as_deref(), params.limit))
         .await??;
     Ok(Json(json!({ "items": items })))
+}
+
+/// Reloads `dictionaries/user_dict.txt` and `synonyms.txt` from the data directory; queries
+/// use them at once, documents indexed from now on are segmented with them.
+async fn reload_dictionaries(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_admin()?;
+    let index = state.indexing.index().clone();
+    let stats = tokio::task::spawn_blocking(move || index.reload_dictionaries())
+        .await?
+        .map_err(|err| match err {
+            indexer::Error::Dictionary { .. } => ApiError::invalid_body(err.to_string()),
+            other => ApiError::internal(other),
+        })?;
+    Ok(Json(json!({
+        "user_words": stats.user_words,
+        "synonym_groups": stats.synonym_groups,
+        "skipped_lines": stats.skipped_lines,
+        "user_dict_from_file": stats.user_dict_from_file,
+        "synonyms_from_file": stats.synonyms_from_file,
+    })))
 }
