@@ -253,7 +253,7 @@ async fn etags_compression_and_cors() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dictionaries_reload_without_a_restart() {
+async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
     use jincheng::auth::accounts::create_user;
     use jincheng::auth::{NewUser, Password, Role};
 
@@ -328,4 +328,55 @@ async fn dictionaries_reload_without_a_restart() {
         1,
         "the synonym works at once"
     );
+
+    // The admin issues, lists and revokes app keys over the API too.
+    let admin_request = |method: &str, uri: &str, body: Body| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .unwrap()
+    };
+    let (response, body) = send(
+        &instance,
+        admin_request(
+            "POST",
+            "/api/v1/admin/api-keys",
+            Body::from(r#"{"name":"省阅读App"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let issued: Value = serde_json::from_slice(&body).unwrap();
+    let key = issued["key"].as_str().unwrap().to_string();
+    let search_with_key = || {
+        Request::get("/api/v1/search?q=x")
+            .header("x-api-key", key.as_str())
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&instance, search_with_key()).await.0.status(), 200);
+    let (_, body) = send(
+        &instance,
+        admin_request("GET", "/api/v1/admin/api-keys", Body::empty()),
+    )
+    .await;
+    let listed: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(listed["api_keys"][0]["name"], "省阅读App");
+    assert!(
+        !String::from_utf8_lossy(&body).contains(&key),
+        "secrets are never listed"
+    );
+    let uri = format!("/api/v1/admin/api-keys/{}", issued["id"]);
+    assert_eq!(
+        send(&instance, admin_request("DELETE", &uri, Body::empty()))
+            .await
+            .0
+            .status(),
+        204
+    );
+    assert_eq!(send(&instance, search_with_key()).await.0.status(), 401);
 }

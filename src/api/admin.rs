@@ -10,6 +10,9 @@
 //! | `GET /admin/runs?source=…&limit=…`           | admin: harvest runs                       |
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
 //! | `POST /admin/dictionaries/reload`            | admin: reload user dictionary + synonyms  |
+//! | `POST /admin/api-keys` `{"name"}`            | admin: issue an app key (shown once)      |
+//! | `GET /admin/api-keys`                        | admin: issued keys, without secrets       |
+//! | `DELETE /admin/api-keys/{id}`                | admin: revoke a key                       |
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -37,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/runs", get(runs))
         .route("/admin/quarantine", get(quarantine))
         .route("/admin/dictionaries/reload", post(reload_dictionaries))
+        .route("/admin/api-keys", post(create_api_key).get(list_api_keys))
+        .route("/admin/api-keys/{id}", axum::routing::delete(revoke_api_key))
 }
 
 async fn create_user(
@@ -236,4 +241,66 @@ async fn reload_dictionaries(
         "user_dict_from_file": stats.user_dict_from_file,
         "synonyms_from_file": stats.synonyms_from_file,
     })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewApiKey {
+    name: String,
+}
+
+/// Issues an API key; the secret is in this response only.
+async fn create_api_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Json<NewApiKey>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    principal.require_admin()?;
+    let Json(new) = body?;
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid_body("name must be 1 to 200 characters"));
+    }
+    let store = state.store.clone();
+    let (id, key) = tokio::task::spawn_blocking(move || {
+        let issued = store.create_api_key(&name)?;
+        store.audit(
+            &principal.username,
+            None,
+            "create_api_key",
+            &json!({"id": issued.0, "name": name}),
+        )?;
+        Ok::<_, ApiError>(issued)
+    })
+    .await??;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "key": key}))))
+}
+
+async fn list_api_keys(State(state): State<AppState>, principal: Principal) -> Result<Json<Value>, ApiError> {
+    principal.require_admin()?;
+    let store = state.store.clone();
+    let keys = tokio::task::spawn_blocking(move || store.api_keys()).await??;
+    Ok(Json(json!({ "api_keys": keys })))
+}
+
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_admin()?;
+    let store = state.store.clone();
+    let revoked = tokio::task::spawn_blocking(move || {
+        let revoked = store.revoke_api_key(id)?;
+        if revoked {
+            store.audit(&principal.username, None, "revoke_api_key", &json!({"id": id}))?;
+        }
+        Ok::<_, ApiError>(revoked)
+    })
+    .await??;
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
