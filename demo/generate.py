@@ -3,8 +3,9 @@
 
     python3 demo/generate.py [--out DIR]
 
-rewrites `demo/institutions.json` and `demo/collections/{collection}.jsonl` (or writes them
-under DIR instead; the crate's tests use that to check the committed files are up to date). The output is
+rewrites `demo/institutions.json`, `demo/collections/{collection}.jsonl` and the sample files
+of the other formats under `demo/files/` (CNMARC in GB18030, MARCXML, LIDO, a GBK CSV, the
+JSON API's works, an RSS feed; see "file sources" below) (or writes them under DIR instead; the crate's tests use that to check the committed files are up to date). The output is
 deterministic (fixed seeds, no clock, no network, Python 3 standard library only), so running
 it twice gives byte-identical files and `git diff` shows only intended changes.
 
@@ -951,6 +952,472 @@ def finish(rng, coll, records, deleted, stamps):
     return records
 
 
+# --- file sources: MARC, LIDO, CSV, JSON API, RSS ------------------------------------------
+#
+# The demo also serves sources in the other formats Jincheng harvests, as files under
+# `demo/files/` (served at `/demo/files/{name}`) and one paged JSON API (`/demo/api/works`,
+# served from `files/lzart_works.json`). All of it is SAMPLE data, like the collections above.
+
+SAMPLE_NOTE = "（示例数据，虚构，仅供演示）"
+
+# CNMARC for 永登县图书馆: (title, other title info, CLC class, subject, topical subdivision)
+YD_BOOKS = [
+    ("永登县志", "1991-2010", "K294.24", "地方志", "永登县"),
+    ("连城鲁土司衙门", "建筑与历史", "K928.71", "古建筑", "永登县"),
+    ("妙因寺壁画", None, "J218.6", "寺院壁画", "永登县"),
+    ("苦水玫瑰栽培技术", None, "S685.12", "玫瑰花", "栽培技术"),
+    ("永登高高跷", "民间社火调查", "J722.2", "社火", "永登县"),
+    ("庄浪河畔", "散文集", "I267", "散文", "当代"),
+    ("河西走廊东端的古城堡", None, "K878.3", "城堡遗址", "河西走廊"),
+    ("丝绸之路上的驿站", None, "K928.6", "驿站", "丝绸之路"),
+    ("乌鞘岭下", "长篇小说", "I247.5", "长篇小说", "当代"),
+    ("西北花儿精选", None, "I277.2", "花儿", "西北地区"),
+    ("旱作农业实用技术", None, "S343.1", "旱地农业", "甘肃"),
+    ("高原夏菜种植手册", None, "S63", "蔬菜园艺", "甘肃"),
+    ("兰州黄河风情线", "导游手册", "K928.9", "旅游指南", "兰州"),
+    ("明长城甘肃段考察记", None, "K928.77", "长城", "甘肃"),
+    ("鲁土司家族史", None, "K820.9", "土司", "永登县"),
+    ("河湟民间故事", None, "I277.3", "民间故事", "河湟地区"),
+    ("马家窑彩陶图谱", None, "K876.34", "彩陶", "马家窑文化"),
+    ("中国书法简史", None, "J292.1", "书法", "历史"),
+    ("少儿科普百问", "天文地理", "Z228.1", "科学知识", "少儿读物"),
+    ("家庭养羊新技术", None, "S826", "羊", "饲养管理"),
+    ("枸杞与沙棘", "西北经济林栽培", "S793", "经济林", "西北地区"),
+    ("甘肃红色文化读本", None, "K295.4", "革命史", "甘肃"),
+    ("永登方言词汇", None, "H172.2", "西北方言", "永登县"),
+    ("敦煌莫高窟艺术", None, "J196.2", "石窟艺术", "敦煌"),
+    ("黄河母亲", "诗歌集", "I227", "诗歌", "当代"),
+    ("农家书屋管理实务", None, "G258.23", "农村图书馆", "管理"),
+    ("陇上名人录", None, "K820.842", "人物", "甘肃"),
+    ("秦腔艺术欣赏", None, "J825.41", "秦腔", "艺术欣赏"),
+    ("兰州牛肉面", "一碗面的文化史", "TS972.132", "面食", "兰州"),
+    ("小城故事", "短篇小说集", "I247.7", "短篇小说", "当代"),
+    ("祁连山生态保护", None, "X321.242", "生态环境保护", "祁连山"),
+    ("中药材种植技术", None, "S567", "药用植物", "栽培技术"),
+    ("西夏文明探秘", None, "K246.3", "西夏", "历史"),
+    ("读者文摘精选", "2010-2020", "I218", "文学作品", "作品综合集"),
+    ("丝路驼铃", "长篇历史小说", "I247.53", "历史小说", "当代"),
+    ("永登县非物质文化遗产名录", None, "G127.424", "非物质文化遗产", "永登县"),
+    ("古浪峡与乌鞘岭", None, "K928.3", "山峡", "甘肃"),
+    ("农村电商入门", None, "F724.6", "电子商务", "农村"),
+    ("小学生古诗词诵读", None, "I207.22", "古典诗歌", "小学"),
+    ("苦水高高跷传承人口述史", None, "K825.78", "民间艺人", "永登县"),
+]
+YD_BRANCHES = ["永登县图书馆总馆", "永登县图书馆连城分馆", "永登县图书馆苦水分馆", "永登县图书馆红城分馆"]
+
+
+def iso2709(leader, fields):
+    """One ISO 2709 record from (tag, bytes) fields, already encoded."""
+    ft, rt = b"\x1e", b"\x1d"
+    directory, body = b"", b""
+    for tag, data in fields:
+        data += ft
+        directory += tag.encode("ascii") + b"%04d%05d" % (len(data), len(body))
+        body += data
+    directory += ft
+    base = 24 + len(directory)
+    total = base + len(body) + 1
+    head = (b"%05d" % total) + leader[5:12].encode("ascii") + (b"%05d" % base) + leader[17:24].encode("ascii")
+    return head + directory + body + rt
+
+
+def marc_field(tag, content, encoding):
+    if isinstance(content, str):
+        return tag, content.encode(encoding)
+    indicators, subfields = content
+    data = indicators.encode("ascii")
+    for code, value in subfields:
+        data += b"\x1f" + code.encode("ascii") + value.encode(encoding)
+    return tag, data
+
+
+def cnmarc_file():
+    rng = random.Random(SEED + 101)
+    out = b""
+    for n, (title, other, clc, subject, sub) in enumerate(YD_BOOKS, start=1):
+        publisher, place, prefix = rng.choice(LOCAL_PUBLISHERS)
+        _, isbn = isbn13(rng, prefix)
+        year = rng.randint(1995, 2024)
+        author = person(rng)
+        f100 = f"{year}0101d{year}    em y0chiy0120    ea"
+        assert len(f100) == 36
+        sub200 = [("a", title)] + ([("e", other)] if other else []) + [("f", f"{author}著")]
+        fields = [
+            ("001", f"YD{n:06d}"),
+            ("005", f"2025{rng.randint(1, 9):02d}{rng.randint(1, 28):02d}103000.0"),
+            ("010", ("  ", [("a", isbn), ("d", f"CNY{rng.randint(18, 98)}.00")])),
+            ("100", ("  ", [("a", f100)])),
+            ("101", ("0 ", [("a", "chi")])),
+            ("200", ("1 ", sub200)),
+        ]
+        if rng.random() < 0.25:
+            fields.append(("205", ("  ", [("a", f"第{rng.choice('二三')}版")])))
+        fields += [
+            ("210", ("  ", [("a", place), ("c", publisher), ("d", str(year))])),
+            ("215", ("  ", [("a", f"{rng.randint(120, 520)}页"), ("c", "图"), ("d", f"{rng.choice((21, 24, 26))}cm")])),
+            ("330", ("  ", [("a", f"本书介绍{subject}的相关知识，兼及{sub}。{SAMPLE_NOTE}")])),
+            ("606", ("0 ", [("a", subject), ("x", "研究" if n % 3 else "概况")]
+                     + ([("y", sub)] if sub.endswith(("县", "州", "区", "甘肃", "敦煌", "祁连山")) else []))),
+            ("690", ("  ", [("a", clc), ("v", "5")])),
+            ("701", (" 0", [("a", author), ("4", "著")])),
+        ]
+        book_no = str(rng.randint(1, 99))
+        branches = [YD_BRANCHES[0]] + rng.sample(YD_BRANCHES[1:], rng.choice((0, 1, 1, 2)))
+        barcode = 10000 + n * 10
+        for branch in branches:
+            for copy in range(1, rng.choice((1, 2, 2, 3)) + 1):
+                barcode += 1
+                fields.append(("905", ("  ", [("a", branch), ("b", f"YD{barcode:08d}"), ("d", clc),
+                                              ("e", book_no), ("f", str(copy))])))
+        out += iso2709("00000nam0 2200000   450 ", [marc_field(t, c, "gb18030") for t, c in fields])
+    return out
+
+
+# MARCXML (MARC21) for 兰州市图书馆's 西北地方文献 collection:
+# (title, remainder, author (inverted for English), CLC, subject, language, publisher index)
+LZ_XML_BOOKS = [
+    ("兰州历史地图集", None, "K992.421", "历史地图", "chi"),
+    ("黄河上游水文化研究", None, "K928.42", "水文化", "chi"),
+    ("兰州城市史", "从金城到省会", "K294.21", "城市史", "chi"),
+    ("甘肃古代石窟寺", None, "K879.24", "石窟", "chi"),
+    ("白塔山与五泉山", "兰州名胜志", "K928.7", "名胜古迹", "chi"),
+    ("兰州方言研究", None, "H172.2", "兰州话", "chi"),
+    ("兰州太平鼓", None, "J722.2", "太平鼓", "chi"),
+    ("羊皮筏子与黄河水运", None, "U6-092", "水上运输", "chi"),
+    ("兰州中山桥百年", None, "K928.78", "桥梁", "chi"),
+    ("陇右文献丛考", None, "Z838", "地方文献", "chi"),
+    ("兰州刻葫芦艺术", None, "J529", "葫芦雕刻", "chi"),
+    ("甘肃近代报刊史", None, "G219.29", "报刊", "chi"),
+    ("河州花儿研究", None, "I207.292", "花儿", "chi"),
+    ("清代甘肃书院", None, "G649.299", "书院", "chi"),
+    ("兰州水车博览", None, "S277.9", "水车", "chi"),
+    ("丝绸之路甘肃段考古", None, "K872.4", "考古发现", "chi"),
+    ("左宗棠与西北", None, "K827", "人物研究", "chi"),
+    ("兰州老街巷", None, "K928.5", "街道", "chi"),
+    ("甘肃彩陶", None, "K876.34", "彩陶", "chi"),
+    ("兰州黄河铁桥档案选编", None, "K295.2", "档案", "chi"),
+    ("The Gansu Corridor: A Cultural History", None, "K294.2", "Gansu Corridor", "eng"),
+    ("Lanzhou and the Upper Yellow River", None, "K928.42", "Yellow River", "eng"),
+    ("Painted Pottery of Majiayao", None, "K876.34", "Painted pottery", "eng"),
+    ("Travellers on the Silk Road", "Letters from Gansu", "K928.6", "Silk Road", "eng"),
+    ("甘肃简牍研究", None, "K877.54", "简牍", "chi"),
+    ("敦煌遗书中的兰州", None, "K870.6", "敦煌学", "chi"),
+    ("兰州民俗志", None, "K892.442", "民俗", "chi"),
+    ("西北回族社会史", None, "K281.3", "回族", "chi"),
+    ("皋兰什川古梨园", None, "S661.2", "梨", "chi"),
+    ("甘肃藏书家传略", None, "G259.29", "藏书家", "chi"),
+]
+EN_AUTHORS = ["Hughes, Margaret", "Wang, Li", "Thompson, David", "Zhang, Wei"]
+LZ_BRANCHES = [("兰州市图书馆总馆", "地方文献阅览室"), ("兰州市图书馆七里河分馆", "借阅区"),
+               ("兰州市图书馆安宁分馆", "借阅区")]
+
+
+def xml_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def marcxml_file():
+    rng = random.Random(SEED + 102)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             "<!-- 兰州市图书馆 西北地方文献 MARCXML 导出。SAMPLE data: invented, for demonstration only. -->",
+             '<collection xmlns="http://www.loc.gov/MARC21/slim">']
+
+    def control(tag, value):
+        lines.append(f'    <controlfield tag="{tag}">{xml_escape(value)}</controlfield>')
+
+    def data(tag, ind, subfields):
+        inner = "".join(f'<subfield code="{c}">{xml_escape(v)}</subfield>' for c, v in subfields)
+        lines.append(f'    <datafield tag="{tag}" ind1="{ind[0]}" ind2="{ind[1]}">{inner}</datafield>')
+
+    for n, (title, rest, clc, subject, lang) in enumerate(LZ_XML_BOOKS, start=1):
+        english = lang == "eng"
+        if english:
+            publisher, place, prefix = rng.choice(ENGLISH_PUBLISHERS)
+            author = rng.choice(EN_AUTHORS)
+        else:
+            publisher, place, prefix = rng.choice(LOCAL_PUBLISHERS)
+            author = person(rng)
+        digits, _ = isbn13(rng, prefix)
+        year = rng.randint(1998, 2024)
+        lines.append("  <record>")
+        lines.append("    <leader>00000nam a2200000 i 4500</leader>")
+        control("001", f"LZDF{n:05d}")
+        control("005", f"2025{rng.randint(1, 9):02d}{rng.randint(1, 28):02d}090000.0")
+        control("008", f"250101s{year}    ch a          000 0 {lang} d")
+        data("020", "  ", [("a", digits)])
+        data("041", "0 ", [("a", lang)])
+        data("084", "  ", [("a", clc), ("2", "clc")])
+        data("100", "1 ", [("a", author + ("," if english else "")), ("e", "author." if english else "著")])
+        sub245 = [("a", title + (" :" if rest else " /"))]
+        if rest:
+            sub245.append(("b", rest + " /"))
+        sub245.append(("c", f"{author} {'.' if english else '著'}" if not english else f"{author}."))
+        data("245", "10", sub245)
+        data("264", " 1", [("a", place + " :"), ("b", publisher + ","), ("c", f"{year}.")])
+        pages = rng.randint(150, 480)
+        data("300", "  ", [("a", f"{pages} pages :" if english else f"{pages}页 :"),
+                           ("b", "illustrations ;" if english else "图 ;"), ("c", "24 cm" if english else "24cm")])
+        if english:
+            data("520", "  ", [("a", f"On {subject} and the history of Gansu. Sample data: invented, for demonstration only.")])
+        else:
+            data("520", "  ", [("a", f"本书系统介绍{subject}，收录大量地方史料与图片。{SAMPLE_NOTE}")])
+        data("650", " 7", [("a", subject), ("z", "Gansu" if english else "兰州"), ("2", "cct")])
+        branches = rng.sample(LZ_BRANCHES, rng.choice((1, 1, 2)))
+        item = f"{rng.randint(1, 99)}"
+        barcode = 30000 + n * 10
+        for branch, location in branches:
+            for _ in range(rng.choice((1, 2))):
+                barcode += 1
+                data("852", "  ", [("a", "兰州市图书馆"), ("b", branch), ("c", location), ("h", clc), ("i", item),
+                                   ("p", f"LZ{barcode:08d}"), ("z", rng.choice(["在架", "在架", "借出"]))])
+        data("856", "40", [("u", f"http://opac.lzlib.example.invalid/record/LZDF{n:05d}")])
+        lines.append("  </record>")
+    lines.append("</collection>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# LIDO for 兰州市博物馆 精品文物: (title, en title, work type, material, technique, size,
+# display date, period, earliest, latest, culture, place, description)
+LZM_LIDO = [
+    ("马家窑类型彩陶旋纹双耳罐", None, "陶器", "泥质红陶", "彩绘", "高28.6厘米，口径11.2厘米", "约公元前3000年", "新石器时代", "-3100", "-2700", "马家窑文化", "兰州市城关区白道沟坪", "黑彩绘旋纹四组，线条流畅，为马家窑类型典型器。"),
+    ("半山类型彩陶葫芦网纹壶", None, "陶器", "泥质红陶", "彩绘", "高33.5厘米", "约公元前2600年", "新石器时代", "-2650", "-2300", "马家窑文化", "兰州市七里河区西果园", "腹部绘葫芦形网格纹，红黑相间锯齿纹镶边。"),
+    ("马厂类型彩陶四大圆圈纹壶", None, "陶器", "泥质红陶", "彩绘", "高37.2厘米", "约公元前2200年", "新石器时代", "-2300", "-2000", "马家窑文化", "兰州市红古区", "腹部四个大圆圈内填网格纹。"),
+    ("彩陶舞蹈纹盆（复制品）", "Painted basin with dancing figures (replica)", "陶器", "泥质红陶", "彩绘", "高14厘米，口径29厘米", "约公元前3000年", "新石器时代", "-3100", "-2700", "马家窑文化", "兰州市", "按原大复制，内壁绘三组舞蹈人物。"),
+    ("彩陶蛙纹瓮", None, "陶器", "泥质红陶", "彩绘", "高41厘米", "约公元前2200年", "新石器时代", "-2300", "-2000", "马家窑文化", "永登县", "肩腹部绘变体蛙纹。"),
+    ("齐家文化双大耳罐", None, "陶器", "泥质红陶", "手制", "高12.4厘米", "约公元前2000年", "新石器时代", "-2200", "-1600", "齐家文化", "永登县连城", "素面，双耳宽大。"),
+    ("辛店文化彩陶双钩纹罐", None, "陶器", "夹砂红陶", "彩绘", "高19.8厘米", "约公元前1200年", "青铜时代", "-1400", "-700", "辛店文化", "榆中县", "颈腹绘双钩纹。"),
+    ("青铜斧", None, "青铜器", "青铜", "铸造", "长10.5厘米，刃宽4.2厘米", "约公元前1800年", "青铜时代", "-2000", "-1600", "齐家文化", "兰州市西固区", "甘肃早期铜器之一。"),
+    ("青铜镜", None, "青铜器", "青铜", "铸造", "直径11.6厘米", "西汉", "西汉", "-206", "8", None, "兰州市七里河区", "日光铭文镜，铭文清晰。"),
+    ("铜博山炉", None, "青铜器", "青铜", "铸造", "高17.3厘米", "东汉", "东汉", "25", "220", None, "兰州市安宁区", "炉盖作博山形，层峦叠嶂。"),
+    ("铜鎏金佛造像", None, "青铜器", "青铜", "鎏金", "高22厘米", "明代", "明", "1368", "1644", None, "永登县", "结跏趺坐，鎏金保存较好。"),
+    ("铜熏炉", None, "青铜器", "青铜", "铸造", "高15.8厘米", "汉代", "汉", "-206", "220", None, "兰州市城关区", "盖镂空，器身素面。"),
+    ("铜车马饰", None, "青铜器", "青铜", "铸造", "长6.2厘米", "战国", "战国", "-475", "-221", None, "榆中县", "车马器构件。"),
+    ("东罗马金币（复制品）", "Byzantine gold solidus (replica)", "钱币", "金", "打压", "直径1.9厘米，重4.4克", "公元6世纪", "北朝至隋", "500", "600", None, "丝绸之路", "丝路贸易见证，按馆藏原件复制。"),
+    ("波斯萨珊银币", "Sasanian silver drachm", "钱币", "银", "打压", "直径2.7厘米，重4.0克", "公元5世纪", "南北朝", "400", "500", None, "兰州市", "正面王像，背面拜火祭坛。"),
+    ("唐代胡人牵驼俑", None, "陶俑", "陶", "彩绘", "高45厘米", "唐代", "唐", "618", "907", None, "兰州市", "胡人深目高鼻，牵驼而行。"),
+    ("唐三彩骆驼", None, "陶俑", "陶", "三彩釉", "高61厘米", "唐代", "唐", "618", "907", None, "兰州市", "釉色明亮，驼峰间载货。"),
+    ("丝绸残片", "Silk fragment", "丝织品", "丝", "织造", "长18厘米，宽9厘米", "唐代", "唐", "618", "907", None, "丝绸之路甘肃段", "联珠纹，色泽已褪。"),
+    ("汉代木简", None, "简牍", "木", "墨书", "长23厘米，宽1.2厘米", "西汉", "西汉", "-206", "8", None, "河西走廊", "隶书墨迹，记戍卒廪食。"),
+    ("驿使图画像砖（复制品）", None, "画像砖", "砖", "彩绘", "长35厘米，宽17厘米", "魏晋", "魏晋", "220", "420", None, "嘉峪关市", "一驿使骑马持檄疾驰。"),
+    ("元代黄河渡口石碑拓片", None, "拓片", "纸", "拓印", "纵120厘米，横62厘米", "元代", "元", "1271", "1368", None, "兰州市", "记黄河渡口修缮事。"),
+    ("清代羊皮筏子模型", None, "模型", "羊皮、木", "缝制", "长80厘米", "清代", "清", "1644", "1911", None, "兰州市城关区", "黄河传统渡河工具模型。"),
+    ("兰州黄河铁桥铆钉", None, "近现代文物", "铁", "锻造", "长12厘米", "清宣统元年", "清", "1909", "1909", None, "兰州市城关区", "中山桥建桥时原件。"),
+    ("兰州水车木构件", None, "近现代文物", "木", "榫卯", "长150厘米", "民国", "民国", "1912", "1949", None, "兰州市", "水车辐条构件。"),
+    ("刻葫芦《丝路驼队》", None, "工艺品", "葫芦", "针刻", "高16厘米", "2015年", "当代", "2015", "2015", None, "兰州市", "兰州刻葫芦技艺，刻丝路驼队。"),
+]
+
+
+def lido_file():
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             "<!-- 兰州市博物馆 精品文物 LIDO 导出。SAMPLE data: invented, for demonstration only. -->",
+             '<lido:lidoWrap xmlns:lido="http://www.lido-schema.org" '
+             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">']
+    for n, o in enumerate(LZM_LIDO, start=1):
+        (zh, en, work, material, technique, size, display, period, earliest, latest, culture, place,
+         description) = o
+        oid = f"LZM-LIDO-{n:04d}"
+        e = xml_escape
+        out = ['  <lido:lido>',
+               f'    <lido:lidoRecID lido:source="兰州市博物馆" lido:type="local">{oid}</lido:lidoRecID>',
+               '    <lido:descriptiveMetadata xml:lang="zh">',
+               '      <lido:objectClassificationWrap>',
+               f'        <lido:objectWorkTypeWrap><lido:objectWorkType><lido:term>{e(work)}</lido:term></lido:objectWorkType></lido:objectWorkTypeWrap>',
+               '        <lido:classificationWrap><lido:classification><lido:term>馆藏文物</lido:term></lido:classification></lido:classificationWrap>',
+               '      </lido:objectClassificationWrap>',
+               '      <lido:objectIdentificationWrap>',
+               '        <lido:titleWrap><lido:titleSet>']
+        if en:
+            out.append(f'          <lido:appellationValue xml:lang="en">{e(en)}</lido:appellationValue>')
+        out += [f'          <lido:appellationValue xml:lang="zh">{e(zh)}</lido:appellationValue>',
+                '        </lido:titleSet></lido:titleWrap>',
+                '        <lido:repositoryWrap><lido:repositorySet lido:type="current">',
+                '          <lido:repositoryName><lido:legalBodyName><lido:appellationValue>兰州市博物馆</lido:appellationValue></lido:legalBodyName></lido:repositoryName>',
+                f'          <lido:workID lido:type="inventory number">{oid}</lido:workID>',
+                '        </lido:repositorySet></lido:repositoryWrap>',
+                f'        <lido:objectDescriptionWrap><lido:objectDescriptionSet><lido:descriptiveNoteValue>{e(description + SAMPLE_NOTE)}</lido:descriptiveNoteValue></lido:objectDescriptionSet></lido:objectDescriptionWrap>',
+                f'        <lido:objectMeasurementsWrap><lido:objectMeasurementsSet><lido:displayObjectMeasurements>{e(size)}</lido:displayObjectMeasurements></lido:objectMeasurementsSet></lido:objectMeasurementsWrap>',
+                '      </lido:objectIdentificationWrap>',
+                '      <lido:eventWrap><lido:eventSet><lido:event>',
+                '        <lido:eventType><lido:term>production</lido:term></lido:eventType>']
+        if culture:
+            out.append(f'        <lido:culture><lido:term>{e(culture)}</lido:term></lido:culture>')
+        out += ['        <lido:eventDate>',
+                f'          <lido:displayDate>{e(display)}</lido:displayDate>',
+                f'          <lido:date><lido:earliestDate>{earliest}</lido:earliestDate><lido:latestDate>{latest}</lido:latestDate></lido:date>',
+                '        </lido:eventDate>',
+                f'        <lido:periodName><lido:term>{e(period)}</lido:term></lido:periodName>',
+                f'        <lido:eventPlace><lido:displayPlace>{e(place)}</lido:displayPlace></lido:eventPlace>',
+                '        <lido:eventMaterialsTech><lido:materialsTech>',
+                f'          <lido:termMaterialsTech lido:type="material"><lido:term>{e(material)}</lido:term></lido:termMaterialsTech>',
+                f'          <lido:termMaterialsTech lido:type="technique"><lido:term>{e(technique)}</lido:term></lido:termMaterialsTech>',
+                '        </lido:materialsTech></lido:eventMaterialsTech>',
+                '      </lido:event></lido:eventSet></lido:eventWrap>',
+                '    </lido:descriptiveMetadata>',
+                '    <lido:administrativeMetadata xml:lang="zh">',
+                f'      <lido:rightsWorkWrap><lido:rightsWorkSet><lido:creditLine>兰州市博物馆藏 {e(RIGHTS)}</lido:creditLine></lido:rightsWorkSet></lido:rightsWorkWrap>',
+                f'      <lido:recordWrap><lido:recordID lido:type="local">{oid}</lido:recordID><lido:recordType><lido:term>item</lido:term></lido:recordType><lido:recordSource><lido:legalBodyName><lido:appellationValue>兰州市博物馆</lido:appellationValue></lido:legalBodyName></lido:recordSource><lido:recordInfoSet><lido:recordInfoLink>http://collection.lzmuseum.example.invalid/lido/{oid}</lido:recordInfoLink></lido:recordInfoSet></lido:recordWrap>',
+                '    </lido:administrativeMetadata>',
+                '  </lido:lido>']
+        parts.append("\n".join(out))
+    parts.append("</lido:lidoWrap>")
+    return ("\n".join(parts) + "\n").encode("utf-8")
+
+
+# GBK CSV export of 兰州画院's works; 作者 and 题材 hold several values separated by `；`.
+LZHY_SUBJECTS = ["山水", "黄河", "花鸟", "人物", "丝路", "西部风情", "书法", "草原", "戈壁", "古城"]
+LZHY_WORKS = [
+    ("黄河远上白云间", "绘画", "纸本设色", "山水；黄河"), ("陇上秋色", "绘画", "纸本设色", "山水；西部风情"),
+    ("大河之源", "绘画", "纸本水墨", "黄河；山水"), ("丝路驼铃", "绘画", "纸本设色", "丝路；人物"),
+    ("敦煌飞天", "绘画", "纸本重彩", "人物；丝路"), ("祁连牧歌", "绘画", "纸本设色", "草原；人物"),
+    ("金城春晓", "绘画", "纸本设色", "古城；花鸟"), ("戈壁胡杨", "绘画", "纸本水墨", "戈壁；山水"),
+    ("行书《凉州词》", "书法", "纸本墨笔", "书法"), ("隶书“厚德载物”", "书法", "纸本墨笔", "书法"),
+    ("草书毛泽东诗词", "书法", "纸本墨笔", "书法"), ("篆书对联", "书法", "洒金笺墨笔", "书法"),
+    ("黄河铁桥旧影", "绘画", "布面油画", "黄河；古城"), ("五泉山雪霁", "绘画", "纸本设色", "山水；古城"),
+    ("羊皮筏子", "绘画", "纸本水墨", "黄河；人物"), ("陇中梯田", "绘画", "布面油画", "西部风情；山水"),
+    ("花儿会", "绘画", "纸本设色", "人物；西部风情"), ("雪域高原", "绘画", "纸本设色", "草原；山水"),
+    ("牡丹图", "绘画", "纸本设色", "花鸟"), ("荷塘清趣", "绘画", "纸本水墨", "花鸟"),
+    ("河西走廊长卷", "绘画", "纸本设色", "丝路；山水；戈壁"), ("嘉峪关晨曦", "绘画", "纸本设色", "古城；戈壁"),
+    ("楷书《兰州赋》", "书法", "纸本墨笔", "书法；古城"), ("行草《黄河颂》", "书法", "纸本墨笔", "书法；黄河"),
+    ("大漠孤烟", "绘画", "纸本水墨", "戈壁；丝路"), ("太平鼓舞", "绘画", "纸本设色", "人物；西部风情"),
+    ("白塔山远眺", "绘画", "布面油画", "古城；黄河"), ("鸣沙山月牙泉", "绘画", "纸本设色", "山水；丝路"),
+    ("百合花开", "绘画", "纸本设色", "花鸟"), ("黄河母亲", "绘画", "纸本水墨", "黄河；人物"),
+]
+
+
+def lzhy_csv():
+    rng = random.Random(SEED + 104)
+    header = ["作品编号", "作品名称", "作者", "创作年代", "类别", "材质", "尺寸", "题材", "简介", "版权说明"]
+    rows = [header]
+    for n, (title, kind, material, subjects) in enumerate(LZHY_WORKS, start=1):
+        authors = [person(rng) for _ in range(rng.choice((1, 1, 1, 2, 3)))]
+        year = rng.randint(1985, 2024)
+        h, w = rng.randint(50, 240), rng.randint(40, 180)
+        note = "合作" if len(authors) > 1 else ""
+        rows.append([
+            f"LZHY-{year}-{n:03d}", title, "；".join(authors), f"{year}年", kind, material,
+            f"{h}厘米×{w}厘米", subjects,
+            f"{'、'.join(authors)}{note}作品，以{subjects.split('；')[0]}为题材。{SAMPLE_NOTE}",
+            RIGHTS,
+        ])
+    text = "\r\n".join(",".join(row) for row in rows) + "\r\n"
+    assert '"' not in text and all(len(r) == len(header) for r in rows)
+    assert not any("," in cell for row in rows for cell in row)
+    return text.encode("gbk")
+
+
+# JSON API of 兰州美术馆's online collection: 45 works, served paged by the demo crate.
+LZART_API_THEMES = [("黄河", "山水"), ("丝路", "人物"), ("敦煌", "人物"), ("陇原", "山水"), ("金城", "风景"),
+                    ("祁连", "山水"), ("高原", "风景"), ("西部", "风情")]
+LZART_API_FORMS = [("国画", "纸本设色", "绘画"), ("油画", "布面油画", "绘画"), ("版画", "木刻版画", "绘画"),
+                   ("水彩", "纸本水彩", "绘画"), ("书法", "纸本墨笔", "书法"), ("摄影", "银盐相纸", "照片")]
+LZART_API_WORDS = ["晨曦", "秋韵", "春潮", "暮色", "长歌", "雪霁", "印象", "组画之一", "组画之二", "纪事", "新貌", "之夏"]
+
+
+def lzart_works():
+    rng = random.Random(SEED + 105)
+    works, titles = [], set()
+    while len(works) < 45:
+        theme, subject = rng.choice(LZART_API_THEMES)
+        form, medium, category = rng.choice(LZART_API_FORMS)
+        title = f"{theme}{rng.choice(LZART_API_WORDS)}"
+        if title in titles:
+            continue
+        titles.add(title)
+        n = len(works) + 1
+        year = rng.randint(1978, 2024)
+        artists = [{"name": person(rng), "role": "作者"} for _ in range(rng.choice((1, 1, 2)))]
+        works.append({
+            "id": f"LZAM-W{n:04d}",
+            "title": title,
+            "artists": artists,
+            "year": str(year),
+            "category": category,
+            "form": form,
+            "medium": medium,
+            "size": {"text": f"{rng.randint(40, 200)}厘米×{rng.randint(30, 150)}厘米"},
+            "tags": [theme, subject, form],
+            "intro": f"{form}作品，表现{theme}{subject}。{SAMPLE_NOTE}",
+            "url": f"http://collection.lzart.example.invalid/works/LZAM-W{n:04d}",
+            "rights": RIGHTS,
+        })
+    return works
+
+
+# RSS 2.0 of 七里河区文化馆's events; times, venues and organisers as description lines.
+QLH_EVENTS = [
+    ("“七里河大讲堂”：黄河文化与兰州", "讲座", "2025年3月8日 14:30-16:30", "七里河区文化馆三楼报告厅"),
+    ("秦腔经典唱段票友会", "演出", "2025年3月22日 19:00-21:00", "七里河区文化馆小剧场"),
+    ("兰州太平鼓公益培训班（春季）", "培训", "2025年4月5日 09:00-11:30", "七里河区文化馆排练厅"),
+    ("西果园镇社火展演", "演出", "2025年4月19日 10:00-12:00", "西果园镇文化广场"),
+    ("剪纸艺术进社区", "活动", "2025年5月10日 15:00-17:00", "敦煌路街道综合文化站"),
+    ("“花儿与少年”民歌演唱会", "演出", "2025年5月24日 19:30-21:30", "七里河区文化馆小剧场"),
+    ("少儿书法公益课", "培训", "2025年6月7日 09:30-11:00", "七里河区文化馆书画室"),
+    ("非遗传承人手工艺市集", "活动", "2025年6月14日 10:00-18:00", "小西湖公园"),
+    ("摄影讲座：用镜头记录黄河", "讲座", "2025年7月12日 14:30-16:30", "七里河区文化馆三楼报告厅"),
+    ("广场舞展演", "演出", "2025年8月2日 19:30-21:00", "七里河区体育公园"),
+    ("兰州鼓子传承专场", "演出", "2025年9月13日 19:30-21:00", "七里河区文化馆小剧场"),
+    ("“我们的节日·中秋”诗会", "活动", "2025年10月4日 19:00-20:30", "七里河区文化馆三楼报告厅"),
+    ("群众美术作品展", "展览", "2025年10月18日 09:00-17:00", "七里河区文化馆一楼展厅"),
+    ("刻葫芦技艺体验课", "培训", "2025年11月8日 14:00-16:00", "七里河区文化馆非遗工作室"),
+    ("新春文艺晚会", "演出", "2026年1月24日 19:30-21:30", "七里河区文化馆小剧场"),
+]
+
+
+def rfc2822(day, hour):
+    return day.strftime("%a, %d %b %Y ") + f"{hour:02d}:00:00 +0800"
+
+
+def qlh_rss():
+    items = []
+    for n, (title, category, when, venue) in enumerate(QLH_EVENTS, start=1):
+        ymd = when.split(" ")[0]
+        y, rest = ymd.split("年")
+        m, rest = rest.split("月")
+        d = rest.rstrip("日")
+        announced = dt.date(int(y), int(m), int(d)) - dt.timedelta(days=7)
+        lines = [f"<p>活动时间：{when}</p>", f"<p>地点：{venue}</p>", "<p>主办单位：七里河区文化馆</p>"]
+        if n % 4 == 1:
+            lines.append(f"<p>报名链接：http://www.qlhwhg.example.invalid/signup/{n:03d}</p>")
+        if n % 5 == 2:
+            lines.append(f"<p>云直播：http://live.qlhwhg.example.invalid/room/{n:03d}</p>")
+        lines.append(f"<p>{xml_escape(RIGHTS)}</p>")
+        items.append("\n".join([
+            "<item>",
+            f"  <title>{xml_escape(title)}</title>",
+            f"  <link>http://www.qlhwhg.example.invalid/events/{n:03d}</link>",
+            f'  <guid isPermaLink="false">qlhwhg-event-{n:03d}</guid>',
+            f"  <pubDate>{rfc2822(announced, 9)}</pubDate>",
+            f"  <category>{category}</category>",
+            "  <description><![CDATA[" + "".join(lines) + "]]></description>",
+            "</item>",
+        ]))
+    rss = "\n".join([
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0">',
+        "<channel>",
+        "<title>七里河区文化馆 · 活动预告（示例数据）</title>",
+        "<link>http://www.qlhwhg.example.invalid/</link>",
+        f"<description>群众文化活动预告。{xml_escape(RIGHTS)}</description>",
+        "<language>zh-cn</language>",
+        *items,
+        "</channel>",
+        "</rss>",
+    ])
+    return (rss + "\n").encode("utf-8")
+
+
+def file_sources():
+    """name → bytes of every file under `files/`, in the order they are generated."""
+    return {
+        "ydlib_cnmarc.mrc": cnmarc_file(),
+        "lzlib_marcxml.xml": marcxml_file(),
+        "lzmuseum_lido.xml": lido_file(),
+        "lzhy_works.csv": lzhy_csv(),
+        "lzart_works.json": (json.dumps(lzart_works(), ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
+        "qlhculture_events.rss": qlh_rss(),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description="Generate Jincheng's SAMPLE demo collections.")
     ap.add_argument("--out", default=HERE, help="directory to write into (default: demo/)")
@@ -979,6 +1446,11 @@ def main():
         total += live
         print(f"{coll}: {len(records)} records ({live} live, {len(records) - live} deleted)")
     print(f"total live records: {total}")
+    os.makedirs(os.path.join(out_dir, "files"), exist_ok=True)
+    for name, data in file_sources().items():
+        with open(os.path.join(out_dir, "files", name), "wb") as f:
+            f.write(data)
+        print(f"files/{name}: {len(data)} bytes")
 
 
 if __name__ == "__main__":

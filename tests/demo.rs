@@ -11,6 +11,113 @@ async fn get(base: &str, path: &str) -> Value {
     http::get_json(&format!("{base}{path}")).await.1
 }
 
+/// The demo's sources in formats other than OAI-PMH, with the records each holds.
+const FORMAT_SOURCES: &[(&str, u64)] = &[
+    ("ydlib-cnmarc", 40),
+    ("lzlib-marcxml", 30),
+    ("lzmuseum-lido", 25),
+    ("lzhy-csv", 30),
+    ("lzart-api", 45),
+    ("qlhculture-rss", 15),
+];
+
+async fn record(base: &str, id: &str) -> Value {
+    let (status, body) = http::get_json(&format!("{base}/api/v1/records/{}", encode(id))).await;
+    assert_eq!(status, 200, "{id}: {body}");
+    body
+}
+
+/// One record of each format has the fields only that format carries.
+async fn check_format_fields(base: &str) {
+    // CNMARC (GB18030): title, holdings per branch from 905 with a 中图法 call number.
+    let cnmarc = record(base, "ydlib-cnmarc:YD000001").await;
+    assert_eq!(cnmarc["title"], "永登县志：1991-2010", "{cnmarc}");
+    assert_eq!(cnmarc["institution"], "ydlib");
+    assert_eq!(cnmarc["holdings"][0]["branch"], "永登县图书馆总馆", "{cnmarc}");
+    assert!(
+        cnmarc["holdings"][0]["call_number"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("K294.24/")),
+        "{cnmarc}"
+    );
+    assert_eq!(cnmarc["isbns"].as_array().map(Vec::len), Some(1), "{cnmarc}");
+
+    // MARCXML (MARC21): holdings from 852 with branch, call number and status.
+    let marcxml = record(base, "lzlib-marcxml:LZDF00001").await;
+    assert_eq!(marcxml["title"], "兰州历史地图集", "{marcxml}");
+    let holding = &marcxml["holdings"][0];
+    assert!(
+        holding["branch"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("兰州市图书馆")),
+        "{marcxml}"
+    );
+    assert!(
+        holding["call_number"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("K992.421/")),
+        "{marcxml}"
+    );
+    assert!(marcxml["classifications"][0] == "K992.421", "{marcxml}");
+
+    // LIDO: materials, techniques, measurements, culture.
+    let lido = record(base, "lzmuseum-lido:LZM-LIDO-0001").await;
+    assert_eq!(lido["title"], "马家窑类型彩陶旋纹双耳罐", "{lido}");
+    assert_eq!(lido["resource_type"], "artefact", "{lido}");
+    assert_eq!(lido["materials"][0], "泥质红陶", "{lido}");
+    assert_eq!(lido["techniques"][0], "彩绘", "{lido}");
+    assert_eq!(lido["culture"], "马家窑文化", "{lido}");
+    assert_eq!(lido["measurements"], "高28.6厘米，口径11.2厘米", "{lido}");
+
+    // CSV (GBK): a work by several painters, split on "；".
+    let found = get(
+        base,
+        &format!("/api/v1/search?q={}&institution=lzhy", encode("河西走廊长卷")),
+    )
+    .await;
+    let id = found["hits"][0]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(id.starts_with("lzhy-csv:"), "{found}");
+    let csv = record(base, &id).await;
+    assert_eq!(csv["title"], "河西走廊长卷", "{csv}");
+    assert_eq!(csv["resource_type"], "artwork", "{csv}");
+    assert_eq!(
+        csv["subjects"],
+        serde_json::json!(["丝路", "山水", "戈壁"]),
+        "{csv}"
+    );
+    assert_eq!(csv["creators"].as_array().map(Vec::len), Some(3), "{csv}");
+    assert_eq!(csv["materials"][0], "纸本设色", "{csv}");
+
+    // JSON API (paged): creators from an array of objects, measurements from a nested path.
+    let api = record(base, "lzart-api:LZAM-W0001").await;
+    assert!(api["creators"].as_array().is_some_and(|c| !c.is_empty()), "{api}");
+    assert!(
+        api["measurements"].as_str().is_some_and(|m| m.contains("厘米×")),
+        "{api}"
+    );
+    assert!(
+        api["source_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/works/LZAM-W0001")),
+        "{api}"
+    );
+
+    // RSS: the event's start, end, venue and organiser from the description lines.
+    let feed = record(base, "qlhculture-rss:qlhwhg-event-001").await;
+    assert_eq!(feed["title"], "“七里河大讲堂”：黄河文化与兰州", "{feed}");
+    assert_eq!(feed["resource_type"], "event", "{feed}");
+    assert_eq!(feed["event"]["start"], "2025-03-08T14:30", "{feed}");
+    assert_eq!(feed["event"]["end"], "2025-03-08T16:30", "{feed}");
+    assert_eq!(feed["event"]["venue"], "七里河区文化馆三楼报告厅", "{feed}");
+    assert_eq!(feed["event"]["organiser"], "七里河区文化馆", "{feed}");
+    assert!(
+        feed["event"]["registration_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/signup/001")),
+        "{feed}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,6 +138,17 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
         "{:?}",
         demo.runs
     );
+    // One source of every format, with exactly the records `demo/generate.py` wrote.
+    for (source, records) in FORMAT_SOURCES {
+        let run = demo.runs.iter().find(|r| r.source == *source);
+        let run = run.unwrap_or_else(|| panic!("no run of {source}: {:?}", demo.runs));
+        assert_eq!(
+            (run.status.as_str(), run.counts.added, run.counts.quarantined),
+            ("complete", *records, 0),
+            "{run:?}"
+        );
+    }
+    check_format_fields(&demo.base_url).await;
 
     let institutions = get(&demo.base_url, "/api/v1/institutions").await;
     let types: std::collections::BTreeSet<&str> = institutions["institutions"]
@@ -73,11 +191,17 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
         .await
         .unwrap();
     for run in &again.runs {
+        assert_eq!(run.status, "complete", "{run:?}");
         assert_eq!(
             (run.counts.added, run.counts.updated, run.counts.deleted),
             (0, 0, 0),
             "{run:?}"
         );
+    }
+    // Whole-dump sources re-read their file: every record is recognised as unchanged.
+    for (source, records) in FORMAT_SOURCES {
+        let run = again.runs.iter().find(|r| r.source == *source).unwrap();
+        assert_eq!(run.counts.unchanged, *records, "{run:?}");
     }
     assert_eq!(again.instance.store.live_records().unwrap(), added);
 }

@@ -33,6 +33,7 @@ pub(crate) fn config_toml(base_url: &str, collections: &[Collection]) -> String 
             quoted(&format!("{base}/demo/{id}/oai")),
         );
     }
+    crate::files::config_toml(&mut toml, base, quoted);
     toml
 }
 

@@ -1,6 +1,8 @@
 //! Jincheng's demo: sample collections of Lanzhou's public cultural institutions and a small
-//! OAI-PMH 2.0 data provider that serves them, so `jincheng demo` can harvest, index and
-//! search a realistic catalogue with no outside system.
+//! OAI-PMH 2.0 data provider that serves them, plus one sample source of every other format
+//! Jincheng harvests (CNMARC and MARCXML, LIDO, a GBK CSV export, a paged JSON API, an RSS
+//! feed), so `jincheng demo` can harvest, index and search a realistic catalogue with no
+//! outside system.
 //!
 //! **All of it is SAMPLE data**: invented records (books, artefacts, artworks, events) in
 //! realistic Chinese, marked in every record's `dc:rights` as
@@ -8,7 +10,8 @@
 //!
 //! The public API is three functions:
 //! - [`router`]: an axum [`Router`](axum::Router) serving every collection at
-//!   `/demo/{collection}/oai` (OAI-PMH 2.0, GET and POST, `oai_dc` only).
+//!   `/demo/{collection}/oai` (OAI-PMH 2.0, GET and POST, `oai_dc` only), the sample files
+//!   at `/demo/files/{name}` and the JSON API at `/demo/api/works?page=N&size=M`.
 //! - [`config_toml`]: the demo's config file, each source pointing at that router.
 //! - [`collections`]: the collection names.
 //!
@@ -20,8 +23,9 @@
 //! # drop(app);
 //! ```
 //!
-//! The data lives in `demo/institutions.json` and `demo/collections/*.jsonl`, written by the
-//! deterministic `demo/generate.py` and compiled in with `include_str!`, so the binary works
+//! The data lives in `demo/institutions.json`, `demo/collections/*.jsonl` and `demo/files/`,
+//! written by the deterministic `demo/generate.py` and compiled in with `include_str!` and
+//! `include_bytes!`, so the binary works
 //! from any directory. It is parsed once, when [`router`] (or any function here) is first
 //! called; a unit test proves it parses, so that cannot fail at run time.
 //!
@@ -36,20 +40,26 @@
 //! HTTP.
 
 mod config;
+mod files;
 mod provider;
 mod samples;
 
 /// Router serving every sample collection at `/demo/{collection}/oai` (OAI-PMH 2.0, GET and
-/// POST). It has no state; an unknown collection is an HTTP 404.
+/// POST), the sample files at `/demo/files/{name}` and the paged JSON API at
+/// `/demo/api/works`. It has no state; an unknown collection or file is an HTTP 404.
 ///
 /// Parses the embedded data now, so a broken build fails at startup, not on a request.
 pub fn router() -> axum::Router {
     let _ = samples::all();
-    provider::routes()
+    let _ = files::works();
+    provider::routes().merge(files::routes())
 }
 
-/// The demo's config file (TOML), one `[[institutions]]` and one `[[sources]]` entry per
-/// collection, each source's `url` being `{base_url}/demo/{collection}/oai`.
+/// The demo's config file (TOML): one `[[institutions]]` and one `[[sources]]` entry per
+/// collection, each source's `url` being `{base_url}/demo/{collection}/oai`; then the
+/// institutions that only have file sources and one source of each other format (`marc`
+/// twice, `lido`, `csv`, `json`, `feed`), pointing at `{base_url}/demo/files/…` and
+/// `{base_url}/demo/api/works`.
 ///
 /// `data_dir` and `[server]` are left out: the app sets them. A trailing `/` on `base_url`
 /// is ignored.
@@ -77,8 +87,9 @@ mod tests {
         let institutions = doc["institutions"].as_array().unwrap();
         let sources = doc["sources"].as_array().unwrap();
         let names = collections();
-        assert_eq!(institutions.len(), names.len());
-        assert_eq!(sources.len(), names.len());
+        // The OAI-PMH collections first, then the institutions and sources of the other formats.
+        assert_eq!(institutions.len(), names.len() + 3);
+        assert_eq!(sources.len(), names.len() + 6);
         for ((institution, source), name) in institutions.iter().zip(sources).zip(&names) {
             // The app reads institutions into the schema type, which denies unknown fields.
             let parsed: Institution = institution.clone().try_into().unwrap();
@@ -96,6 +107,25 @@ mod tests {
                 Some(format!("http://127.0.0.1:9999/demo/{name}/oai").as_str())
             );
         }
+        let ids: Vec<String> = institutions
+            .iter()
+            .map(|i| {
+                let parsed: Institution = i.clone().try_into().unwrap();
+                assert!(parsed.validate().is_ok(), "{parsed:?}");
+                parsed.id
+            })
+            .collect();
+        let protocols: Vec<&str> = sources[names.len()..]
+            .iter()
+            .map(|s| {
+                let institution = s["institution"].as_str().unwrap();
+                assert!(ids.iter().any(|id| id == institution), "{institution}");
+                let url = s["url"].as_str().unwrap();
+                assert!(url.starts_with("http://127.0.0.1:9999/demo/"), "{url}");
+                s["protocol"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(protocols, ["marc", "marc", "lido", "csv", "json", "feed"]);
     }
 
     #[test]

@@ -24,9 +24,17 @@ fn generate_py_reproduces_the_committed_files() {
             .iter()
             .map(|c| format!("collections/{c}.jsonl")),
     );
+    // The files of the other formats (GBK, GB18030 and ISO 2709 among them): compared as bytes.
+    let mut names: Vec<String> = std::fs::read_dir(demo.join("files"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6, "{names:?}");
+    files.extend(names.into_iter().map(|name| format!("files/{name}")));
     for file in files {
-        let committed = std::fs::read_to_string(demo.join(&file)).unwrap();
-        let generated = std::fs::read_to_string(out.path().join(&file)).unwrap();
+        let committed = std::fs::read(demo.join(&file)).unwrap();
+        let generated = std::fs::read(out.path().join(&file)).unwrap();
         assert!(
             committed == generated,
             "demo/{file} differs from what generate.py writes: run `python3 demo/generate.py`"

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod conformance;
+mod files;
 mod generator;
 mod oai_client;
 mod oai_pmh;
