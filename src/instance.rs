@@ -33,6 +33,8 @@ pub struct Instance {
     pub indexing: IndexService,
     /// API keys and rate limits, shared by every router made from this instance.
     access: Arc<Access>,
+    /// Search analytics, shared by every router made from this instance.
+    pub analytics: Arc<crate::analytics::Analytics>,
 }
 
 /// Opens the store under `data_dir`, creating it if needed.
@@ -86,11 +88,13 @@ impl Instance {
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index)?;
         let access = Arc::new(Access::new(config.api.clone()));
+        let analytics = Arc::new(crate::analytics::Analytics::start(Arc::clone(&store))?);
         Ok(Instance {
             config: Arc::new(config),
             store,
             indexing,
             access,
+            analytics,
         })
     }
 
@@ -100,6 +104,7 @@ impl Instance {
             store: Arc::clone(&self.store),
             indexing: self.indexing.clone(),
             access: Arc::clone(&self.access),
+            analytics: Arc::clone(&self.analytics),
         }
     }
 

@@ -9,6 +9,7 @@
 //! Data flows one way: source → harvester → store → index follower → index → API. See
 //! ARCHITECTURE.md for the invariants.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod bench;
@@ -22,5 +23,6 @@ pub mod jsonld;
 pub mod oai;
 pub mod server;
 pub mod store;
+pub mod web;
 
 pub use crate::instance::{Instance, open_index};

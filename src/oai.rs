@@ -650,5 +650,45 @@ pub fn write_jincheng(record: &Record, schema_url: &str, out: &mut String) {
         opt(out, "status", &holding.status);
         out.push_str("</holding>");
     }
+    if let Some(event) = &record.event {
+        out.push_str("<event>");
+        opt(out, "start", &event.start);
+        opt(out, "end", &event.end);
+        opt(out, "venue", &event.venue);
+        opt(out, "organiser", &event.organiser);
+        opt(out, "liveStreamUrl", &event.live_stream_url);
+        opt(out, "registrationUrl", &event.registration_url);
+        out.push_str("</event>");
+    }
+    many(out, "material", &record.materials);
+    many(out, "technique", &record.techniques);
+    opt(out, "measurements", &record.measurements);
+    opt(out, "period", &record.period);
+    opt(out, "culture", &record.culture);
+    opt(out, "place", &record.place);
+    opt(out, "inventoryNumber", &record.inventory_number);
+    for image in &record.images {
+        out.push_str("<image>");
+        push_element(out, "url", &image.url);
+        opt(out, "caption", &image.caption);
+        out.push_str("</image>");
+    }
+    opt(out, "edition", &record.edition);
+    if let Some(curation) = &record.curation {
+        out.push_str("<curation>");
+        let _ = write!(
+            out,
+            "<specialCollection>{}</specialCollection>",
+            curation.special_collection
+        );
+        opt(out, "brand", &curation.brand);
+        for format in &curation.accessible_formats {
+            push_element(out, "accessibleFormat", format.as_str());
+        }
+        for audience in &curation.audiences {
+            push_element(out, "audience", audience.as_str());
+        }
+        out.push_str("</curation>");
+    }
     out.push_str("</jincheng>");
 }

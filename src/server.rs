@@ -37,6 +37,8 @@ pub struct AppState {
     pub indexing: IndexService,
     /// API keys and rate limits.
     pub access: Arc<Access>,
+    /// Search analytics (events are queued, never written on the request path).
+    pub analytics: Arc<crate::analytics::Analytics>,
 }
 
 /// The whole application as a router, without a socket (tests call it with `oneshot`).

@@ -13,7 +13,10 @@ use jincheng::config::Config;
 use jincheng::oai::{StoreRepository, write_jincheng};
 use jincheng::store::{Checkpoint, Incoming, Store};
 use jincheng_oai_provider::Provider;
-use schemas::{DateRange, Holding, Institution, InstitutionType, Level, Record, ResourceType};
+use schemas::{
+    AccessibleFormat, Audience, Curation, DateRange, EventInfo, Holding, ImageLink, Institution,
+    InstitutionType, Level, Record, ResourceType,
+};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -186,6 +189,41 @@ fn varied_records(n: usize) -> Vec<Record> {
                     status: (h == 0).then(|| pick(h)),
                 })
                 .collect();
+            // The fields of museum objects, events, editions and curation travel too.
+            if i % 5 == 1 {
+                r.event = Some(EventInfo {
+                    start: Some("2026-03-08T14:30:00+08:00".into()),
+                    end: (i % 2 == 0).then(|| "2026-03-08T16:00:00+08:00".into()),
+                    venue: Some(pick(1)),
+                    organiser: Some("兰州市文化馆".into()),
+                    live_stream_url: Some(format!("https://live.example.invalid/{i}?x=1&y=2")),
+                    registration_url: None,
+                });
+                r.materials = vec!["陶".into(), pick(2)];
+                r.techniques = vec!["彩绘".into()];
+                r.measurements = Some("高 32.5 厘米".into());
+                r.period = Some("新石器时代".into());
+                r.culture = Some("马家窑文化".into());
+                r.place = Some(pick(3));
+                r.inventory_number = Some(format!("LZM-{i:04}"));
+                r.images = vec![
+                    ImageLink {
+                        url: format!("https://img.example.invalid/{i}.jpg"),
+                        caption: Some(pick(4)),
+                    },
+                    ImageLink {
+                        url: "https://img.example.invalid/b.png".into(),
+                        caption: None,
+                    },
+                ];
+                r.edition = Some("第2版".into());
+                r.curation = Some(Curation {
+                    special_collection: i % 2 == 1,
+                    brand: Some(pick(5)),
+                    accessible_formats: vec![AccessibleFormat::ALL[i % AccessibleFormat::ALL.len()]],
+                    audiences: Audience::ALL.iter().take(2).copied().collect(),
+                });
+            }
             r
         })
         .collect()

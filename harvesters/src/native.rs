@@ -12,7 +12,7 @@
 //! references are resolved, and a DOCTYPE is refused.
 
 use quick_xml::{Reader, events::Event};
-use schemas::{DateRange, Holding, Record, ResourceType, record_id};
+use schemas::{Curation, DateRange, EventInfo, Holding, ImageLink, Record, ResourceType, record_id};
 
 /// Reads the first `<jincheng>` element in `xml` (which may be a whole OAI-PMH `<record>`
 /// or just the metadata element) into a [`Record`], exactly as it was written.
@@ -25,6 +25,7 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
     let mut seen = Seen::default();
     let mut date: Option<DateRange> = None;
     let mut holding: Option<Holding> = None;
+    let mut nested = Nested::default();
     let mut done = false;
     while !done {
         let event = reader
@@ -49,6 +50,9 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
                         });
                     }
                     ["jincheng", "holding"] => holding = Some(Holding::default()),
+                    ["jincheng", "event"] => nested.event = Some(EventInfo::default()),
+                    ["jincheng", "image"] => nested.image = Some(ImageLink::default()),
+                    ["jincheng", "curation"] => nested.curation = Some(Curation::default()),
                     _ => {}
                 }
                 if matches!(event, Event::Empty(_)) {
@@ -59,6 +63,7 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
                         &mut seen,
                         &mut date,
                         &mut holding,
+                        &mut nested,
                     )?;
                 }
             }
@@ -73,6 +78,7 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
                     &mut seen,
                     &mut date,
                     &mut holding,
+                    &mut nested,
                 )?;
             }
             Event::Text(t) if !path.is_empty() => text.push_str(&t.xml10_content()),
@@ -92,6 +98,19 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
         return Err("a jincheng record needs id, institution and title".into());
     }
     Ok(record)
+}
+
+/// Nested elements being read, besides `date` and `holding`.
+#[derive(Default)]
+struct Nested {
+    event: Option<EventInfo>,
+    image: Option<ImageLink>,
+    curation: Option<Curation>,
+}
+
+/// A controlled value by its machine value.
+fn term<T: std::str::FromStr>(kind: &str, value: String) -> Result<T, String> {
+    value.parse().map_err(|_| format!("unknown {kind} {value:?}"))
 }
 
 /// Required fields met so far.
@@ -114,6 +133,7 @@ fn close(
     seen: &mut Seen,
     date: &mut Option<DateRange>,
     holding: &mut Option<Holding>,
+    nested: &mut Nested,
 ) -> Result<bool, String> {
     let value = std::mem::take(text);
     let r = record;
@@ -167,6 +187,57 @@ fn close(
                 "items" => h.items = Some(number(&value)?),
                 "status" => h.status = Some(value),
                 other => return Err(format!("unknown holding field <{other}>")),
+            }
+        }
+        ["jincheng", "event"] => r.event = nested.event.take(),
+        ["jincheng", "event", field] => {
+            let e = nested.event.as_mut().ok_or("event field outside <event>")?;
+            let slot = match *field {
+                "start" => &mut e.start,
+                "end" => &mut e.end,
+                "venue" => &mut e.venue,
+                "organiser" => &mut e.organiser,
+                "liveStreamUrl" => &mut e.live_stream_url,
+                "registrationUrl" => &mut e.registration_url,
+                other => return Err(format!("unknown event field <{other}>")),
+            };
+            *slot = Some(value);
+        }
+        ["jincheng", "material"] => r.materials.push(value),
+        ["jincheng", "technique"] => r.techniques.push(value),
+        ["jincheng", "measurements"] => r.measurements = Some(value),
+        ["jincheng", "period"] => r.period = Some(value),
+        ["jincheng", "culture"] => r.culture = Some(value),
+        ["jincheng", "place"] => r.place = Some(value),
+        ["jincheng", "inventoryNumber"] => r.inventory_number = Some(value),
+        ["jincheng", "image"] => r.images.extend(nested.image.take()),
+        ["jincheng", "image", field] => {
+            let i = nested.image.as_mut().ok_or("image field outside <image>")?;
+            match *field {
+                "url" => i.url = value,
+                "caption" => i.caption = Some(value),
+                other => return Err(format!("unknown image field <{other}>")),
+            }
+        }
+        ["jincheng", "edition"] => r.edition = Some(value),
+        ["jincheng", "curation"] => r.curation = nested.curation.take(),
+        ["jincheng", "curation", field] => {
+            let c = nested
+                .curation
+                .as_mut()
+                .ok_or("curation field outside <curation>")?;
+            match *field {
+                "specialCollection" => {
+                    c.special_collection = match value.as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" => false,
+                        _ => return Err(format!("specialCollection {value:?} is not a boolean")),
+                    }
+                }
+                "brand" => c.brand = Some(value),
+                "accessibleFormat" => c.accessible_formats.push(term("accessible format", value)?),
+                "audience" => c.audiences.push(term("audience", value)?),
+                other => return Err(format!("unknown curation field <{other}>")),
             }
         }
         other => return Err(format!("unexpected element <{}>", other.join("/"))),

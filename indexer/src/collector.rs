@@ -9,13 +9,23 @@
 //! another value would bring); a document failing two filters counts nowhere. Counting works
 //! on ordinals in per-segment arrays; strings are looked up once per segment at the end, and
 //! no stored document is read.
+//!
+//! Collapsing (one hit per work) keeps, per segment, the best document of every matching
+//! work in a dense array indexed by the work key's term ordinal. Works are told apart across
+//! segments by numbers shared by all segments of the searcher ([`WorkNumbering`], built
+//! once per searcher), so no work key string is read while searching; each segment turns
+//! just its best `window` works into [`Candidate`]s (see [`SegmentWorks`] for why that is
+//! enough).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::Hasher;
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::index::SegmentId;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::schema::names;
 
@@ -43,6 +53,102 @@ pub(crate) struct SearchCollector {
     pub(crate) scoring: bool,
     /// One candidate per work (the best record of each work key); the total counts works.
     pub(crate) collapse: bool,
+    /// The searcher's work numbering, needed when collapsing.
+    pub(crate) work_numbers: Option<Arc<WorkNumbering>>,
+}
+
+/// Works numbered across the segments of one searcher: the same work key gets the same
+/// number in every segment, so collapsing counts and compares works by number, without
+/// reading a work key while searching.
+pub(crate) struct WorkNumbering {
+    generation: u64,
+    /// Per segment ordinal: the work number of each work key ordinal.
+    segments: Vec<Arc<[u32]>>,
+    /// Number of distinct work keys in the searcher.
+    works: usize,
+}
+
+/// Builds and keeps the [`WorkNumbering`] of the latest searcher.
+///
+/// Keys are matched across segments by a 64-bit hash, computed once per segment (a segment
+/// never changes) in one pass over its work key dictionary. Two different keys with the same
+/// hash would be taken for one work; among 10⁶ works the chance that any two collide is
+/// about 3·10⁻⁸.
+#[derive(Default)]
+pub(crate) struct WorkNumbers {
+    /// Per segment: the hash of each work key, by term ordinal.
+    hashes: Mutex<HashMap<SegmentId, Arc<[u64]>>>,
+    latest: Mutex<Option<Arc<WorkNumbering>>>,
+}
+
+impl WorkNumbers {
+    /// The numbering of `searcher`'s works, built if it is not the latest one's.
+    pub(crate) fn numbering(&self, searcher: &Searcher) -> tantivy::Result<Arc<WorkNumbering>> {
+        let generation = searcher.generation().generation_id();
+        if let Some(latest) = lock(&self.latest).as_ref()
+            && latest.generation == generation
+        {
+            return Ok(latest.clone());
+        }
+        let readers = searcher.segment_readers();
+        let live: Vec<SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
+        lock(&self.hashes).retain(|id, _| live.contains(id));
+        let mut numbers: HashMap<u64, u32> = HashMap::new();
+        let mut segments = Vec::with_capacity(readers.len());
+        for reader in readers {
+            let hashes = self.hashes_of(reader)?;
+            let segment: Vec<u32> = hashes
+                .iter()
+                .map(|hash| {
+                    let next = numbers.len() as u32;
+                    *numbers.entry(*hash).or_insert(next)
+                })
+                .collect();
+            segments.push(segment.into());
+        }
+        let numbering = Arc::new(WorkNumbering {
+            generation,
+            segments,
+            works: numbers.len(),
+        });
+        let mut latest = lock(&self.latest);
+        if latest.as_ref().is_none_or(|l| l.generation < generation) {
+            *latest = Some(numbering.clone());
+        }
+        Ok(numbering)
+    }
+
+    /// The hashes of `reader`'s segment, computed if not known yet.
+    fn hashes_of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<[u64]>> {
+        let id = reader.segment_id();
+        if let Some(hashes) = lock(&self.hashes).get(&id) {
+            return Ok(hashes.clone());
+        }
+        let hashes: Arc<[u64]> = match reader.fast_fields().str(names::WORK_KEY)? {
+            Some(column) => {
+                let mut hashes = Vec::with_capacity(column.num_terms());
+                let mut keys = column.dictionary().stream()?;
+                while keys.advance() {
+                    hashes.push(hash_key(keys.key()));
+                }
+                hashes.into()
+            }
+            None => Arc::from([]),
+        };
+        lock(&self.hashes).insert(id, hashes.clone());
+        Ok(hashes)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A work key's hash (std's default hasher with its fixed keys: the same for every segment).
+fn hash_key(key: &[u8]) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(key);
+    hasher.finish()
 }
 
 /// Weight of the popularity signal: a document's score is multiplied by
@@ -68,10 +174,14 @@ pub(crate) struct Candidate {
     pub(crate) score: Score,
     /// `i64::MIN` for documents without a year, so they come last when browsing.
     pub(crate) year: i64,
+    /// The record id; empty until [`SearchCollector::merge_fruits`] looks it up, and only
+    /// there for the candidates that can still reach the window.
     pub(crate) id: String,
+    /// The id's term ordinal in its segment (`u64::MAX`: no id).
+    id_ord: u64,
     pub(crate) address: DocAddress,
-    /// The work key, when collapsing.
-    pub(crate) work: Option<String>,
+    /// The work's number, when collapsing (`None`: a record without a key).
+    pub(crate) work: Option<u32>,
 }
 
 /// Order of results: score, then newest year, then id.
@@ -91,8 +201,47 @@ pub(crate) struct Collected {
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) keyword_counts: [HashMap<String, u64>; KEYWORDS],
     pub(crate) year_counts: HashMap<i64, u64>,
-    /// When collapsing: the best candidate of every matching work.
-    pub(crate) works: HashMap<String, Candidate>,
+    /// When collapsing: what each segment found, merged by [`SearchCollector::merge_fruits`].
+    pub(crate) works: Vec<SegmentWorks>,
+    /// The id column of each segment, to look up the candidates' ids.
+    id_columns: Vec<(SegmentOrdinal, StrColumn)>,
+}
+
+/// The matching works of one segment, when collapsing.
+///
+/// Only the segment's best `window` works (by their best record) become [`Candidate`]s. That
+/// loses nothing: a work's best record overall is the best of its per-segment bests, so if a
+/// work `w` is among the `window` best works overall, its best record `c` lies in some
+/// segment `s` and is `w`'s best there. Were `w` not among the `window` best works of `s`,
+/// `window` other works would have a record in `s` better than `c`, so `window` other works
+/// would beat `w` overall — a contradiction. Hence the best works overall are all in the union
+/// of the per-segment lists, each with its true best record; a work that appears there with
+/// a worse record than its true best (its best segment left it out) is outside the best
+/// `window` anyway, and its understated rank only moves it further down. The order within a
+/// segment (score, year, id ordinal, document) agrees with [`result_order`] since id
+/// ordinals sort like the ids.
+///
+/// The total must count every work once even when its records are spread over segments, so
+/// the segment also keeps the numbers of all its matching works.
+pub(crate) struct SegmentWorks {
+    /// The numbers of every matching work of the segment.
+    numbers: Vec<u32>,
+    /// Number of works in the searcher's numbering.
+    works: usize,
+    /// Matching records without a key: works of their own.
+    unkeyed: usize,
+    /// The segment's best `window` works, best first, with their keys.
+    top: Vec<Candidate>,
+}
+
+impl std::fmt::Debug for SegmentWorks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentWorks")
+            .field("works", &self.numbers.len())
+            .field("unkeyed", &self.unkeyed)
+            .field("top", &self.top)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A candidate inside one segment: the id as its term ordinal, which sorts like the id.
@@ -155,10 +304,25 @@ pub(crate) struct SegmentSearchCollector {
     total: usize,
     scoring: bool,
     copies: Option<Column<u64>>,
-    /// Work keys and the best candidate per work key ordinal, when collapsing.
+    /// Work keys and the best candidate per work, when collapsing.
     work_keys: Option<StrColumn>,
-    works: Option<HashMap<u64, SegmentCandidate>>,
+    works: Option<WorkTable>,
+    /// The work number of each work key ordinal, and how many works there are, when
+    /// collapsing.
+    work_numbers: Arc<[u32]>,
+    num_works: usize,
 }
+
+/// The best candidate of every matching work of a segment.
+struct WorkTable {
+    /// Per work key ordinal: its index in `best`, or `u32::MAX` while none matched.
+    slot: Vec<u32>,
+    /// (work key ordinal, best candidate); [`NO_KEY`] for records without a key.
+    best: Vec<(u64, SegmentCandidate)>,
+}
+
+/// Work key ordinal of records without a key.
+const NO_KEY: u64 = u64::MAX;
 
 impl Collector for SearchCollector {
     type Fruit = Collected;
@@ -195,6 +359,11 @@ impl Collector for SearchCollector {
             .try_into()
             .map_err(|_| tantivy::TantivyError::InternalError("keyword facet count".into()))?;
         let year_start: Option<Column<i64>> = fast.column_opt(names::YEAR_START)?;
+        let work_keys = if self.collapse {
+            fast.str(names::WORK_KEY)?
+        } else {
+            None
+        };
         let (year_base, year_slots) = match &year_start {
             // Years are validated to -10000..=2100; anything wider is not counted.
             Some(c) if c.max_value() >= c.min_value() && c.max_value() - c.min_value() < 100_000 => {
@@ -216,12 +385,17 @@ impl Collector for SearchCollector {
             total: 0,
             scoring: self.scoring,
             copies: fast.column_opt(names::COPIES)?,
-            work_keys: if self.collapse {
-                fast.str(names::WORK_KEY)?
-            } else {
-                None
-            },
-            works: self.collapse.then(HashMap::new),
+            works: self.collapse.then(|| WorkTable {
+                slot: vec![u32::MAX; work_keys.as_ref().map_or(0, |c| c.num_terms())],
+                best: Vec::new(),
+            }),
+            work_keys,
+            work_numbers: self
+                .work_numbers
+                .as_ref()
+                .and_then(|n| n.segments.get(segment as usize).cloned())
+                .unwrap_or_else(|| Arc::from([])),
+            num_works: self.work_numbers.as_ref().map_or(0, |n| n.works),
         })
     }
 
@@ -234,14 +408,8 @@ impl Collector for SearchCollector {
         for fruit in fruits {
             merged.total += fruit.total;
             merged.candidates.extend(fruit.candidates);
-            for (key, candidate) in fruit.works {
-                match merged.works.get(&key) {
-                    Some(best) if result_order(best, &candidate) != Ordering::Greater => {}
-                    _ => {
-                        merged.works.insert(key, candidate);
-                    }
-                }
-            }
+            merged.works.extend(fruit.works);
+            merged.id_columns.extend(fruit.id_columns);
             for (into, from) in merged.keyword_counts.iter_mut().zip(fruit.keyword_counts) {
                 for (value, count) in from {
                     *into.entry(value).or_default() += count;
@@ -252,8 +420,31 @@ impl Collector for SearchCollector {
             }
         }
         if self.collapse {
-            merged.total = merged.works.len();
-            merged.candidates = merged.works.values().cloned().collect();
+            let works = std::mem::take(&mut merged.works);
+            merged.total = count_works(&works);
+            merged.candidates = works.into_iter().flat_map(|w| w.top).collect();
+        }
+        let mut candidates = std::mem::take(&mut merged.candidates);
+        drop_beyond_window(&mut candidates, self.window);
+        resolve_ids(&mut candidates, &merged.id_columns);
+        if self.collapse {
+            // The best record of each work among the segments' lists (see SegmentWorks).
+            let mut best: HashMap<u32, Candidate> = HashMap::new();
+            for candidate in candidates {
+                let Some(key) = candidate.work else {
+                    merged.candidates.push(candidate);
+                    continue;
+                };
+                match best.get(&key) {
+                    Some(kept) if result_order(kept, &candidate) != Ordering::Greater => {}
+                    _ => {
+                        best.insert(key, candidate);
+                    }
+                }
+            }
+            merged.candidates.extend(best.into_values());
+        } else {
+            merged.candidates = candidates;
         }
         merged.candidates.sort_by(result_order);
         merged.candidates.truncate(self.window);
@@ -326,14 +517,20 @@ impl SegmentCollector for SegmentSearchCollector {
         };
         if let Some(works) = &mut self.works {
             // Records without a key (none today) count as works of their own.
-            let key = self
-                .work_keys
-                .as_ref()
-                .and_then(|c| c.ords().first(doc))
-                .unwrap_or(u64::MAX - u64::from(doc));
-            let best = works.entry(key).or_insert(candidate);
-            if candidate > *best {
-                *best = candidate;
+            let key = self.work_keys.as_ref().and_then(|c| c.ords().first(doc));
+            match key.and_then(|k| works.slot.get_mut(k as usize)) {
+                Some(slot) if *slot != u32::MAX => {
+                    if let Some((_, best)) = works.best.get_mut(*slot as usize)
+                        && candidate > *best
+                    {
+                        *best = candidate;
+                    }
+                }
+                Some(slot) => {
+                    *slot = works.best.len() as u32;
+                    works.best.push((key.unwrap_or(NO_KEY), candidate));
+                }
+                None => works.best.push((NO_KEY, candidate)),
             }
             return;
         }
@@ -370,43 +567,264 @@ impl SegmentCollector for SegmentSearchCollector {
                 }
             }
         }
-        let ids = self.ids;
         let segment = self.segment;
-        let to_candidate = |c: SegmentCandidate, work: Option<String>| {
-            let mut id = String::new();
-            if let Some(ids) = &ids {
-                let _ = ids.ord_to_str(c.id_ord, &mut id);
-            }
-            Candidate {
-                score: c.score,
-                year: c.year,
-                id,
-                address: DocAddress::new(segment, c.doc),
-                work,
-            }
+        if let Some(ids) = self.ids {
+            collected.id_columns.push((segment, ids));
+        }
+        let to_candidates = |best: Vec<(Option<u32>, SegmentCandidate)>| {
+            best.into_iter()
+                .map(|(work, c)| Candidate {
+                    score: c.score,
+                    year: c.year,
+                    id: String::new(),
+                    id_ord: c.id_ord,
+                    address: DocAddress::new(segment, c.doc),
+                    work,
+                })
+                .collect::<Vec<Candidate>>()
         };
         if let Some(works) = self.works {
-            let mut key = String::new();
-            for (ord, candidate) in works {
-                let found = self
-                    .work_keys
-                    .as_ref()
-                    .is_some_and(|c| matches!(c.ord_to_str(ord, &mut key), Ok(true)));
-                // A record without a key is a work of its own: key it by its address.
-                let work = if found {
-                    key.clone()
-                } else {
-                    format!("doc:{segment}:{}", candidate.doc)
-                };
-                collected
-                    .works
-                    .insert(work.clone(), to_candidate(candidate, Some(work)));
+            let number = |ord: u64| {
+                (ord != NO_KEY)
+                    .then(|| self.work_numbers.get(ord as usize).copied())
+                    .flatten()
+            };
+            let mut best = works.best;
+            let numbers: Vec<u32> = best.iter().filter_map(|(ord, _)| number(*ord)).collect();
+            let unkeyed = best.len() - numbers.len();
+            // The best `window` works, best first.
+            let by_rank = |a: &(u64, SegmentCandidate), b: &(u64, SegmentCandidate)| b.1.cmp(&a.1);
+            if best.len() > self.window {
+                if self.window > 0 {
+                    best.select_nth_unstable_by(self.window - 1, by_rank);
+                }
+                best.truncate(self.window);
             }
+            best.sort_unstable_by(by_rank);
+            let top = to_candidates(best.into_iter().map(|(ord, c)| (number(ord), c)).collect());
+            collected.works.push(SegmentWorks {
+                numbers,
+                works: self.num_works,
+                unkeyed,
+                top,
+            });
             return collected;
         }
         let mut candidates: Vec<SegmentCandidate> = self.heap.into_iter().map(|Reverse(c)| c).collect();
         candidates.sort_by(|a, b| b.cmp(a));
-        collected.candidates = candidates.into_iter().map(|c| to_candidate(c, None)).collect();
+        collected.candidates = to_candidates(candidates.into_iter().map(|c| (None, c)).collect());
         collected
+    }
+}
+
+/// Drops the candidates that cannot reach the best `window`: those ranked, by score and year
+/// alone, below the candidate at which `window` distinct works (records, when not
+/// collapsing) have been seen. At least `window` distinct works rank at or above it, so a
+/// dropped candidate's work is either outside the window or has a better candidate kept;
+/// ties with it are kept, for the id to decide. Spares looking up the ids of the rest.
+fn drop_beyond_window(candidates: &mut Vec<Candidate>, window: usize) {
+    let coarse = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(b.year.cmp(&a.year));
+    candidates.sort_by(coarse);
+    let mut seen = std::collections::HashSet::new();
+    let mut distinct = 0;
+    let cutoff = candidates.iter().position(|c| {
+        if c.work.is_none_or(|w| seen.insert(w)) {
+            distinct += 1;
+        }
+        distinct >= window
+    });
+    if window == 0 {
+        candidates.clear();
+    } else if let Some(cutoff) = cutoff {
+        let last = candidates[cutoff].clone();
+        candidates.retain(|c| coarse(c, &last) != Ordering::Greater);
+    }
+}
+
+/// Fills in the ids of `candidates`, one sorted dictionary pass per segment.
+fn resolve_ids(candidates: &mut [Candidate], columns: &[(SegmentOrdinal, StrColumn)]) {
+    for (segment, column) in columns {
+        let mine: Vec<usize> = (0..candidates.len())
+            .filter(|&i| candidates[i].address.segment_ord == *segment)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let ords: Vec<u64> = mine.iter().map(|&i| candidates[i].id_ord).collect();
+        for (i, id) in mine.into_iter().zip(terms_of(Some(column), &ords)) {
+            candidates[i].id = id.unwrap_or_default();
+        }
+    }
+}
+
+/// The terms of `ords` (in any order; [`NO_KEY`] and unknown ordinals give `None`), read in
+/// one sorted pass over the column's dictionary instead of one block search per ordinal.
+fn terms_of(column: Option<&StrColumn>, ords: &[u64]) -> Vec<Option<String>> {
+    let mut terms = vec![None; ords.len()];
+    let Some(column) = column else { return terms };
+    let mut order: Vec<usize> = (0..ords.len()).filter(|&i| ords[i] != NO_KEY).collect();
+    order.sort_unstable_by_key(|&i| ords[i]);
+    let sorted: Vec<u64> = order.iter().map(|&i| ords[i]).collect();
+    let mut positions = order.into_iter();
+    // On an error or a missing ordinal the remaining terms stay `None`.
+    let _ = column.dictionary().sorted_ords_to_term_cb(&sorted, |bytes| {
+        if let Some(i) = positions.next() {
+            terms[i] = std::str::from_utf8(bytes).ok().map(str::to_string);
+        }
+    });
+    terms
+}
+
+/// The number of distinct works among the segments' matching works: a work whose records
+/// are in several segments is counted once.
+fn count_works(works: &[SegmentWorks]) -> usize {
+    let unkeyed: usize = works.iter().map(|w| w.unkeyed).sum();
+    let keyed: Vec<&SegmentWorks> = works.iter().filter(|w| !w.numbers.is_empty()).collect();
+    if keyed.len() <= 1 {
+        // Within a segment every work has one key ordinal.
+        return unkeyed + keyed.first().map_or(0, |w| w.numbers.len());
+    }
+    let works = keyed.iter().map(|w| w.works).max().unwrap_or(0);
+    let mut seen = vec![0u64; works / 64 + 1];
+    let mut distinct = 0;
+    for number in keyed.iter().flat_map(|w| w.numbers.iter()) {
+        let (word, bit) = (*number as usize / 64, 1u64 << (number % 64));
+        if let Some(word) = seen.get_mut(word)
+            && *word & bit == 0
+        {
+            *word |= bit;
+            distinct += 1;
+        }
+    }
+    unkeyed + distinct
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use schemas::{Holding, Institution, InstitutionType, Level, Record};
+
+    use crate::index::Index;
+    use crate::search::{SearchRequest, SearchResults};
+
+    fn library(id: &str) -> Institution {
+        Institution {
+            id: id.into(),
+            name: format!("{id} 图书馆"),
+            institution_type: InstitutionType::Library,
+            district: None,
+            level: Level::City,
+        }
+    }
+
+    /// A copy of 中国古典小说史 with `isbn` and `copies` items (more copies score higher).
+    fn copy(id: &str, isbn: &str, copies: u32) -> Record {
+        let institution = id.split(':').next().unwrap_or_default();
+        let mut record = Record::new(id, institution, "中国古典小说史");
+        record.creators.push("鲁迅".into());
+        record.isbns.push(isbn.into());
+        record.holdings.push(Holding {
+            institution: institution.into(),
+            items: Some(copies),
+            ..Holding::default()
+        });
+        record
+    }
+
+    fn ids(results: &SearchResults) -> Vec<&str> {
+        results.hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_work_spread_over_segments_is_one_hit_at_its_best_record() {
+        let index = Index::create_in_ram().unwrap();
+        let (a, b) = (library("a"), library("b"));
+        let mut writer = index.writer().unwrap();
+        // Segment 1: work X's weaker copy and work Z.
+        writer.upsert(&copy("a:1", "9787101003048", 1), &a).unwrap();
+        writer.upsert(&copy("a:3", "9787020008735", 5), &a).unwrap();
+        writer.commit(1).unwrap();
+        // Segment 2: work X's strongest copy and work W.
+        writer.upsert(&copy("b:7", "9787101003048", 20), &b).unwrap();
+        writer.upsert(&copy("b:9", "9787532725694", 3), &b).unwrap();
+        writer.commit(2).unwrap();
+        // Two commits: X's copies are in different segments (the writer's threads may split
+        // each commit further).
+        assert!(index.searcher().segment_readers().len() >= 2);
+
+        let search = |query: &str, offset, limit| {
+            index
+                .search(&SearchRequest {
+                    query: query.into(),
+                    offset,
+                    limit,
+                    collapse: true,
+                    ..SearchRequest::default()
+                })
+                .unwrap()
+        };
+        let all = search("中国古典小说史", 0, 10);
+        assert_eq!(all.total, 3, "X, Z and W");
+        assert_eq!(ids(&all), ["b:7", "a:3", "b:9"]);
+        let x: Vec<&str> = all.hits[0]
+            .holdings
+            .iter()
+            .map(|h| h.record_id.as_str())
+            .collect();
+        assert_eq!(x, ["a:1", "b:7"]);
+        // A window of one still finds X's best record in the other segment.
+        for (offset, expected) in [(0, "b:7"), (1, "a:3"), (2, "b:9")] {
+            let page = search("中国古典小说史", offset, 1);
+            assert_eq!(page.total, 3);
+            assert_eq!(ids(&page), [expected], "offset {offset}");
+        }
+        assert_eq!(search("中国古典小说史", 0, 0).total, 3);
+        // Browsing: no year, so by id; X's best record is then a:1.
+        let browse = search("", 0, 10);
+        assert_eq!(browse.total, 3);
+        assert_eq!(ids(&browse), ["a:1", "a:3", "b:9"]);
+        assert_eq!(ids(&search("", 1, 1)), ["a:3"]);
+
+        // The uncollapsed search still sees every record.
+        let records = index
+            .search(&SearchRequest {
+                query: "中国古典小说史".into(),
+                limit: 10,
+                ..SearchRequest::default()
+            })
+            .unwrap();
+        assert_eq!(records.total, 4);
+        assert_eq!(ids(&records), ["b:7", "a:3", "b:9", "a:1"]);
+    }
+
+    #[test]
+    fn a_large_work_lists_its_first_copies_by_record_id() {
+        let index = Index::create_in_ram().unwrap();
+        let a = library("a");
+        let mut writer = index.writer().unwrap();
+        for i in 0..120 {
+            writer
+                .upsert(&copy(&format!("a:{i:03}"), "9787101003048", 1), &a)
+                .unwrap();
+        }
+        writer.commit(1).unwrap();
+        let results = index
+            .search(&SearchRequest {
+                query: "中国古典小说史".into(),
+                limit: 10,
+                collapse: true,
+                ..SearchRequest::default()
+            })
+            .unwrap();
+        assert_eq!(results.total, 1);
+        let listed: Vec<&str> = results.hits[0]
+            .holdings
+            .iter()
+            .map(|h| h.record_id.as_str())
+            .collect();
+        let expected: Vec<String> = (0..crate::MAX_HOLDINGS_PER_HIT)
+            .map(|i| format!("a:{i:03}"))
+            .collect();
+        assert_eq!(listed, expected);
     }
 }

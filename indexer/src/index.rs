@@ -8,6 +8,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{IndexReader, ReloadPolicy, Searcher};
 
 use crate::analysis::ChineseAnalyzer;
+use crate::collector::WorkNumbers;
 use crate::dictionary::{AnalysisOptions, DictionaryStats};
 use crate::error::{Error, Result};
 use crate::pinyin::{PinyinMode, PinyinTokenizer};
@@ -36,6 +37,8 @@ pub(crate) struct IndexInner {
     suggester_build: Mutex<()>,
     /// A background rebuild is running (see [`Index::warm_suggestions`]).
     warming: AtomicBool,
+    /// The numbering of works across segments, for collapsing (see [`WorkNumbers`]).
+    pub(crate) work_numbers: WorkNumbers,
 }
 
 impl std::fmt::Debug for Index {
@@ -116,6 +119,7 @@ impl Index {
                 suggester: Mutex::new(None),
                 suggester_build: Mutex::new(()),
                 warming: AtomicBool::new(false),
+                work_numbers: WorkNumbers::default(),
             }),
         })
     }
@@ -190,9 +194,10 @@ impl Index {
         Ok(built)
     }
 
-    /// Rebuilds the suggestion table in a background thread (after a commit), so that the
-    /// next [`Index::suggest`] finds it ready. At most one such thread runs; a commit during
-    /// its run is picked up by the next suggest call.
+    /// Rebuilds the suggestion table and the numbering of works in a background
+    /// thread (after a commit), so that the next [`Index::suggest`] or collapsing search finds
+    /// them ready. At most one such thread runs; a commit during its run is picked up by the
+    /// next call.
     pub(crate) fn warm_suggestions(&self) {
         if self.inner.warming.swap(true, Ordering::AcqRel) {
             return;
@@ -203,6 +208,9 @@ impl Index {
             .spawn(move || {
                 if let Err(e) = index.suggester() {
                     tracing::warn!(error = %e, "could not rebuild the suggestions");
+                }
+                if let Err(e) = index.inner.work_numbers.numbering(&index.searcher()) {
+                    tracing::warn!(error = %e, "could not number the works");
                 }
                 index.inner.warming.store(false, Ordering::Release);
             });

@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 
 use schemas::{District, InstitutionType, ResourceType};
-use tantivy::collector::TopDocs;
-use tantivy::query::{Query, TermQuery};
+use tantivy::query::Query;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
 use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector, popularity};
 use crate::error::{Error, Result};
@@ -156,6 +155,9 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     let mut collector = collector_for(&request.filters, window, !plan.browse);
     collector.collapse = request.collapse;
     let searcher = index.searcher();
+    if request.collapse {
+        collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
+    }
 
     let mut query: &dyn Query = plan.query.as_ref();
     let mut collected = searcher.search(query, &collector)?;
@@ -183,8 +185,9 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         if let Some(highlighter) = &mut highlighter {
             hit.highlights = highlighter.highlights(&doc);
         }
-        hit.holdings = match &candidate.work {
-            Some(work) if request.collapse => work_holdings(index, &searcher, work)?,
+        let work = doc.get_first(inner.fields.work_key).and_then(|v| v.as_str());
+        hit.holdings = match work {
+            Some(work) if request.collapse => work_holdings(index, &searcher, work, candidate.address, &doc)?,
             _ => record_holdings(index, &doc),
         };
         if request.explain && !plan.browse {
@@ -229,6 +232,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchColle
         window,
         scoring,
         collapse: false,
+        work_numbers: None,
     }
 }
 
@@ -336,18 +340,72 @@ fn record_holdings(index: &Index, doc: &TantivyDocument) -> Vec<HitHolding> {
         .collect()
 }
 
-/// Every copy of every record of a work.
-fn work_holdings(index: &Index, searcher: &Searcher, work: &str) -> Result<Vec<HitHolding>> {
+/// Every copy of every record of a work; `hit` is the address of one of them, `hit_doc` its
+/// stored document (already read).
+///
+/// The records come from the work key's postings (no scoring); only the other records'
+/// documents are read, and of a work with more than [`MAX_HOLDINGS_PER_HIT`] records only
+/// the first ones by record id (their ids from the fast field).
+fn work_holdings(
+    index: &Index,
+    searcher: &Searcher,
+    work: &str,
+    hit: DocAddress,
+    hit_doc: &TantivyDocument,
+) -> Result<Vec<HitHolding>> {
     let f = &index.inner.fields;
-    let query = TermQuery::new(Term::from_field_text(f.work_key, work), IndexRecordOption::Basic);
-    let copies = searcher.search(
-        &query,
-        &TopDocs::with_limit(MAX_HOLDINGS_PER_HIT).order_by_score(),
-    )?;
+    let term = Term::from_field_text(f.work_key, work);
+    let mut records = Vec::new();
+    for (segment, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(mut postings) = reader
+            .inverted_index(f.work_key)?
+            .read_postings(&term, IndexRecordOption::Basic)
+            .map_err(tantivy::TantivyError::from)?
+        else {
+            continue;
+        };
+        let alive = reader.alive_bitset();
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                records.push(DocAddress::new(segment as SegmentOrdinal, doc));
+            }
+            doc = postings.advance();
+        }
+    }
+    if records.len() > MAX_HOLDINGS_PER_HIT {
+        // Every record has at least one copy: the first records by id fill the list.
+        let mut by_id = Vec::with_capacity(records.len());
+        let mut id = String::new();
+        for address in records {
+            let ids = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .str(crate::schema::names::ID)?;
+            id.clear();
+            if let Some(ids) = ids
+                && let Some(ord) = ids.ords().first(address.doc_id)
+            {
+                ids.ord_to_str(ord, &mut id)
+                    .map_err(tantivy::TantivyError::from)?;
+            }
+            by_id.push((id.clone(), address));
+        }
+        by_id.sort();
+        records = by_id
+            .into_iter()
+            .take(MAX_HOLDINGS_PER_HIT)
+            .map(|(_, address)| address)
+            .collect();
+    }
     let mut holdings = Vec::new();
-    for (_, address) in copies {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        holdings.extend(record_holdings(index, &doc));
+    for address in records {
+        if address == hit {
+            holdings.extend(record_holdings(index, hit_doc));
+        } else {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            holdings.extend(record_holdings(index, &doc));
+        }
     }
     holdings.sort_by(|a, b| a.record_id.cmp(&b.record_id));
     holdings.truncate(MAX_HOLDINGS_PER_HIT);

@@ -9,9 +9,12 @@
 //! - `/api/v1/auth/…` — [`auth`] (login, sessions, tokens)
 //! - `/api/v1/curate/…`, `/images/…` — [`curate`] (curated records and their images)
 //! - `/api/v1/admin/…` — [`admin`] (accounts, institutions, audit, harvest reports)
+//! - `/api/v1/analytics/…`, `/api/v1/admin/analytics/…`, `/admin/analytics` — [`analytics`]
+//!   (click logging, search reports, the export for the provincial platform, the dashboard)
 
 pub mod access;
 mod admin;
+mod analytics;
 mod auth;
 pub mod caching;
 mod curate;
@@ -21,7 +24,7 @@ mod health;
 mod institutions;
 mod openapi;
 mod records;
-mod search;
+pub(crate) mod search;
 mod suggest;
 
 use axum::Router;
@@ -47,11 +50,14 @@ pub fn router() -> Router<AppState> {
         .merge(institutions::router())
         .merge(auth::router())
         .merge(curate::router())
-        .merge(admin::router());
+        .merge(admin::router())
+        .merge(analytics::router());
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())
+        .merge(analytics::page_router())
         .merge(openapi::docs_router())
         .merge(crate::oai::router())
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found() })
 }

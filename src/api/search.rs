@@ -95,14 +95,17 @@ pub struct FacetValueResponse {
     count: u64,
 }
 
+/// A search request parsed from a query string, with the page it asks for. The citizen
+/// pages (`crate::web`) parse their URLs with the same rules.
 #[derive(Debug)]
-struct Params {
-    request: SearchRequest,
-    page: usize,
-    page_size: usize,
+pub(crate) struct Params {
+    pub(crate) request: SearchRequest,
+    pub(crate) page: usize,
+    pub(crate) page_size: usize,
 }
 
-fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
+/// Parses the search parameters listed in the module documentation.
+pub(crate) fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
     let mut query = String::new();
     let mut filters = Filters::default();
     let (mut page, mut page_size) = (1usize, 20usize);
@@ -217,6 +220,8 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ApiError> {
 
 async fn search(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let Params {
@@ -224,6 +229,8 @@ async fn search(
         page,
         page_size,
     } = parse_params(raw.as_deref())?;
+    // Kept for the analytics event, which is queued after the search (never awaited).
+    let (logged_query, logged_filters) = (request.query.clone(), request.filters.clone());
     let started = Instant::now();
     let index = state.indexing.index().clone();
     let results = tokio::task::spawn_blocking(move || index.search(&request))
@@ -233,6 +240,18 @@ async fn search(
             other => ApiError::internal(other),
         })?;
     let took_ms = started.elapsed().as_millis() as u64;
+    let client = peer.map(|axum::Extension(connect)| state.access.client_ip(connect.0.ip(), &headers));
+    state.analytics.record_search(
+        crate::analytics::SearchLog {
+            query: &logged_query,
+            filters: &logged_filters,
+            results: results.total as u64,
+            took_ms,
+            page,
+        },
+        &headers,
+        client,
+    );
     let hits = results
         .hits
         .into_iter()

@@ -8,6 +8,7 @@
 //! run interrupted anywhere resumes from the last page it stored and never duplicates.
 
 pub mod accounts;
+pub mod analytics;
 pub mod curated;
 
 use std::collections::HashMap;
@@ -272,6 +273,7 @@ impl Store {
         writer.execute_batch(SCHEMA)?;
         writer.execute_batch(api_keys::SCHEMA)?;
         accounts::init(&writer).and_then(|()| curated::init(&writer))?;
+        analytics::init(&writer)?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;

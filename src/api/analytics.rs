@@ -1,0 +1,288 @@
+//! Search analytics over HTTP.
+//!
+//! | method and path                                   | who                                  |
+//! |---------------------------------------------------|--------------------------------------|
+//! | `POST /api/v1/analytics/click`                    | anyone (rate-limited like all `/api/v1`): `{query, record_id, position}` → 202 |
+//! | `GET /api/v1/admin/analytics/{report}?from=&to=&format=json\|csv\|ndjson&by=day\|week` | admin |
+//! | `GET /api/v1/analytics/export?since=YYYY-MM-DD`   | admin, or any valid `X-API-Key` (the provincial platform) |
+//! | `GET /admin/analytics?from=&to=`                  | admin (session cookie): the dashboard |
+//!
+//! Days are Lanzhou days; `to` defaults to today and `from` to 29 days before `to`.
+//!
+//! The export is meant to be polled: it lists the daily aggregates of complete days only
+//! (from `since` up to yesterday), so a day's numbers never change after it was fetched, and
+//! only queries searched at least [`MIN_PUBLISHED_SEARCHES`] times that day, so a rare query
+//! (which may name a person) never leaves the city. A key is enough because the export holds
+//! nothing an admin report would not already show to the platform's operators; keys are
+//! issued by admins, revocable, and never stored in the analytics.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use time::Date;
+
+use super::ApiError;
+use super::search::{MAX_QUERY_CHARS, MAX_RESULT_WINDOW};
+use crate::analytics::reports::{self, Period, Range};
+use crate::analytics::{MAX_RECORD_ID_CHARS, dashboard, format_day, parse_day, today};
+use crate::auth::Principal;
+use crate::server::AppState;
+
+/// A query must be searched this many times in a day to appear in the public export.
+pub const MIN_PUBLISHED_SEARCHES: u64 = 3;
+/// Longest range of days a report covers.
+const MAX_RANGE_DAYS: i64 = 3_660;
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/analytics/click", post(click))
+        .route("/analytics/export", get(export))
+        .route("/admin/analytics/{report}", get(report))
+}
+
+/// The dashboard page, outside `/api/v1`.
+pub fn page_router() -> Router<AppState> {
+    Router::new().route("/admin/analytics", get(dashboard_page))
+}
+
+#[derive(Debug, Deserialize)]
+struct ClickBody {
+    query: String,
+    record_id: String,
+    position: u32,
+}
+
+async fn click(
+    State(state): State<AppState>,
+    body: Result<Json<ClickBody>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(body) = body?;
+    if body.query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::query_too_long(format!(
+            "query has more than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let record_id = body.record_id.trim();
+    if record_id.is_empty() || record_id.chars().count() > MAX_RECORD_ID_CHARS {
+        return Err(ApiError::invalid_parameter(format!(
+            "record_id must have 1 to {MAX_RECORD_ID_CHARS} characters"
+        )));
+    }
+    if body.position == 0 || body.position as usize > MAX_RESULT_WINDOW {
+        return Err(ApiError::invalid_parameter(format!(
+            "position must be from 1 to {MAX_RESULT_WINDOW}"
+        )));
+    }
+    state
+        .analytics
+        .record_click(&body.query, record_id, body.position);
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+struct ReportParams {
+    range: Range,
+    format: Format,
+}
+
+fn day_param(key: &str, value: &str) -> Result<Date, ApiError> {
+    parse_day(value).ok_or_else(|| ApiError::invalid_parameter(format!("{key} must be a date YYYY-MM-DD")))
+}
+
+fn report_params(raw: Option<&str>) -> Result<ReportParams, ApiError> {
+    let (mut from, mut to) = (None, None);
+    let mut format = Format::Json;
+    let mut by = Period::Day;
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let value = value.trim();
+        match key.as_ref() {
+            "from" => from = Some(day_param(&key, value)?),
+            "to" => to = Some(day_param(&key, value)?),
+            "format" => {
+                format = match value {
+                    "json" => Format::Json,
+                    "csv" => Format::Csv,
+                    "ndjson" => Format::Ndjson,
+                    _ => {
+                        return Err(ApiError::invalid_parameter("format must be json, csv or ndjson"));
+                    }
+                }
+            }
+            "by" => {
+                by = match value {
+                    "day" => Period::Day,
+                    "week" => Period::Week,
+                    _ => return Err(ApiError::invalid_parameter("by must be day or week")),
+                }
+            }
+            _ => {}
+        }
+    }
+    let to = to.unwrap_or_else(today);
+    let from = from.unwrap_or(to - time::Duration::days(29));
+    if from > to {
+        return Err(ApiError::invalid_parameter("from is after to"));
+    }
+    if (to - from).whole_days() > MAX_RANGE_DAYS {
+        return Err(ApiError::invalid_parameter(format!(
+            "a report covers at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok(ReportParams {
+        range: Range { from, to, by },
+        format,
+    })
+}
+
+async fn report(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    let params = report_params(raw.as_deref())?;
+    if !reports::REPORTS.contains(&name.as_str()) {
+        return Err(ApiError::not_found());
+    }
+    let store = state.store.clone();
+    let stats = state.analytics.stats();
+    let range = params.range;
+    let report_name = name.clone();
+    let table =
+        tokio::task::spawn_blocking(move || reports::run(&store, &report_name, range, stats).transpose())
+            .await??
+            .ok_or_else(ApiError::not_found)?;
+    let response = match params.format {
+        Format::Json => Json(json!({
+            "report": name,
+            "from": format_day(range.from),
+            "to": format_day(range.to),
+            "rows": table.objects(),
+        }))
+        .into_response(),
+        Format::Csv => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            )],
+            table.to_csv(),
+        )
+            .into_response(),
+        Format::Ndjson => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            )],
+            table.to_ndjson(),
+        )
+            .into_response(),
+    };
+    Ok(response)
+}
+
+async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    principal: Result<Principal, ApiError>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    // The access guard has already rejected an unknown or revoked key, so a key here is valid.
+    if !headers.contains_key("x-api-key") {
+        principal
+            .map_err(|_| ApiError::unauthorized("send an X-API-Key, or log in as an admin"))?
+            .require_admin()?;
+    }
+    let mut since = None;
+    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        if key == "since" {
+            since = Some(day_param(&key, &value)?);
+        }
+    }
+    let today = today();
+    let since = since.unwrap_or(today - time::Duration::days(30));
+    let store = state.store.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        store.analytics_daily_export(&format_day(since), &format_day(today), MIN_PUBLISHED_SEARCHES)
+    })
+    .await??;
+    let mut body = String::new();
+    for row in rows {
+        let line = json!({
+            "day": row.day,
+            "query": row.counts.query,
+            "searches": row.counts.searches,
+            "zero_results": row.counts.zero_results,
+            "low_results": row.counts.low_results,
+            "clicks": row.counts.clicks,
+        });
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    let params = report_params(raw.as_deref())?;
+    let store = state.store.clone();
+    let stats = state.analytics.stats();
+    let range = params.range;
+    let html = tokio::task::spawn_blocking(move || {
+        let run = |name: &str| {
+            reports::run(&store, name, range, stats).unwrap_or_else(|| {
+                Ok(reports::Table {
+                    columns: Vec::new(),
+                    rows: Vec::new(),
+                })
+            })
+        };
+        Ok::<_, crate::store::StoreError>(dashboard::page(
+            &format_day(range.from),
+            &format_day(range.to),
+            &run("volume")?,
+            &run("top_queries")?,
+            &run("zero_results")?,
+            &run("demand")?,
+        ))
+    })
+    .await??;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
+        ],
+        html,
+    )
+        .into_response())
+}

@@ -1,0 +1,68 @@
+//! The citizen web pages: server-rendered HTML in Chinese, over the same state as the API.
+//!
+//! - `/` — [`home`]: the search box, entry points by institution type and district, the
+//!   institutions with their record counts.
+//! - `/search` — [`search`]: results with highlights, facets, a year range and paging. The
+//!   URL holds the whole state, so every result page can be shared and bookmarked.
+//! - `/records/{id}` — [`record`]: every field, holdings per branch, a citation and the
+//!   record as schema.org JSON-LD.
+//! - `/institutions/{id}` — [`institution`]: one institution and a browse of its records.
+//! - `/display` — switches the large-text, high-contrast mode (a cookie) and goes back.
+//! - `/static/…` — the stylesheet and the autocomplete script, compiled into the binary so
+//!   the pages work on an intranet without any CDN.
+//!
+//! Pages are built as strings: every value from a record or the URL goes through
+//! [`html::escape`]; the only markup taken from elsewhere is the indexer's highlights, which
+//! are checked to contain nothing but `<em>` tags ([`html::highlight`]).
+
+mod error;
+mod home;
+mod html;
+mod institution;
+mod layout;
+mod record;
+mod search;
+mod url_state;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::server::AppState;
+
+/// The stylesheet, served at `/static/site.css`.
+const STYLESHEET: &str = include_str!("../../web/site.css");
+/// The autocomplete script, served at `/static/suggest.js`.
+const SUGGEST_SCRIPT: &str = include_str!("../../web/suggest.js");
+
+/// Every citizen page and its static files.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/search", get(search::search))
+        .route("/records/{id}", get(record::record))
+        .route("/institutions/{id}", get(institution::institution))
+        .route("/display", get(layout::switch_display))
+        .route("/static/site.css", get(stylesheet))
+        .route("/static/suggest.js", get(suggest_script))
+}
+
+async fn stylesheet() -> Response {
+    static_file(STYLESHEET, "text/css; charset=utf-8")
+}
+
+async fn suggest_script() -> Response {
+    static_file(SUGGEST_SCRIPT, "text/javascript; charset=utf-8")
+}
+
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The files change only with the binary; a day of caching keeps revisits light.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    (StatusCode::OK, headers, body).into_response()
+}

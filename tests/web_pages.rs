@@ -1,0 +1,370 @@
+//! The citizen web pages, through the real router: home, results, record, institution,
+//! escaping, errors and page weight.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use jincheng::Instance;
+use jincheng::bench::{synthetic_institutions, synthetic_record};
+use jincheng::config::Config;
+use schemas::{DateRange, Holding, ImageLink, Record, ResourceType};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const XSS: &str = "<script>alert(1)</script>";
+
+fn instance(dir: &std::path::Path) -> Instance {
+    let mut text = format!("data_dir = {:?}\n", dir.display().to_string());
+    for i in synthetic_institutions() {
+        text.push_str(&format!(
+            "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\ndistrict = {:?}\n",
+            i.id,
+            i.name,
+            i.institution_type.as_str(),
+            i.district.unwrap().as_str()
+        ));
+    }
+    Instance::open(Config::parse(&text).unwrap()).unwrap()
+}
+
+fn poem() -> Record {
+    let mut record = Record::new("web:jys", "b-lzlib", "靜夜思");
+    record.resource_type = ResourceType::Book;
+    record.creators = vec!["李白".into()];
+    record.subjects = vec!["唐诗".into()];
+    record.publisher = Some("北京：中华书局".into());
+    record.date = Some(DateRange {
+        display: "2003".into(),
+        year_start: Some(2003),
+        year_end: Some(2003),
+    });
+    record.isbns = vec!["9787101000001".into()];
+    record.language = Some("zh".into());
+    record.source_url = Some("https://opac.example.cn/record/1".into());
+    record.images = vec![ImageLink {
+        url: "https://img.example.cn/jys.jpg".into(),
+        caption: Some("书影".into()),
+    }];
+    record.holdings = vec![
+        Holding {
+            institution: "b-lzlib".into(),
+            branch: Some("总馆二楼".into()),
+            call_number: Some("I222.742/1".into()),
+            items: Some(2),
+            status: Some("在架".into()),
+        },
+        Holding {
+            institution: "b-lzlib".into(),
+            branch: Some("七里河分馆".into()),
+            call_number: Some("I222.742/2".into()),
+            items: Some(1),
+            status: Some("借出".into()),
+        },
+    ];
+    record
+}
+
+fn hostile() -> Record {
+    let mut record = Record::new("web:xss", "b-lzlib", XSS);
+    record.creators = vec![XSS.into()];
+    record.subjects = vec![XSS.into()];
+    record.description = Some(format!("{XSS} 静夜 </script><!--"));
+    record.publisher = Some(XSS.into());
+    record.source_url = Some("javascript:alert(1)".into());
+    record.images = vec![
+        ImageLink {
+            url: "javascript:alert(1)".into(),
+            caption: Some(XSS.into()),
+        },
+        ImageLink {
+            url: "https://img.example.cn/x.jpg\" onerror=\"alert(1)".into(),
+            caption: Some(XSS.into()),
+        },
+    ];
+    record.holdings = vec![Holding {
+        institution: "b-lzlib".into(),
+        branch: Some(XSS.into()),
+        call_number: Some(XSS.into()),
+        ..Holding::default()
+    }];
+    record
+}
+
+async fn filled(dir: &std::path::Path) -> Instance {
+    let instance = instance(dir);
+    let institutions = synthetic_institutions();
+    let mut records: Vec<_> = (0..300).map(|i| synthetic_record(i, &institutions)).collect();
+    records.push(poem());
+    records.push(hostile());
+    instance.store.import_records(&records).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    instance
+}
+
+async fn get(instance: &Instance, uri: &str) -> (u16, String, String) {
+    let response = instance
+        .router()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    // `WEB_PAGES_DUMP=dir` keeps every page fetched, to look at in a browser.
+    if let Ok(dump) = std::env::var("WEB_PAGES_DUMP") {
+        let name: String = uri
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        std::fs::write(std::path::Path::new(&dump).join(format!("{name}.html")), &body).unwrap();
+    }
+    (status, content_type, body)
+}
+
+/// Every `href="…"` of a page, with `&amp;` undone.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+        .collect()
+}
+
+fn every_image_has_alt(html: &str) -> bool {
+    html.split("<img ")
+        .skip(1)
+        .all(|rest| rest[..rest.find('>').unwrap()].contains(" alt=\""))
+}
+
+fn pairs(link: &str) -> Vec<(String, String)> {
+    let query = link.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn citizen_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path()).await;
+
+    // Home: Chinese, a labelled search box, the deferred autocomplete, the entry points.
+    let (status, content_type, home) = get(&instance, "/").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(home.contains("<html lang=\"zh-CN\""));
+    assert!(home.contains("<label for=\"q\">"));
+    assert!(home.contains("id=\"q\" name=\"q\""));
+    assert!(home.contains("<script src=\"/static/suggest.js\" defer></script>"));
+    assert!(home.contains("href=\"#main\""), "skip link");
+    assert!(home.contains("/search?institution_type=museum"));
+    assert!(home.contains("/institutions/b-lzlib"));
+    assert!(home.contains("兰州市图书馆"));
+    assert!(home.contains("/search?resource_type=event"), "the events entry");
+    assert!(home.contains("<ul class=\"events\">"), "the newest events");
+
+    // Results: the traditional-character record found by its simplified title, highlighted.
+    let (status, _, results) = get(&instance, "/search?q=%E9%9D%99%E5%A4%9C%E6%80%9D").await;
+    assert_eq!(status, 200, "{results}");
+    assert!(results.contains("<em>靜夜思</em>"), "{results}");
+    assert!(results.contains("/records/web:jys"));
+    assert!(results.contains("兰州市图书馆"));
+    assert!(results.contains("城关区"));
+    assert!(results.contains("<fieldset class=\"facet\"><legend>"));
+    assert!(
+        results.contains("src=\"https://img.example.cn/jys.jpg\" alt=\"书影\""),
+        "a thumbnail"
+    );
+
+    // Facet links keep the rest of the state and drop the page.
+    let browse_uri = "/search?resource_type=book&year_from=1960&page=2";
+    let (status, _, browse) = get(&instance, browse_uri).await;
+    assert_eq!(status, 200);
+    let facet = links(&browse)
+        .into_iter()
+        .find(|l| l.contains("region="))
+        .expect("a district facet link");
+    let facet = pairs(&facet);
+    assert!(
+        facet.contains(&("resource_type".into(), "book".into())),
+        "{facet:?}"
+    );
+    assert!(facet.contains(&("year_from".into(), "1960".into())), "{facet:?}");
+    assert!(!facet.iter().any(|(k, _)| k == "page"), "{facet:?}");
+    // Paging: next page and previous page keep the filters.
+    let all = links(&browse);
+    let next = all
+        .iter()
+        .find(|l| l.contains("page=3"))
+        .expect("a link to page 3");
+    assert!(next.contains("resource_type=book") && next.contains("year_from=1960"));
+    let (_, _, first) = get(&instance, "/search?resource_type=book").await;
+    assert!(
+        links(&first)
+            .iter()
+            .any(|l| pairs(l).contains(&("page".into(), "2".into()))),
+        "a link to page 2"
+    );
+    assert!(first.contains("aria-current=\"page\""));
+    let (status, _, beyond) = get(&instance, "/search?resource_type=book&page=400").await;
+    assert_eq!(status, 200);
+    assert!(beyond.contains("回到第 1 页"));
+
+    // The record page: every field, the holdings table, a citation, valid JSON-LD.
+    let (status, _, page) = get(&instance, "/records/web:jys").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>靜夜思</h1>"));
+    assert!(page.contains("<table class=\"holdings\">"));
+    assert!(page.contains("七里河分馆") && page.contains("I222.742/2"));
+    assert!(page.contains("李白. 靜夜思[M]. 北京: 中华书局, 2003."), "{page}");
+    assert!(page.contains("https://opac.example.cn/record/1"));
+    assert!(page.contains("<img src=\"https://img.example.cn/jys.jpg\" alt=\"书影\""));
+    assert!(every_image_has_alt(&page) && every_image_has_alt(&results));
+    let start = page.find("<script type=\"application/ld+json\">").unwrap()
+        + "<script type=\"application/ld+json\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let jsonld: Value = serde_json::from_str(&page[start..end]).unwrap();
+    assert_eq!(jsonld["@context"], "https://schema.org");
+    assert_eq!(jsonld["name"], "靜夜思");
+
+    // The institution page browses its records.
+    let (status, _, library) = get(&instance, "/institutions/b-lzlib").await;
+    assert_eq!(status, 200);
+    assert!(library.contains("<h1>兰州市图书馆</h1>"));
+    assert!(library.contains("class=\"hit\""));
+    let (status, _, _) = get(&instance, "/institutions/nowhere").await;
+    assert_eq!(status, 404);
+
+    // Unknown records are a 404 page.
+    let (status, content_type, missing) = get(&instance, "/records/web:nothing").await;
+    assert_eq!(status, 404);
+    assert!(content_type.starts_with("text/html"));
+    assert!(missing.contains("lang=\"zh-CN\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_is_escaped_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path()).await;
+    for uri in [
+        "/search?q=alert",
+        "/search?q=%E9%9D%99%E5%A4%9C",
+        "/search?institution=b-lzlib",
+        "/records/web:xss",
+        "/institutions/b-lzlib",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/search?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&institution=%3Cscript%3E",
+    ] {
+        let (status, _, body) = get(&instance, uri).await;
+        assert!(status == 200, "{uri}: {status}");
+        assert!(!body.contains("<script>alert"), "{uri}: {body}");
+        assert!(!body.contains("href=\"javascript:"), "{uri}");
+        assert!(!body.contains("src=\"javascript:"), "{uri}");
+        assert!(!body.contains("\" onerror"), "{uri}");
+        assert!(every_image_has_alt(&body), "{uri}");
+    }
+    let (_, _, page) = get(&instance, "/records/web:xss").await;
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Only the two scripts of our own: the deferred autocomplete and the JSON-LD.
+    assert_eq!(page.matches("<script").count(), 2, "{page}");
+    assert_eq!(page.matches("</script>").count(), 2, "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_parameters_are_friendly_400s_and_pages_are_light() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path()).await;
+    for uri in [
+        "/search?year_from=abc",
+        "/search?year_from=2000&year_to=1990",
+        "/search?institution_type=zoo",
+        "/search?page=0",
+        "/search?page=9999",
+    ] {
+        let (status, content_type, body) = get(&instance, uri).await;
+        assert_eq!(status, 400, "{uri}");
+        assert!(content_type.starts_with("text/html"), "{uri}");
+        assert!(body.contains("lang=\"zh-CN\"") && body.contains("role=\"alert\""));
+        assert!(body.contains("返回首页"), "{uri}");
+    }
+    let (_, _, body) = get(&instance, "/search?q=x&year_from=abc").await;
+    assert!(
+        body.contains("年份“abc”无法识别"),
+        "the page names the bad box: {body}"
+    );
+    let (_, _, body) = get(&instance, "/search?institution_type=zoo").await;
+    assert!(body.contains("没有这种机构类型：“zoo”"), "{body}");
+    let (_, _, body) = get(&instance, "/search?year_from=2000&year_to=1990").await;
+    assert!(body.contains("起始年份 2000 晚于结束年份 1990"), "{body}");
+    // Empty boxes of the year form are no filter, not an error.
+    let (status, _, _) = get(&instance, "/search?q=&year_from=&year_to=").await;
+    assert_eq!(status, 200);
+
+    // A full results page, with its stylesheet and script, stays under 50 KB.
+    let (_, _, results) = get(&instance, "/search?q=%E5%85%B0%E5%B7%9E").await;
+    let (_, _, browse) = get(&instance, "/search").await;
+    let (status, css_type, css) = get(&instance, "/static/site.css").await;
+    assert_eq!(status, 200);
+    assert!(css_type.starts_with("text/css"));
+    let (_, js_type, js) = get(&instance, "/static/suggest.js").await;
+    assert!(js_type.starts_with("text/javascript"));
+    for html in [&results, &browse] {
+        let weight = html.len() + css.len() + js.len();
+        assert!(weight < 50 * 1024, "results page weighs {weight} bytes");
+    }
+    println!(
+        "page weight: results {} B, browse {} B, css {} B, js {} B",
+        results.len(),
+        browse.len(),
+        css.len(),
+        js.len()
+    );
+
+    // The display switch sets its cookie and goes back; the mode shows on the next page.
+    let response = instance
+        .router()
+        .oneshot(
+            Request::get("/display?mode=large&back=%2Fsearch%3Fq%3Dx")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()[header::LOCATION], "/search?q=x");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("jc_display=large"));
+    let response = instance
+        .router()
+        .oneshot(
+            Request::get("/")
+                .header(header::COOKIE, "jc_display=large")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("<html lang=\"zh-CN\" class=\"large\">"));
+    let response = instance
+        .router()
+        .oneshot(
+            Request::get("/display?mode=large&back=//evil.example")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::LOCATION], "/");
+}
