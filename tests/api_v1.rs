@@ -74,6 +74,7 @@ async fn the_openapi_document_describes_real_responses() {
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/api/v1/search",
+        "/api/v1/suggest",
         "/api/v1/records/{id}",
         "/api/v1/institutions",
         "/api/v1/export",
@@ -92,6 +93,13 @@ async fn the_openapi_document_describes_real_responses() {
     check(&doc, "Record", &record);
     let (_, institutions) = get_json(&instance, "/api/v1/institutions").await;
     check(&doc, "InstitutionList", &institutions);
+    let (status, suggest) = get_json(&instance, "/api/v1/suggest?q=%E9%BB%84").await;
+    assert_eq!(status, 200);
+    assert!(
+        !suggest["suggestions"].as_array().unwrap().is_empty(),
+        "{suggest}"
+    );
+    check(&doc, "SuggestResponse", &suggest);
     let (_, health) = get_json(&instance, "/healthz").await;
     check(&doc, "Health", &health);
     let (status, error) = get_json(&instance, "/api/v1/search?page=0").await;

@@ -58,6 +58,10 @@ pub fn document() -> Value {
             "SearchResponse",
             generator.subschema_for::<super::search::SearchResponse>(),
         ),
+        (
+            "SuggestResponse",
+            generator.subschema_for::<super::suggest::SuggestResponse>(),
+        ),
         ("Record", generator.subschema_for::<schemas::Record>()),
         (
             "InstitutionList",
@@ -110,6 +114,14 @@ pub fn document() -> Value {
                     param("page_size", "Hits per page; page × page_size ≤ 10000", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), false),
                 ],
                 "responses": {"200": response("Hits, facets and highlights", "SearchResponse"), "400": bad_request, "401": limited, "429": too_many},
+            }},
+            "/api/v1/suggest": {"get": {
+                "summary": "Completions of a prefix (Chinese, pinyin or initials) from titles, creators and subjects",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": true, "description": "The prefix typed so far", "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
+                    param("limit", "How many completions", json!({"type": "integer", "minimum": 1, "maximum": 20, "default": 10}), false),
+                ],
+                "responses": {"200": response("Completions, best first", "SuggestResponse"), "400": error_response("Empty or over-long prefix")},
             }},
             "/api/v1/records/{id}": {"get": {
                 "summary": "One record (JSON, or schema.org JSON-LD with `Accept: application/ld+json`)",
