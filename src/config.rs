@@ -41,6 +41,9 @@ pub struct Config {
     /// Who may call the API and how often.
     #[serde(default)]
     pub api: ApiConfig,
+    /// Search statistics.
+    #[serde(default)]
+    pub analytics: AnalyticsConfig,
     /// The institutions whose collections we catalogue.
     #[serde(default)]
     pub institutions: Vec<Institution>,
@@ -68,6 +71,28 @@ impl Default for ServerConfig {
             request_timeout: default_request_timeout(),
         }
     }
+}
+
+/// `[analytics]`: how long raw search events are kept before they are rolled up into daily
+/// aggregates (which are kept).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    /// Days of raw events (at least 1).
+    #[serde(default = "default_retention_days")]
+    pub raw_retention_days: u32,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            raw_retention_days: default_retention_days(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    crate::analytics::RAW_RETENTION_DAYS
 }
 
 /// `[api]`: API keys, rate limits, proxies and CORS.
@@ -443,6 +468,9 @@ impl Config {
                 );
             }
             source.check()?;
+        }
+        if self.analytics.raw_retention_days == 0 {
+            bail!("[analytics] raw_retention_days must be at least 1");
         }
         Ok(())
     }

@@ -88,7 +88,10 @@ impl Instance {
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index)?;
         let access = Arc::new(Access::new(config.api.clone()));
-        let analytics = Arc::new(crate::analytics::Analytics::start(Arc::clone(&store))?);
+        let analytics = Arc::new(crate::analytics::Analytics::start(
+            Arc::clone(&store),
+            config.analytics.raw_retention_days,
+        )?);
         Ok(Instance {
             config: Arc::new(config),
             store,

@@ -582,3 +582,37 @@ async fn old_raw_events_roll_up_into_identical_daily_aggregates() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn searches_on_the_web_page_count_as_web_and_carry_click_data() {
+    let h = Harness::new().await;
+    let (status, page) = h
+        .send(
+            Request::get("/search?q=%E9%BB%84%E6%B2%B3")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("data-q=\"黄河\""),
+        "the result list names its query"
+    );
+    assert!(
+        page.contains("data-rid=\"") && page.contains("data-pos=\"1\""),
+        "each hit names its record and position"
+    );
+    let (status, _) = h
+        .send(
+            Request::get("/search?q=%E5%BD%A9%E9%99%B6")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    h.instance.analytics.flush().await;
+    assert_eq!(
+        h.report("channels", &today_params()).await,
+        [json!({"channel": "web", "searches": 2})]
+    );
+}

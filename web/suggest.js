@@ -29,3 +29,20 @@
     }, 200);
   });
 })();
+
+// Click statistics: which hit of which query was opened (no identifiers are sent).
+(function () {
+  "use strict";
+  if (!navigator.sendBeacon || !window.Blob) return;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-rid]") : null;
+    var list = link && link.closest("ol[data-q]");
+    if (!list) return;
+    var body = JSON.stringify({
+      query: list.getAttribute("data-q"),
+      record_id: link.getAttribute("data-rid"),
+      position: parseInt(link.getAttribute("data-pos"), 10) || 0
+    });
+    navigator.sendBeacon("/api/v1/analytics/click", new Blob([body], { type: "application/json" }));
+  });
+})();

@@ -58,7 +58,7 @@ const IDLE_TICK: Duration = Duration::from_secs(1);
 /// fsync) per this interval at ordinary loads, a full batch at once under a burst.
 pub const BATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Raw events older than this many days are rolled up into daily aggregates and removed.
-pub const RAW_RETENTION_DAYS: i64 = 90;
+pub const RAW_RETENTION_DAYS: u32 = 90;
 /// A search with at most this many results counts as a low-result search.
 pub const LOW_RESULTS: u64 = 3;
 /// Longest record id accepted in a click.
@@ -289,15 +289,16 @@ fn random_salt() -> [u8; 32] {
 }
 
 impl Analytics {
-    /// Starts the writer thread for `store` and returns the handle. The thread ends when the
-    /// handle is dropped, after writing what is queued.
-    pub fn start(store: Arc<Store>) -> std::io::Result<Analytics> {
+    /// Starts the writer thread for `store`, keeping raw events `retention_days` days (then
+    /// rolling them up into daily aggregates), and returns the handle. The thread ends when
+    /// the handle is dropped, after writing what is queued.
+    pub fn start(store: Arc<Store>, retention_days: u32) -> std::io::Result<Analytics> {
         let (sender, receiver) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let counters = Arc::new(Counters::default());
         let thread_counters = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("analytics-writer".into())
-            .spawn(move || write_loop(&store, &receiver, &thread_counters))?;
+            .spawn(move || write_loop(&store, &receiver, &thread_counters, retention_days))?;
         Ok(Analytics {
             sender: Some(sender),
             counters,
@@ -448,14 +449,14 @@ impl Analytics {
 }
 
 /// The writer thread: batches events into transactions and applies retention once a day.
-fn write_loop(store: &Store, receiver: &Receiver<Event>, counters: &Counters) {
+fn write_loop(store: &Store, receiver: &Receiver<Event>, counters: &Counters, retention_days: u32) {
     let mut retained_on: Option<Date> = None;
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     loop {
         let today = today();
         if retained_on != Some(today) {
             retained_on = Some(today);
-            let cutoff = today - time::Duration::days(RAW_RETENTION_DAYS);
+            let cutoff = today - time::Duration::days(i64::from(retention_days));
             match store.roll_up_analytics(&format_day(cutoff)) {
                 Ok(rolled) if rolled.searches + rolled.clicks > 0 => tracing::info!(
                     "analytics: rolled {} searches and {} clicks before {} into daily aggregates",

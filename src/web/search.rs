@@ -15,6 +15,7 @@ use super::home::url_segment;
 use super::html::{escape, highlight, safe_url};
 use super::layout::{Frame, search_form};
 use super::url_state::{FILTER_KEYS, UrlState};
+use crate::analytics::{Channel, SearchLog};
 use crate::api::search::{MAX_RESULT_WINDOW, Params, parse_params};
 use crate::server::AppState;
 
@@ -35,6 +36,19 @@ pub(crate) async fn search(
     let url = UrlState::parse(raw.as_deref());
     match run(&state, &url).await {
         Ok(outcome) => {
+            // Queued, never awaited: the page is not slowed by its statistics.
+            state.analytics.record_search_via(
+                Channel::Web,
+                SearchLog {
+                    query: &outcome.query,
+                    filters: &outcome.filters,
+                    results: outcome.results.total as u64,
+                    took_ms: outcome.took_ms,
+                    page: outcome.page,
+                },
+                &headers,
+                None,
+            );
             let title = match url.get("q") {
                 Some(q) => format!("“{q}”的检索结果"),
                 None => "浏览馆藏".to_string(),
@@ -49,6 +63,10 @@ pub(crate) async fn search(
 /// A search done: the results and what is needed to show them.
 pub(crate) struct Outcome {
     pub(crate) results: SearchResults,
+    /// The query and filters as searched, and the time the search took (for the statistics).
+    pub(crate) query: String,
+    pub(crate) filters: indexer::Filters,
+    pub(crate) took_ms: u64,
     pub(crate) page: usize,
     pub(crate) page_size: usize,
     /// Every institution by id, for names and districts.
@@ -65,6 +83,8 @@ pub(crate) async fn run(state: &AppState, url: &UrlState) -> Result<Outcome, Pag
         page_size,
     } = parse_params(Some(&url.query())).map_err(|err| explain_bad_url(url, err))?;
     request.explain = false;
+    let (query, filters) = (request.query.clone(), request.filters.clone());
+    let started = std::time::Instant::now();
     let index = state.indexing.index().clone();
     let store = state.store.clone();
     let (results, institutions, thumbnails) = tokio::task::spawn_blocking(move || {
@@ -90,6 +110,9 @@ pub(crate) async fn run(state: &AppState, url: &UrlState) -> Result<Outcome, Pag
     .await??;
     Ok(Outcome {
         results,
+        query,
+        filters,
+        took_ms: started.elapsed().as_millis() as u64,
         page,
         page_size,
         institutions: institutions.into_iter().map(|i| (i.id.clone(), i)).collect(),
@@ -154,15 +177,19 @@ pub(crate) fn render_hits(url: &UrlState, outcome: &Outcome, heading: &str) -> S
         return out;
     }
     let start = (outcome.page - 1) * outcome.page_size + 1;
-    out.push_str(&format!("<ol class=\"hits\" start=\"{start}\">\n"));
-    for hit in &results.hits {
-        out.push_str(&render_hit(hit, outcome, heading));
+    // The query and each hit's position feed the click statistics (web/suggest.js).
+    out.push_str(&format!(
+        "<ol class=\"hits\" start=\"{start}\" data-q=\"{}\">\n",
+        escape(url.get("q").unwrap_or(""))
+    ));
+    for (n, hit) in results.hits.iter().enumerate() {
+        out.push_str(&render_hit(hit, outcome, heading, start + n));
     }
     out.push_str("</ol>\n");
     out
 }
 
-fn render_hit(hit: &Hit, outcome: &Outcome, heading: &str) -> String {
+fn render_hit(hit: &Hit, outcome: &Outcome, heading: &str, position: usize) -> String {
     let highlighted = |field: &str| {
         hit.highlights
             .iter()
@@ -180,8 +207,9 @@ fn render_hit(hit: &Hit, outcome: &Outcome, heading: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "<{heading}><a href=\"/records/{}\">{title}</a></{heading}>\n<p class=\"meta\">",
-        escape(&url_segment(&hit.id))
+        "<{heading}><a href=\"/records/{}\" data-rid=\"{}\" data-pos=\"{position}\">{title}</a></{heading}>\n<p class=\"meta\">",
+        escape(&url_segment(&hit.id)),
+        escape(&hit.id)
     ));
     let mut meta = Vec::new();
     if !creators.is_empty() {
