@@ -1,8 +1,8 @@
 //! Our own OAI-PMH 2.0 data provider at `/oai`, so a city or provincial platform (or any
 //! harvester) can harvest this instance: the store as a `jincheng_oai_provider::Repository`.
 //!
-//! - **Formats**: `oai_dc` for every record; `marcxml` (MARC21 slim) for bibliographic
-//!   records (book, ancient book, periodical, manuscript, map); `jincheng`, the whole
+//! - **Formats**: `oai_dc`, `marcxml` (MARC21 slim; leader/06 says what kind of thing a
+//!   record describes, so artefacts and artworks have a MARC form too) and `jincheng`, the whole
 //!   [`Record`] as XML, lossless, with its schema at `/oai/schemas/jincheng.xsd`. Another
 //!   Jincheng harvesting us with `metadata_prefix = "jincheng"` loses no field.
 //! - **Identifiers**: `oai:jincheng:{record id}`.
@@ -47,15 +47,6 @@ pub const JINCHENG_XSD: &str = include_str!("oai_jincheng.xsd");
 
 const MARC_NAMESPACE: &str = "http://www.loc.gov/MARC21/slim";
 const MARC_SCHEMA: &str = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd";
-
-/// Resource types disseminated as `marcxml`.
-const BIBLIOGRAPHIC: [ResourceType; 5] = [
-    ResourceType::Book,
-    ResourceType::AncientBook,
-    ResourceType::Periodical,
-    ResourceType::Manuscript,
-    ResourceType::Map,
-];
 
 /// The provider's routes: `/oai` (GET and POST) and `/oai/schemas/jincheng.xsd`.
 pub fn router() -> Router<AppState> {
@@ -215,9 +206,6 @@ impl StoreRepository {
         if let Some(set) = &query.set {
             self.set_filter(set, &mut filter)?;
         }
-        if query.metadata_prefix == "marcxml" {
-            filter.live_resource_types = Some(BIBLIOGRAPHIC.iter().map(|t| t.as_str().to_string()).collect());
-        }
         Some(filter)
     }
 }
@@ -271,16 +259,8 @@ impl Repository for StoreRepository {
         ]
     }
 
-    fn supports(&self, item: &StoreItem, prefix: &str) -> bool {
-        match prefix {
-            "oai_dc" | "jincheng" => true,
-            "marcxml" => item
-                .row
-                .record
-                .as_ref()
-                .is_some_and(|r| BIBLIOGRAPHIC.contains(&r.resource_type)),
-            _ => false,
-        }
+    fn supports(&self, _item: &StoreItem, prefix: &str) -> bool {
+        matches!(prefix, "oai_dc" | "marcxml" | "jincheng")
     }
 
     fn sets(&self) -> Result<Vec<SetInfo>, StoreError> {
@@ -450,20 +430,29 @@ pub fn write_oai_dc(record: &Record, out: &mut String) {
     out.push_str("</oai_dc:dc>");
 }
 
-/// MARC21 slim (MARCXML) for a bibliographic record.
+/// MARC21 slim (MARCXML) for a record.
 ///
 /// Leader/06–07 from the resource type (book and ancient book `am`, periodical `as`,
-/// manuscript `tm`, map `em`); 001 the record id; 008 with the year and language; 020
+/// manuscript `tm`, map `em`, images and artworks `km`, artefacts `rm`, sound `im`, video
+/// `gm`, events and others `pm`); 001 the record id; 008 with the year and language; 020
 /// ISBNs; 024 other identifiers; 041 language; 084 中图法 classes (`$2 clc`); 100/700
 /// creators and contributors; 245 title; 246 other titles; 264 publisher and date; 300
 /// extent; 520 description; 522 coverage; 540 rights; 650 subjects; 852 holdings; 856
 /// the source URL.
 pub fn write_marcxml(record: &Record, out: &mut String) {
+    // Every record has a MARC form: museum objects, artworks and recordings have their own
+    // types of record in MARC 21 (leader/06), so harvesters that only speak MARC see the
+    // whole catalogue, and every format lists the same items.
     let (type_of_record, level) = match record.resource_type {
+        ResourceType::Book | ResourceType::AncientBook => ('a', 'm'),
         ResourceType::Periodical => ('a', 's'),
         ResourceType::Manuscript => ('t', 'm'),
         ResourceType::Map => ('e', 'm'),
-        _ => ('a', 'm'),
+        ResourceType::Image | ResourceType::Artwork | ResourceType::Rubbing => ('k', 'm'),
+        ResourceType::Artefact => ('r', 'm'),
+        ResourceType::Audio => ('i', 'm'),
+        ResourceType::Video => ('g', 'm'),
+        ResourceType::Event | ResourceType::Other => ('p', 'm'),
     };
     out.push_str(concat!(
         r#"<marc:record xmlns:marc="http://www.loc.gov/MARC21/slim" "#,

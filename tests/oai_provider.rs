@@ -262,14 +262,10 @@ async fn the_independent_checker_passes_in_strict_mode() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
 
-    // The library collections of the demo (the checker compares every format's list with
-    // oai_dc's, and marcxml covers bibliographic records only), harvested over HTTP, plus
-    // their deletions.
+    // The whole demo catalogue (books, artefacts, artworks, events, in every format),
+    // harvested over HTTP, with its deletions.
     let mut config = Config::parse(&jincheng_demo::config_toml(&base)).unwrap();
     config.data_dir = dir.path().join("data");
-    config
-        .sources
-        .retain(|s| s.institution == "lzlib" || s.institution == "yzlib");
     let instance = Instance::open(config).unwrap();
     let router = instance.router().merge(jincheng_demo::router());
     let server = tokio::spawn(jincheng::server::serve(listener, router, std::future::pending()));
@@ -428,11 +424,8 @@ fn deletions_persist_and_sets_and_formats_follow_the_record() {
     );
     assert_eq!(list("resource_type", "oai_dc").len(), 3);
     assert_eq!(list("institution", "oai_dc").len(), 4);
-    // marcxml: bibliographic records and every deletion, never the artefact.
-    assert_eq!(
-        list("institution", "marcxml"),
-        [id("book"), id("gone"), id("never-seen")]
-    );
+    // marcxml lists the same items as oai_dc.
+    assert_eq!(list("institution", "marcxml"), list("institution", "oai_dc"));
     let none = ask(
         &provider,
         &[
@@ -458,8 +451,13 @@ fn deletions_persist_and_sets_and_formats_follow_the_record() {
         deleted.contains(r#"<header status="deleted">"#) && !deleted.contains("<metadata>"),
         "{deleted}"
     );
+    let bowl = get(&id("bowl"), "marcxml");
+    assert!(
+        bowl.contains("<marc:leader>00000nrm a2200000 i 4500</marc:leader>"),
+        "an artefact is a three-dimensional artefact in MARC: {bowl}"
+    );
     assert_eq!(
-        error_code(&get(&id("bowl"), "marcxml")).as_deref(),
+        error_code(&get(&id("bowl"), "mods")).as_deref(),
         Some("cannotDisseminateFormat")
     );
     assert_eq!(
@@ -482,7 +480,10 @@ fn deletions_persist_and_sets_and_formats_follow_the_record() {
         &provider,
         &[("verb", "ListMetadataFormats"), ("identifier", &id("bowl"))],
     );
-    assert_eq!(texts(&formats, "metadataPrefix"), ["oai_dc", "jincheng"]);
+    assert_eq!(
+        texts(&formats, "metadataPrefix"),
+        ["oai_dc", "marcxml", "jincheng"]
+    );
 }
 
 #[test]
