@@ -3,9 +3,12 @@
 //! persistent deletions, sets, formats, the lossless `jincheng` format).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/peer.rs"]
+mod peer;
+
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use std::process::Command;
 use std::sync::Arc;
 
 use jincheng::Instance;
@@ -232,28 +235,9 @@ fn varied_records(n: usize) -> Vec<Record> {
 // ---------------------------------------------------------------------------------------
 // The independent checker
 
-/// The peers' python from `setup.sh`, serialised with the other test binaries by `flock`
-/// as `tests/support/peer.rs` does.
-fn peer_python(peers: &Path) -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let lock_dir = home.join(".cache/jincheng-peers");
-    std::fs::create_dir_all(&lock_dir).unwrap();
-    let output = Command::new("flock")
-        .arg(lock_dir.join("setup.lock"))
-        .arg(peers.join("setup.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cannot run setup.sh under flock");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "setup.sh failed: {stdout}");
-    PathBuf::from(stdout.lines().last().unwrap_or_default().trim())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_independent_checker_passes_in_strict_mode() {
-    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers");
+    let peers = peer::peers_dir();
     assert!(
         peers.join("oai_client_check.py").is_file(),
         "the peers are missing"
@@ -281,7 +265,7 @@ async fn the_independent_checker_passes_in_strict_mode() {
 
     let url = format!("{base}/oai");
     let output = tokio::task::spawn_blocking(move || {
-        let python = peer_python(&peers);
+        let python = peer::peer_python();
         Command::new(python)
             .arg(peers.join("oai_client_check.py"))
             .arg(&url)

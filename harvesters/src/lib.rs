@@ -60,6 +60,7 @@ mod native;
 mod oai_dc;
 mod oai_pmh;
 mod oai_response;
+mod xml_text;
 
 pub use schemas::{is_clc_class, normalize_date, normalize_isbn, normalize_language};
 

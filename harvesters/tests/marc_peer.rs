@@ -9,9 +9,8 @@
 #[path = "../../tests/support/peer.rs"]
 mod peer;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Command;
 
 use jincheng_harvesters::{
     Harvest, HarvestedItem, HttpLimits, ItemOutcome, ListRequest, MarcEncoding, MarcFormat, MarcOptions,
@@ -66,62 +65,12 @@ const PLACES: &[&str] = &[
 const SOURCE: &str = "peer";
 const INSTITUTION: &str = "peer-lib";
 
-/// `<workspace>/../shared/peers`.
-fn peers_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest
-        .ancestors()
-        .find(|dir| {
-            std::fs::read_to_string(dir.join("Cargo.toml"))
-                .is_ok_and(|m| m.lines().any(|l| l.trim() == "[workspace]"))
-        })
-        .unwrap_or(manifest);
-    let dir = root.join("../shared/peers");
-    assert!(
-        dir.join("make_marc.py").is_file(),
-        "no {}",
-        dir.join("make_marc.py").display()
-    );
-    dir
-}
-
-/// The peers' python (last line of `setup.sh`), run under the same lock as
-/// `tests/support/peer.rs` uses, since setup.sh may rebuild the venv.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let setup = peers_dir().join("setup.sh");
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let lock_dir = home.join(".cache/jincheng-peers");
-        let _ = std::fs::create_dir_all(&lock_dir);
-        let has_flock = Command::new("flock")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let mut command = if has_flock {
-            let mut c = Command::new("flock");
-            c.arg(lock_dir.join("setup.lock")).arg(&setup);
-            c
-        } else {
-            Command::new(&setup)
-        };
-        let output = command.stderr(Stdio::inherit()).output().unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "setup.sh failed: {stdout}");
-        PathBuf::from(stdout.lines().last().unwrap_or_default().trim())
-    })
-}
-
 /// Runs make_marc.py into a fresh temporary directory.
 fn make_marc(records: usize, with_deleted: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(python());
+    let mut command = Command::new(peer::peer_python());
     command
-        .arg(peers_dir().join("make_marc.py"))
+        .arg(peer::peers_dir().join("make_marc.py"))
         .args(["-n", &records.to_string(), "--out-dir"])
         .arg(dir.path());
     if with_deleted {

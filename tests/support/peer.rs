@@ -200,7 +200,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// `<workspace root>/../shared/peers`.
-fn peers_dir() -> PathBuf {
+pub fn peers_dir() -> PathBuf {
     let dir = workspace_root().join("../shared/peers");
     assert!(
         dir.join("setup.sh").is_file(),
@@ -214,7 +214,7 @@ fn peers_dir() -> PathBuf {
 ///
 /// Test binaries run in parallel, and `setup.sh` deletes and rebuilds a stale venv, so runs
 /// are serialised with `flock` when it is available.
-fn peer_python() -> &'static Path {
+pub fn peer_python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
         let setup = peers_dir().join("setup.sh");

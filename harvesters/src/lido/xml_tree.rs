@@ -8,6 +8,7 @@
 //! (It lives under `lido/` because the LIDO mapping was its first user; the feed mapping
 //! borrows it.)
 
+use crate::xml_text::{find_end_tag, resolve_reference, resolve_references};
 use quick_xml::{
     NsReader, Reader,
     events::{BytesStart, Event},
@@ -264,13 +265,6 @@ fn collect_declarations(start: &BytesStart<'_>, declarations: &mut Vec<(String, 
     }
 }
 
-/// The byte offset just after the first `</qname>` at or after `from`.
-fn find_end_tag(text: &str, from: usize, qname: &str) -> Option<usize> {
-    let tag = format!("</{qname}>");
-    let rest = text.get(from..)?;
-    rest.find(&tag).map(|i| from + i + tag.len())
-}
-
 fn read_span(raw: &str, declarations: &[(String, String)]) -> RecordSpan {
     RecordSpan {
         raw: raw.to_owned(),
@@ -393,48 +387,6 @@ fn element(start: &BytesStart<'_>, namespace: Option<String>) -> Result<Element,
         attributes,
         children: Vec::new(),
     })
-}
-
-/// Resolves an entity or character reference without expanding any entity a DTD declared.
-fn resolve_reference(name: &str) -> Result<char, String> {
-    if let Some(number) = name.strip_prefix('#') {
-        let code = match number.strip_prefix('x') {
-            Some(hex) => u32::from_str_radix(hex, 16),
-            None => number.parse(),
-        }
-        .map_err(|_| format!("bad character reference &{name};"))?;
-        return char::from_u32(code)
-            .filter(|&c| {
-                matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
-            })
-            .ok_or_else(|| format!("character reference &{name}; is not an XML character"));
-    }
-    match name {
-        "amp" => Ok('&'),
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        _ => Err(format!(
-            "undefined entity &{name}; (DTD entities are not expanded)"
-        )),
-    }
-}
-
-fn resolve_references(raw: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(rest.get(..amp).unwrap_or_default());
-        let after = rest.get(amp + 1..).unwrap_or_default();
-        let semi = after
-            .find(';')
-            .ok_or_else(|| "unterminated reference in attribute".to_string())?;
-        out.push(resolve_reference(after.get(..semi).unwrap_or_default())?);
-        rest = after.get(semi + 1..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 #[cfg(test)]

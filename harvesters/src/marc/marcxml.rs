@@ -20,6 +20,7 @@ use quick_xml::{
 };
 
 use crate::marc::record::{Field, FieldContent, MarcRecord, Subfield, is_control_tag, parse_tag, tag_text};
+use crate::xml_text::{find_end_tag, resolve_reference, resolve_references};
 
 const MARC21_SLIM: &str = "http://www.loc.gov/MARC21/slim";
 
@@ -238,62 +239,6 @@ fn attribute(start: &BytesStart<'_>, name: &str) -> Result<Option<String>, Strin
         }
     }
     Ok(None)
-}
-
-/// Resolves one reference (`amp`, `#x4E2D`) without expanding DTD-declared entities.
-fn resolve_reference(name: &str) -> Result<char, String> {
-    if let Some(number) = name.strip_prefix('#') {
-        let code = match number.strip_prefix('x') {
-            Some(hex) => u32::from_str_radix(hex, 16),
-            None => number.parse(),
-        }
-        .map_err(|_| format!("bad character reference &{name};"))?;
-        return char::from_u32(code)
-            .filter(|&c| {
-                matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
-            })
-            .ok_or_else(|| format!("character reference &{name}; is not an XML character"));
-    }
-    match name {
-        "amp" => Ok('&'),
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        _ => Err(format!(
-            "undefined entity &{name}; (DTD entities are not expanded)"
-        )),
-    }
-}
-
-fn resolve_references(raw: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(rest.get(..amp).unwrap_or_default());
-        let after = rest.get(amp + 1..).unwrap_or_default();
-        let semi = after.find(';').ok_or("unterminated reference in an attribute")?;
-        out.push(resolve_reference(after.get(..semi).unwrap_or_default())?);
-        rest = after.get(semi + 1..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// The end of the first `</qname>` at or after `from`.
-fn find_end_tag(text: &str, from: usize, qname: &str) -> Option<usize> {
-    let needle = format!("</{qname}");
-    let mut search_from = from;
-    loop {
-        let found = search_from + text.get(search_from..)?.find(&needle)?;
-        let after = found + needle.len();
-        let rest = text.get(after..)?;
-        let trimmed = rest.trim_start();
-        if trimmed.starts_with('>') {
-            return Some(after + (rest.len() - trimmed.len()) + 1);
-        }
-        search_from = after;
-    }
 }
 
 /// The offset of the next `<record` or `<prefix:record` start tag at or after `from`.
