@@ -47,7 +47,8 @@ pub enum MarcEncoding {
     Auto,
     /// UTF-8, whatever the records say.
     Utf8,
-    /// MARC-8 (ASCII and ANSEL diacritics; other MARC-8 sets quarantine the record).
+    /// MARC-8: ASCII, ANSEL diacritics and every set its escape sequences designate (CJK
+    /// EACC, Cyrillic, Greek, Hebrew, Arabic, sub- and superscripts).
     Marc8,
     /// GB18030, which includes GBK and GB 2312.
     Gb18030,
