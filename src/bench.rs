@@ -3,7 +3,9 @@
 //!
 //! Everything runs in one process on a fresh temporary data directory, so the numbers compare
 //! runs on the same machine: store import rate, index build rate (reading the store, JSON
-//! decoding, analysis, tantivy), index size, and per-query latency percentiles.
+//! decoding, analysis, tantivy), index size, per-query latency percentiles, and the cost of
+//! search analytics: the same searches through the whole HTTP router with logging on and off
+//! ([`logging_overhead`]).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -421,9 +423,95 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
         ms(percentile(&all, 99.0)),
         ms(all.last().copied().unwrap_or_default())
     );
+    drop(index);
+    logging_overhead(&data_dir, options.rounds)?;
     if options.data_dir.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }
+    Ok(())
+}
+
+/// Searches per block of the logging comparison.
+const LOGGING_BLOCK: usize = 50;
+
+/// The same searches through the application router (access guard, search, JSON, every
+/// layer the server has) with analytics logging on and off, in one process over one index.
+/// The two run in alternating blocks, the first of each pair swapped every time, so drift
+/// and noise on a busy machine fall on both alike; the medians and their ratio are printed,
+/// with the logger's counters, which show that every logged search was written.
+fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result<()> {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    let runtime = tokio::runtime::Handle::current();
+    let config = crate::config::Config::parse(&format!(
+        "data_dir = {:?}\n[api]\nrate_per_ip = \"1000000000/min\"\n",
+        data_dir.display().to_string()
+    ))?;
+    let instance = crate::Instance::open(config)?;
+    runtime.block_on(instance.wait_indexed(Duration::from_secs(600)))?;
+    let logged = instance.router();
+    let mut state = instance.state();
+    state.analytics = std::sync::Arc::new(crate::analytics::Analytics::disabled());
+    let unlogged = crate::server::app(
+        state,
+        instance.config.server.request_timeout,
+        &instance.config.api.cors_origins,
+    );
+    let uris: Vec<String> = TOPICS
+        .iter()
+        .map(|q| format!("/api/v1/search?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()))
+        .collect();
+    let client = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let blocks = rounds.max(2);
+    let mut wall = [Duration::ZERO; 2];
+    runtime.block_on(async {
+        for block in 0..blocks {
+            for turn in 0..2 {
+                let variant = (block + turn) % 2;
+                let router = if variant == 0 { &unlogged } else { &logged };
+                let block_started = Instant::now();
+                for i in 0..LOGGING_BLOCK {
+                    let uri = &uris[(block * LOGGING_BLOCK + i) % uris.len()];
+                    let mut request = Request::get(uri.as_str()).body(Body::empty())?;
+                    request.extensions_mut().insert(ConnectInfo(client));
+                    let started = Instant::now();
+                    let response = router.clone().oneshot(request).await?;
+                    let status = response.status();
+                    axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+                    times[variant].push(started.elapsed());
+                    anyhow::ensure!(status == StatusCode::OK, "search answered {status}");
+                }
+                wall[variant] += block_started.elapsed();
+            }
+        }
+        instance.analytics.flush().await;
+        anyhow::Ok(())
+    })?;
+    let stats = instance.analytics.stats();
+    for t in &mut times {
+        t.sort();
+    }
+    let (off, on) = (percentile(&times[0], 50.0), percentile(&times[1], 50.0));
+    println!("search through the router, logging off vs on ({} searches each, alternating blocks):", times[0].len());
+    for (name, variant) in [("logging off", 0), ("logging on", 1)] {
+        println!(
+            "  {name:<12} p50 {:.3} ms, p99 {:.3} ms, {:.0} searches/s",
+            ms(percentile(&times[variant], 50.0)),
+            ms(percentile(&times[variant], 99.0)),
+            times[variant].len() as f64 / wall[variant].as_secs_f64()
+        );
+    }
+    println!(
+        "  median ratio on/off {:.3}; logger: {} accepted, {} written, {} dropped",
+        on.as_secs_f64() / off.as_secs_f64().max(f64::MIN_POSITIVE),
+        stats.accepted,
+        stats.written,
+        stats.dropped
+    );
     Ok(())
 }
 

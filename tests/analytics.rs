@@ -10,7 +10,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use jincheng::Instance;
 use jincheng::analytics::reports::{self, Period, Range};
-use jincheng::analytics::{Channel, Event, SearchEvent, format_day, parse_day, today};
+use jincheng::analytics::{Channel, ClickEvent, Event, SearchEvent, format_day, parse_day, today};
 use jincheng::auth::Password;
 use jincheng::auth::accounts::{NewUser, Role, create_user};
 use jincheng::auth::secret::Secret;
@@ -396,6 +396,80 @@ async fn rising_queries_weekly_volume_and_the_export() {
         .send(export(Some(("x-api-key", "jc_not_a_key".to_string()))))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cultural_centres_see_demand_by_activity_type_and_month() {
+    let h = Harness::new().await;
+    let jan = datetime!(2026-01-10 02:00 UTC);
+    let feb = datetime!(2026-02-14 02:00 UTC);
+    // January: 书法培训 three times (twice found nothing), 少儿书法培训 once (course, family
+    // and art at once), 寒假亲子 twice, and 静夜思, which names no activity.
+    h.record_at(jan, "书法培训", 0, &[]);
+    h.record_at(jan, "书法培训", 0, &[]);
+    h.record_at(jan, "书法培训", 4, &[]);
+    h.record_at(jan, "少儿书法培训", 2, &[]);
+    h.record_at(jan, "寒假亲子", 3, &[]);
+    h.record_at(jan + time::Duration::days(1), "寒假亲子", 3, &[]);
+    h.record_at(jan, "静夜思", 1, &[]);
+    h.instance.analytics.record(Event::Click(ClickEvent {
+        at: jan,
+        query: "书法培训".into(),
+        record_id: "cc:1".into(),
+        position: 1,
+    }));
+    // February: 兰州太平鼓演出 twice, one zero-result 剪纸.
+    h.record_at(feb, "兰州太平鼓演出", 5, &[]);
+    h.record_at(feb, "兰州太平鼓演出", 5, &[]);
+    h.record_at(feb, "剪纸", 0, &[]);
+    // Outside the range: ignored.
+    h.record_at(datetime!(2025-12-31 02:00 UTC), "书法培训", 0, &[]);
+    h.instance.analytics.flush().await;
+
+    let row =
+        |month: &str, activity: &str, label: &str, searches: u64, zero: u64, queries: u64, clicks: u64| {
+            json!({"month": month, "activity": activity, "label": label, "searches": searches,
+               "zero_results": zero, "queries": queries, "clicks": clicks})
+        };
+    let before = h.report("activities", "from=2026-01-01&to=2026-02-28").await;
+    assert_eq!(
+        before,
+        [
+            row("2026-01", "course", "培训课程", 4, 2, 2, 1),
+            row("2026-01", "art", "书画艺术", 4, 2, 2, 1),
+            row("2026-01", "family", "少儿亲子", 3, 0, 2, 0),
+            row("2026-02", "performance", "演出", 2, 0, 1, 0),
+            row("2026-02", "heritage", "非遗传承", 1, 1, 1, 0),
+        ]
+    );
+    // The same numbers survive the roll-up of raw events into daily aggregates.
+    let rolled = h.instance.store.roll_up_analytics("2026-03-01").unwrap();
+    assert_eq!((rolled.searches, rolled.clicks), (11, 1));
+    // The dashboard charts the range's demand per type, busiest first.
+    let (status, html) = h
+        .send(
+            Request::get("/admin/analytics?from=2026-01-01&to=2026-02-28")
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let chart = &html[html.find("Demand by activity type").unwrap()..];
+    let (course, family, heritage) = (
+        chart.find("培训课程").unwrap(),
+        chart.find("少儿亲子").unwrap(),
+        chart.find("非遗传承").unwrap(),
+    );
+    assert!(course < family && family < heritage, "busiest first");
+    assert_eq!(
+        h.report("activities", "from=2026-01-01&to=2026-02-28").await,
+        before
+    );
+    assert_eq!(
+        h.report("activities", "from=2026-02-01&to=2026-02-28").await[0],
+        row("2026-02", "performance", "演出", 2, 0, 1, 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -152,7 +152,15 @@ pub fn series(table: &Table, value: &str, n: usize) -> Vec<(String, u64)> {
 }
 
 /// The whole page.
-pub fn page(from: &str, to: &str, volume: &Table, top: &Table, zero: &Table, demand: &Table) -> String {
+pub fn page(
+    from: &str,
+    to: &str,
+    volume: &Table,
+    top: &Table,
+    zero: &Table,
+    demand: &Table,
+    activities: &Table,
+) -> String {
     let districts: Vec<(String, u64)> = demand
         .rows
         .iter()
@@ -170,6 +178,16 @@ pub fn page(from: &str, to: &str, volume: &Table, top: &Table, zero: &Table, dem
             )
         })
         .collect();
+    // The activities report is per month; the chart sums the range, by the type's name.
+    let mut by_activity: Vec<(String, u64)> = Vec::new();
+    for row in &activities.rows {
+        let (label, searches) = (text(row.get(2)), int(row.get(3)));
+        match by_activity.iter_mut().find(|(l, _)| *l == label) {
+            Some(entry) => entry.1 += searches,
+            None => by_activity.push((label, searches)),
+        }
+    }
+    by_activity.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <title>Jincheng search analytics</title>\
@@ -179,7 +197,7 @@ pub fn page(from: &str, to: &str, volume: &Table, top: &Table, zero: &Table, dem
          <code>/api/v1/admin/analytics/{{report}}?from=&amp;to=&amp;format=json|csv|ndjson</code></p>\
          <form method=\"get\"><label>from <input name=\"from\" value=\"{}\"></label> \
          <label>to <input name=\"to\" value=\"{}\"></label> <button>show</button></form>\
-         {}{}{}{}{}</body></html>",
+         {}{}{}{}{}{}</body></html>",
         escape(from),
         escape(to),
         escape(from),
@@ -189,6 +207,7 @@ pub fn page(from: &str, to: &str, volume: &Table, top: &Table, zero: &Table, dem
         bar_chart("Zero-result queries", &series(zero, "zero_results", 15)),
         bar_chart("Demand by district (region filter)", &districts),
         bar_chart("Demand by institution and resource type", &kinds),
+        bar_chart("Demand by activity type (cultural centres)", &by_activity),
     )
 }
 

@@ -31,6 +31,7 @@
 //! [`AnalyticsStats::dropped`], and logged once: losing an analytics line is better than
 //! slowing a reader's search.
 
+pub mod activities;
 pub mod dashboard;
 pub mod reports;
 

@@ -12,6 +12,7 @@
 //! | `demand`        | demand by district (`region`), institution type, resource type    |
 //! | `acquisitions`  | per library: recurring zero/low-result queries that look like a title, an author or an ISBN |
 //! | `seasonal`      | per month: demand by resource type (activities, exhibitions, …) and institution type, to plan programmes |
+//! | `activities`    | per month: demand by activity type (lectures, courses, performances, heritage, …) read from the queries, for the cultural centres |
 //! | `channels`      | searches per channel (`web`, `app`, `api`)                        |
 //! | `status`        | the pipeline's counters (accepted, written, dropped, failed)      |
 
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use time::Date;
 
+use super::activities::ACTIVITY_TYPES;
 use super::{AnalyticsStats, format_day, parse_day};
 use crate::store::{Store, StoreError};
 
@@ -39,6 +41,7 @@ pub const REPORTS: &[&str] = &[
     "demand",
     "acquisitions",
     "seasonal",
+    "activities",
     "channels",
     "status",
 ];
@@ -267,6 +270,7 @@ pub fn run(
                 }
                 t
             }),
+        "activities" => activities(store, &from, &to),
         "channels" => store.analytics_channels(&from, &to).map(|channels| {
             let mut t = Table::new(&["channel", "searches"]);
             for (channel, searches) in channels {
@@ -287,6 +291,61 @@ pub fn run(
         _ => return None,
     };
     Some(table)
+}
+
+/// Per month and activity type: the searches whose query names that kind of activity, how
+/// many found nothing, how many distinct queries and how many clicks. Busiest type first
+/// within a month.
+fn activities(store: &Store, from: &str, to: &str) -> Result<Table, StoreError> {
+    #[derive(Default)]
+    struct Demand {
+        searches: u64,
+        zero_results: u64,
+        queries: u64,
+        clicks: u64,
+    }
+    let mut months: BTreeMap<String, BTreeMap<usize, Demand>> = BTreeMap::new();
+    for (month, counts) in store.analytics_queries_by_month(from, to)? {
+        let kinds = ACTIVITY_TYPES
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.matches(&counts.query));
+        for (order, _) in kinds {
+            let demand = months.entry(month.clone()).or_default().entry(order).or_default();
+            demand.searches += counts.searches;
+            demand.zero_results += counts.zero_results;
+            demand.queries += 1;
+            demand.clicks += counts.clicks;
+        }
+    }
+    let mut t = Table::new(&[
+        "month",
+        "activity",
+        "label",
+        "searches",
+        "zero_results",
+        "queries",
+        "clicks",
+    ]);
+    for (month, kinds) in months {
+        let mut kinds: Vec<_> = kinds.into_iter().collect();
+        kinds.sort_by(|a, b| b.1.searches.cmp(&a.1.searches).then(a.0.cmp(&b.0)));
+        for (order, d) in kinds {
+            let Some(kind) = ACTIVITY_TYPES.get(order) else {
+                continue;
+            };
+            t.push(vec![
+                month.as_str().into(),
+                kind.code.into(),
+                kind.label.into(),
+                d.searches.into(),
+                d.zero_results.into(),
+                d.queries.into(),
+                d.clicks.into(),
+            ]);
+        }
+    }
+    Ok(t)
 }
 
 fn volume(store: &Store, from: &str, to: &str, by: Period) -> Result<Table, StoreError> {

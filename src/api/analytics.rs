@@ -268,6 +268,7 @@ async fn dashboard_page(
             &run("top_queries")?,
             &run("zero_results")?,
             &run("demand")?,
+            &run("activities")?,
         ))
     })
     .await??;

@@ -363,6 +363,40 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every non-empty query per month (`YYYY-MM`) from `from` to `to`, with its counts and
+    /// clicks, ordered by month and query.
+    pub fn analytics_queries_by_month(&self, from: &str, to: &str) -> Result<Vec<(String, QueryCounts)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT q.month, q.query, q.searches, q.zero_results, q.low_results, q.sessions,
+                    COALESCE(c.clicks, 0)
+             FROM (SELECT substr(day, 1, 7) AS month, query, SUM(searches) AS searches,
+                          SUM(zero_results) AS zero_results, SUM(low_results) AS low_results,
+                          SUM(sessions) AS sessions
+                   FROM analytics_query_days WHERE day BETWEEN ?1 AND ?2 AND query <> ''
+                   GROUP BY month, query) AS q
+             LEFT JOIN (SELECT substr(day, 1, 7) AS month, query, SUM(clicks) AS clicks
+                        FROM analytics_click_days WHERE day BETWEEN ?1 AND ?2
+                        GROUP BY month, query) AS c
+             ON c.month = q.month AND c.query = q.query
+             ORDER BY q.month, q.query",
+        )?;
+        let rows = stmt.query_map([from, to], |row| {
+            Ok((
+                row.get(0)?,
+                QueryCounts {
+                    query: row.get(1)?,
+                    searches: u(row.get(2)?),
+                    zero_results: u(row.get(3)?),
+                    low_results: u(row.get(4)?),
+                    sessions: u(row.get(5)?),
+                    clicks: u(row.get(6)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Queries with their searches in the seven days ending `to` and in the 28 days before.
     pub fn analytics_weeks(
         &self,
