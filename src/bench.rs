@@ -462,7 +462,12 @@ fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result
     );
     let uris: Vec<String> = TOPICS
         .iter()
-        .map(|q| format!("/api/v1/search?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()))
+        .map(|q| {
+            format!(
+                "/api/v1/search?q={}",
+                form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            )
+        })
         .collect();
     let client = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
     let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
@@ -496,7 +501,10 @@ fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result
         t.sort();
     }
     let (off, on) = (percentile(&times[0], 50.0), percentile(&times[1], 50.0));
-    println!("search through the router, logging off vs on ({} searches each, alternating blocks):", times[0].len());
+    println!(
+        "search through the router, logging off vs on ({} searches each, alternating blocks):",
+        times[0].len()
+    );
     for (name, variant) in [("logging off", 0), ("logging on", 1)] {
         println!(
             "  {name:<12} p50 {:.3} ms, p99 {:.3} ms, {:.0} searches/s",

@@ -44,6 +44,12 @@ pub struct Config {
     /// Search statistics.
     #[serde(default)]
     pub analytics: AnalyticsConfig,
+    /// Curators' sessions and images, and the fetching of harvested records' images.
+    #[serde(default)]
+    pub curation: CurationConfig,
+    /// The OAI-PMH provider at `/oai`.
+    #[serde(default)]
+    pub oai: OaiConfig,
     /// The institutions whose collections we catalogue.
     #[serde(default)]
     pub institutions: Vec<Institution>,
@@ -91,8 +97,195 @@ impl Default for AnalyticsConfig {
     }
 }
 
+/// `[oai]`: the provider at `/oai` that higher levels harvest.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OaiConfig {
+    /// Records (or headers) per ListRecords / ListIdentifiers page, 1 to
+    /// [`MAX_OAI_PAGE_SIZE`]; 100 by default. Larger pages mean fewer requests for a
+    /// harvester and longer responses.
+    #[serde(default = "default_oai_page_size")]
+    pub page_size: usize,
+}
+
+/// Largest `[oai] page_size`.
+pub const MAX_OAI_PAGE_SIZE: usize = 1_000;
+
+impl Default for OaiConfig {
+    fn default() -> Self {
+        OaiConfig {
+            page_size: default_oai_page_size(),
+        }
+    }
+}
+
+fn default_oai_page_size() -> usize {
+    100
+}
+
 fn default_retention_days() -> u32 {
     crate::analytics::RAW_RETENTION_DAYS
+}
+
+/// `[curation]`: session cookies, the limits every image is decoded under (curators'
+/// uploads and harvested records' image links alike), and the background fetching of those
+/// links.
+///
+/// ```toml
+/// [curation]
+/// secure_cookies = true          # behind HTTPS
+/// max_image_bytes = 10485760
+/// max_image_width = 12000
+/// max_image_height = 12000
+/// [curation.remote_images]
+/// enabled = true
+/// concurrency = 2
+/// max_attempts = 5
+/// allow_internal_addresses = false
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurationConfig {
+    /// Whether session and CSRF cookies get the `Secure` attribute: set it when the server is
+    /// reached over HTTPS (typically behind a TLS-terminating proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Largest image accepted, in bytes (an upload, or a fetched image link).
+    #[serde(default = "default_max_image_bytes")]
+    pub max_image_bytes: usize,
+    /// Widest image decoded, in pixels.
+    #[serde(default = "default_max_image_side")]
+    pub max_image_width: u32,
+    /// Tallest image decoded, in pixels.
+    #[serde(default = "default_max_image_side")]
+    pub max_image_height: u32,
+    /// Fetching harvested records' image links in the background.
+    #[serde(default)]
+    pub remote_images: RemoteImagesConfig,
+}
+
+impl Default for CurationConfig {
+    fn default() -> Self {
+        CurationConfig {
+            secure_cookies: false,
+            max_image_bytes: default_max_image_bytes(),
+            max_image_width: default_max_image_side(),
+            max_image_height: default_max_image_side(),
+            remote_images: RemoteImagesConfig::default(),
+        }
+    }
+}
+
+impl CurationConfig {
+    /// The limits images are decoded under.
+    pub fn image_limits(&self) -> crate::curate::images::ImageLimits {
+        crate::curate::images::ImageLimits {
+            max_bytes: self.max_image_bytes,
+            max_width: self.max_image_width,
+            max_height: self.max_image_height,
+            ..crate::curate::images::ImageLimits::default()
+        }
+    }
+
+    /// The environment variables of earlier versions (`JINCHENG_SECURE_COOKIES=1`,
+    /// `JINCHENG_MAX_IMAGE_BYTES=…`), still honoured when set; the config file is the
+    /// documented way.
+    fn apply_legacy_env(&mut self) {
+        if std::env::var("JINCHENG_SECURE_COOKIES").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")) {
+            self.secure_cookies = true;
+        }
+        if let Some(bytes) = std::env::var("JINCHENG_MAX_IMAGE_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&b: &usize| b > 0)
+        {
+            self.max_image_bytes = bytes;
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.max_image_bytes == 0 {
+            bail!("[curation] max_image_bytes must be at least 1");
+        }
+        if self.max_image_width == 0 || self.max_image_height == 0 {
+            bail!("[curation] max_image_width and max_image_height must be at least 1");
+        }
+        let remote = &self.remote_images;
+        if !(1..=MAX_IMAGE_FETCH_CONCURRENCY).contains(&remote.concurrency) {
+            bail!("[curation.remote_images] concurrency must be between 1 and {MAX_IMAGE_FETCH_CONCURRENCY}");
+        }
+        if remote.max_attempts == 0 {
+            bail!("[curation.remote_images] max_attempts must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Most image links fetched at once.
+const MAX_IMAGE_FETCH_CONCURRENCY: usize = 16;
+
+/// `[curation.remote_images]`: the background fetching of harvested records' image links,
+/// so that pages show local thumbnails instead of hot-linking the institutions' servers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteImagesConfig {
+    /// Whether links are fetched at all (they are always recorded).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Links fetched at the same time (1-16).
+    #[serde(default = "default_image_fetch_concurrency")]
+    pub concurrency: usize,
+    /// Attempts per link before a temporary failure (timeout, 5xx) becomes final.
+    #[serde(default = "default_image_fetch_attempts")]
+    pub max_attempts: u32,
+    /// Whether links may point at loopback and private addresses. Links come from harvested
+    /// records, which anyone who can edit a source's catalogue controls, so by default only
+    /// public addresses are fetched (the SSRF guard of `harvesters::AddressPolicy`); the
+    /// loopback demo and tests turn this on.
+    #[serde(default)]
+    pub allow_internal_addresses: bool,
+}
+
+impl Default for RemoteImagesConfig {
+    fn default() -> Self {
+        RemoteImagesConfig {
+            enabled: true,
+            concurrency: default_image_fetch_concurrency(),
+            max_attempts: default_image_fetch_attempts(),
+            allow_internal_addresses: false,
+        }
+    }
+}
+
+impl RemoteImagesConfig {
+    /// The address policy the fetches run under.
+    pub fn address_policy(&self) -> harvesters::AddressPolicy {
+        if self.allow_internal_addresses {
+            harvesters::AddressPolicy::AllowAll
+        } else {
+            harvesters::AddressPolicy::PublicOnly
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_max_image_bytes() -> usize {
+    10 * 1024 * 1024
+}
+
+fn default_max_image_side() -> u32 {
+    12_000
+}
+
+fn default_image_fetch_concurrency() -> usize {
+    2
+}
+
+fn default_image_fetch_attempts() -> u32 {
+    5
 }
 
 /// `[api]`: API keys, rate limits, proxies and CORS.
@@ -407,6 +600,7 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let mut config = Config::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        config.curation.apply_legacy_env();
         let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
             config.data_dir = base.join(&config.data_dir);
@@ -469,9 +663,13 @@ impl Config {
             }
             source.check()?;
         }
+        if !(1..=MAX_OAI_PAGE_SIZE).contains(&self.oai.page_size) {
+            bail!("[oai] page_size must be from 1 to {MAX_OAI_PAGE_SIZE}");
+        }
         if self.analytics.raw_retention_days == 0 {
             bail!("[analytics] raw_retention_days must be at least 1");
         }
+        self.curation.check()?;
         Ok(())
     }
 
@@ -627,5 +825,67 @@ url = "https://museum.example/events.rss"
         );
         assert_eq!(config.sources[2].format, Some(MarcFlavour::Cnmarc));
         assert_eq!(config.sources[3].protocol, Protocol::Feed);
+    }
+
+    #[test]
+    fn curation_defaults_when_absent() {
+        let config = Config::parse(EXAMPLE).unwrap();
+        assert_eq!(config.curation, CurationConfig::default());
+        assert!(!config.curation.secure_cookies);
+        let limits = config.curation.image_limits();
+        assert_eq!(limits.max_bytes, 10 * 1024 * 1024);
+        assert_eq!((limits.max_width, limits.max_height), (12_000, 12_000));
+        let remote = &config.curation.remote_images;
+        assert!(remote.enabled);
+        assert_eq!((remote.concurrency, remote.max_attempts), (2, 5));
+        assert_eq!(remote.address_policy(), harvesters::AddressPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn curation_section_parses() {
+        let text = format!(
+            "{EXAMPLE}\n[curation]\nsecure_cookies = true\nmax_image_bytes = 2048\nmax_image_width = 800\nmax_image_height = 600\n[curation.remote_images]\nenabled = false\nconcurrency = 4\nmax_attempts = 2\nallow_internal_addresses = true\n"
+        );
+        let curation = Config::parse(&text).unwrap().curation;
+        assert!(curation.secure_cookies);
+        let limits = curation.image_limits();
+        assert_eq!(
+            (limits.max_bytes, limits.max_width, limits.max_height),
+            (2048, 800, 600)
+        );
+        let remote = curation.remote_images;
+        assert!(!remote.enabled);
+        assert_eq!((remote.concurrency, remote.max_attempts), (4, 2));
+        assert_eq!(remote.address_policy(), harvesters::AddressPolicy::AllowAll);
+
+        // Only the keys given change.
+        let partial = format!("{EXAMPLE}\n[curation.remote_images]\nconcurrency = 3\n");
+        let curation = Config::parse(&partial).unwrap().curation;
+        assert_eq!(curation.remote_images.concurrency, 3);
+        assert_eq!(curation.max_image_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn curation_mistakes_are_named() {
+        for (section, needle) in [
+            ("[curation]\nmax_image_bytes = 0", "max_image_bytes"),
+            ("[curation]\nmax_image_width = 0", "max_image_width"),
+            ("[curation]\nsecure_cookie = true", "secure_cookie"),
+            ("[curation]\nmax_image_bytes = -1", "max_image_bytes"),
+            ("[curation]\nsecure_cookies = \"yes\"", "secure_cookies"),
+            ("[curation.remote_images]\nconcurrency = 0", "concurrency"),
+            ("[curation.remote_images]\nconcurrency = 100", "concurrency"),
+            ("[curation.remote_images]\nmax_attempts = 0", "max_attempts"),
+            ("[curation.remote_images]\nparallel = 2", "parallel"),
+            ("[oai]\npage_size = 0", "page_size"),
+            ("[oai]\npage_size = 100000", "page_size"),
+            ("[oai]\npagesize = 10", "pagesize"),
+        ] {
+            let err = format!(
+                "{:#}",
+                Config::parse(&format!("{EXAMPLE}\n{section}\n")).unwrap_err()
+            );
+            assert!(err.contains(needle), "{section}: {err}");
+        }
     }
 }

@@ -35,6 +35,9 @@ pub async fn start(
     let base_url = format!("http://{}", listener.local_addr()?);
     let mut config = Config::parse(&jincheng_demo::config_toml(&base_url))?;
     config.data_dir = data_dir;
+    // The sample pictures are served by this very server, on loopback: the demo lets the
+    // image fetcher reach it (a real deployment keeps the default, public addresses only).
+    config.curation.remote_images.allow_internal_addresses = true;
     let instance = Instance::open(config)?;
     let router = instance.router().merge(jincheng_demo::router());
     let server = tokio::spawn(crate::server::serve(listener, router, shutdown));

@@ -1,4 +1,5 @@
-//! One running Jincheng: a store, an index with its follower, and the configured sources.
+//! One running Jincheng: a store, an index with its follower, the fetcher of harvested
+//! image links, and the configured sources.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use crate::api::access::Access;
 use crate::config::{Config, Location, SourceConfig};
 use crate::harvest::{self, Progress};
 use crate::indexing::IndexService;
+use crate::remote_images::RemoteImageFetcher;
 use crate::server::{self, AppState};
 use crate::store::{HarvestRun, Store};
 
@@ -35,6 +37,8 @@ pub struct Instance {
     access: Arc<Access>,
     /// Search analytics, shared by every router made from this instance.
     pub analytics: Arc<crate::analytics::Analytics>,
+    /// The background fetcher of harvested records' image links.
+    pub remote_images: RemoteImageFetcher,
 }
 
 /// Opens the store under `data_dir`, creating it if needed.
@@ -92,12 +96,19 @@ impl Instance {
             Arc::clone(&store),
             config.analytics.raw_retention_days,
         )?);
+        let remote_images = RemoteImageFetcher::start(
+            Arc::clone(&store),
+            crate::curate::images::images_dir(&config.data_dir),
+            &config.curation.remote_images,
+            config.curation.image_limits(),
+        );
         Ok(Instance {
             config: Arc::new(config),
             store,
             indexing,
             access,
             analytics,
+            remote_images,
         })
     }
 
@@ -108,6 +119,8 @@ impl Instance {
             indexing: self.indexing.clone(),
             access: Arc::clone(&self.access),
             analytics: Arc::clone(&self.analytics),
+            curation: Arc::new(self.config.curation.clone()),
+            oai: self.config.oai,
         }
     }
 
@@ -120,16 +133,19 @@ impl Instance {
         )
     }
 
-    /// Harvests one source once; the index follower is woken after every stored page.
+    /// Harvests one source once; the index follower and the image fetcher are woken after
+    /// every stored page.
     pub async fn harvest(
         &self,
         source: &SourceConfig,
         on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
         let indexing = self.indexing.clone();
+        let remote_images = self.remote_images.clone();
         let mut on_page = on_page;
         harvest::run_source(Arc::clone(&self.store), source, HttpLimits::default(), move |p| {
             indexing.wake();
+            remote_images.wake();
             on_page(p);
         })
         .await

@@ -21,6 +21,7 @@ pub mod indexing;
 mod instance;
 pub mod jsonld;
 pub mod oai;
+pub mod remote_images;
 pub mod server;
 pub mod store;
 pub mod web;

@@ -15,7 +15,7 @@
 //! - **Lists** are ordered by the store's change sequence and bounded by the sequence at the
 //!   list's start (carried in the resumption token), so a harvest never skips nor repeats a
 //!   record while records change; records changed during a harvest come with the next
-//!   incremental harvest. 100 records a page (configurable).
+//!   incremental harvest. 100 records a page by default (`[oai] page_size`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -69,8 +69,9 @@ async fn serve(
     let arguments = jincheng_oai_provider::request_arguments(&method, &uri, &body);
     let base_url = jincheng_oai_provider::base_url(&headers, &uri);
     let store = Arc::clone(&state.store);
+    let page_size = state.oai.page_size;
     let answer = tokio::task::spawn_blocking(move || {
-        let provider = Provider::new(StoreRepository::new(store)?, ProviderConfig::default());
+        let provider = StoreRepository::provider(store, page_size)?;
         provider.respond(&base_url, &arguments, time::OffsetDateTime::now_utc())
     })
     .await;
@@ -112,7 +113,7 @@ impl StoreRepository {
         Ok(StoreRepository { store, institutions })
     }
 
-    /// A provider over `store` with `page_size` records a page (tests and benches).
+    /// A provider over `store` with `page_size` records a page.
     pub fn provider(store: Arc<Store>, page_size: usize) -> Result<Provider<StoreRepository>, StoreError> {
         let config = ProviderConfig {
             page_size,

@@ -39,6 +39,10 @@ pub struct AppState {
     pub access: Arc<Access>,
     /// Search analytics (events are queued, never written on the request path).
     pub analytics: Arc<crate::analytics::Analytics>,
+    /// The `[curation]` settings: cookies and image limits.
+    pub curation: Arc<crate::config::CurationConfig>,
+    /// The `[oai]` settings.
+    pub oai: crate::config::OaiConfig,
 }
 
 /// The whole application as a router, without a socket (tests call it with `oneshot`).
@@ -53,7 +57,7 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
     api::router()
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Image uploads are larger: their routes cap the raw body themselves.
-        .merge(api::upload_router())
+        .merge(api::upload_router(&state.curation.image_limits()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::caching::etag,

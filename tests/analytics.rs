@@ -462,6 +462,18 @@ async fn cultural_centres_see_demand_by_activity_type_and_month() {
         chart.find("非遗传承").unwrap(),
     );
     assert!(course < family && family < heritage, "busiest first");
+
+    // Period and accessible-format filters count as facet usage too.
+    h.search("", "&period=%E5%94%90&accessible_format=braille", &[])
+        .await;
+    h.instance.analytics.flush().await;
+    assert_eq!(
+        h.report("filters", &today_params()).await,
+        [
+            json!({"kind": "accessible_format", "value": "braille", "searches": 1}),
+            json!({"kind": "period", "value": "唐", "searches": 1}),
+        ]
+    );
     assert_eq!(
         h.report("activities", "from=2026-01-01&to=2026-02-28").await,
         before

@@ -388,3 +388,137 @@ async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
     );
     assert_eq!(send(&instance, search_with_key()).await.0.status(), 401);
 }
+
+/// Facet values of `name` in a search response, as `(value, count)`.
+fn facet_counts(response: &Value, name: &str) -> Vec<(String, u64)> {
+    response["facets"][name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {name} facet in {response}"))
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn hit_ids(response: &Value) -> Vec<&str> {
+    response["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_period_and_accessible_format_sorted_by_date() {
+    use schemas::{AccessibleFormat, Curation, DateRange, Record, ResourceType};
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path(), "");
+    let book = |id: &str, title: &str, years: Option<(i32, i32)>, formats: &[AccessibleFormat]| {
+        let mut record = Record::new(id, "b-lzlib", title);
+        record.resource_type = ResourceType::Book;
+        record.date = years.map(|(start, end)| DateRange {
+            display: format!("{start}-{end}"),
+            year_start: Some(start),
+            year_end: Some(end),
+        });
+        record.curation = (!formats.is_empty()).then(|| Curation {
+            accessible_formats: formats.to_vec(),
+            ..Curation::default()
+        });
+        record
+    };
+    use AccessibleFormat::*;
+    let records = [
+        book("api:tang", "黄河唐诗", Some((618, 907)), &[Braille]),
+        book("api:mq", "黄河碑刻", Some((1368, 1911)), &[]),
+        book("api:qing", "黄河乾隆图", Some((1736, 1795)), &[LargePrint, Audio]),
+        book("api:today", "黄河新志", Some((2003, 2003)), &[Braille]),
+        book("api:undated", "黄河杂记", None, &[SignLanguage]),
+    ];
+    instance.store.import_records(&records).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (_, doc) = get_json(&instance, "/api/v1/openapi.json").await;
+    let documented: Vec<&str> = doc["paths"]["/api/v1/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["period", "accessible_format", "sort"] {
+        assert!(documented.contains(&name), "{name} is documented");
+    }
+
+    // 黄河 = %E9%BB%84%E6%B2%B3
+    let (status, all) = get_json(&instance, "/api/v1/search?q=%E9%BB%84%E6%B2%B3").await;
+    assert_eq!(status, 200, "{all}");
+    check(&doc, "SearchResponse", &all);
+    assert_eq!(all["total"], 5);
+    let pairs = |list: &[(&str, u64)]| -> Vec<(String, u64)> {
+        list.iter().map(|(v, c)| (v.to_string(), *c)).collect()
+    };
+    assert_eq!(
+        facet_counts(&all, "period"),
+        pairs(&[("清", 2), ("唐", 1), ("明", 1), ("现代", 1)])
+    );
+    assert_eq!(
+        facet_counts(&all, "accessible_format"),
+        pairs(&[
+            ("braille", 2),
+            ("audio", 1),
+            ("large_print", 1),
+            ("sign_language", 1)
+        ])
+    );
+
+    // Filtered by period (清 = %E6%B8%85), the period facet still counts every period.
+    let (_, qing) = get_json(&instance, "/api/v1/search?period=%E6%B8%85&sort=date_asc").await;
+    check(&doc, "SearchResponse", &qing);
+    assert_eq!(qing["total"], 2);
+    assert_eq!(hit_ids(&qing), ["api:mq", "api:qing"]);
+    assert_eq!(facet_counts(&qing, "period").len(), 4);
+    assert_eq!(
+        facet_counts(&qing, "accessible_format"),
+        pairs(&[("audio", 1), ("large_print", 1)])
+    );
+    // Formats are OR within, AND with the period.
+    let (_, formats) = get_json(
+        &instance,
+        "/api/v1/search?accessible_format=braille&accessible_format=audio",
+    )
+    .await;
+    assert_eq!(formats["total"], 3);
+    let (_, both) = get_json(
+        &instance,
+        "/api/v1/search?accessible_format=braille&period=%E6%B8%85",
+    )
+    .await;
+    assert_eq!(both["total"], 0);
+    assert_eq!(facet_counts(&both, "period"), pairs(&[("唐", 1), ("现代", 1)]));
+
+    // Date orders; the undated record comes last both ways.
+    let (_, newest) = get_json(&instance, "/api/v1/search?q=%E9%BB%84%E6%B2%B3&sort=date_desc").await;
+    check(&doc, "SearchResponse", &newest);
+    assert_eq!(
+        hit_ids(&newest),
+        ["api:today", "api:qing", "api:mq", "api:tang", "api:undated"]
+    );
+    let (_, oldest) = get_json(&instance, "/api/v1/search?sort=date_asc&page_size=2&page=2").await;
+    assert_eq!(hit_ids(&oldest), ["api:qing", "api:today"]);
+    let (_, relevance) = get_json(&instance, "/api/v1/search?sort=relevance").await;
+    assert_eq!(relevance["total"], 5);
+
+    for bad in ["sort=newest", "sort=DATE_ASC", "accessible_format=smell"] {
+        let (status, error) = get_json(&instance, &format!("/api/v1/search?{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(error["error"]["code"], "invalid_parameter", "{bad}: {error}");
+        check(&doc, "ErrorResponse", &error);
+    }
+}

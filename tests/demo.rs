@@ -122,6 +122,7 @@ async fn check_format_fields(base: &str) {
 async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let demo = jincheng::demo::start(listener, dir.path().join("data"), async {
         let _ = stopped.await;
@@ -149,6 +150,42 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
         );
     }
     check_format_fields(&demo.base_url).await;
+
+    // The JSON API's works link pictures (relative links, resolved by the harvester); the
+    // background fetcher turns them into local thumbnails that the record and its hit show.
+    let work = "lzart-api:LZAM-W0001";
+    let mut local = None;
+    for _ in 0..150 {
+        let body = record(&demo.base_url, work).await;
+        assert_eq!(
+            body["images"][0]["url"],
+            format!("{}/demo/images/LZAM-W0001.png", demo.base_url)
+        );
+        if let Some(thumb) = body["images"][0]["thumb_url"].as_str() {
+            local = Some(thumb.to_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let thumb = local.expect("a thumbnail within 30 s");
+    let response = http::client()
+        .get(format!("{}{thumb}", demo.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let found = get(
+        &demo.base_url,
+        &format!("/api/v1/search?q={}", encode("金城组画之一")),
+    )
+    .await;
+    assert_eq!(found["hits"][0]["id"], work, "{found}");
+    assert_eq!(
+        found["hits"][0]["thumbnail"]["thumb_url"],
+        thumb.as_str(),
+        "{found}"
+    );
 
     let institutions = get(&demo.base_url, "/api/v1/institutions").await;
     let types: std::collections::BTreeSet<&str> = institutions["institutions"]
@@ -185,8 +222,9 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     demo.instance.indexing.shutdown();
     drop(demo.instance);
 
-    // A second start on the same data directory harvests incrementally: nothing new.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // A second start on the same data directory and address harvests incrementally:
+    // nothing new.
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let again = jincheng::demo::start(listener, dir.path().join("data"), std::future::pending())
         .await
         .unwrap();

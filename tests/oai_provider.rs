@@ -3,6 +3,8 @@
 //! persistent deletions, sets, formats, the lossless `jincheng` format).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/peer.rs"]
 mod peer;
 
@@ -250,6 +252,8 @@ async fn the_independent_checker_passes_in_strict_mode() {
     // harvested over HTTP, with its deletions.
     let mut config = Config::parse(&jincheng_demo::config_toml(&base)).unwrap();
     config.data_dir = dir.path().join("data");
+    // An odd page size, so the checker pages through many partial lists.
+    config.oai.page_size = 37;
     let instance = Instance::open(config).unwrap();
     let router = instance.router().merge(jincheng_demo::router());
     let server = tokio::spawn(jincheng::server::serve(listener, router, std::future::pending()));
@@ -285,6 +289,17 @@ async fn the_independent_checker_passes_in_strict_mode() {
     );
     let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 30, "{summary}");
+    // `[oai] page_size` is what a page holds.
+    let first_page = http::client()
+        .get(format!("{base}/oai?verb=ListIdentifiers&metadataPrefix=oai_dc"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(first_page.matches("<header").count(), 37);
+    assert!(first_page.contains("<resumptionToken"));
     server.abort();
     instance.indexing.shutdown();
 }

@@ -1,5 +1,6 @@
 //! The citizen web pages, through the real router: home, results, record, institution,
-//! escaping, errors and page weight.
+//! events, the period and accessible-format facets, sorting, escaping, errors and page
+//! weight.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::body::Body;
@@ -169,8 +170,11 @@ async fn citizen_pages() {
     assert!(home.contains("/search?institution_type=museum"));
     assert!(home.contains("/institutions/b-lzlib"));
     assert!(home.contains("兰州市图书馆"));
-    assert!(home.contains("/search?resource_type=event"), "the events entry");
-    assert!(home.contains("<ul class=\"events\">"), "the newest events");
+    assert!(home.contains("href=\"/events\""), "the events entry");
+    assert!(
+        home.contains("href=\"/search?accessible_format=braille\""),
+        "the accessible formats entry"
+    );
 
     // Results: the traditional-character record found by its simplified title, highlighted.
     let (status, _, results) = get(&instance, "/search?q=%E9%9D%99%E5%A4%9C%E6%80%9D").await;
@@ -261,6 +265,7 @@ async fn hostile_text_is_escaped_everywhere() {
         "/search?institution=b-lzlib",
         "/records/web:xss",
         "/institutions/b-lzlib",
+        "/events",
         "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
         "/search?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&institution=%3Cscript%3E",
     ] {
@@ -367,4 +372,201 @@ async fn bad_parameters_are_friendly_400s_and_pages_are_light() {
         .await
         .unwrap();
     assert_eq!(response.headers()[header::LOCATION], "/");
+}
+
+/// Books of four periods with accessible formats, and five events around today.
+fn citizen_records() -> Vec<Record> {
+    use schemas::{AccessibleFormat, Curation, EventInfo};
+    let book = |id: &str, title: &str, years: (i32, i32), formats: &[AccessibleFormat]| {
+        let mut record = Record::new(id, "b-lzlib", title);
+        record.resource_type = ResourceType::Book;
+        record.date = Some(DateRange {
+            display: format!("{}-{}", years.0, years.1),
+            year_start: Some(years.0),
+            year_end: Some(years.1),
+        });
+        if !formats.is_empty() {
+            record.curation = Some(Curation {
+                accessible_formats: formats.to_vec(),
+                ..Curation::default()
+            });
+        }
+        record
+    };
+    let event = |id: &str, title: &str, start: &str, end: Option<&str>| {
+        let mut record = Record::new(id, "b-culture", title);
+        record.resource_type = ResourceType::Event;
+        record.event = Some(EventInfo {
+            start: Some(start.into()),
+            end: end.map(str::to_string),
+            venue: Some(format!("{title}会场")),
+            ..EventInfo::default()
+        });
+        record
+    };
+    use AccessibleFormat::*;
+    let mut lecture = event("web:ev-a", "黄河讲坛", "2099-05-01T09:00", None);
+    if let Some(info) = &mut lecture.event {
+        info.registration_url = Some("https://reg.example.cn/a".into());
+        info.live_stream_url = Some("https://live.example.cn/a".into());
+    }
+    vec![
+        book("web:tang", "黄河唐诗", (618, 907), &[Braille]),
+        book("web:mq", "黄河碑刻", (1368, 1911), &[]),
+        book("web:qing", "黄河乾隆图", (1736, 1795), &[LargePrint, Audio]),
+        book("web:today", "黄河新志", (2003, 2003), &[Braille]),
+        lecture,
+        event(
+            "web:ev-b",
+            "秦腔演出",
+            "2099-05-01T14:30",
+            Some("2099-05-01T16:00"),
+        ),
+        event("web:ev-c", "剪纸展览", "2099-06-10", Some("2099-07-10")),
+        event("web:ev-old", "旧展回顾", "2001-03-01T10:00", None),
+        event("web:ev-older", "千禧讲座", "2000-12-31", None),
+        {
+            // Only a year, as many OAI-PMH event records have.
+            let mut record = Record::new("web:ev-tbd", "b-culture", "社火展演（2030）");
+            record.resource_type = ResourceType::Event;
+            record.date = Some(DateRange {
+                display: "2030".into(),
+                year_start: Some(2030),
+                year_end: Some(2030),
+            });
+            record
+        },
+    ]
+}
+
+/// The position of `needle` in `html`, which must contain it.
+fn at(html: &str, needle: &str) -> usize {
+    html.find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in {html}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn periods_formats_sorting_and_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path());
+    instance.store.import_records(&citizen_records()).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    // Period and accessible-format facets, with their counts.
+    let (status, _, results) = get(&instance, "/search?q=%E9%BB%84%E6%B2%B3").await;
+    assert_eq!(status, 200, "{results}");
+    // The four books and the 黄河讲坛 lecture, which has no year and so no period.
+    assert!(results.contains("共 5 条结果"), "{results}");
+    assert!(results.contains("<legend>朝代</legend>"));
+    assert!(results.contains("<legend>无障碍格式</legend>"));
+    assert!(results.contains(" 清 <span class=\"n\">(2)</span>"), "{results}");
+    assert!(results.contains(" 明 <span class=\"n\">(1)</span>"));
+    assert!(results.contains(" 现代 <span class=\"n\">(1)</span>"));
+    assert!(results.contains(" 盲文 <span class=\"n\">(2)</span>"));
+    assert!(results.contains(" 大字版 <span class=\"n\">(1)</span>"));
+    let qing = links(&results)
+        .into_iter()
+        .find(|l| pairs(l).contains(&("period".into(), "清".into())))
+        .expect("a link to the 清 facet");
+    assert!(pairs(&qing).contains(&("q".into(), "黄河".into())), "{qing}");
+
+    // Following it: two records, the facet now chosen, the other facet narrowed.
+    let (status, _, chosen) = get(&instance, &qing).await;
+    assert_eq!(status, 200);
+    assert!(chosen.contains("共 2 条结果"), "{chosen}");
+    assert!(chosen.contains("朝代：清"), "the active filter");
+    assert!(chosen.contains("aria-current=\"true\"><span aria-hidden=\"true\">☑</span> 清 "));
+    assert!(chosen.contains(" 有声 <span class=\"n\">(1)</span>"));
+    assert!(
+        !chosen.contains(" 盲文 <span class=\"n\">"),
+        "no braille record is 清"
+    );
+    let (_, _, braille) = get(&instance, "/search?accessible_format=braille").await;
+    assert!(braille.contains("共 2 条结果"), "{braille}");
+    assert!(braille.contains("/records/web:tang") && braille.contains("/records/web:today"));
+
+    // Sorting: the control keeps the query, the chosen order is marked, hits follow it.
+    let (status, _, oldest) = get(&instance, "/search?q=%E9%BB%84%E6%B2%B3&sort=date_asc").await;
+    assert_eq!(status, 200);
+    assert!(oldest.contains("<nav class=\"sort\" aria-label=\"排序\">"));
+    assert!(oldest.contains("aria-current=\"true\">年代从旧到新"));
+    let order = ["web:tang", "web:mq", "web:qing", "web:today"];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|id| at(&oldest, &format!("/records/{id}\"")))
+        .collect();
+    assert!(positions.is_sorted(), "oldest first: {positions:?}");
+    let (_, _, newest) = get(&instance, "/search?q=%E9%BB%84%E6%B2%B3&sort=date_desc").await;
+    let positions: Vec<usize> = order
+        .iter()
+        .rev()
+        .map(|id| at(&newest, &format!("/records/{id}\"")))
+        .collect();
+    assert!(positions.is_sorted(), "newest first: {positions:?}");
+    let newest_link = links(&oldest)
+        .into_iter()
+        .find(|l| l.contains("sort=date_desc"))
+        .expect("a link to the newest-first order");
+    assert!(pairs(&newest_link).contains(&("q".into(), "黄河".into())));
+    let relevance = links(&oldest)
+        .into_iter()
+        .find(|l| l.starts_with("/search") && !l.contains("sort=") && l.contains("q="))
+        .expect("a link back to relevance");
+    assert_eq!(pairs(&relevance), [("q".to_string(), "黄河".to_string())]);
+    // Facet links and the year form keep the order.
+    assert!(
+        links(&oldest)
+            .iter()
+            .filter(|l| l.contains("period="))
+            .all(|l| l.contains("sort=date_asc"))
+    );
+    assert!(oldest.contains("<input type=\"hidden\" name=\"sort\" value=\"date_asc\">"));
+    let (status, _, bad) = get(&instance, "/search?sort=newest").await;
+    assert_eq!(status, 400);
+    assert!(bad.contains("排序方式“newest”无法识别"), "{bad}");
+
+    // The events page: upcoming by date (one heading per day), then past ones, latest first.
+    let (status, _, events) = get(&instance, "/events").await;
+    assert_eq!(status, 200, "{events}");
+    assert!(events.contains("<html lang=\"zh-CN\""));
+    let sequence = [
+        "即将举办",
+        "2099年5月1日 星期五",
+        "黄河讲坛",
+        "秦腔演出",
+        "2099年6月10日 星期三",
+        "剪纸展览",
+        "往期活动",
+        "2001年3月1日 星期四",
+        "旧展回顾",
+        "2000年12月31日 星期日",
+        "千禧讲座",
+        "具体日期未详",
+        "<h3>2030年</h3>",
+        "社火展演（2030）",
+    ];
+    let positions: Vec<usize> = sequence.iter().map(|s| at(&events, s)).collect();
+    assert!(positions.is_sorted(), "{positions:?}\n{events}");
+    assert_eq!(events.matches("2099年5月1日").count(), 1, "one heading per day");
+    assert!(events.contains("时间：09:00 开始 · 地点：黄河讲坛会场 · 主办："));
+    assert!(events.contains("时间：14:30–16:00"));
+    assert!(events.contains("时间：至 2099年7月10日 星期五"), "{events}");
+    assert!(events.contains("href=\"https://reg.example.cn/a\""));
+    assert!(events.contains("href=\"https://live.example.cn/a\""));
+    assert!(!events.contains("黄河唐诗"), "only events");
+
+    // The home page leads to the upcoming events and the accessible formats.
+    let (_, _, home) = get(&instance, "/").await;
+    assert!(home.contains("href=\"/events\""));
+    assert!(at(&home, "黄河讲坛") < at(&home, "剪纸展览"), "soonest first");
+    assert!(!home.contains("旧展回顾"), "past events are not on the home page");
+    for format in ["braille", "large_print", "audio", "sign_language"] {
+        assert!(
+            home.contains(&format!("href=\"/search?accessible_format={format}\"")),
+            "{format}"
+        );
+    }
 }

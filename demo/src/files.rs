@@ -6,6 +6,11 @@
 //!
 //! The app harvests them as whole dumps over HTTP; the data never changes while the process
 //! runs, so a second harvest finds everything unchanged.
+//!
+//! Every work of the JSON API links a picture at `/demo/images/{id}.png` (a relative link,
+//! resolved by the harvester against the page's URL), so the demo shows the background fetching and thumbnails
+//! of harvested image links. The pictures are drawn on request ([`picture`]): a soft
+//! two-colour gradient, different for every work, not a reproduction of anything.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -103,6 +108,40 @@ pub(crate) fn routes() -> Router {
     Router::new()
         .route("/demo/files/{name}", get(file))
         .route("/demo/api/works", get(api_works))
+        .route("/demo/images/{name}", get(image))
+}
+
+/// Side of the demo pictures, in pixels.
+const PICTURE_SIZE: (u32, u32) = (480, 320);
+
+/// The PNG picture of the work `id` (a known work id), or `None` for anything else.
+pub fn picture(id: &str) -> Option<Vec<u8>> {
+    works().iter().find(|w| w["id"].as_str() == Some(id))?;
+    // Two colours from the id's bytes: every work looks different, and always the same.
+    let hash = id
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    let [a, b, c, d] = hash.to_le_bytes();
+    let from = [a / 2 + 100, b / 2 + 90, c / 2 + 80];
+    let to = [d / 3 + 40, a / 3 + 50, b / 3 + 60];
+    let (width, height) = PICTURE_SIZE;
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let t = (x + y) as f32 / (width + height) as f32;
+        image::Rgb(std::array::from_fn(|i| {
+            (f32::from(from[i]) * (1.0 - t) + f32::from(to[i]) * t) as u8
+        }))
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).ok()?;
+    Some(png.into_inner())
+}
+
+/// `GET /demo/images/{id}.png`.
+async fn image(Path(name): Path<String>) -> Response {
+    match name.strip_suffix(".png").and_then(picture) {
+        Some(png) => ([(CONTENT_TYPE, "image/png")], png).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such picture").into_response(),
+    }
 }
 
 async fn file(Path(name): Path<String>) -> Response {
@@ -150,9 +189,21 @@ async fn api_works(RawQuery(query): RawQuery) -> Response {
     let all = works();
     let start = (page - 1).saturating_mul(size).min(all.len());
     let end = start.saturating_add(size).min(all.len());
+    // Picture links are relative, as many real APIs write them; the harvester resolves them
+    // against the page's URL.
+    let items: Vec<Value> = all[start..end]
+        .iter()
+        .map(|work| {
+            let mut work = work.clone();
+            if let Some(id) = work["id"].as_str().map(str::to_owned) {
+                work["image"] = json!(format!("/demo/images/{id}.png"));
+            }
+            work
+        })
+        .collect();
     let body = json!({
         "code": 0,
-        "data": {"items": &all[start..end]},
+        "data": {"items": items},
         "total": all.len(),
         "page": page,
         "size": size,
@@ -244,6 +295,7 @@ measurements = "size.text"
 subjects = "tags"
 description = "intro"
 source_url = "url"
+images = "image"
 rights = "rights"
 
 # 七里河区文化馆: an RSS 2.0 feed of events (活动时间/地点/主办单位 lines).
@@ -265,6 +317,16 @@ url = {rss}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_work_has_its_own_picture_and_nothing_else_has_one() {
+        let first = picture("LZAM-W0001").unwrap();
+        let decoded = image::load_from_memory(&first).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), PICTURE_SIZE);
+        assert_eq!(picture("LZAM-W0001").unwrap(), first, "the same every time");
+        assert_ne!(picture("LZAM-W0002").unwrap(), first);
+        assert!(picture("LZAM-W9999").is_none() && picture("../etc/passwd").is_none());
+    }
 
     #[test]
     fn the_files_are_embedded_small_and_match_the_directory() {

@@ -5,6 +5,7 @@
 //! (`images[0].url`); a path that meets an array without an index goes through every
 //! element, so `creators.name` on `[{"name": "甲"}, {"name": "乙"}]` gives both names.
 //! Strings, numbers and booleans are values; `null` and missing keys are no value.
+//! Relative image and source links (`/uploads/1.jpg`) are resolved against the page's URL.
 //!
 //! A record without an id, or whose required field is missing or not understood, is
 //! quarantined with the reason and its JSON; a page that is not JSON (or has no record
@@ -199,10 +200,11 @@ impl JsonApiHarvester {
             url: url.to_string(),
             message: format!("not JSON: {e}"),
         })?;
-        let items = records_of(&page, &self.options).map_err(|message| Error::Protocol {
+        let mut items = records_of(&page, &self.options).map_err(|message| Error::Protocol {
             url: url.to_string(),
             message,
         })?;
+        resolve_links(&mut items, &url);
         self.next = if items.is_empty() {
             None
         } else {
@@ -363,6 +365,27 @@ fn records_of(page: &Value, options: &JsonApiOptions) -> std::result::Result<Vec
         }
     }
     Ok(items)
+}
+
+/// Makes the records' relative links (`/uploads/1.jpg`, as many APIs write them) absolute
+/// against the URL of the page they came on. Absolute links and links that do not resolve
+/// are left as they are.
+fn resolve_links(items: &mut [HarvestedItem], page_url: &Url) {
+    let resolve = |link: &mut String| {
+        if Url::parse(link) == Err(url::ParseError::RelativeUrlWithoutBase)
+            && let Ok(absolute) = page_url.join(link.trim())
+        {
+            *link = absolute.to_string();
+        }
+    };
+    for item in items {
+        if let ItemOutcome::Record(record) = &mut item.outcome {
+            record.images.iter_mut().for_each(|image| resolve(&mut image.url));
+            if let Some(source_url) = &mut record.source_url {
+                resolve(source_url);
+            }
+        }
+    }
 }
 
 /// One step of a path: a key, or an index.

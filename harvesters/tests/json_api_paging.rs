@@ -233,3 +233,56 @@ fn a_json_file_is_read_with_the_same_mapping() {
         Err(Error::InvalidSource(_))
     ));
 }
+
+#[tokio::test]
+async fn relative_links_are_resolved_against_the_page() {
+    async fn page() -> impl IntoResponse {
+        serde_json::json!({"data": {"items": [
+            {"id": "1", "title": "甲", "image": "/img/1.jpg", "link": "works/1"},
+            {"id": "2", "title": "乙", "image": "https://cdn.example.cn/2.jpg", "link": "https://a.example.cn/2"},
+            {"id": "3", "title": "丙", "image": ["../up/3.png", "http://[::1"]},
+        ]}})
+        .to_string()
+    }
+    let app = Router::new().route("/api/v2/list", get(page));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut options = options(&format!("http://{address}/api/v2/list"), Paging::Single);
+    options.fields = [("title", "title"), ("images", "image"), ("source_url", "link")]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    let (pages, result) = harvest_all(options).await;
+    result.unwrap();
+    let records: Vec<_> = pages[0]
+        .items
+        .iter()
+        .map(|item| match &item.outcome {
+            ItemOutcome::Record(record) => record,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let images = |i: usize| {
+        records[i]
+            .images
+            .iter()
+            .map(|m| m.url.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(images(0), [format!("http://{address}/img/1.jpg")]);
+    assert_eq!(
+        records[0].source_url.as_deref(),
+        Some(format!("http://{address}/api/v2/works/1").as_str())
+    );
+    assert_eq!(images(1), ["https://cdn.example.cn/2.jpg"]);
+    assert_eq!(records[1].source_url.as_deref(), Some("https://a.example.cn/2"));
+    // A broken absolute link is kept as it came, for the image fetcher to report.
+    assert_eq!(
+        images(2),
+        [
+            format!("http://{address}/api/up/3.png"),
+            "http://[::1".to_string()
+        ]
+    );
+}

@@ -53,6 +53,9 @@ pub const LOCAL_WORDS: &[&str] = &[
 
 /// Shortest Latin word that is stemmed: shorter words (`art`, `is`) are left alone.
 const MIN_STEMMED_CHARS: usize = 4;
+/// Shortest Chinese query word that may also match as its shorter words apart
+/// ([`ChineseAnalyzer::sub_words`]).
+pub(crate) const MIN_SPLIT_CHARS: usize = 4;
 
 /// Longest token indexed, in bytes. Longer "words" are runs of digits or letters (a base64
 /// blob, a hash) that nobody types; tantivy would drop them anyway past 65 530 bytes.
@@ -195,6 +198,40 @@ impl ChineseAnalyzer {
             .enumerate()
             .map(|(i, c)| (i, c.to_string()))
             .collect()
+    }
+
+    /// The shorter words a long Chinese query word is made of, left to right, when jieba's
+    /// search mode knows some: `敦煌石窟` → `[敦煌, 石窟]`, `马家窑文化` → `[马家窑, 文化]`.
+    /// At each position the longest known shorter word is taken, or else the character.
+    /// Empty for words under [`MIN_SPLIT_CHARS`] characters, for words with non-CJK
+    /// characters, and when no piece is longer than one character (a split into single
+    /// characters would match almost anything).
+    pub(crate) fn sub_words(&self, word: &str) -> Vec<String> {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() < MIN_SPLIT_CHARS || !chars.iter().all(|c| is_cjk(*c)) {
+            return Vec::new();
+        }
+        // The longest shorter word jieba finds starting at each character.
+        let mut longest = vec![1; chars.len()];
+        for token in self.snapshot().jieba.cut_for_search(word, false) {
+            let len = token.end - token.start;
+            if len > 1
+                && len < chars.len()
+                && let Some(best) = longest.get_mut(token.start)
+            {
+                *best = (*best).max(len);
+            }
+        }
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        while let Some(len) = longest.get(at) {
+            pieces.push(chars[at..at + len].iter().collect::<String>());
+            at += len;
+        }
+        if pieces.iter().all(|p| p.chars().nth(1).is_none()) {
+            return Vec::new();
+        }
+        pieces
     }
 
     /// Normalises and cuts `text`, calling `sink` for every token worth indexing: tokens

@@ -2,7 +2,8 @@
 //! facet counts together.
 //!
 //! The query itself carries no filter. For each matching document the collector reads the
-//! keyword fields' term ordinals and the years from the fast fields and checks every filter.
+//! keyword fields' term ordinals (several per document for the multi-valued ones: a document
+//! passes a filter when any of its values is accepted, and counts under each of its values) and the years from the fast fields and checks every filter.
 //! A document passing all filters counts in the total, every facet and the page; a document
 //! failing exactly one filter counts only in that filter's facet (the disjunctive
 //! convention: a facet's own filter does not narrow its counts, so the user sees what adding
@@ -28,14 +29,17 @@ use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::schema::names;
+use crate::search::SortOrder;
 
 /// The keyword facets, in the order they are reported: (facet name, field name).
-pub(crate) const KEYWORD_FACETS: [(&str, &str); 5] = [
+pub(crate) const KEYWORD_FACETS: [(&str, &str); 7] = [
     ("institution", names::INSTITUTION),
     ("institution_type", names::INSTITUTION_TYPE),
     ("resource_type", names::RESOURCE_TYPE),
     ("region", names::REGION),
     ("language", names::LANGUAGE),
+    ("period", names::PERIOD),
+    ("accessible_format", names::ACCESSIBLE_FORMAT),
 ];
 const KEYWORDS: usize = KEYWORD_FACETS.len();
 /// Index of the year filter in the "which filter failed" bookkeeping.
@@ -51,6 +55,8 @@ pub(crate) struct SearchCollector {
     pub(crate) window: usize,
     /// Order by score (a query) or by year and id (browsing).
     pub(crate) scoring: bool,
+    /// Relevance, or a date order that comes before the score.
+    pub(crate) sort: SortOrder,
     /// One candidate per work (the best record of each work key); the total counts works.
     pub(crate) collapse: bool,
     /// The searcher's work numbering, needed when collapsing.
@@ -168,9 +174,23 @@ pub(crate) fn popularity(copies: u64) -> f32 {
     1.0 + POPULARITY_WEIGHT * (copies.max(1) as f32).ln().min(MAX_POPULARITY_LN)
 }
 
+/// The sort key that comes before the score: 0 for every document when ordering by
+/// relevance; the year (newest first) or the negated year (oldest first) when ordering by
+/// date, with documents without a year last either way.
+fn date_key(sort: SortOrder, year: Option<i64>) -> i64 {
+    match (sort, year) {
+        (SortOrder::Relevance, _) => 0,
+        (_, None) => i64::MIN,
+        (SortOrder::DateDesc, Some(year)) => year,
+        (SortOrder::DateAsc, Some(year)) => year.saturating_neg(),
+    }
+}
+
 /// One document of the result window.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
+    /// [`date_key`]: greater is first.
+    pub(crate) key: i64,
     pub(crate) score: Score,
     /// `i64::MIN` for documents without a year, so they come last when browsing.
     pub(crate) year: i64,
@@ -184,10 +204,11 @@ pub(crate) struct Candidate {
     pub(crate) work: Option<u32>,
 }
 
-/// Order of results: score, then newest year, then id.
+/// Order of results: the date key (see [`date_key`]), score, then newest year, then id.
 fn result_order(a: &Candidate, b: &Candidate) -> Ordering {
-    b.score
-        .total_cmp(&a.score)
+    b.key
+        .cmp(&a.key)
+        .then(b.score.total_cmp(&a.score))
         .then(b.year.cmp(&a.year))
         .then_with(|| a.id.cmp(&b.id))
         .then(a.address.cmp(&b.address))
@@ -218,7 +239,7 @@ pub(crate) struct Collected {
 /// of the per-segment lists, each with its true best record; a work that appears there with
 /// a worse record than its true best (its best segment left it out) is outside the best
 /// `window` anyway, and its understated rank only moves it further down. The order within a
-/// segment (score, year, id ordinal, document) agrees with [`result_order`] since id
+/// segment (date key, score, year, id ordinal, document) agrees with [`result_order`] since id
 /// ordinals sort like the ids.
 ///
 /// The total must count every work once even when its records are spread over segments, so
@@ -247,6 +268,7 @@ impl std::fmt::Debug for SegmentWorks {
 /// A candidate inside one segment: the id as its term ordinal, which sorts like the id.
 #[derive(Debug, Clone, Copy)]
 struct SegmentCandidate {
+    key: i64,
     score: Score,
     year: i64,
     id_ord: u64,
@@ -256,8 +278,9 @@ struct SegmentCandidate {
 impl SegmentCandidate {
     /// Greater is better.
     fn rank(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
+        self.key
+            .cmp(&other.key)
+            .then(self.score.total_cmp(&other.score))
             .then(self.year.cmp(&other.year))
             .then(other.id_ord.cmp(&self.id_ord))
             .then(other.doc.cmp(&self.doc))
@@ -303,6 +326,7 @@ pub(crate) struct SegmentSearchCollector {
     heap: BinaryHeap<Reverse<SegmentCandidate>>,
     total: usize,
     scoring: bool,
+    sort: SortOrder,
     copies: Option<Column<u64>>,
     /// Work keys and the best candidate per work, when collapsing.
     work_keys: Option<StrColumn>,
@@ -384,6 +408,7 @@ impl Collector for SearchCollector {
             heap: BinaryHeap::with_capacity(self.window.min(1024) + 1),
             total: 0,
             scoring: self.scoring,
+            sort: self.sort,
             copies: fast.column_opt(names::COPIES)?,
             works: self.collapse.then(|| WorkTable {
                 slot: vec![u32::MAX; work_keys.as_ref().map_or(0, |c| c.num_terms())],
@@ -456,14 +481,15 @@ impl SegmentCollector for SegmentSearchCollector {
     type Fruit = Collected;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let mut ords = [None; KEYWORDS];
         let mut failed = 0;
         let mut failed_filter = usize::MAX;
         for (i, keyword) in self.keywords.iter().enumerate() {
-            let ord = keyword.column.as_ref().and_then(|c| c.ords().first(doc));
-            ords[i] = ord;
             if let Some(accepted) = &keyword.accepted {
-                let pass = ord.is_some_and(|o| accepted.get(o as usize).copied().unwrap_or(false));
+                let pass = keyword.column.as_ref().is_some_and(|c| {
+                    c.ords()
+                        .values_for_doc(doc)
+                        .any(|o| accepted.get(o as usize).copied().unwrap_or(false))
+                });
                 if !pass {
                     failed += 1;
                     failed_filter = i;
@@ -484,9 +510,13 @@ impl SegmentCollector for SegmentSearchCollector {
         }
         for (i, keyword) in self.keywords.iter_mut().enumerate() {
             if (failed == 0 || failed_filter == i)
-                && let Some(count) = ords[i].and_then(|o| keyword.counts.get_mut(o as usize))
+                && let Some(column) = &keyword.column
             {
-                *count += 1;
+                for ord in column.ords().values_for_doc(doc) {
+                    if let Some(count) = keyword.counts.get_mut(ord as usize) {
+                        *count += 1;
+                    }
+                }
             }
         }
         if (failed == 0 || failed_filter == YEAR)
@@ -506,6 +536,7 @@ impl SegmentCollector for SegmentSearchCollector {
             score
         };
         let candidate = SegmentCandidate {
+            key: date_key(self.sort, year),
             score,
             year: year.unwrap_or(i64::MIN),
             id_ord: self
@@ -574,6 +605,7 @@ impl SegmentCollector for SegmentSearchCollector {
         let to_candidates = |best: Vec<(Option<u32>, SegmentCandidate)>| {
             best.into_iter()
                 .map(|(work, c)| Candidate {
+                    key: c.key,
                     score: c.score,
                     year: c.year,
                     id: String::new(),
@@ -617,13 +649,18 @@ impl SegmentCollector for SegmentSearchCollector {
     }
 }
 
-/// Drops the candidates that cannot reach the best `window`: those ranked, by score and year
-/// alone, below the candidate at which `window` distinct works (records, when not
+/// Drops the candidates that cannot reach the best `window`: those ranked, by date key, score
+/// and year alone, below the candidate at which `window` distinct works (records, when not
 /// collapsing) have been seen. At least `window` distinct works rank at or above it, so a
 /// dropped candidate's work is either outside the window or has a better candidate kept;
 /// ties with it are kept, for the id to decide. Spares looking up the ids of the rest.
 fn drop_beyond_window(candidates: &mut Vec<Candidate>, window: usize) {
-    let coarse = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(b.year.cmp(&a.year));
+    let coarse = |a: &Candidate, b: &Candidate| {
+        b.key
+            .cmp(&a.key)
+            .then(b.score.total_cmp(&a.score))
+            .then(b.year.cmp(&a.year))
+    };
     candidates.sort_by(coarse);
     let mut seen = std::collections::HashSet::new();
     let mut distinct = 0;

@@ -53,7 +53,10 @@
 //! also matches through its parts; `"…"` is a phrase; an ISBN matches exactly; if nothing
 //! matches, any word will do. An empty query (or one with only punctuation) browses: every
 //! record passing the filters, newest first. Facets count disjunctively: a facet's own filter
-//! does not narrow its counts.
+//! does not narrow its counts. Besides the keyword facets of the institution and the record,
+//! records are faceted by broad period (`唐`, `清`, `现代`, from their years) and by accessible
+//! format; both may have several values per record. Hits come by relevance or, with
+//! [`SortOrder`], by date (newest or oldest first).
 //!
 //! # What this crate does not know
 //!
@@ -84,7 +87,7 @@ pub use crate::{
     schema::SCHEMA_VERSION,
     search::{
         Facet, FacetValue, Filters, Hit, HitHolding, MAX_HOLDINGS_PER_HIT, MAX_RESULT_WINDOW, SearchRequest,
-        SearchResults,
+        SearchResults, SortOrder,
     },
     suggest::{MAX_SUGGEST_LIMIT, MAX_SUGGEST_PREFIX_CHARS, Suggestion},
     writer::RecordWriter,

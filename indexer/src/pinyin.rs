@@ -32,6 +32,9 @@ pub(crate) const MAX_READINGS: usize = 3;
 const MAX_JOINED_CHARS: usize = 24;
 /// Longest run of characters whose initials are indexed as one token.
 pub(crate) const MAX_INITIALS_GRAM: usize = 4;
+/// Spellings of one initials gram indexed at most (the heteronyms of its characters
+/// combined; the common readings come first).
+const MAX_INITIALS_VARIANTS: usize = 8;
 /// Longest pinyin string segmented into syllables, in letters.
 pub(crate) const MAX_PINYIN_LETTERS: usize = 64;
 
@@ -214,19 +217,26 @@ impl Tokenizer for PinyinTokenizer {
         self.tokens.clear();
         let normalized = normalize(text);
         let chars: Vec<char> = normalized.text.chars().collect();
-        // Common initial of every character (None for non-CJK), for the grams.
-        let mut initials: Vec<Option<char>> = Vec::with_capacity(chars.len());
+        // The distinct initials of every character's readings, the common one first (empty
+        // for non-CJK), for the grams: 長 is both `z` and `c`, 泊 both `b` and `p`.
+        let mut initials: Vec<Vec<char>> = Vec::with_capacity(chars.len());
         let mut joined = String::new();
         let mut cjk = 0;
         for (position, &c) in chars.iter().enumerate() {
             if !is_cjk(c) {
-                initials.push(None);
+                initials.push(Vec::new());
                 continue;
             }
             cjk += 1;
             let all = readings(c);
             let first_initial = all.first().and_then(|r| r.chars().next());
-            initials.push(first_initial);
+            let mut own: Vec<char> = Vec::new();
+            for initial in all.iter().filter_map(|r| r.chars().next()) {
+                if !own.contains(&initial) {
+                    own.push(initial);
+                }
+            }
+            initials.push(own);
             if let Some(first) = all.first() {
                 match self.mode {
                     PinyinMode::Syllables => joined.push_str(first),
@@ -249,18 +259,31 @@ impl Tokenizer for PinyinTokenizer {
         }
         if self.mode == PinyinMode::Initials {
             for start in 0..initials.len() {
-                let mut gram = String::new();
-                for (len, initial) in initials[start..].iter().take(MAX_INITIALS_GRAM).enumerate() {
-                    let Some(initial) = initial else { break };
-                    gram.push(*initial);
+                // Every spelling of the gram so far, at most MAX_INITIALS_VARIANTS.
+                let mut grams = vec![String::new()];
+                for (len, own) in initials[start..].iter().take(MAX_INITIALS_GRAM).enumerate() {
+                    if own.is_empty() {
+                        break;
+                    }
+                    let mut longer = Vec::with_capacity(grams.len() * own.len());
+                    for gram in &grams {
+                        for initial in own {
+                            if longer.len() < MAX_INITIALS_VARIANTS {
+                                longer.push(format!("{gram}{initial}"));
+                            }
+                        }
+                    }
+                    grams = longer;
                     if len >= 1 {
-                        self.tokens.push(Token {
-                            offset_from: normalized.original_byte_offset(start),
-                            offset_to: normalized.original_byte_offset(start + len + 1),
-                            position: start,
-                            text: gram.clone(),
-                            position_length: len + 1,
-                        });
+                        for gram in &grams {
+                            self.tokens.push(Token {
+                                offset_from: normalized.original_byte_offset(start),
+                                offset_to: normalized.original_byte_offset(start + len + 1),
+                                position: start,
+                                text: gram.clone(),
+                                position_length: len + 1,
+                            });
+                        }
                     }
                 }
             }
@@ -337,6 +360,24 @@ mod tests {
             [("jy", 0), ("jys", 0), ("ys", 1), ("jys", 3)].map(|(t, p)| (t.to_string(), p))
         );
         assert_eq!(joined("李白"), ("libai".to_string(), "lb".to_string()));
+    }
+
+    #[test]
+    fn initials_grams_spell_every_reading_of_a_heteronym() {
+        // 長 reads zhǎng and cháng, 泊 bó and pō: citizens type either initial.
+        let got = tokens(PinyinMode::Initials, "長恨歌");
+        for gram in ["chg", "zhg", "ch", "zh", "hg"] {
+            assert!(
+                got.contains(&(gram.to_string(), usize::from(gram.starts_with('h')))),
+                "{gram}: {got:?}"
+            );
+        }
+        let got = tokens(PinyinMode::Initials, "楓橋夜泊");
+        assert!(got.contains(&("fqyb".to_string(), 0)) && got.contains(&("fqyp".to_string(), 0)));
+        // Combined heteronyms are capped per gram.
+        let got = tokens(PinyinMode::Initials, "行行重重");
+        let four = got.iter().filter(|(t, p)| t.len() == 4 && *p == 0).count();
+        assert!((1..=MAX_INITIALS_VARIANTS).contains(&four), "{four}");
     }
 
     #[test]

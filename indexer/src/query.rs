@@ -23,6 +23,9 @@
 //! - A multi-character Chinese word also matches as the phrase of its characters (documents
 //!   index every CJK character), so `飞燕` is found inside `马踏飞燕`; the whole word scores
 //!   higher than its characters.
+//! - A Chinese word of four or more characters also matches as the shorter words it is made
+//!   of, each anywhere in the scope (`敦煌石窟` finds “敦煌莫高窟的石窟艺术”), at
+//!   [`SUB_WORDS_FACTOR`] of the weight, so the contiguous word always ranks first.
 //! - A word of a synonym group (see [`crate::dictionary`]) also matches the group's other
 //!   words, at [`SYNONYM_FACTOR`] of the weight.
 //! - A clause of Latin letters also matches the **pinyin** fields of titles and creators:
@@ -35,7 +38,8 @@
 //!   classification code or call number (`I247.5`) matches whole or as the broader class of a
 //!   longer code (`I247` finds `I247.5`).
 //! - The whole query as the whole title (folded, punctuation ignored) weighs most, then the
-//!   whole query as a phrase in the title; then the description phrase.
+//!   whole query as a whole creator's name and as a phrase in the title; then the
+//!   description phrase.
 //! - If nothing matches and there are at least two clauses, the search is retried with *any*
 //!   clause matching (the caller runs [`QueryPlan::fallback`]).
 //!
@@ -78,12 +82,17 @@ pub const MAX_INITIALS_LETTERS: usize = 8;
 
 /// Weight of a word found only through its characters, relative to the word itself.
 const PARTS_FACTOR: f32 = 0.5;
+/// Weight of a long word found only as its shorter words apart (`敦煌石窟` in “敦煌的石窟”).
+const SUB_WORDS_FACTOR: f32 = 0.3;
 /// Weight of a synonym, relative to the word typed.
 pub const SYNONYM_FACTOR: f32 = 0.6;
 /// How much the other fields add to the best field's score for one word.
 const TIE_BREAKER: f32 = 0.1;
 /// The whole query is the whole title (folded, punctuation ignored).
 const EXACT_TITLE_BOOST: f32 = 16.0;
+/// The whole query is a whole creator's name (`王昌齡`): their works before works that only
+/// mention them.
+const EXACT_CREATOR_BOOST: f32 = 8.0;
 /// The whole query as a phrase in the title and in the description.
 const TITLE_PHRASE_BOOST: f32 = 8.0;
 const DESCRIPTION_PHRASE_BOOST: f32 = 1.0;
@@ -262,6 +271,8 @@ struct QueryWord {
     /// The normalised word as typed (before stemming), for highlights and pinyin.
     surface: String,
     parts: Vec<(usize, String)>,
+    /// The shorter words a long word is made of, matched apart at a low weight.
+    sub_words: Vec<String>,
     synonyms: Vec<String>,
     pinyin: Option<PinyinReading>,
     fuzzy: bool,
@@ -454,6 +465,7 @@ fn clause_groups(analyzer: &ChineseAnalyzer, clause: &Clause<'_>, budget: &mut B
             }
             QueryWord {
                 parts: ChineseAnalyzer::word_parts(&token.text),
+                sub_words: analyzer.sub_words(&token.text),
                 token,
                 surface,
                 synonyms,
@@ -626,6 +638,27 @@ fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec
             out.push(boosted(Box::new(fuzzy), text_field.boost * FUZZY_FACTOR));
         }
     }
+    if word.sub_words.len() > 1 {
+        // Every shorter word somewhere in the scope, each as itself or as its characters.
+        let all: Vec<Box<dyn Query>> = word
+            .sub_words
+            .iter()
+            .map(|piece| {
+                let chars: Vec<(usize, String)> = piece.chars().map(String::from).enumerate().collect();
+                let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
+                let alternatives: Vec<Box<dyn Query>> = text_fields(fields, scope)
+                    .into_iter()
+                    .map(|text_field| {
+                        let query =
+                            phrase(text_field.field, &chars).unwrap_or_else(|| term(text_field.field, piece));
+                        boosted(query, text_field.boost)
+                    })
+                    .collect();
+                Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER)) as Box<dyn Query>
+            })
+            .collect();
+        out.push(boosted(all_of(all), SUB_WORDS_FACTOR));
+    }
     if let Some(reading) = &word.pinyin {
         out.extend(pinyin_queries(fields, scope, reading, 1.0));
     }
@@ -712,6 +745,7 @@ fn whole_query_boosts(
     let key = text_key(text);
     if !key.is_empty() {
         boosts.push(boosted(term(fields.title_exact, &key), EXACT_TITLE_BOOST));
+        boosts.push(boosted(term(fields.creator_exact, &key), EXACT_CREATOR_BOOST));
     }
     let whole: Vec<AnalyzedToken> = analyzer
         .query_tokens(text)

@@ -10,7 +10,7 @@ use crate::pinyin::PinyinMode;
 /// the tokenizer's output changes: the tokenizer is registered under a name that contains the
 /// version, so an index built by an older version has a different schema and
 /// [`crate::Index::open_or_create`] reports [`crate::Error::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name of the Chinese tokenizer in the schema; carries [`SCHEMA_VERSION`].
 pub(crate) fn tokenizer_name() -> String {
@@ -54,6 +54,12 @@ pub(crate) struct Fields {
     pub(crate) resource_type: Field,
     pub(crate) region: Field,
     pub(crate) language: Field,
+    /// Broad dynasties or periods of the record's years (`唐`, `清`, `现代`; see
+    /// [`schemas::periods_of_years`]); several when the years span several.
+    pub(crate) period: Field,
+    /// Accessible formats the record exists in (`braille`, `large_print`, `audio`,
+    /// `sign_language`), from the curators' flags.
+    pub(crate) accessible_format: Field,
     pub(crate) year_start: Field,
     pub(crate) year_end: Field,
     /// Pinyin syllables (and the joined reading) of the title and alternative titles.
@@ -70,6 +76,9 @@ pub(crate) struct Fields {
     /// The title and alternative titles as one key each (folded, without spaces and
     /// punctuation), for the "exact title" boost.
     pub(crate) title_exact: Field,
+    /// Each creator as one key (folded, without spaces and punctuation), for the "exact
+    /// creator" boost.
+    pub(crate) creator_exact: Field,
     /// The work a record is a copy of (see [`crate::work`]): collapses copies into one hit.
     pub(crate) work_key: Field,
     /// Copies held (sum of the holdings' items; at least 1): the popularity signal.
@@ -88,6 +97,8 @@ pub(crate) mod names {
     pub(crate) const RESOURCE_TYPE: &str = "resource_type";
     pub(crate) const REGION: &str = "region";
     pub(crate) const LANGUAGE: &str = "language";
+    pub(crate) const PERIOD: &str = "period";
+    pub(crate) const ACCESSIBLE_FORMAT: &str = "accessible_format";
     pub(crate) const YEAR_START: &str = "year_start";
     pub(crate) const YEAR_END: &str = "year_end";
     pub(crate) const WORK_KEY: &str = "work_key";
@@ -136,6 +147,8 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     let resource_type = builder.add_text_field(names::RESOURCE_TYPE, STRING | STORED | FAST);
     let region = builder.add_text_field(names::REGION, STRING | FAST);
     let language = builder.add_text_field(names::LANGUAGE, STRING | FAST);
+    let period = builder.add_text_field(names::PERIOD, STRING | FAST);
+    let accessible_format = builder.add_text_field(names::ACCESSIBLE_FORMAT, STRING | FAST);
     let year_start = builder.add_i64_field(names::YEAR_START, INDEXED | FAST | STORED);
     let year_end = builder.add_i64_field(names::YEAR_END, INDEXED | FAST);
     let title_pinyin = builder.add_text_field("title_pinyin", pinyin(PinyinMode::Syllables));
@@ -144,6 +157,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     let creators_initials = builder.add_text_field("creators_initials", pinyin(PinyinMode::Initials));
     let class_codes = builder.add_text_field("class_codes", STRING);
     let title_exact = builder.add_text_field("title_exact", STRING);
+    let creator_exact = builder.add_text_field("creator_exact", STRING);
     let work_key = builder.add_text_field(names::WORK_KEY, STRING | FAST | STORED);
     let copies = builder.add_u64_field(names::COPIES, FAST);
     let holdings = builder.add_text_field("holdings", STORED);
@@ -167,6 +181,8 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         resource_type,
         region,
         language,
+        period,
+        accessible_format,
         year_start,
         year_end,
         title_pinyin,
@@ -175,6 +191,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         creators_initials,
         class_codes,
         title_exact,
+        creator_exact,
         work_key,
         copies,
         holdings,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use schemas::{District, InstitutionType, ResourceType};
+use schemas::{AccessibleFormat, District, InstitutionType, ResourceType};
 use tantivy::query::Query;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
@@ -39,6 +39,48 @@ pub struct SearchRequest {
     /// count records. `false` (the default of this type; the HTTP API defaults to `true`)
     /// shows every record.
     pub collapse: bool,
+    /// The order of the hits.
+    pub sort: SortOrder,
+}
+
+/// The order of a search's hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Best match first (browsing: newest first), then newest, then by record id.
+    #[default]
+    Relevance,
+    /// Newest first by the record's first year, then best match, then by record id; records
+    /// without a year last.
+    DateDesc,
+    /// Oldest first by the record's first year, then best match, then by record id; records
+    /// without a year last.
+    DateAsc,
+}
+
+impl SortOrder {
+    /// Every order, the default first.
+    pub const ALL: [SortOrder; 3] = [SortOrder::Relevance, SortOrder::DateDesc, SortOrder::DateAsc];
+
+    /// The order's name in URLs: `relevance`, `date_desc`, `date_asc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Relevance => "relevance",
+            SortOrder::DateDesc => "date_desc",
+            SortOrder::DateAsc => "date_asc",
+        }
+    }
+}
+
+impl std::str::FromStr for SortOrder {
+    type Err = String;
+
+    /// Parses [`SortOrder::as_str`]'s names; the error is the unknown name.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        SortOrder::ALL
+            .into_iter()
+            .find(|order| order.as_str() == s)
+            .ok_or_else(|| s.to_string())
+    }
 }
 
 /// Filters of a search. Values within one filter are alternatives (OR); different filters
@@ -55,6 +97,11 @@ pub struct Filters {
     pub regions: Vec<District>,
     /// Language codes (`zh`, `en`, …), compared case-insensitively.
     pub languages: Vec<String>,
+    /// Broad dynasties or periods (`唐`, `清`, `民国`, `现代`; see
+    /// [`schemas::periods_of_years`]). A record whose years span several periods has each.
+    pub periods: Vec<String>,
+    /// Accessible formats (from the curators' flags).
+    pub accessible_formats: Vec<AccessibleFormat>,
     /// The record's years must overlap `[year_from, year_to]` (inclusive; either end may be
     /// open). Records without a year are excluded when either is set.
     pub year_from: Option<i32>,
@@ -67,10 +114,11 @@ pub struct Filters {
 pub struct SearchResults {
     /// Number of records (works, when collapsing) matching the query and all filters.
     pub total: usize,
-    /// The requested page, best first (browsing: newest year first, then id).
+    /// The requested page, in the request's [`SortOrder`] (relevance when browsing: newest
+    /// year first, then id).
     pub hits: Vec<Hit>,
     /// Counts per facet, always in the order institution, institution_type, resource_type,
-    /// region, language, year.
+    /// region, language, period, accessible_format, year.
     pub facets: Vec<Facet>,
 }
 
@@ -127,7 +175,8 @@ pub struct HitHolding {
 /// Counts for one facet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facet {
-    /// `institution`, `institution_type`, `resource_type`, `region`, `language` or `year`.
+    /// `institution`, `institution_type`, `resource_type`, `region`, `language`, `period`,
+    /// `accessible_format` or `year`.
     pub name: &'static str,
     /// Values by count (descending), then value.
     pub values: Vec<FacetValue>,
@@ -136,7 +185,8 @@ pub struct Facet {
 /// One value of a facet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacetValue {
-    /// Machine value: an institution id, `museum`, `book`, `城关区`, `zh`, `1998`.
+    /// Machine value: an institution id, `museum`, `book`, `城关区`, `zh`, `清`, `braille`,
+    /// `1998`.
     pub value: String,
     /// Records with this value that match the query and every *other* facet's filter.
     pub count: u64,
@@ -152,7 +202,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     }
     let inner = &index.inner;
     let plan = plan(&inner.fields, &inner.analyzer, &request.query)?;
-    let mut collector = collector_for(&request.filters, window, !plan.browse);
+    let mut collector = collector_for(&request.filters, window, !plan.browse, request.sort);
     collector.collapse = request.collapse;
     let searcher = index.searcher();
     if request.collapse {
@@ -198,7 +248,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     Ok(SearchResults { total, hits, facets })
 }
 
-fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchCollector {
+fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrder) -> SearchCollector {
     let keyword_filters = [
         filters
             .institutions
@@ -217,6 +267,12 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchColle
             .collect(),
         filters.regions.iter().map(|v| v.as_str().to_string()).collect(),
         filters.languages.iter().map(|v| normalize_keyword(v)).collect(),
+        filters.periods.iter().map(|v| v.trim().to_string()).collect(),
+        filters
+            .accessible_formats
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
     ];
     let years = match (filters.year_from, filters.year_to) {
         (None, None) => None,
@@ -231,6 +287,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool) -> SearchColle
         years,
         window,
         scoring,
+        sort,
         collapse: false,
         work_numbers: None,
     }

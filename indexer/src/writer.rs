@@ -172,6 +172,10 @@ impl RecordWriter {
         for creator in record.creators.iter().filter(|c| !c.trim().is_empty()) {
             doc.add_text(f.creators_pinyin, creator);
             doc.add_text(f.creators_initials, creator);
+            let key = keys::text_key(creator);
+            if !key.is_empty() {
+                doc.add_text(f.creator_exact, key);
+            }
         }
         // Codes come in the classification field, in subjects (oai_dc has no other place for
         // them) and as call numbers of the holdings.
@@ -230,6 +234,20 @@ impl RecordWriter {
             doc.add_i64(f.year_start, start);
             doc.add_i64(f.year_end, end);
         }
+        for period in periods(record) {
+            doc.add_text(f.period, period);
+        }
+        let mut formats: Vec<&str> = record
+            .curation
+            .iter()
+            .flat_map(|c| &c.accessible_formats)
+            .map(|format| format.as_str())
+            .collect();
+        formats.sort_unstable();
+        formats.dedup();
+        for format in formats {
+            doc.add_text(f.accessible_format, format);
+        }
         doc
     }
 }
@@ -242,6 +260,23 @@ fn year_span(record: &Record) -> (Option<i64>, Option<i64>) {
     let start = date.year_start.or(date.year_end).map(i64::from);
     let end = date.year_end.or(date.year_start).map(i64::from);
     (start, end)
+}
+
+/// The broad periods of the record: from its years, or, when it has none, from its period
+/// text (`东汉`) read as a date.
+fn periods(record: &Record) -> Vec<&'static str> {
+    let years = match year_span(record) {
+        (Some(start), Some(end)) => Some((start, end)),
+        _ => record
+            .period
+            .as_deref()
+            .map(schemas::normalize_date)
+            .and_then(|date| Some((i64::from(date.year_start?), i64::from(date.year_end?)))),
+    };
+    match years.and_then(|(s, e)| Some((i32::try_from(s).ok()?, i32::try_from(e).ok()?))) {
+        Some((start, end)) => schemas::periods_of_years(start, end),
+        None => Vec::new(),
+    }
 }
 
 /// Checks what the index relies on before a record reaches the writer.

@@ -2,6 +2,7 @@
 //! Search behaviour over twenty hand-written records from five institutions.
 
 mod chinese;
+mod citizen;
 mod relevance;
 
 use jincheng_indexer::{Error, Filters, Index, MAX_QUERY_CHARS, SearchRequest, SearchResults};
@@ -532,6 +533,8 @@ fn browse_facets_count_everything() {
             "resource_type",
             "region",
             "language",
+            "period",
+            "accessible_format",
             "year"
         ]
     );

@@ -12,7 +12,8 @@
 //!
 //! The normalisers every mapping shares live here too, so that a date means the same years
 //! whichever format it came in: [`normalize_date`] (ISO dates to dynasties and reign eras),
-//! [`normalize_isbn`], [`normalize_language`], [`is_clc_class`], and for events
+//! [`normalize_isbn`], [`normalize_language`], [`is_clc_class`], [`periods_of_years`] (the
+//! broad dynasty of a span, for browsing by period), and for events
 //! [`normalize_datetime`] and [`parse_time_span`]. [`Record::set_field`] fills a field by
 //! name through them, for declarative mappings (CSV columns, JSON paths).
 //!
@@ -42,7 +43,8 @@ pub use crate::{
     mapping::{FieldStatus, MAPPABLE_FIELDS, UnknownField},
     model::{DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
     normalize::{
-        is_clc_class, normalize_date, normalize_datetime, normalize_isbn, normalize_language, parse_time_span,
+        MODERN_PERIOD, is_clc_class, normalize_date, normalize_datetime, normalize_isbn, normalize_language,
+        parse_time_span, periods_of_years,
     },
     validate::{FieldError, ValidationErrors, record_json_schema},
     vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},

@@ -114,7 +114,8 @@ pub struct SearchEvent {
     /// The normalised query ([`normalize_query`]); empty for browsing.
     pub query: String,
     /// The filters, as (kind, value) pairs: `institution`, `institution_type`,
-    /// `resource_type`, `region`, `language`, `year_from`, `year_to`.
+    /// `resource_type`, `region`, `language`, `period`, `accessible_format`, `year_from`,
+    /// `year_to`.
     pub filters: Vec<(&'static str, String)>,
     /// Number of matching records.
     pub results: u64,
@@ -387,6 +388,12 @@ impl Analytics {
         );
         filters.extend(f.regions.iter().map(|v| ("region", v.as_str().to_string())));
         filters.extend(f.languages.iter().map(|v| ("language", v.clone())));
+        filters.extend(f.periods.iter().map(|v| ("period", v.clone())));
+        filters.extend(
+            f.accessible_formats
+                .iter()
+                .map(|v| ("accessible_format", v.as_str().to_string())),
+        );
         filters.extend(f.year_from.map(|y| ("year_from", y.to_string())));
         filters.extend(f.year_to.map(|y| ("year_to", y.to_string())));
         self.record(Event::Search(SearchEvent {

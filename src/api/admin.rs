@@ -9,6 +9,7 @@
 //! | `GET /admin/audit?institution=…&record=…`    | admin: any; curator: own institutions    |
 //! | `GET /admin/runs?source=…&limit=…`           | admin: harvest runs                       |
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
+//! | `GET /admin/images?state=…&limit=…&offset=…` | admin: harvested image links (`pending`, `fetched`, `failed` with reason) and counts |
 //! | `POST /admin/dictionaries/reload`            | admin: reload user dictionary + synonyms  |
 //! | `POST /admin/api-keys` `{"name"}`            | admin: issue an app key (shown once)      |
 //! | `GET /admin/api-keys`                        | admin: issued keys, without secrets       |
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(audit))
         .route("/admin/runs", get(runs))
         .route("/admin/quarantine", get(quarantine))
+        .route("/admin/images", get(remote_images))
         .route("/admin/dictionaries/reload", post(reload_dictionaries))
         .route("/admin/api-keys", post(create_api_key).get(list_api_keys))
         .route("/admin/api-keys/{id}", axum::routing::delete(revoke_api_key))
@@ -218,6 +220,38 @@ async fn quarantine(
     let items = tokio::task::spawn_blocking(move || store.quarantine(params.source.as_deref(), params.limit))
         .await??;
     Ok(Json(json!({ "items": items })))
+}
+
+/// Harvested records' image links and what became of fetching them
+/// ([`crate::remote_images`]): `state` is `pending`, `fetched` or `failed` (else all).
+async fn remote_images(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_admin()?;
+    let params = read_params(raw.as_deref())?;
+    let mut wanted = None;
+    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        if key == "state" {
+            match value.trim() {
+                "pending" | "fetched" | "failed" => wanted = Some(value.trim().to_string()),
+                _ => {
+                    return Err(ApiError::invalid_parameter(
+                        "state must be pending, fetched or failed",
+                    ));
+                }
+            }
+        }
+    }
+    let store = state.store.clone();
+    let (counts, images) = tokio::task::spawn_blocking(move || {
+        let counts = store.remote_image_counts()?;
+        let images = store.remote_images(wanted.as_deref(), params.limit, params.offset)?;
+        Ok::<_, crate::store::StoreError>((counts, images))
+    })
+    .await??;
+    Ok(Json(json!({ "counts": counts, "images": images })))
 }
 
 /// Reloads `dictionaries/user_dict.txt` and `synonyms.txt` from the data directory; queries

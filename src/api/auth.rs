@@ -1,7 +1,7 @@
 //! `/api/v1/auth/…`: logging in and out, and bearer tokens for scripts.
 //!
 //! - `POST /auth/login` `{username, password}` → the session cookie (`HttpOnly`,
-//!   `SameSite=Strict`, `Secure` when `JINCHENG_SECURE_COOKIES=1`) and the CSRF token, both
+//!   `SameSite=Strict`, `Secure` with `[curation] secure_cookies = true`) and the CSRF token, both
 //!   in the body and in the `jincheng_csrf` cookie (double submit: pages echo it in
 //!   `X-CSRF-Token`). A failure is always the same `401`, whether or not the username exists,
 //!   and costs the same argon2 work; after 5 failures in 15 minutes the username answers
@@ -21,11 +21,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::auth::accounts::normalise_username;
+use crate::auth::login::{self, LoginError, NewSession};
 use crate::auth::secret::{Secret, TOKEN_PREFIX};
 use crate::auth::{
-    AuthMethod, CSRF_COOKIE, Password, Principal, SESSION_COOKIE, SESSION_TTL_SECS, lockout, password,
-    secure_cookies,
+    AuthMethod, CSRF_COOKIE, Password, Principal, SESSION_COOKIE, SESSION_TTL_SECS, secure_cookies,
 };
 use crate::server::AppState;
 use crate::store::accounts::{TokenRow, now};
@@ -77,14 +76,14 @@ struct LoginResponse {
     expires_at: i64,
 }
 
-fn cookie(name: &str, value: &str, max_age: i64, http_only: bool) -> Result<HeaderValue, ApiError> {
-    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict");
-    if http_only {
-        cookie.push_str("; HttpOnly");
-    }
-    if secure_cookies() {
-        cookie.push_str("; Secure");
-    }
+fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+) -> Result<HeaderValue, ApiError> {
+    let cookie = login::set_cookie(name, value, max_age, http_only, secure_cookies(&state.curation));
     HeaderValue::from_str(&cookie).map_err(ApiError::internal)
 }
 
@@ -93,46 +92,21 @@ async fn login(
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body?;
-    let mut username = normalise_username(&request.username);
-    if username.len() > 128 {
-        // Lockout rows are keyed by name: keep hostile names short.
-        let mut cut = 128;
-        while !username.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        username.truncate(cut);
-    }
     let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        if let Some(wait) = lockout::locked_for(&store, &username)? {
-            return Err(ApiError::too_many_attempts(wait));
-        }
-        // No account has a name or password this long; refuse without hashing megabytes.
-        let oversized = username.len() > 64 || request.password.expose().len() > password::MAX_PASSWORD_BYTES;
-        let user = match store.user_credentials(&username)? {
-            _ if oversized => None,
-            Some((user, hash)) if password::verify(&request.password, &hash) && !user.disabled => Some(user),
-            Some(_) => None,
-            None => {
-                password::verify_dummy(&request.password);
-                None
-            }
-        };
-        let Some(user) = user else {
-            lockout::record_failure(&store, &username)?;
-            tracing::info!(username = %username, "failed login");
-            return Err(ApiError::unauthorized("wrong username or password"));
-        };
-        lockout::record_success(&store, &username)?;
-        let session = Secret::generate("");
-        let csrf = Secret::generate("");
-        let expires_at = now() + SESSION_TTL_SECS;
-        store.create_session(&session.stored_hash(), user.id, csrf.expose(), expires_at)?;
-        tracing::info!(username = %username, "logged in");
-        Ok((user, session, csrf, expires_at))
+    let outcome = tokio::task::spawn_blocking(move || {
+        login::log_in(&store, &request.username, &request.password).map_err(|err| match err {
+            LoginError::Locked { retry_after_secs } => ApiError::too_many_attempts(retry_after_secs),
+            LoginError::WrongCredentials => ApiError::unauthorized("wrong username or password"),
+            LoginError::Store(err) => err.into(),
+        })
     })
     .await??;
-    let (user, session, csrf, expires_at) = outcome;
+    let NewSession {
+        user,
+        session,
+        csrf,
+        expires_at,
+    } = outcome;
     let body = LoginResponse {
         me: Me {
             username: user.username,
@@ -146,11 +120,11 @@ async fn login(
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
-        cookie(SESSION_COOKIE, session.expose(), SESSION_TTL_SECS, true)?,
+        cookie(&state, SESSION_COOKIE, session.expose(), SESSION_TTL_SECS, true)?,
     );
     headers.append(
         header::SET_COOKIE,
-        cookie(CSRF_COOKIE, csrf.expose(), SESSION_TTL_SECS, false)?,
+        cookie(&state, CSRF_COOKIE, csrf.expose(), SESSION_TTL_SECS, false)?,
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -164,8 +138,8 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> Result<R
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
-    headers.append(header::SET_COOKIE, cookie(SESSION_COOKIE, "", 0, true)?);
-    headers.append(header::SET_COOKIE, cookie(CSRF_COOKIE, "", 0, false)?);
+    headers.append(header::SET_COOKIE, cookie(&state, SESSION_COOKIE, "", 0, true)?);
+    headers.append(header::SET_COOKIE, cookie(&state, CSRF_COOKIE, "", 0, false)?);
     Ok(response)
 }
 

@@ -60,8 +60,7 @@ pub fn router() -> Router<AppState> {
 /// The image routes, with absolute paths. They are merged outside the server's general body
 /// limit because uploads are larger; the raw body is capped here instead (the transport
 /// limit, not only the extractor's `DefaultBodyLimit`), and the file again as it streams in.
-pub fn upload_router() -> Router<AppState> {
-    let limits = ImageLimits::from_env();
+pub fn upload_router(limits: &ImageLimits) -> Router<AppState> {
     let cap = limits.max_bytes + MULTIPART_OVERHEAD;
     Router::new()
         .route(
@@ -461,7 +460,7 @@ async fn upload_image(
         blocking(move || curate::get(&store, &principal, &id)).await?;
     }
     let mut multipart = multipart.map_err(|e| ApiError::unsupported_media_type(e.body_text()))?;
-    let limits = ImageLimits::from_env();
+    let limits = state.curation.image_limits();
     let (mut file, mut alt) = (None::<Vec<u8>>, None::<String>);
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {

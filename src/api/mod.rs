@@ -35,8 +35,8 @@ use crate::server::AppState;
 
 /// The image routes (upload under `/api/v1/curate/…`, serving under `/images/…`). They carry
 /// their own body limits, so the server mounts them outside its general one.
-pub fn upload_router() -> Router<AppState> {
-    curate::upload_router()
+pub fn upload_router(limits: &crate::curate::images::ImageLimits) -> Router<AppState> {
+    curate::upload_router(limits).merge(crate::web::curator::upload_router(limits))
 }
 
 /// Every API route.

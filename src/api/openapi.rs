@@ -85,6 +85,13 @@ pub fn document() -> Value {
     let institution_types = enum_of(schemas::InstitutionType::ALL.iter().map(|t| t.as_str()).collect());
     let resource_types = enum_of(schemas::ResourceType::ALL.iter().map(|t| t.as_str()).collect());
     let districts = enum_of(schemas::District::ALL.iter().map(|t| t.as_str()).collect());
+    let accessible_formats = enum_of(
+        schemas::AccessibleFormat::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect(),
+    );
+    let periods = json!({"type": "string"});
     let bad_request = error_response(
         "A parameter is malformed or out of range (`invalid_parameter`, `query_too_long`, `page_out_of_range`)",
     );
@@ -108,8 +115,11 @@ pub fn document() -> Value {
                     param("resource_type", "Resource types (OR)", resource_types.clone(), true),
                     param("region", "Districts of Lanzhou (OR)", districts, true),
                     param("language", "Language codes (OR)", json!({"type": "string"}), true),
+                    param("period", "Broad dynasties or periods (OR), e.g. 唐, 宋, 明, 清, 民国, 现代; a record spanning several has each", periods, true),
+                    param("accessible_format", "Accessible formats (OR)", accessible_formats, true),
                     param("year_from", "Records covering this year or later", json!({"type": "integer"}), false),
                     param("year_to", "Records covering this year or earlier", json!({"type": "integer"}), false),
+                    param("sort", "Order of hits: best match, newest first or oldest first (by first year; undated records last)", json!({"type": "string", "enum": indexer::SortOrder::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "default": "relevance"}), false),
                     param("page", "Page, from 1", json!({"type": "integer", "minimum": 1, "default": 1}), false),
                     param("page_size", "Hits per page; page × page_size ≤ 10000", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), false),
                 ],
@@ -124,7 +134,7 @@ pub fn document() -> Value {
                 "responses": {"200": response("Completions, best first", "SuggestResponse"), "400": error_response("Empty or over-long prefix")},
             }},
             "/api/v1/records/{id}": {"get": {
-                "summary": "One record (JSON, or schema.org JSON-LD with `Accept: application/ld+json`)",
+                "summary": "One record (JSON, or schema.org JSON-LD with `Accept: application/ld+json`); an image with a local copy also has `thumb_url` and `display_url`",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {
                     "200": {"description": "The record", "content": {

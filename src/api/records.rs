@@ -1,5 +1,9 @@
 //! `GET /api/v1/records/{id}`: the full record, as stored — as JSON, or as schema.org JSON-LD
 //! when the client asks for `Accept: application/ld+json`.
+//!
+//! In the JSON, each image whose local copy exists (a curated image, or a harvested link
+//! fetched by [`crate::remote_images`]) also carries `thumb_url` and `display_url`, served
+//! from `/images/…`; its `url` stays the original link.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -9,6 +13,7 @@ use axum::{Json, Router};
 
 use super::ApiError;
 use crate::jsonld::record_to_jsonld;
+use crate::remote_images::LocalImage;
 use crate::server::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,19 +37,34 @@ async fn record(
     let lookup = id.clone();
     let found = tokio::task::spawn_blocking(move || {
         let record = store.record(&lookup)?;
-        let institution = match &record {
-            Some(r) => store.institutions()?.into_iter().find(|i| i.id == r.institution),
-            None => None,
+        let (institution, fetched) = match &record {
+            Some(r) => (
+                store.institutions()?.into_iter().find(|i| i.id == r.institution),
+                store.fetched_remote_images(r.images.iter().map(|i| i.url.as_str()))?,
+            ),
+            None => (None, Default::default()),
         };
-        Ok::<_, ApiError>(record.map(|r| (r, institution)))
+        Ok::<_, ApiError>(record.map(|r| (r, institution, fetched)))
     })
     .await??;
-    let Some((record, institution)) = found else {
+    let Some((record, institution, fetched)) = found else {
         return Err(ApiError::record_not_found(&id));
     };
     if wants_jsonld(&headers) {
         let body = record_to_jsonld(&record, institution.as_ref());
         return Ok(([(header::CONTENT_TYPE, "application/ld+json")], Json(body)).into_response());
     }
-    Ok(Json(record).into_response())
+    let mut body = serde_json::to_value(&record).map_err(ApiError::internal)?;
+    if let Some(images) = body.get_mut("images").and_then(|v| v.as_array_mut()) {
+        for (image, link) in images.iter_mut().zip(&record.images) {
+            let (Some(object), Some(local)) =
+                (image.as_object_mut(), LocalImage::of_link(&link.url, &fetched))
+            else {
+                continue;
+            };
+            object.insert("thumb_url".into(), local.thumb_url.into());
+            object.insert("display_url".into(), local.display_url.into());
+        }
+    }
+    Ok(Json(body).into_response())
 }

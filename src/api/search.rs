@@ -1,10 +1,15 @@
 //! `GET /api/v1/search`: full-text search with filters, facets, highlights and paging.
 //!
-//! Parameters: `q`, `institution`, `institution_type`, `resource_type`, `region`, `language`
-//! (each may repeat: values of one kind are OR, kinds are AND), `year_from`, `year_to`,
-//! `page` (from 1), `page_size` (1–100), `collapse` (default `true`: one hit per work, listing
-//! every copy under `holdings`; `false` lists every record) and `explain` (default `false`:
-//! `true` adds each hit's score `explanation`). An empty `q` browses with the filters.
+//! Parameters: `q`, `institution`, `institution_type`, `resource_type`, `region`, `language`,
+//! `period` (a broad dynasty or period: `唐`, `清`, `民国`, `现代`, …) and `accessible_format`
+//! (`braille`, `large_print`, `audio`, `sign_language`) (each may repeat: values of one kind
+//! are OR, kinds are AND), `year_from`, `year_to`, `sort` (`relevance`, the default;
+//! `date_desc`, newest first; `date_asc`, oldest first; undated records come last), `page`
+//! (from 1), `page_size` (1–100), `collapse` (default `true`: one hit per work, listing every
+//! copy under `holdings`; `false` lists every record) and `explain` (default `false`: `true`
+//! adds each hit's score `explanation`). An empty `q` browses with the filters. Every filter
+//! has a facet of the same name in the response (and `year`), counted disjunctively: a
+//! facet's counts ignore its own filter.
 //! Parameters this version does not know are ignored, so clients may add their own (e.g.
 //! tracking tags).
 
@@ -14,8 +19,8 @@ use std::time::Instant;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use indexer::{Filters, SearchRequest};
-use schemas::{District, InstitutionType, ResourceType};
+use indexer::{Filters, SearchRequest, SortOrder};
+use schemas::{AccessibleFormat, District, InstitutionType, ResourceType};
 use serde::Serialize;
 
 use super::ApiError;
@@ -64,6 +69,10 @@ pub struct HitResponse {
     highlights: BTreeMap<String, String>,
     /// Every copy of the work (collapsed) or of this record.
     holdings: Vec<HoldingResponse>,
+    /// The local copy of the record's first fetched image link, to show without hot-linking
+    /// the institution's server; absent until the background fetcher has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbnail: Option<crate::remote_images::LocalImage>,
     /// tantivy's explanation of the score, as JSON text; only with `explain=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<String>,
@@ -110,6 +119,7 @@ pub(crate) fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
     let mut filters = Filters::default();
     let (mut page, mut page_size) = (1usize, 20usize);
     let (mut collapse, mut explain) = (true, false);
+    let mut sort = SortOrder::Relevance;
     for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let value = value.trim();
         match key.as_ref() {
@@ -139,6 +149,19 @@ pub(crate) fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
                 parse_term::<District>(&key, value)?,
             )?,
             "language" => push(&mut filters.languages, "language", value.to_ascii_lowercase())?,
+            "period" => push(&mut filters.periods, "period", value.to_string())?,
+            "accessible_format" => push(
+                &mut filters.accessible_formats,
+                "accessible_format",
+                parse_term::<AccessibleFormat>(&key, value)?,
+            )?,
+            "sort" => {
+                sort = value.parse().map_err(|_| {
+                    ApiError::invalid_parameter(format!(
+                        "sort must be relevance, date_desc or date_asc, not {value:?}"
+                    ))
+                })?;
+            }
             "year_from" => filters.year_from = Some(parse_number(&key, value, -10_000, 2_100)?),
             "year_to" => filters.year_to = Some(parse_number(&key, value, -10_000, 2_100)?),
             "page" => page = parse_number(&key, value, 1, MAX_RESULT_WINDOW as i64)?,
@@ -167,6 +190,7 @@ pub(crate) fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
         limit: page_size,
         explain,
         collapse,
+        sort,
     };
     Ok(Params {
         request,
@@ -240,6 +264,24 @@ async fn search(
             other => ApiError::internal(other),
         })?;
     let took_ms = started.elapsed().as_millis() as u64;
+    let mut thumbnails = {
+        let store = state.store.clone();
+        let ids: Vec<String> = results.hits.iter().map(|hit| hit.id.clone()).collect();
+        // A missing picture must not fail the search.
+        match tokio::task::spawn_blocking(move || store.record_thumbnails(ids.iter().map(String::as_str)))
+            .await
+        {
+            Ok(Ok(found)) => found,
+            Ok(Err(err)) => {
+                tracing::warn!("search thumbnails: {err}");
+                Default::default()
+            }
+            Err(err) => {
+                tracing::warn!("search thumbnails: {err}");
+                Default::default()
+            }
+        }
+    };
     let client = peer.map(|axum::Extension(connect)| state.access.client_ip(connect.0.ip(), &headers));
     state.analytics.record_search(
         crate::analytics::SearchLog {
@@ -256,6 +298,9 @@ async fn search(
         .hits
         .into_iter()
         .map(|hit| HitResponse {
+            thumbnail: thumbnails
+                .remove(&hit.id)
+                .map(|image| crate::remote_images::LocalImage::of_hash(&image.hash)),
             id: hit.id,
             title: hit.title,
             creators: hit.creators,
@@ -326,6 +371,17 @@ mod tests {
         assert!(params.request.collapse && !params.request.explain);
         let params = parse_params(Some("q=x&collapse=false&explain=true")).unwrap();
         assert!(!params.request.collapse && params.request.explain);
+        let params = parse_params(Some(
+            "period=%E6%B8%85&period=%E6%B0%91%E5%9B%BD&accessible_format=braille&accessible_format=%E5%A4%A7%E5%AD%97%E7%89%88&sort=date_asc",
+        ))
+        .unwrap();
+        assert_eq!(params.request.filters.periods, ["清", "民国"]);
+        assert_eq!(
+            params.request.filters.accessible_formats,
+            [AccessibleFormat::Braille, AccessibleFormat::LargePrint]
+        );
+        assert_eq!(params.request.sort, SortOrder::DateAsc);
+        assert_eq!(parse_params(None).unwrap().request.sort, SortOrder::Relevance);
     }
 
     #[test]
@@ -339,6 +395,9 @@ mod tests {
         assert_eq!(error_code("year_from=99999999999999999999"), "invalid_parameter");
         assert_eq!(error_code("collapse=maybe"), "invalid_parameter");
         assert_eq!(error_code("explain=yes"), "invalid_parameter");
+        assert_eq!(error_code("sort=newest"), "invalid_parameter");
+        assert_eq!(error_code("sort="), "invalid_parameter");
+        assert_eq!(error_code("accessible_format=smell"), "invalid_parameter");
         assert_eq!(
             error_code(&format!("q={}", "字".repeat(MAX_QUERY_CHARS + 1))),
             "query_too_long"

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod lockout;
+pub mod login;
 pub mod password;
 mod principal;
 pub mod secret;
@@ -38,8 +39,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts.
 pub const SESSION_TTL_SECS: i64 = 12 * 60 * 60;
 
-/// Whether cookies get the `Secure` attribute: set `JINCHENG_SECURE_COOKIES=1` when the
-/// server is reached over HTTPS (typically behind a TLS-terminating proxy).
-pub fn secure_cookies() -> bool {
-    std::env::var("JINCHENG_SECURE_COOKIES").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+/// Whether cookies get the `Secure` attribute: `secure_cookies = true` in the config's
+/// `[curation]` section, set when the server is reached over HTTPS (typically behind a
+/// TLS-terminating proxy). The value travels in [`crate::server::AppState::curation`].
+pub fn secure_cookies(curation: &crate::config::CurationConfig) -> bool {
+    curation.secure_cookies
 }

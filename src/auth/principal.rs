@@ -88,6 +88,32 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// The account behind the request's session cookie, with that session's CSRF token, or
+    /// `None` when there is no live session. Unlike the extractor this checks no
+    /// `X-CSRF-Token` header: the server-rendered curator forms carry the token in a hidden
+    /// field (they work without scripts), and their handlers compare it themselves.
+    pub async fn from_session_cookie(
+        parts: &Parts,
+        state: &AppState,
+    ) -> Result<Option<(Principal, String)>, ApiError> {
+        let Some(session) = cookie(parts, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        let id_hash = Secret::from_client(session).stored_hash();
+        let lookup = id_hash.clone();
+        let store = state.store.clone();
+        let found = tokio::task::spawn_blocking(move || store.session_user(&lookup)).await??;
+        let Some((user, csrf)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Principal::from_row(user, AuthMethod::Session { id_hash })?,
+            csrf,
+        )))
+    }
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub(crate) fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts

@@ -1,5 +1,6 @@
-//! Uploaded images: checked, decoded with limits, re-encoded without metadata, resized and
-//! stored content-addressed.
+//! Images — curators' uploads and the fetched image links of harvested records
+//! ([`crate::remote_images`]) — checked, decoded with limits, re-encoded without metadata,
+//! resized and stored content-addressed.
 //!
 //! The order of the checks is what keeps a hostile file cheap:
 //! 1. the byte size ([`ImageLimits::max_bytes`]) — before anything is parsed;
@@ -26,8 +27,9 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbIma
 
 use crate::auth::secret::sha256_hex;
 
-/// Limits on uploaded images.
-#[derive(Debug, Clone, Copy)]
+/// Limits on images: curators' uploads and harvested records' fetched image links alike.
+/// Set in the config's `[curation]` section ([`crate::config::CurationConfig::image_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageLimits {
     /// Largest upload, in bytes.
     pub max_bytes: usize,
@@ -47,20 +49,6 @@ impl Default for ImageLimits {
             max_height: 12_000,
             max_alloc: 256 * 1024 * 1024,
         }
-    }
-}
-
-impl ImageLimits {
-    /// The defaults, with `max_bytes` from `JINCHENG_MAX_IMAGE_BYTES` if set.
-    pub fn from_env() -> ImageLimits {
-        let mut limits = ImageLimits::default();
-        if let Some(bytes) = std::env::var("JINCHENG_MAX_IMAGE_BYTES")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-        {
-            limits.max_bytes = bytes;
-        }
-        limits
     }
 }
 
@@ -231,6 +219,18 @@ fn encode_jpeg(image: &RgbImage) -> Result<Vec<u8>, ImageError> {
         .encode_image(image)
         .map_err(|err| ImageError::Io(std::io::Error::other(err)))?;
     Ok(out)
+}
+
+/// The URL the server serves one variant of an image at (`GET /images/{hash}/{file}`).
+pub fn url(hash: &str, variant: Variant) -> String {
+    format!("/images/{hash}/{}", variant.file_name())
+}
+
+/// The hash of a URL of [`url`]'s form, if `url` is one.
+pub fn hash_of_url(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("/images/")?;
+    let (hash, file) = rest.split_once('/')?;
+    (is_hash(hash) && Variant::from_file_name(file).is_some()).then_some(hash)
 }
 
 /// Where the images live under the data directory.

@@ -106,7 +106,7 @@ impl Store {
         institutions: &[String],
     ) -> std::result::Result<UserRow, CreateUserError> {
         let mut conn = self.writer();
-        let tx = conn.transaction().map_err(super::StoreError::from)?;
+        let tx = super::write_transaction(&mut conn).map_err(super::StoreError::from)?;
         let exists: Option<i64> = tx
             .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| {
                 r.get(0)
@@ -175,7 +175,7 @@ impl Store {
     /// is no such account.
     pub fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         let n = tx.execute(
             "UPDATE users SET disabled = ?2 WHERE username = ?1",
             params![username, disabled],

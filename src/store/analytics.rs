@@ -195,7 +195,7 @@ impl Store {
     /// Writes a batch of events in one transaction.
     pub fn insert_analytics_events(&self, events: &[Event]) -> Result<()> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         {
             let mut search = tx.prepare_cached(
                 "INSERT INTO analytics_searches
@@ -250,7 +250,7 @@ impl Store {
     /// aggregates and deletes them, in one transaction.
     pub fn roll_up_analytics(&self, before_day: &str) -> Result<RollUp> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = super::write_transaction(&mut conn)?;
         tx.execute(
             &format!(
                 "INSERT INTO analytics_daily_queries

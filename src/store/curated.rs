@@ -143,6 +143,8 @@ pub struct CuratedQuery {
     pub accessible_format: Option<String>,
     /// Only records for this audience (machine value).
     pub audience: Option<String>,
+    /// Only records of this resource type (machine value).
+    pub resource_type: Option<String>,
     /// `Some(true)`: only soft-deleted; `Some(false)`: only live; `None`: both.
     pub deleted: Option<bool>,
     /// Page size.
@@ -211,7 +213,7 @@ impl Store {
         decide: impl FnOnce(Option<&CuratedRow>) -> std::result::Result<CuratedState, E>,
     ) -> std::result::Result<CommittedChange, E> {
         let mut conn = self.writer();
-        let tx = conn.transaction().map_err(StoreError::from)?;
+        let tx = super::write_transaction(&mut conn).map_err(StoreError::from)?;
         let before = curated_row(&tx, id)?;
         if before.is_none() && owner(&tx, id)? != RecordOwner::Missing {
             // The id is held by a record curation does not own; never overwrite it.
@@ -278,6 +280,10 @@ impl Store {
                 ));
                 values.push(SqlValue::Text(value.clone()));
             }
+        }
+        if let Some(resource_type) = &query.resource_type {
+            clauses.push("json_extract(record_json, '$.resource_type') = ?".into());
+            values.push(SqlValue::Text(resource_type.clone()));
         }
         if let Some(deleted) = query.deleted {
             clauses.push("deleted = ?".into());

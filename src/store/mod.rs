@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod curated;
+pub mod remote_images;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -254,6 +255,14 @@ fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Begins a write transaction. `IMMEDIATE` takes the write lock at once: a second writer on
+/// the same file (`jincheng harvest` run beside `jincheng serve`, or another [`Store`]) then
+/// waits under the busy timeout. A deferred transaction would read first and fail at once
+/// with `SQLITE_BUSY` when its read snapshot could not be upgraded to a write.
+fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
 fn content_hash(json: &str) -> String {
     let digest = Sha256::digest(json.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -274,6 +283,7 @@ impl Store {
         writer.execute_batch(api_keys::SCHEMA)?;
         accounts::init(&writer).and_then(|()| curated::init(&writer))?;
         analytics::init(&writer)?;
+        remote_images::init(&writer)?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;
@@ -297,7 +307,7 @@ impl Store {
     /// Inserts or replaces institutions (from the config).
     pub fn upsert_institutions(&self, institutions: &[Institution]) -> Result<()> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = write_transaction(&mut conn)?;
         for institution in institutions {
             tx.execute(
                 "INSERT INTO institutions (id, json) VALUES (?1, ?2)
@@ -385,7 +395,7 @@ impl Store {
         checkpoint: &Checkpoint,
     ) -> Result<Counts> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = write_transaction(&mut conn)?;
         let mut counts = Counts::default();
         let mut seq = next_seq(&tx)?;
         for item in items {
@@ -425,7 +435,7 @@ impl Store {
     /// Stores records that come from no harvest (bulk imports, benchmarks) in one transaction.
     pub fn import_records(&self, records: &[Record]) -> Result<Counts> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = write_transaction(&mut conn)?;
         let mut counts = Counts::default();
         let mut seq = next_seq(&tx)?;
         for record in records {
@@ -640,6 +650,11 @@ fn apply_item(
                 *seq
             ])?;
             *seq += 1;
+            if !source.is_empty() {
+                // Harvested image links are fetched in the background (crate::remote_images);
+                // queued in this transaction, so a stored record's links are never missed.
+                remote_images::link_record(tx, &record.id, &record.images)?;
+            }
         }
         Incoming::Deleted {
             id,
@@ -664,6 +679,7 @@ fn apply_item(
             )?
             .execute(params![id, source, institution, local_id, datestamp, *seq])?;
             *seq += 1;
+            remote_images::unlink_record(tx, id)?;
             counts.deleted += 1;
         }
         Incoming::Quarantined {

@@ -70,11 +70,11 @@ pub(crate) fn search_form(query: &str, hidden: &[(&str, &str)]) -> String {
     let mut out = String::from(
         "<form class=\"search\" role=\"search\" action=\"/search\" method=\"get\">\n\
 <label for=\"q\">搜索馆藏与活动</label>\n<div class=\"searchrow\">\
-<input id=\"q\" name=\"q\" type=\"search\" autocomplete=\"off\" list=\"q-suggest\" \
+<input id=\"q\" name=\"q\" type=\"search\" autocomplete=\"off\" \
 placeholder=\"题名、作者、主题，如：静夜思\" maxlength=\"256\"",
     );
     out.push_str(&format!(" value=\"{}\">", escape(query)));
-    out.push_str("<datalist id=\"q-suggest\"></datalist><button type=\"submit\">搜索</button></div>\n");
+    out.push_str("<button type=\"submit\">搜索</button></div>\n");
     for (key, value) in hidden {
         out.push_str(&format!(
             "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",

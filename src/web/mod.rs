@@ -4,6 +4,7 @@
 //!   institutions with their record counts.
 //! - `/search` — [`search`]: results with highlights, facets, a year range and paging. The
 //!   URL holds the whole state, so every result page can be shared and bookmarked.
+//! - `/events` — [`events`]: cultural events by date, upcoming first, then past ones.
 //! - `/records/{id}` — [`record`]: every field, holdings per branch, a citation and the
 //!   record as schema.org JSON-LD.
 //! - `/institutions/{id}` — [`institution`]: one institution and a browse of its records.
@@ -15,7 +16,9 @@
 //! [`html::escape`]; the only markup taken from elsewhere is the indexer's highlights, which
 //! are checked to contain nothing but `<em>` tags ([`html::highlight`]).
 
+pub(crate) mod curator;
 mod error;
+mod events;
 mod home;
 mod html;
 mod institution;
@@ -41,11 +44,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/search", get(search::search))
+        .route("/events", get(events::events))
         .route("/records/{id}", get(record::record))
         .route("/institutions/{id}", get(institution::institution))
         .route("/display", get(layout::switch_display))
         .route("/static/site.css", get(stylesheet))
         .route("/static/suggest.js", get(suggest_script))
+        .merge(curator::router())
 }
 
 async fn stylesheet() -> Response {

@@ -22,15 +22,21 @@ pub(crate) async fn record(
 ) -> Response {
     let frame = Frame::new(&headers, &uri);
     match load(&state, id).await {
-        Ok((record, institution)) => {
-            let main = render(&record, institution.as_ref());
+        Ok((record, institution, fetched)) => {
+            let main = render(&record, institution.as_ref(), &fetched);
             Html(frame.page(&record.title, &main)).into_response()
         }
         Err(err) => err.render(&frame),
     }
 }
 
-async fn load(state: &AppState, id: String) -> Result<(Record, Option<Institution>), PageError> {
+/// The local copies of a record's fetched image links, by link URL.
+type FetchedImages = std::collections::HashMap<String, crate::store::remote_images::FetchedImage>;
+
+async fn load(
+    state: &AppState,
+    id: String,
+) -> Result<(Record, Option<Institution>, FetchedImages), PageError> {
     let store = state.store.clone();
     let found = tokio::task::spawn_blocking(move || {
         let Some(record) = store.record(&id)? else {
@@ -40,13 +46,14 @@ async fn load(state: &AppState, id: String) -> Result<(Record, Option<Institutio
             .institutions()?
             .into_iter()
             .find(|i| i.id == record.institution);
-        Ok(Some((record, institution)))
+        let fetched = store.fetched_remote_images(record.images.iter().map(|i| i.url.as_str()))?;
+        Ok(Some((record, institution, fetched)))
     })
     .await??;
     found.ok_or_else(|| PageError::NotFound("没有这条记录：它可能已被删除，或链接有误。".into()))
 }
 
-fn render(record: &Record, institution: Option<&Institution>) -> String {
+fn render(record: &Record, institution: Option<&Institution>, fetched: &FetchedImages) -> String {
     let mut out = String::with_capacity(8 * 1024);
     out.push_str(&format!(
         "<article class=\"record\"><h1>{}</h1>\n",
@@ -66,7 +73,9 @@ fn render(record: &Record, institution: Option<&Institution>) -> String {
     }
 
     for image in &record.images {
-        let Some(src) = safe_url(&image.url) else {
+        // The local copy when there is one (fetched in the background), else the original.
+        let local = crate::remote_images::LocalImage::of_link(&image.url, fetched).map(|l| l.display_url);
+        let Some(src) = local.as_deref().or_else(|| safe_url(&image.url)) else {
             continue;
         };
         let alt = image.caption.as_deref().unwrap_or(&record.title);

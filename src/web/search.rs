@@ -1,6 +1,8 @@
 //! `GET /search`: the results page. Takes the parameters of `/api/v1/search` (parsed by the
 //! same function, so the page and the API never disagree) and shows the hits with their
-//! highlights, the facets as links that keep the rest of the URL, a year range and paging.
+//! highlights, the facets as links that keep the rest of the URL (period and accessible
+//! format among them), the order (relevance, newest or oldest first), a year range and
+//! paging.
 
 use std::collections::HashMap;
 
@@ -8,7 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use indexer::{Hit, SearchResults};
-use schemas::{Institution, InstitutionType, ResourceType};
+use schemas::{AccessibleFormat, Institution, InstitutionType, ResourceType};
 
 use super::error::PageError;
 use super::home::url_segment;
@@ -96,10 +98,22 @@ pub(crate) async fn run(state: &AppState, url: &UrlState) -> Result<Outcome, Pag
             let Some(record) = store.record(&hit.id)? else {
                 continue;
             };
+            // A local copy (a curated image, or a harvested link fetched in the background)
+            // comes before hot-linking the original.
+            let fetched = store.fetched_remote_images(record.images.iter().map(|i| i.url.as_str()))?;
             let image = record
                 .images
                 .iter()
-                .find_map(|i| safe_url(&i.url).map(|url| (url.to_string(), i.caption.clone())));
+                .find_map(|i| {
+                    crate::remote_images::LocalImage::of_link(&i.url, &fetched)
+                        .map(|local| (local.thumb_url, i.caption.clone()))
+                })
+                .or_else(|| {
+                    record
+                        .images
+                        .iter()
+                        .find_map(|i| safe_url(&i.url).map(|url| (url.to_string(), i.caption.clone())))
+                });
             if let Some((url, caption)) = image {
                 let alt = caption.unwrap_or_else(|| record.title.clone());
                 thumbnails.insert(hit.id.clone(), (url, alt));
@@ -126,7 +140,7 @@ fn render_results_page(url: &UrlState, outcome: &Outcome) -> String {
         .iter()
         .flat_map(|key| url.all(key).map(move |v| (*key, v)))
         .chain(
-            ["year_from", "year_to"]
+            ["year_from", "year_to", "sort"]
                 .iter()
                 .filter_map(|k| url.get(k).map(|v| (*k, v))),
         )
@@ -136,6 +150,9 @@ fn render_results_page(url: &UrlState, outcome: &Outcome) -> String {
     main.push_str(&search_form(query, &kept));
     main.push_str(&active_filters(url, outcome));
     main.push_str("\n<div class=\"results-layout\">\n<div class=\"results\">\n");
+    if outcome.results.total > 1 {
+        main.push_str(&sort_control(url));
+    }
     main.push_str(&render_hits(url, outcome, "h2"));
     main.push_str(&pager(url, outcome));
     main.push_str("</div>\n<aside class=\"facets\" aria-labelledby=\"facets-title\"><h2 id=\"facets-title\">筛选结果</h2>\n");
@@ -288,6 +305,7 @@ fn explain_bad_url(url: &UrlState, err: crate::api::ApiError) -> PageError {
                 format!("年份“{value}”无法识别：请填写 -10000 到 2100 之间的整数（公元前用负数）。")
             }
             "page" | "page_size" => format!("页码“{value}”无法识别：请使用页面上的翻页链接。"),
+            "sort" => format!("排序方式“{value}”无法识别：请使用页面上的排序链接。"),
             _ => format!("没有这种{}：“{value}”。", facet_title(key)),
         };
         return PageError::BadRequest(message);
@@ -296,6 +314,34 @@ fn explain_bad_url(url: &UrlState, err: crate::api::ApiError) -> PageError {
         return PageError::BadRequest(format!("起始年份 {from} 晚于结束年份 {to}，请调换后重试。"));
     }
     err.into()
+}
+
+/// The orders a reader can choose, as `(sort parameter, label)`.
+const SORT_ORDERS: [(&str, &str); 3] = [
+    ("relevance", "相关度"),
+    ("date_desc", "年代从新到旧"),
+    ("date_asc", "年代从旧到新"),
+];
+
+/// The order of the results: one link per order, the current one marked.
+fn sort_control(url: &UrlState) -> String {
+    let current = url.get("sort").unwrap_or("relevance");
+    let mut out = String::from("<nav class=\"sort\" aria-label=\"排序\"><span>排序：</span><ul>");
+    for (sort, label) in SORT_ORDERS {
+        if sort == current {
+            out.push_str(&format!(
+                "<li><a href=\"{}\" aria-current=\"true\">{label}<span class=\"sr\">（当前排序）</span></a></li>",
+                url.sorted(sort).href()
+            ));
+        } else {
+            out.push_str(&format!(
+                "<li><a href=\"{}\">{label}</a></li>",
+                url.sorted(sort).href()
+            ));
+        }
+    }
+    out.push_str("</ul></nav>\n");
+    out
 }
 
 /// `1998年`, or `公元前221年` for years before the common era.
@@ -356,6 +402,8 @@ fn facet_title(key: &str) -> &'static str {
         "resource_type" => "资源类型",
         "region" => "区县",
         "language" => "语种",
+        "period" => "朝代",
+        "accessible_format" => "无障碍格式",
         _ => "其他",
     }
 }
@@ -374,6 +422,9 @@ fn value_label(key: &str, value: &str, outcome: &Outcome) -> String {
             .parse::<ResourceType>()
             .map_or_else(|_| value.to_string(), |t| t.label().to_string()),
         "language" => language_label(value).to_string(),
+        "accessible_format" => value
+            .parse::<AccessibleFormat>()
+            .map_or_else(|_| value.to_string(), |f| f.label().to_string()),
         _ => value.to_string(),
     }
 }
@@ -449,7 +500,7 @@ fn year_form(url: &UrlState) -> String {
         "<form class=\"years\" action=\"/search\" method=\"get\"><fieldset><legend>年代范围</legend>",
     );
     let rest = url.without(&["year_from", "year_to", "page"]);
-    for key in ["q"].iter().chain(FILTER_KEYS.iter()) {
+    for key in ["q", "sort"].iter().chain(FILTER_KEYS.iter()) {
         for value in rest.all(key) {
             out.push_str(&format!(
                 "<input type=\"hidden\" name=\"{key}\" value=\"{}\">",

@@ -4,26 +4,31 @@
 use super::html::escape;
 
 /// The parameters the pages carry from link to link; anything else in a URL is dropped.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 13] = [
     "q",
     "institution",
     "institution_type",
     "resource_type",
     "region",
     "language",
+    "period",
+    "accessible_format",
     "year_from",
     "year_to",
+    "sort",
     "page",
     "page_size",
 ];
 
 /// The filter parameters, whose values are facet values.
-pub(crate) const FILTER_KEYS: [&str; 5] = [
+pub(crate) const FILTER_KEYS: [&str; 7] = [
     "institution",
     "institution_type",
     "resource_type",
     "region",
     "language",
+    "period",
+    "accessible_format",
 ];
 
 /// Search parameters in URL order, without empty values (an empty year box is no filter).
@@ -116,6 +121,16 @@ impl UrlState {
         next
     }
 
+    /// The state sorted by `sort` (`relevance`, the default, leaves no parameter), back on
+    /// page 1.
+    pub(crate) fn sorted(&self, sort: &str) -> UrlState {
+        let mut next = self.without(&["page", "sort"]);
+        if sort != "relevance" {
+            next.pairs.push(("sort".into(), sort.to_string()));
+        }
+        next
+    }
+
     /// The state on page `page`.
     pub(crate) fn on_page(&self, page: usize) -> UrlState {
         let mut next = self.without(&["page"]);
@@ -147,5 +162,19 @@ mod tests {
         assert!(!state.toggled("institution", "x").has("institution", "x"));
         assert_eq!(state.on_page(2).query(), "q=a&institution=x&page=2");
         assert_eq!(state.href(), "/search?q=a&amp;page=3&amp;institution=x");
+    }
+
+    #[test]
+    fn sorting_replaces_the_order_and_resets_the_page() {
+        let state = UrlState::parse(Some("q=a&sort=date_asc&page=3&period=%E6%B8%85"));
+        assert_eq!(
+            state.sorted("date_desc").query(),
+            "q=a&period=%E6%B8%85&sort=date_desc"
+        );
+        assert_eq!(state.sorted("relevance").query(), "q=a&period=%E6%B8%85");
+        assert_eq!(
+            state.toggled("accessible_format", "braille").get("sort"),
+            Some("date_asc")
+        );
     }
 }

@@ -290,13 +290,13 @@ fn dictionaries_load_from_the_data_directory_and_reload() {
     assert_eq!(ids(&index, "铜奔马"), ["lib:8"]);
 
     // A synonym file written now takes effect on reload, without reindexing.
-    std::fs::write(dir.path().join("synonyms.txt"), "测试工具箱,软件测试宝典\n").unwrap();
+    std::fs::write(dir.path().join("synonyms.txt"), "测试工具箱,程序员宝典\n").unwrap();
     std::fs::write(dir.path().join("user_dict.txt"), "# local\n工具箱 n\n").unwrap();
-    assert!(ids(&index, "软件测试宝典").is_empty());
+    assert!(ids(&index, "程序员宝典").is_empty());
     let stats = index.reload_dictionaries().unwrap();
     assert!(stats.user_dict_from_file && stats.synonyms_from_file);
     assert_eq!(stats.synonym_groups, 1);
-    assert_eq!(ids(&index, "软件测试宝典"), ["lib:5"]);
+    assert_eq!(ids(&index, "程序员宝典"), ["lib:5"]);
     // The user word cuts queries at once (工具箱 one word) and still finds old documents.
     assert_eq!(
         index
@@ -399,4 +399,48 @@ fn explanations_only_when_asked() {
     let json: serde_json::Value = serde_json::from_str(explanation).unwrap();
     assert!(json.get("value").is_some(), "{explanation}");
     assert!(explanation.contains("popularity"));
+}
+
+#[test]
+fn a_long_word_also_matches_as_its_shorter_words_apart() {
+    let index = Index::create_in_ram().unwrap();
+    let rows: &[Row] = &[
+        ("lib:1", "敦煌石窟全集", &[], &[], "", ""),
+        ("lib:2", "敦煌莫高窟的石窟艺术", &[], &[], "", ""),
+        ("lib:3", "石窟寺考古", &["敦煌研究院"], &[], "", ""),
+        ("lib:4", "敦煌曲子词", &[], &[], "", ""),
+        ("lib:5", "马家窑彩陶", &[], &["新石器时代文化"], "", ""),
+    ];
+    fill(&index, rows);
+    // The contiguous word first; then the records with both shorter words, in any field;
+    // never a record with only one of them.
+    let found = ids(&index, "敦煌石窟");
+    assert_eq!(found.first().map(String::as_str), Some("lib:1"));
+    let mut rest = found[1..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["lib:2", "lib:3"]);
+    assert_eq!(ids(&index, "马家窑文化"), ["lib:5"]);
+}
+
+#[test]
+fn a_creators_whole_name_ranks_their_works_before_works_about_them() {
+    let index = Index::create_in_ram().unwrap();
+    let rows: &[Row] = &[
+        (
+            "lib:1",
+            "聞王昌齡左遷龍標遙有此寄",
+            &["李白"],
+            &[],
+            "王昌齡被貶龍標。",
+            "",
+        ),
+        ("lib:2", "出塞", &["王昌齡"], &["边塞诗"], "", ""),
+        ("lib:3", "从军行", &["王昌龄"], &["边塞诗"], "", ""),
+    ];
+    fill(&index, rows);
+    let found = ids(&index, "王昌龄");
+    assert_eq!(found.len(), 3, "{found:?}");
+    let mut authored = found[..2].to_vec();
+    authored.sort();
+    assert_eq!(authored, ["lib:2", "lib:3"], "{found:?}");
 }

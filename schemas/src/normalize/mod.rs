@@ -9,6 +9,7 @@ mod chronology;
 mod clc;
 mod date;
 mod datetime;
+mod dynasty;
 mod isbn;
 mod language;
 
@@ -16,6 +17,7 @@ pub use self::{
     clc::is_clc_class,
     date::normalize_date,
     datetime::{normalize_datetime, parse_time_span},
+    dynasty::{MODERN_PERIOD, periods_of_years},
     isbn::normalize_isbn,
     language::normalize_language,
 };

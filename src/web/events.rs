@@ -1,0 +1,367 @@
+//! `GET /events`: the cultural events (lectures, exhibitions, performances) by date —
+//! upcoming ones first, soonest first, then past ones, most recent first — grouped by day,
+//! each with its time, venue, institution and its registration and live-stream links.
+//!
+//! Events are the records of resource type `event`; their times are the ISO 8601 text of
+//! [`schemas::EventInfo`], local to Lanzhou unless they carry an offset, so "today" is the
+//! date in Beijing time (UTC+8).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use indexer::{Filters, SearchRequest, SortOrder};
+use schemas::{Record, ResourceType};
+
+use super::error::PageError;
+use super::home::url_segment;
+use super::html::{escape, safe_url};
+use super::layout::Frame;
+use super::search::year_label;
+use super::url_state::UrlState;
+use crate::server::AppState;
+
+/// Event records read at most (the newest by year when there are more).
+const MAX_EVENTS: usize = 500;
+/// Past events listed at most: the page is about what is coming.
+const PAST_SHOWN: usize = 50;
+/// Events without a start time listed at most (the rest are a link away).
+const UNDATED_SHOWN: usize = 30;
+/// Lanzhou's offset from UTC, in hours.
+const LOCAL_OFFSET_HOURS: i8 = 8;
+
+pub(crate) async fn events(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let frame = Frame::new(&headers, &uri);
+    match load(&state).await {
+        Ok(calendar) => Html(frame.page("文化活动", &render(&calendar))).into_response(),
+        Err(err) => err.render(&frame),
+    }
+}
+
+/// One event as listed.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) institution_name: String,
+    /// `YYYY-MM-DD` of the start.
+    pub(crate) day: String,
+    /// The start as the record gives it (ISO 8601), for ordering and the time of day.
+    pub(crate) start: String,
+    /// The end, if given.
+    pub(crate) end: Option<String>,
+    /// The record's first year, for events without a start time.
+    pub(crate) year: Option<i32>,
+    pub(crate) venue: Option<String>,
+    pub(crate) registration_url: Option<String>,
+    pub(crate) live_stream_url: Option<String>,
+}
+
+/// The events, split around today.
+#[derive(Debug, Default)]
+pub(crate) struct Calendar {
+    /// Starting or still running today or later, soonest first.
+    pub(crate) upcoming: Vec<Listed>,
+    /// Over before today, most recent first.
+    pub(crate) past: Vec<Listed>,
+    /// Event records without a start time, newest year first (at most [`UNDATED_SHOWN`]).
+    pub(crate) undated: Vec<Listed>,
+    /// How many event records have no start time.
+    pub(crate) undated_total: usize,
+}
+
+/// Today's date in Lanzhou, `YYYY-MM-DD`.
+fn today() -> String {
+    let offset = time::UtcOffset::from_hms(LOCAL_OFFSET_HOURS, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let date = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// The `YYYY-MM-DD` an ISO 8601 time starts with, if it does.
+fn day_of(iso: &str) -> Option<&str> {
+    let day = iso.get(..10)?;
+    let bytes = day.as_bytes();
+    let shaped = bytes.iter().enumerate().all(|(i, b)| {
+        if i == 4 || i == 7 {
+            *b == b'-'
+        } else {
+            b.is_ascii_digit()
+        }
+    });
+    shaped.then_some(day)
+}
+
+/// Every event record, split around today.
+pub(crate) async fn load(state: &AppState) -> Result<Calendar, PageError> {
+    let index = state.indexing.index().clone();
+    let store = state.store.clone();
+    let records = tokio::task::spawn_blocking(move || {
+        let request = SearchRequest {
+            filters: Filters {
+                resource_types: vec![ResourceType::Event],
+                ..Filters::default()
+            },
+            limit: MAX_EVENTS,
+            sort: SortOrder::DateDesc,
+            ..SearchRequest::default()
+        };
+        let results = index.search(&request)?;
+        let mut records = Vec::with_capacity(results.hits.len());
+        for hit in &results.hits {
+            if let Some(record) = store.record(&hit.id)? {
+                records.push((record, hit.institution_name.clone(), hit.year));
+            }
+        }
+        Ok::<_, PageError>(records)
+    })
+    .await??;
+    Ok(split(records, &today()))
+}
+
+/// Sorts `records` into a [`Calendar`] around `today` (`YYYY-MM-DD`).
+fn split(records: Vec<(Record, String, Option<i32>)>, today: &str) -> Calendar {
+    let mut calendar = Calendar::default();
+    for (record, institution_name, year) in records {
+        let event = record.event.clone().unwrap_or_default();
+        let start = event.start.clone().unwrap_or_default();
+        let listed = Listed {
+            id: record.id,
+            title: record.title,
+            institution_name,
+            day: day_of(&start).unwrap_or_default().to_string(),
+            start: start.clone(),
+            end: event.end.clone(),
+            year,
+            venue: event.venue,
+            registration_url: event.registration_url,
+            live_stream_url: event.live_stream_url,
+        };
+        let Some(day) = day_of(&start) else {
+            calendar.undated.push(listed);
+            continue;
+        };
+        let last_day = event.end.as_deref().and_then(day_of).unwrap_or(day);
+        if last_day >= today {
+            calendar.upcoming.push(listed);
+        } else {
+            calendar.past.push(listed);
+        }
+    }
+    let by_start = |a: &Listed, b: &Listed| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id));
+    calendar.upcoming.sort_by(by_start);
+    calendar.past.sort_by(|a, b| by_start(b, a));
+    calendar.past.truncate(PAST_SHOWN);
+    calendar
+        .undated
+        .sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.id.cmp(&b.id)));
+    calendar.undated_total = calendar.undated.len();
+    calendar.undated.truncate(UNDATED_SHOWN);
+    calendar
+}
+
+/// `2025年3月8日 星期六` for `2025-03-08`.
+pub(crate) fn day_label(day: &str) -> String {
+    let parts: Vec<u32> = day.split('-').filter_map(|p| p.parse().ok()).collect();
+    let [year, month, date] = parts[..] else {
+        return day.to_string();
+    };
+    let weekday = time::Month::try_from(month as u8)
+        .ok()
+        .and_then(|m| time::Date::from_calendar_date(year as i32, m, date as u8).ok())
+        .map(|d| {
+            const NAMES: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+            format!(
+                " 星期{}",
+                NAMES[usize::from(d.weekday().number_days_from_monday())]
+            )
+        })
+        .unwrap_or_default();
+    format!("{year}年{month}月{date}日{weekday}")
+}
+
+/// `14:30` from an ISO 8601 date-time, if it has a time.
+fn time_of(iso: &str) -> Option<&str> {
+    let time = iso.get(11..16)?;
+    (iso.as_bytes().get(10) == Some(&b'T')).then_some(time)
+}
+
+/// The time of an event: `14:30–16:00`, `14:30 起`, or until another day.
+pub(crate) fn time_label(event: &Listed) -> Option<String> {
+    let start = time_of(&event.start);
+    let end = event.end.as_deref();
+    let end_day = end.and_then(day_of).filter(|d| *d != event.day);
+    let end_time = end.and_then(time_of);
+    match (start, end_day, end_time) {
+        (_, Some(day), _) => Some(format!(
+            "{}至 {}",
+            start.map(|s| format!("{s} ")).unwrap_or_default(),
+            day_label(day)
+        )),
+        (Some(s), None, Some(e)) => Some(format!("{s}–{e}")),
+        (Some(s), None, None) => Some(format!("{s} 开始")),
+        (None, None, _) => None,
+    }
+}
+
+fn render(calendar: &Calendar) -> String {
+    let all = UrlState::default()
+        .with("resource_type", ResourceType::Event.as_str())
+        .sorted("date_desc")
+        .href();
+    let mut main = String::from("<h1>文化活动</h1>\n");
+    main.push_str(&format!(
+        "<p>讲座、展览、演出等活动，按日期排列。<a href=\"{all}\">在检索结果中查看全部活动</a></p>\n"
+    ));
+    main.push_str("<section aria-labelledby=\"upcoming\"><h2 id=\"upcoming\">即将举办</h2>\n");
+    if calendar.upcoming.is_empty() {
+        main.push_str("<p>近期暂无活动预告。</p>\n");
+    } else {
+        main.push_str(&by_day(&calendar.upcoming));
+    }
+    main.push_str("</section>\n");
+    if !calendar.past.is_empty() {
+        main.push_str("<section aria-labelledby=\"past\"><h2 id=\"past\">往期活动</h2>\n");
+        main.push_str(&by_day(&calendar.past));
+        main.push_str("</section>\n");
+    }
+    if !calendar.undated.is_empty() {
+        main.push_str("<section aria-labelledby=\"undated\"><h2 id=\"undated\">具体日期未详</h2>\n");
+        let mut current = None;
+        for event in &calendar.undated {
+            if current != Some(event.year) {
+                if current.is_some() {
+                    main.push_str("</ul>\n");
+                }
+                let heading = event.year.map_or_else(|| "年份不详".to_string(), year_label);
+                main.push_str(&format!("<h3>{heading}</h3>\n<ul class=\"agenda\">"));
+                current = Some(event.year);
+            }
+            main.push_str(&event_item(event));
+        }
+        main.push_str("</ul>\n");
+        if calendar.undated_total > calendar.undated.len() {
+            main.push_str(&format!(
+                "<p><a href=\"{all}\">查看其余 {} 项</a></p>\n",
+                calendar.undated_total - calendar.undated.len()
+            ));
+        }
+        main.push_str("</section>\n");
+    }
+    main
+}
+
+/// The events under one heading per day, in the order given.
+fn by_day(events: &[Listed]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for event in events {
+        if current != Some(event.day.as_str()) {
+            if current.is_some() {
+                out.push_str("</ul>\n");
+            }
+            out.push_str(&format!(
+                "<h3><time datetime=\"{}\">{}</time></h3>\n<ul class=\"agenda\">",
+                escape(&event.day),
+                escape(&day_label(&event.day))
+            ));
+            current = Some(event.day.as_str());
+        }
+        out.push_str(&event_item(event));
+    }
+    if current.is_some() {
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+fn event_item(event: &Listed) -> String {
+    let mut out = format!(
+        "<li class=\"event\"><a href=\"/records/{}\">{}</a>",
+        escape(&url_segment(&event.id)),
+        escape(&event.title)
+    );
+    let mut meta = Vec::new();
+    if let Some(time) = time_label(event) {
+        meta.push(format!("时间：{}", escape(&time)));
+    }
+    if let Some(venue) = &event.venue {
+        meta.push(format!("地点：{}", escape(venue)));
+    }
+    meta.push(format!("主办：{}", escape(&event.institution_name)));
+    out.push_str(&format!("<p class=\"meta\">{}</p>", meta.join(" · ")));
+    let mut links = Vec::new();
+    if let Some(url) = event.registration_url.as_deref().and_then(safe_url) {
+        links.push(format!(
+            "<a href=\"{}\" rel=\"noopener\">报名<span class=\"sr\">：{}</span></a>",
+            escape(url),
+            escape(&event.title)
+        ));
+    }
+    if let Some(url) = event.live_stream_url.as_deref().and_then(safe_url) {
+        links.push(format!(
+            "<a href=\"{}\" rel=\"noopener\">观看直播<span class=\"sr\">：{}</span></a>",
+            escape(url),
+            escape(&event.title)
+        ));
+    }
+    if !links.is_empty() {
+        out.push_str(&format!("<p class=\"links\">{}</p>", links.join(" ")));
+    }
+    out.push_str("</li>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use schemas::EventInfo;
+
+    use super::*;
+
+    fn event(id: &str, start: Option<&str>, end: Option<&str>) -> (Record, String, Option<i32>) {
+        let mut record = Record::new(id, "lib", id);
+        record.resource_type = ResourceType::Event;
+        record.event = Some(EventInfo {
+            start: start.map(str::to_string),
+            end: end.map(str::to_string),
+            ..EventInfo::default()
+        });
+        (record, "图书馆".to_string(), Some(2025))
+    }
+
+    #[test]
+    fn upcoming_soonest_first_past_latest_first() {
+        let calendar = split(
+            vec![
+                event("later", Some("2025-05-01T09:00"), None),
+                event("soon", Some("2025-03-08T14:30"), Some("2025-03-08T16:00")),
+                event("running", Some("2025-01-10"), Some("2025-04-30")),
+                event("last-week", Some("2025-02-28T19:00+08:00"), None),
+                event("long-ago", Some("2024-12-01"), None),
+                event("no-start", None, None),
+            ],
+            "2025-03-07",
+        );
+        let ids = |list: &[Listed]| list.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&calendar.upcoming), ["running", "soon", "later"]);
+        assert_eq!(ids(&calendar.past), ["last-week", "long-ago"]);
+        assert_eq!(ids(&calendar.undated), ["no-start"]);
+        assert_eq!(time_label(&calendar.upcoming[1]).as_deref(), Some("14:30–16:00"));
+        assert_eq!(
+            time_label(&calendar.upcoming[0]).as_deref(),
+            Some("至 2025年4月30日 星期三")
+        );
+        assert_eq!(time_label(&calendar.upcoming[2]).as_deref(), Some("09:00 开始"));
+    }
+
+    #[test]
+    fn days_are_labelled_with_their_weekday() {
+        assert_eq!(day_label("2025-03-08"), "2025年3月8日 星期六");
+        assert_eq!(day_label("garbage"), "garbage");
+        assert_eq!(day_of("2025-03-08T14:30"), Some("2025-03-08"));
+        assert_eq!(day_of("2025/03/08"), None);
+    }
+}
