@@ -399,6 +399,7 @@ fn collect_words(group: &Group, words: &mut Vec<String>) {
     let mut add = |w: &QueryWord| {
         words.push(w.surface.clone());
         words.extend(w.synonyms.iter().cloned());
+        words.extend(w.sub_words.iter().cloned());
     };
     match group {
         Group::Word(w) => add(w),

@@ -419,6 +419,20 @@ fn a_long_word_also_matches_as_its_shorter_words_apart() {
     let mut rest = found[1..].to_vec();
     rest.sort();
     assert_eq!(rest, ["lib:2", "lib:3"]);
+    // The shorter words are what is highlighted where the whole word is not.
+    let results = run(&index, "敦煌石窟");
+    let title = |id: &str| {
+        let hit = results.hits.iter().find(|h| h.id == id).unwrap();
+        hit.highlights
+            .iter()
+            .find(|(f, _)| f == "title")
+            .map(|(_, h)| h.clone())
+    };
+    assert_eq!(title("lib:1").as_deref(), Some("<em>敦煌石窟</em>全集"));
+    assert_eq!(
+        title("lib:2").as_deref(),
+        Some("<em>敦煌</em>莫高窟的<em>石窟</em>艺术")
+    );
     assert_eq!(ids(&index, "马家窑文化"), ["lib:5"]);
 }
 
