@@ -466,7 +466,7 @@ async fn search_by_period_and_accessible_format_sorted_by_date() {
     };
     assert_eq!(
         facet_counts(&all, "period"),
-        pairs(&[("清", 2), ("唐", 1), ("明", 1), ("现代", 1)])
+        pairs(&[("唐", 1), ("明", 1), ("清", 2), ("现代", 1)])
     );
     assert_eq!(
         facet_counts(&all, "accessible_format"),

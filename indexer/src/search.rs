@@ -178,7 +178,8 @@ pub struct Facet {
     /// `institution`, `institution_type`, `resource_type`, `region`, `language`, `period`,
     /// `accessible_format` or `year`.
     pub name: &'static str,
-    /// Values by count (descending), then value.
+    /// Values by count (descending), then value; `period` in history's order instead
+    /// ([`schemas::broad_periods`]).
     pub values: Vec<FacetValue>,
 }
 
@@ -306,9 +307,14 @@ fn facets(collected: &Collected) -> Vec<Facet> {
     let mut facets: Vec<Facet> = KEYWORD_FACETS
         .iter()
         .zip(&collected.keyword_counts)
-        .map(|((name, _), counts)| Facet {
-            name,
-            values: sorted_values(counts.iter().map(|(v, c)| (v.clone(), *c))),
+        .map(|((name, _), counts)| {
+            let mut values = sorted_values(counts.iter().map(|(v, c)| (v.clone(), *c)));
+            if *name == "period" {
+                // Periods read best in history's order; names outside the list go last.
+                let order: Vec<&str> = schemas::broad_periods().collect();
+                values.sort_by_key(|v| order.iter().position(|p| *p == v.value).unwrap_or(usize::MAX));
+            }
+            Facet { name, values }
         })
         .collect();
     let years: HashMap<String, u64> = collected

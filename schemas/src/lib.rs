@@ -43,8 +43,8 @@ pub use crate::{
     mapping::{FieldStatus, MAPPABLE_FIELDS, UnknownField},
     model::{DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
     normalize::{
-        MODERN_PERIOD, is_clc_class, normalize_date, normalize_datetime, normalize_isbn, normalize_language,
-        parse_time_span, periods_of_years,
+        MODERN_PERIOD, broad_periods, is_clc_class, normalize_date, normalize_datetime, normalize_isbn,
+        normalize_language, parse_time_span, periods_of_years,
     },
     validate::{FieldError, ValidationErrors, record_json_schema},
     vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},

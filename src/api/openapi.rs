@@ -91,7 +91,7 @@ pub fn document() -> Value {
             .map(|t| t.as_str())
             .collect(),
     );
-    let periods = json!({"type": "string"});
+    let periods = enum_of(schemas::broad_periods().collect());
     let bad_request = error_response(
         "A parameter is malformed or out of range (`invalid_parameter`, `query_too_long`, `page_out_of_range`)",
     );

@@ -37,6 +37,18 @@ const MODERN_START: i32 = 1949;
 /// Last year the record model accepts.
 const MAX_YEAR: i32 = 2_100;
 
+/// The names of every broad period, chronologically, [`MODERN_PERIOD`] last: the values
+/// [`periods_of_years`] can give, in the order a list of periods is shown in.
+///
+/// ```
+/// let all: Vec<&str> = jincheng_schemas::broad_periods().collect();
+/// assert_eq!((all[0], all[all.len() - 1], all.len()), ("新石器时代", "现代", 20));
+/// assert!(all.iter().position(|p| *p == "唐") < all.iter().position(|p| *p == "宋"));
+/// ```
+pub fn broad_periods() -> impl Iterator<Item = &'static str> {
+    spans().map(|(name, _, _)| name)
+}
+
 /// `(name, first year, last year)` of every broad period, chronologically.
 fn spans() -> impl Iterator<Item = (&'static str, i32, i32)> {
     BROAD_PERIODS

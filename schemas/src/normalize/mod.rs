@@ -17,7 +17,7 @@ pub use self::{
     clc::is_clc_class,
     date::normalize_date,
     datetime::{normalize_datetime, parse_time_span},
-    dynasty::{MODERN_PERIOD, periods_of_years},
+    dynasty::{MODERN_PERIOD, broad_periods, periods_of_years},
     isbn::normalize_isbn,
     language::normalize_language,
 };
