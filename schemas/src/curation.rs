@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::validate::{FieldError, ValidationErrors};
-use crate::vocab::UnknownTerm;
+use crate::vocab::{UnknownTerm, vocabulary};
 
 /// Longest brand or programme name accepted.
 const MAX_BRAND_CHARS: usize = 200;
@@ -35,56 +35,7 @@ pub struct Curation {
     pub audiences: Vec<Audience>,
 }
 
-/// Declares a small vocabulary with machine values and Chinese labels.
-macro_rules! curation_vocabulary {
-    ($(#[$meta:meta])* $name:ident, $vocab:literal { $($(#[$vmeta:meta])* $variant:ident = $value:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $value)] $variant,)+
-        }
-
-        impl $name {
-            /// Every term, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable machine value.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $value,)+ }
-            }
-
-            /// The Chinese label.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownTerm;
-
-            /// Accepts the machine value or the Chinese label.
-            fn from_str(s: &str) -> Result<Self, UnknownTerm> {
-                let s = s.trim();
-                $(if s.eq_ignore_ascii_case($value) || s == $label {
-                    return Ok($name::$variant);
-                })+
-                Err(UnknownTerm {
-                    vocabulary: $vocab,
-                    term: s.to_string(),
-                    expected: [$($value),+].join(", "),
-                })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-curation_vocabulary! {
+vocabulary! {
     /// A format that makes an item accessible.
     AccessibleFormat, "accessible format" {
         /// 盲文.
@@ -98,7 +49,7 @@ curation_vocabulary! {
     }
 }
 
-curation_vocabulary! {
+vocabulary! {
     /// Who an item or programme is meant for.
     Audience, "audience" {
         /// 少年儿童.

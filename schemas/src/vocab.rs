@@ -77,6 +77,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// What kind of public cultural institution holds a record.
