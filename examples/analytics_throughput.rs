@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use jincheng::Instance;
-use jincheng::analytics::Analytics;
 use jincheng::bench::{synthetic_institutions, synthetic_record};
-use jincheng::config::Config;
+use services::analytics::Analytics;
+use services::config::Config;
 use tower::ServiceExt;
 
 const QUERIES: &[&str] = &[
@@ -119,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     let n = 100_000;
     let t = Instant::now();
     for i in 0..n {
-        std::hint::black_box(jincheng::analytics::normalize_query(QUERIES[i % QUERIES.len()]));
+        std::hint::black_box(services::analytics::normalize_query(QUERIES[i % QUERIES.len()]));
     }
     let normalize = t.elapsed() / n as u32;
     let t = Instant::now();

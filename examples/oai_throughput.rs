@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jincheng::oai::StoreRepository;
-use jincheng::store::Store;
+use store::Store;
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")

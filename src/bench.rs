@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use indexer::{Filters, Index, SearchRequest};
 use schemas::{DateRange, District, Holding, Institution, InstitutionType, Level, Record, ResourceType};
 
-use crate::indexing;
 use crate::instance::open_store;
+use services::indexing;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -446,7 +446,7 @@ fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result
     use tower::ServiceExt;
 
     let runtime = tokio::runtime::Handle::current();
-    let config = crate::config::Config::parse(&format!(
+    let config = services::config::Config::parse(&format!(
         "data_dir = {:?}\n[api]\nrate_per_ip = \"1000000000/min\"\n",
         data_dir.display().to_string()
     ))?;
@@ -454,7 +454,7 @@ fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result
     runtime.block_on(instance.wait_indexed(Duration::from_secs(600)))?;
     let logged = instance.router();
     let mut state = instance.state();
-    state.analytics = std::sync::Arc::new(crate::analytics::Analytics::disabled());
+    state.analytics = std::sync::Arc::new(services::analytics::Analytics::disabled());
     let unlogged = crate::server::app(
         state,
         instance.config.server.request_timeout,

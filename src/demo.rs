@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::Instance;
-use crate::config::Config;
-use crate::store::HarvestRun;
+use services::config::Config;
+use store::HarvestRun;
 
 /// A running demo.
 pub struct Demo {

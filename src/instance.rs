@@ -9,13 +9,13 @@ use anyhow::Context;
 use harvesters::HttpLimits;
 use indexer::{AnalysisOptions, Index};
 
-use crate::api::access::Access;
-use crate::config::{Config, Location, SourceConfig};
-use crate::harvest::{self, Progress};
-use crate::indexing::IndexService;
-use crate::remote_images::RemoteImageFetcher;
+use crate::access::Access;
 use crate::server::{self, AppState};
-use crate::store::{HarvestRun, Store};
+use services::config::{Config, Location, SourceConfig};
+use services::harvest::{self, Progress};
+use services::indexing::IndexService;
+use services::remote_images::RemoteImageFetcher;
+use store::{HarvestRun, Store};
 
 /// Store file name inside the data directory.
 const STORE_FILE: &str = "jincheng.db";
@@ -36,7 +36,7 @@ pub struct Instance {
     /// API keys and rate limits, shared by every router made from this instance.
     access: Arc<Access>,
     /// Search analytics, shared by every router made from this instance.
-    pub analytics: Arc<crate::analytics::Analytics>,
+    pub analytics: Arc<services::analytics::Analytics>,
     /// The background fetcher of harvested records' image links.
     pub remote_images: RemoteImageFetcher,
 }
@@ -92,13 +92,13 @@ impl Instance {
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index)?;
         let access = Arc::new(Access::new(config.api.clone()));
-        let analytics = Arc::new(crate::analytics::Analytics::start(
+        let analytics = Arc::new(services::analytics::Analytics::start(
             Arc::clone(&store),
             config.analytics.raw_retention_days,
         )?);
         let remote_images = RemoteImageFetcher::start(
             Arc::clone(&store),
-            crate::curate::images::images_dir(&config.data_dir),
+            services::curate::images::images_dir(&config.data_dir),
             &config.curation.remote_images,
             config.curation.image_limits(),
         );
@@ -117,9 +117,14 @@ impl Instance {
         AppState {
             store: Arc::clone(&self.store),
             indexing: self.indexing.clone(),
+            search: services::search::SearchService::new(
+                self.indexing.index().clone(),
+                Arc::clone(&self.store),
+            ),
             access: Arc::clone(&self.access),
             analytics: Arc::clone(&self.analytics),
             curation: Arc::new(self.config.curation.clone()),
+            data_dir: Arc::from(self.config.data_dir.as_path()),
             oai: self.config.oai,
         }
     }

@@ -9,21 +9,17 @@
 //! Data flows one way: source → harvester → store → index follower → index → API. See
 //! ARCHITECTURE.md for the invariants.
 
-pub mod analytics;
+pub mod access;
 pub mod api;
-pub mod auth;
 pub mod bench;
-pub mod config;
-pub mod curate;
 pub mod demo;
-pub mod harvest;
-pub mod indexing;
+pub mod error;
+pub mod extract;
 mod instance;
 pub mod jsonld;
 pub mod oai;
-pub mod remote_images;
 pub mod server;
-pub mod store;
+pub mod state;
 pub mod web;
 
-pub use crate::instance::{Instance, open_index};
+pub use crate::instance::{Instance, open_index, open_store};

@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
+use store::RunStatus;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use jincheng::Instance;
 use jincheng::bench::{self, BenchOptions};
-use jincheng::config::Config;
-use jincheng::store::HarvestRun;
+use services::config::Config;
+use store::HarvestRun;
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -129,7 +130,7 @@ enum UserCommand {
         username: String,
         /// `admin` (every institution) or `curator` (the `--institution`s given).
         #[arg(long)]
-        role: jincheng::auth::Role,
+        role: services::auth::Role,
         /// An institution the curator may edit (repeatable).
         #[arg(long = "institution")]
         institutions: Vec<String>,
@@ -166,9 +167,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Harvest { config, source } => harvest(Config::load(&config)?, source).await,
         Command::Reindex { config } => {
             let config = Config::load(&config)?;
-            let store = jincheng::store::Store::open(&config.data_dir.join("jincheng.db"))?;
+            let store = jincheng::open_store(&config.data_dir)?;
             let index = jincheng::open_index(&config.data_dir)?;
-            let watermark = jincheng::indexing::rebuild(&store, &index)?;
+            let watermark = services::indexing::rebuild(&store, &index)?;
             println!(
                 "reindexed {} records (up to change {watermark})",
                 index.num_docs()
@@ -266,7 +267,7 @@ async fn harvest(config: Config, only: Option<String>) -> anyhow::Result<()> {
             })
             .await?;
         bar.finish_and_clear();
-        failed |= run.status != "complete";
+        failed |= run.status != RunStatus::Complete;
         print_run(&run);
     }
     instance.wait_indexed(Duration::from_secs(600)).await?;
@@ -293,17 +294,15 @@ fn print_run(run: &HarvestRun) {
 
 /// Opens the store of a config (without the index: a server may be running) with the
 /// config's institutions recorded.
-fn open_accounts_store(config: &std::path::Path) -> anyhow::Result<jincheng::store::Store> {
+fn open_accounts_store(config: &std::path::Path) -> anyhow::Result<store::Store> {
     let config = Config::load(config)?;
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let store = jincheng::store::Store::open(&config.data_dir.join("jincheng.db"))?;
+    let store = jincheng::open_store(&config.data_dir)?;
     store.upsert_institutions(&config.institutions)?;
     Ok(store)
 }
 
 fn user(action: UserCommand) -> anyhow::Result<()> {
-    use jincheng::auth::accounts::{AccountError, create_user};
+    use services::auth::accounts::{AccountError, create_user};
     use std::io::{BufRead, IsTerminal};
     match action {
         UserCommand::Add {
@@ -321,8 +320,8 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
                 .lock()
                 .read_line(&mut line)
                 .context("reading the password from stdin")?;
-            let password = jincheng::auth::Password::new(line.trim_end_matches(['\r', '\n']));
-            let new = jincheng::auth::NewUser {
+            let password = services::auth::Password::new(line.trim_end_matches(['\r', '\n']));
+            let new = services::auth::NewUser {
                 username,
                 password,
                 role,
@@ -330,7 +329,12 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
             };
             match create_user(&store, &new) {
                 Ok(user) => {
-                    store.audit("cli", None, "create_user", &serde_json::json!(user))?;
+                    store.audit(
+                        "cli",
+                        None,
+                        store::curated::AuditAction::CreateUser,
+                        &serde_json::json!(user),
+                    )?;
                     println!(
                         "created {} ({}) {}",
                         user.username,
@@ -358,12 +362,12 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable { config, username } => {
             let store = open_accounts_store(&config)?;
-            let username = jincheng::auth::accounts::normalise_username(&username);
+            let username = services::auth::accounts::normalise_username(&username);
             anyhow::ensure!(store.set_user_disabled(&username, true)?, "no user {username:?}");
             store.audit(
                 "cli",
                 None,
-                "disable_user",
+                store::curated::AuditAction::DisableUser,
                 &serde_json::json!({ "username": username }),
             )?;
             println!("disabled {username}");
@@ -373,7 +377,7 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
 }
 
 fn report(config: Config, source: Option<String>, limit: usize) -> anyhow::Result<()> {
-    let store = jincheng::store::Store::open(&config.data_dir.join("jincheng.db"))?;
+    let store = jincheng::open_store(&config.data_dir)?;
     println!("Harvest runs (newest first):");
     for run in store.runs(source.as_deref(), limit)? {
         print!(
@@ -402,11 +406,9 @@ async fn shutdown_signal() {
 }
 
 fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
-    let open = |config: &PathBuf| -> anyhow::Result<jincheng::store::Store> {
+    let open = |config: &PathBuf| -> anyhow::Result<store::Store> {
         let config = Config::load(config)?;
-        Ok(jincheng::store::Store::open(
-            &config.data_dir.join("jincheng.db"),
-        )?)
+        jincheng::open_store(&config.data_dir)
     };
     match action {
         ApiKeyCommand::Add { config, name } => {

@@ -34,9 +34,9 @@ use jincheng_oai_provider::{
 };
 use schemas::{District, Institution, InstitutionType, Record, ResourceType};
 
-use crate::server::AppState;
-use crate::store::oai::{OaiFilter, OaiRow};
-use crate::store::{Store, StoreError};
+use crate::state::AppState;
+use store::oai::{OaiFilter, OaiRow};
+use store::{Store, StoreError};
 
 /// Prefix of our OAI identifiers; the record id follows.
 pub const IDENTIFIER_PREFIX: &str = "oai:jincheng:";

@@ -1,6 +1,5 @@
 //! The HTTP server: shared state, the router with its protective layers, and the accept loop.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,32 +17,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api::access::Access;
-use crate::api::{self, ApiError};
-use crate::indexing::IndexService;
-use crate::store::Store;
+use crate::api;
+use crate::error::ApiError;
+pub use crate::state::AppState;
 
 /// Largest request body any route accepts.
 const MAX_BODY_BYTES: usize = 1 << 20;
 /// Time a client has to send its request headers (slowloris guard).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The store of record.
-    pub store: Arc<Store>,
-    /// The index and its follower.
-    pub indexing: IndexService,
-    /// API keys and rate limits.
-    pub access: Arc<Access>,
-    /// Search analytics (events are queued, never written on the request path).
-    pub analytics: Arc<crate::analytics::Analytics>,
-    /// The `[curation]` settings: cookies and image limits.
-    pub curation: Arc<crate::config::CurationConfig>,
-    /// The `[oai]` settings.
-    pub oai: crate::config::OaiConfig,
-}
 
 /// The whole application as a router, without a socket (tests call it with `oneshot`).
 pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) -> Router {
@@ -54,17 +35,22 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .allow_methods([Method::GET, Method::HEAD])
         .allow_headers([HeaderName::from_static("x-api-key"), header::IF_NONE_MATCH])
         .expose_headers([header::ETAG, header::RETRY_AFTER]);
+    let limits = state.curation.image_limits();
     api::router()
+        .merge(crate::oai::router())
+        .merge(crate::web::router())
+        .fallback(|| async { ApiError::not_found() })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Image uploads are larger: their routes cap the raw body themselves.
-        .merge(api::upload_router(&state.curation.image_limits()))
+        .merge(api::upload_router(&limits))
+        .merge(crate::web::curator::upload_router(&limits))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::caching::etag,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            api::access::guard,
+            crate::access::guard,
         ))
         .with_state(state)
         .layer(CompressionLayer::new())

@@ -9,14 +9,14 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use jincheng::Instance;
-use jincheng::analytics::reports::{self, Period, Range};
-use jincheng::analytics::{Channel, ClickEvent, Event, SearchEvent, format_day, parse_day, today};
-use jincheng::auth::Password;
-use jincheng::auth::accounts::{NewUser, Role, create_user};
-use jincheng::auth::secret::Secret;
-use jincheng::config::Config;
 use schemas::Record;
 use serde_json::{Value, json};
+use services::analytics::reports::{self, Period, Range};
+use services::analytics::{Channel, ClickEvent, Event, SearchEvent, format_day, parse_day, today};
+use services::auth::Password;
+use services::auth::accounts::{NewUser, Role, create_user};
+use services::auth::secret::Secret;
+use services::config::Config;
 use time::macros::datetime;
 use tower::ServiceExt;
 
@@ -528,7 +528,7 @@ async fn no_personal_data_reaches_the_database() {
     let rolled = h.instance.store.analytics_dump().unwrap();
     assert!(raw.iter().any(|v| v == "黄河"), "the events were stored");
     assert!(raw.iter().any(|v| v == "app") && raw.iter().any(|v| v == "api"));
-    assert!(raw.iter().any(|v| v == jincheng::analytics::REDACTED));
+    assert!(raw.iter().any(|v| v == services::analytics::REDACTED));
     let key_hash = Secret::from_client(&key).stored_hash();
     for value in raw.iter().chain(&rolled) {
         for secret in [
@@ -620,7 +620,7 @@ async fn old_raw_events_roll_up_into_identical_daily_aggregates() {
     }
     h.instance
         .analytics
-        .record(Event::Click(jincheng::analytics::ClickEvent {
+        .record(Event::Click(services::analytics::ClickEvent {
             at: day1,
             query: "敦煌".into(),
             record_id: "lib:1".into(),
@@ -633,7 +633,7 @@ async fn old_raw_events_roll_up_into_identical_daily_aggregates() {
         by: Period::Day,
     };
     let stats = h.instance.analytics.stats();
-    let all = |store: &jincheng::store::Store| {
+    let all = |store: &store::Store| {
         reports::REPORTS
             .iter()
             .filter(|name| **name != "status")

@@ -5,9 +5,9 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use jincheng::Instance;
 use jincheng::bench::{synthetic_institutions, synthetic_record};
-use jincheng::config::Config;
-use jincheng::store::{Checkpoint, Incoming};
 use serde_json::Value;
+use services::config::Config;
+use store::{Checkpoint, Incoming};
 use tower::ServiceExt;
 
 fn instance(dir: &std::path::Path) -> Instance {

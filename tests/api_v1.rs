@@ -6,8 +6,8 @@ use axum::body::Body;
 use axum::http::{Request, Response, header};
 use jincheng::Instance;
 use jincheng::bench::{synthetic_institutions, synthetic_record};
-use jincheng::config::Config;
 use serde_json::Value;
+use services::config::Config;
 use tower::ServiceExt;
 
 fn instance(dir: &std::path::Path, api: &str) -> Instance {
@@ -262,8 +262,8 @@ async fn etags_compression_and_cors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
-    use jincheng::auth::accounts::create_user;
-    use jincheng::auth::{NewUser, Password, Role};
+    use services::auth::accounts::create_user;
+    use services::auth::{NewUser, Password, Role};
 
     let dir = tempfile::tempdir().unwrap();
     let instance = instance(dir.path(), "");

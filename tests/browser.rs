@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use jincheng::auth::{NewUser, Password, Role};
 use schemas::{DateRange, Record, ResourceType};
+use services::auth::{NewUser, Password, Role};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -184,7 +184,7 @@ async fn citizen_pages_in_a_real_browser() {
         ),
         (ADMIN, ADMIN_PASSWORD, Role::Admin, vec![]),
     ] {
-        jincheng::auth::accounts::create_user(
+        services::auth::accounts::create_user(
             &instance.store,
             &NewUser {
                 username: username.into(),

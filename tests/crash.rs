@@ -6,8 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jincheng::bench::{synthetic_institutions, synthetic_record};
-use jincheng::store::Store;
 use serde_json::Value;
+use store::Store;
 
 #[path = "support/http.rs"]
 mod http;

@@ -8,16 +8,17 @@
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
+use store::RunStatus;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use jincheng::Instance;
-use jincheng::auth::{NewUser, Password, Principal, Role};
-use jincheng::config::Config;
-use jincheng::store::curated::CuratedImage;
-use jincheng::store::{Checkpoint, Incoming};
 use serde_json::{Value, json};
+use services::auth::{NewUser, Password, Principal, Role};
+use services::config::Config;
+use store::curated::CuratedImage;
+use store::{Checkpoint, Incoming};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "a long enough password";
@@ -64,7 +65,7 @@ impl Harness {
             ("cur-b", Role::Curator, vec![LIBRARY.to_string()]),
             ("admin", Role::Admin, vec![]),
         ] {
-            jincheng::auth::accounts::create_user(
+            services::auth::accounts::create_user(
                 &instance.store,
                 &NewUser {
                     username: username.into(),
@@ -108,7 +109,7 @@ impl Harness {
             username: user.username,
             role: user.role.parse().unwrap(),
             institutions: user.institutions.into_iter().collect(),
-            method: jincheng::auth::AuthMethod::Token { id: 0 },
+            method: services::auth::AuthMethod::Token { id: 0 },
         }
     }
 
@@ -116,22 +117,20 @@ impl Harness {
     fn fixture(&self, institution: &str) -> String {
         let admin = self.principal("admin");
         let store = &self.instance.store;
-        let created = jincheng::curate::create(
+        let created = services::curate::create(
             store,
             &admin,
             json!({"institution": institution, "title": "夹具记录", "resource_type": "artefact"}),
         )
         .unwrap();
         let id = created.row.id;
-        jincheng::curate::change_images(store, &admin, &id, None, "add_image", |_| {
-            Ok(vec![CuratedImage {
-                hash: "ab".repeat(32),
-                alt: "占位图".into(),
-                width: 1,
-                height: 1,
-            }])
-        })
-        .unwrap();
+        let image = CuratedImage {
+            hash: "ab".repeat(32),
+            alt: "占位图".into(),
+            width: 1,
+            height: 1,
+        };
+        services::curate::add_image(store, &admin, &id, None, image).unwrap();
         self.instance.indexing.wake();
         id
     }
@@ -1200,7 +1199,7 @@ async fn curated_records_survive_a_restart_and_a_reindex() {
     let dir = tempfile::tempdir().unwrap();
     let (kept, withdrawn) = {
         let instance = Instance::open(config(dir.path())).unwrap();
-        jincheng::auth::accounts::create_user(
+        services::auth::accounts::create_user(
             &instance.store,
             &NewUser {
                 username: "cur-a".into(),
@@ -1247,9 +1246,9 @@ async fn curated_records_survive_a_restart_and_a_reindex() {
 
     // Reindex from scratch, as `jincheng reindex` does.
     {
-        let store = jincheng::store::Store::open(&dir.path().join("jincheng.db")).unwrap();
+        let store = store::Store::open(&dir.path().join("jincheng.db")).unwrap();
         let index = indexer::Index::open_or_create(&dir.path().join("index")).unwrap();
-        jincheng::indexing::rebuild(&store, &index).unwrap();
+        services::indexing::rebuild(&store, &index).unwrap();
     }
 
     let instance = Instance::open(config(dir.path())).unwrap();
@@ -1305,7 +1304,7 @@ async fn write_to_searchable_latency_under_a_concurrent_harvest() {
     config.data_dir = dir.path().to_path_buf();
     let institution = jincheng_demo::collections()[0].to_string();
     let instance = Instance::open(config).unwrap();
-    jincheng::auth::accounts::create_user(
+    services::auth::accounts::create_user(
         &instance.store,
         &NewUser {
             username: "curator".into(),
@@ -1345,7 +1344,7 @@ async fn write_to_searchable_latency_under_a_concurrent_harvest() {
                     .unwrap();
                 store.finish_run(reset, None).unwrap();
                 let run = harvester.harvest(source, |_| {}).await.unwrap();
-                assert_eq!(run.status, "complete");
+                assert_eq!(run.status, RunStatus::Complete);
                 runs += 1;
                 let c = run.counts;
                 items += c.added + c.updated + c.unchanged + c.deleted;
@@ -1390,7 +1389,7 @@ async fn write_to_searchable_latency_under_a_concurrent_harvest() {
     // The last write is findable by search, and the harvest left every curated record alone.
     let (rows, total) = instance
         .store
-        .curated_list(&jincheng::store::curated::CuratedQuery {
+        .curated_list(&store::curated::CuratedQuery {
             limit: 1,
             ..Default::default()
         })
@@ -1400,4 +1399,161 @@ async fn write_to_searchable_latency_under_a_concurrent_harvest() {
     instance.indexing.shutdown();
     let _ = stop.send(());
     let _ = server.await;
+}
+
+// ---------------------------------------------------------------------------------------
+// One search path, one set of curation rules, institutions that reach the index.
+// ---------------------------------------------------------------------------------------
+
+/// Searches until `done` holds for the response (the index follows the store
+/// asynchronously), with a generous deadline.
+async fn search_until(h: &Harness, query: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _, body) = h
+            .call(
+                Method::GET,
+                &format!("/api/v1/search?{query}"),
+                &Auth::Anonymous,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {query}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_curated_records_thumbnail_is_in_the_api_search() {
+    let h = Harness::new();
+    let id = h.fixture(MUSEUM);
+    let hash = "ab".repeat(32);
+    let body = search_until(&h, "q=%E5%A4%B9%E5%85%B7%E8%AE%B0%E5%BD%95", |b| b["total"] == 1).await;
+    let hit = &body["hits"][0];
+    assert_eq!(hit["id"], id.as_str());
+    assert_eq!(
+        hit["thumbnail"]["thumb_url"],
+        format!("/images/{hash}/thumb.jpg"),
+        "{hit}"
+    );
+    assert_eq!(
+        hit["thumbnail"]["display_url"],
+        format!("/images/{hash}/display.jpg")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_refuses_the_event_rules_the_page_refuses() {
+    let h = Harness::new();
+    let a = h.token("cur-a").await;
+    let create = |body: Value| h.call(Method::POST, "/api/v1/curate/records", &a, Some(body));
+    let (status, _, body) = create(json!({
+        "institution": MUSEUM, "title": "刻葫芦公益培训", "resource_type": "event",
+        "event": {"start": "2026-05-02T14:00:00+08:00", "end": "2026-05-01T16:00:00+08:00",
+                  "live_stream_url": "javascript:alert(1)"}
+    }))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let codes: Vec<(&str, &str)> = body["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert!(codes.contains(&("event.end", "before_start")), "{codes:?}");
+    assert!(
+        codes.contains(&("event.live_stream_url", "invalid_url")),
+        "{codes:?}"
+    );
+    let (status, _, body) = create(json!({
+        "institution": MUSEUM, "title": "铜奔马", "resource_type": "artefact",
+        "event": {"venue": "一楼大厅"}
+    }))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["errors"][0]["code"], "not_an_event", "{body}");
+    // The same event, in order, is accepted.
+    let (status, _, body) = create(json!({
+        "institution": MUSEUM, "title": "刻葫芦公益培训", "resource_type": "event",
+        "event": {"start": "2026-05-01T14:00:00+08:00", "end": "2026-05-01T16:00:00+08:00",
+                  "live_stream_url": "https://live.example/kehulu"}
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_institution_change_reaches_the_index_without_a_reindex() {
+    let h = Harness::new();
+    let admin = h.token("admin").await;
+    h.fixture(MUSEUM);
+    let q = "q=%E5%A4%B9%E5%85%B7%E8%AE%B0%E5%BD%95";
+    search_until(&h, q, |b| b["hits"][0]["institution"]["name"] == "兰州市博物馆").await;
+    let (status, _, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/admin/institutions",
+            &admin,
+            Some(json!({"id": MUSEUM, "name": "兰州博物馆（新馆）", "type": "museum", "district": "城关区"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = search_until(&h, q, |b| {
+        b["hits"][0]["institution"]["name"] == "兰州博物馆（新馆）"
+    })
+    .await;
+    assert_eq!(body["total"], 1);
+    // The district came with it: the region facet finds the record.
+    search_until(&h, &format!("{q}&region=%E5%9F%8E%E5%85%B3%E5%8C%BA"), |b| {
+        b["total"] == 1
+    })
+    .await;
+
+    // A record stored before its institution existed is not searchable (it has no
+    // institution to show), and becomes searchable when the institution is added.
+    let store = &h.instance.store;
+    let run = store.start_run("county-oai", false).unwrap();
+    let record = schemas::Record::new("county-oai:1", "yuzhong", "榆中县志稿本");
+    store
+        .apply_page(
+            run,
+            "county-oai",
+            "yuzhong",
+            &[Incoming::Record {
+                record: Box::new(record),
+                datestamp: "2024-01-01T00:00:00Z".into(),
+                raw: "<r/>".into(),
+            }],
+            &Checkpoint::default(),
+        )
+        .unwrap();
+    store.finish_run(run, None).unwrap();
+    let stored = store.max_seq().unwrap();
+    assert!(
+        h.instance
+            .indexing
+            .wait_for(stored, Duration::from_secs(30))
+            .await
+    );
+    assert_eq!(search_ids(&h, "榆中县志稿本").await, Vec::<String>::new());
+    let (status, _, body) = h
+        .call(
+            Method::POST,
+            "/api/v1/admin/institutions",
+            &admin,
+            Some(json!({"id": "yuzhong", "name": "榆中县图书馆", "type": "library", "district": "榆中县"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = search_until(
+        &h,
+        "q=%E6%A6%86%E4%B8%AD%E5%8E%BF%E5%BF%97%E7%A8%BF%E6%9C%AC",
+        |b| b["total"] == 1,
+    )
+    .await;
+    assert_eq!(body["hits"][0]["institution"]["name"], "榆中县图书馆");
 }

@@ -6,6 +6,7 @@ mod http;
 
 use http::encode;
 use serde_json::Value;
+use store::RunStatus;
 
 async fn get(base: &str, path: &str) -> Value {
     http::get_json(&format!("{base}{path}")).await.1
@@ -135,7 +136,7 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     assert!(
         demo.runs
             .iter()
-            .all(|r| r.status == "complete" && r.counts.quarantined == 0),
+            .all(|r| r.status == RunStatus::Complete && r.counts.quarantined == 0),
         "{:?}",
         demo.runs
     );
@@ -229,7 +230,7 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
         .await
         .unwrap();
     for run in &again.runs {
-        assert_eq!(run.status, "complete", "{run:?}");
+        assert_eq!(run.status, RunStatus::Complete, "{run:?}");
         assert_eq!(
             (run.counts.added, run.counts.updated, run.counts.deleted),
             (0, 0, 0),

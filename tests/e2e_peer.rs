@@ -9,10 +9,11 @@ mod peer;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
+use store::RunStatus;
 
 use jincheng::Instance;
-use jincheng::config::Config;
 use serde_json::Value;
+use services::config::Config;
 
 /// Two institutions, each harvesting one set of the same peer.
 fn config(data_dir: &std::path::Path, base_url: &str) -> Config {
@@ -108,7 +109,7 @@ async fn harvest_index_and_search_the_peer() {
         let set = source.set.clone().unwrap();
         let expected = in_set(&set);
         let run = instance.harvest(&source, |_| {}).await.unwrap();
-        assert_eq!(run.status, "complete", "{run:?}");
+        assert_eq!(run.status, RunStatus::Complete, "{run:?}");
         let live = expected.iter().filter(|r| !r.deleted).count() as u64;
         assert_eq!(run.counts.added, live, "{set}: every live record added once");
         assert_eq!(
@@ -259,7 +260,7 @@ async fn harvest_index_and_search_the_peer() {
     // The second harvest is incremental: the provider has nothing newer.
     for source in instance.config.sources.clone() {
         let run = instance.harvest(&source, |_| {}).await.unwrap();
-        assert_eq!(run.status, "complete");
+        assert_eq!(run.status, RunStatus::Complete);
         assert_eq!(
             (run.counts.added, run.counts.updated, run.counts.deleted),
             (0, 0, 0),
@@ -283,7 +284,7 @@ async fn a_flaky_provider_still_yields_a_complete_harvest() {
         .harvest(&instance.config.sources[0].clone(), |_| {})
         .await
         .unwrap();
-    assert_eq!(run.status, "complete", "{run:?}");
+    assert_eq!(run.status, RunStatus::Complete, "{run:?}");
     assert_eq!((run.counts.added, run.counts.deleted), (1883, 117));
     assert_eq!(instance.store.live_records().unwrap(), 1883);
 }
@@ -333,7 +334,7 @@ async fn an_interrupted_harvest_resumes_without_duplicates() {
 
     let run = instance.harvest(&source, |_| {}).await.unwrap();
     assert!(run.resumed);
-    assert_eq!(run.status, "complete");
+    assert_eq!(run.status, RunStatus::Complete);
     assert_eq!(instance.store.live_records().unwrap(), 1883);
     assert_eq!(
         instance.store.max_seq().unwrap(),

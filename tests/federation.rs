@@ -11,9 +11,10 @@
 mod http;
 
 use jincheng::Instance;
-use jincheng::config::Config;
-use jincheng::store::{Checkpoint, Incoming};
 use schemas::{DateRange, Holding, Record, ResourceType};
+use services::config::Config;
+use store::RunStatus;
+use store::{Checkpoint, Incoming};
 use tokio::net::TcpListener;
 
 const CITY_SOURCE: &str = "yuzhong-county";
@@ -99,7 +100,7 @@ async fn a_city_harvests_a_county_losslessly_with_deletions_updates_and_provenan
         std::future::pending(),
     ));
     let run = county.harvest(&county.config.sources[0], |_| {}).await.unwrap();
-    assert_eq!(run.status, "complete");
+    assert_eq!(run.status, RunStatus::Complete);
     let records = curated(12);
     county.store.import_records(&records).unwrap();
     let county_records = live(&county);
@@ -183,7 +184,7 @@ metadata_prefix = "jincheng"
         .apply_page(run_id, "", "yzlib", &[deletion], &Checkpoint::default())
         .unwrap();
     let run = city.harvest(&source, |_| {}).await.unwrap();
-    assert_eq!(run.status, "complete", "{run:?}");
+    assert_eq!(run.status, RunStatus::Complete, "{run:?}");
     assert_eq!(
         (run.counts.updated, run.counts.deleted, run.counts.added),
         (1, 1, 0),

@@ -14,14 +14,14 @@ use std::process::Command;
 use std::sync::Arc;
 
 use jincheng::Instance;
-use jincheng::config::Config;
 use jincheng::oai::{StoreRepository, write_jincheng};
-use jincheng::store::{Checkpoint, Incoming, Store};
 use jincheng_oai_provider::Provider;
 use schemas::{
     AccessibleFormat, Audience, Curation, DateRange, EventInfo, Holding, ImageLink, Institution,
     InstitutionType, Level, Record, ResourceType,
 };
+use services::config::Config;
+use store::{Checkpoint, Incoming, Store};
 
 // ---------------------------------------------------------------------------------------
 // Helpers

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use store::RunStatus;
+use store::remote_images::ImageState;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -18,9 +20,9 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use jincheng::Instance;
-use jincheng::auth::{NewUser, Password, Role};
-use jincheng::config::Config;
 use serde_json::Value;
+use services::auth::{NewUser, Password, Role};
+use services::config::Config;
 use tower::ServiceExt;
 
 /// A served file: content type and bytes, by name.
@@ -195,7 +197,7 @@ async fn wait_settled(instance: &Instance) {
 
 /// An admin's session cookie.
 async fn admin_cookie(instance: &Instance) -> String {
-    jincheng::auth::accounts::create_user(
+    services::auth::accounts::create_user(
         &instance.store,
         &NewUser {
             username: "admin".into(),
@@ -250,7 +252,7 @@ async fn harvested_image_links_become_local_thumbnails_and_bad_ones_are_reported
 
     // The harvest itself is unaffected by what the links hold.
     let run = instance.harvest(&source, |_| {}).await.unwrap();
-    assert_eq!(run.status, "complete", "{run:?}");
+    assert_eq!(run.status, RunStatus::Complete, "{run:?}");
     assert_eq!((run.counts.added, run.counts.quarantined), (6, 0), "{run:?}");
     assert!(run.error.is_none());
 
@@ -273,7 +275,10 @@ async fn harvested_image_links_become_local_thumbnails_and_bad_ones_are_reported
             .any(|h| h["id"] == "museum-csv:6"),
         "{search}"
     );
-    let pending = instance.store.remote_images(Some("pending"), 10, 0).unwrap();
+    let pending = instance
+        .store
+        .remote_images(Some(ImageState::Pending), 10, 0)
+        .unwrap();
     assert!(
         pending.iter().any(|i| i.url.ends_with("/held.png")),
         "held.png is still in flight: {pending:?}"
@@ -419,7 +424,10 @@ async fn links_to_internal_addresses_are_refused_by_default() {
     );
 
     wait_settled(&instance).await;
-    let failed = instance.store.remote_images(Some("failed"), 10, 0).unwrap();
+    let failed = instance
+        .store
+        .remote_images(Some(ImageState::Failed), 10, 0)
+        .unwrap();
     assert_eq!(failed.len(), 3, "{failed:?}");
     for image in &failed {
         assert_eq!(image.reason_code.as_deref(), Some("address_refused"), "{image:?}");

@@ -11,9 +11,9 @@ use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use jincheng::Instance;
-use jincheng::auth::{NewUser, Password, Principal, Role};
-use jincheng::config::Config;
 use serde_json::json;
+use services::auth::{NewUser, Password, Principal, Role};
+use services::config::Config;
 
 const PASSWORD: &str = "a long enough password";
 const MUSEUM: &str = "lzmuseum";
@@ -52,7 +52,7 @@ type = "library"
             ("cur-b", vec![LIBRARY]),
             ("cur-ab", vec![MUSEUM, LIBRARY]),
         ] {
-            jincheng::auth::accounts::create_user(
+            services::auth::accounts::create_user(
                 &instance.store,
                 &NewUser {
                     username: username.into(),
@@ -103,13 +103,13 @@ type = "library"
             username: user.username,
             role: user.role.parse().unwrap(),
             institutions: user.institutions.into_iter().collect(),
-            method: jincheng::auth::AuthMethod::Token { id: 0 },
+            method: services::auth::AuthMethod::Token { id: 0 },
         }
     }
 
     /// A record made through the service directly; returns its id.
     fn fixture(&self, username: &str, institution: &str, title: &str) -> String {
-        jincheng::curate::create(
+        services::curate::create(
             &self.instance.store,
             &self.principal(username),
             json!({"institution": institution, "title": title, "resource_type": "artefact"}),
@@ -427,7 +427,7 @@ async fn forms_without_the_csrf_token_are_refused() {
     let (rows, total) = server
         .instance
         .store
-        .curated_list(&jincheng::store::curated::CuratedQuery {
+        .curated_list(&store::curated::CuratedQuery {
             limit: 10,
             ..Default::default()
         })
@@ -447,7 +447,7 @@ async fn curators_see_and_open_only_their_own_institutions_records() {
     let mine = server.fixture("cur-a", MUSEUM, "彩陶罐");
     let theirs = server.fixture("cur-b", LIBRARY, "兰州地方志");
     let withdrawn = server.fixture("cur-b", LIBRARY, "撤回的记录");
-    jincheng::curate::set_deleted(
+    services::curate::set_deleted(
         &server.instance.store,
         &server.principal("cur-b"),
         &withdrawn,
@@ -505,7 +505,7 @@ async fn curators_see_and_open_only_their_own_institutions_records() {
     let (_, total) = server
         .instance
         .store
-        .curated_list(&jincheng::store::curated::CuratedQuery {
+        .curated_list(&store::curated::CuratedQuery {
             institutions: Some(vec![LIBRARY.into()]),
             limit: 10,
             ..Default::default()
@@ -606,7 +606,7 @@ async fn invalid_fields_are_named_beside_each_field_and_the_values_kept() {
     let (_, total) = server
         .instance
         .store
-        .curated_list(&jincheng::store::curated::CuratedQuery {
+        .curated_list(&store::curated::CuratedQuery {
             limit: 10,
             ..Default::default()
         })
@@ -801,6 +801,36 @@ async fn images_need_alt_text_and_can_be_reordered() {
         .await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("id=\"alt-0-error\""));
+    // The same image listed twice is refused by the curation service, as the API refuses it
+    // (422 with the reason beside the list), not answered as an edit conflict.
+    let version = page.version();
+    let page = browser
+        .submit(
+            &format!("/curator/records/{id}/images/change"),
+            &[
+                ("version", &version),
+                ("hash", &second),
+                ("alt", "铜奔马侧面"),
+                ("hash", &second),
+                ("alt", "铜奔马侧面"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("id=\"images-error\""), "{}", page.body);
+    assert_eq!(
+        server
+            .instance
+            .store
+            .curated(&id)
+            .unwrap()
+            .unwrap()
+            .state
+            .images
+            .len(),
+        2
+    );
     // The public record shows them in the new order, with their alt text.
     let mut citizen = server.browser();
     let page = citizen.get(&format!("/records/{id}")).await;

@@ -83,6 +83,7 @@ pub use crate::{
     dictionary::{AnalysisOptions, DictionaryStats},
     error::{Error, Result},
     index::Index,
+    normalize::fold_text,
     query::{MAX_QUERY_CHARS, MAX_QUERY_TOKENS},
     schema::SCHEMA_VERSION,
     search::{

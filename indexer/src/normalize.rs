@@ -143,6 +143,14 @@ pub(crate) fn normalize(original: &str) -> Normalized {
     }
 }
 
+/// The text that `original` is searched as: width- and case-folded, traditional and variant
+/// characters folded to simplified (`牀前明月光` and `床前明月光` are the same text). Anything
+/// that must agree with the index on what counts as "the same query" (the search
+/// statistics) folds with this.
+pub fn fold_text(original: &str) -> String {
+    normalize(original).text
+}
+
 /// Normalises a value that is matched exactly (filters, ISBNs): only width and case.
 pub(crate) fn normalize_keyword(value: &str) -> String {
     value.trim().chars().map(fold_width_and_case).collect()

@@ -69,7 +69,6 @@
 //! only knows the protocol. Every provider of the workspace (the demo's sample
 //! collections, the app's `/oai`) uses it, so they behave alike.
 
-mod datestamp;
 mod http;
 mod provider;
 mod repository;
@@ -77,14 +76,15 @@ mod request;
 mod response;
 mod token;
 
+pub use schemas::oai::{DateArgument, Datestamp, ErrorCode, Granularity};
+
 pub use crate::{
-    datestamp::{DateArgument, Datestamp, Granularity},
     http::{base_url, repository_failure, request_arguments, xml_response},
     provider::{Provider, ProviderConfig},
     repository::{
         DeletedRecord, Header, ListPosition, ListSlice, MetadataFormat, Repository, RepositoryInfo, SetInfo,
     },
-    request::{ErrorCode, ListQuery, ListRequest, OaiError, Request, is_set_spec, is_unreserved, parse},
+    request::{ListQuery, ListRequest, OaiError, Request, is_set_spec, is_unreserved, parse},
     response::{escape, is_xml_char, push_element},
     token::ResumptionToken,
 };

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::datestamp::Datestamp;
 use crate::repository::{ListPosition, Repository};
-use crate::request::{self, ErrorCode, ListRequest, OaiError, Request};
+use crate::request::{self, ListRequest, OaiError, Request};
 use crate::response::ResponseWriter;
 use crate::token::ResumptionToken;
+use schemas::oai::Datestamp;
+use schemas::oai::ErrorCode;
 
 /// How a provider pages lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

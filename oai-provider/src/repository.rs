@@ -1,7 +1,7 @@
 //! What a provider needs from the place its records come from.
 
-use crate::datestamp::Datestamp;
 use crate::request::ListQuery;
+use schemas::oai::Datestamp;
 
 /// How a repository reports deletions (`deletedRecord` in Identify).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::datestamp::{DateArgument, Datestamp};
 use crate::token::ResumptionToken;
+use schemas::oai::{DateArgument, Datestamp, ErrorCode};
 
 /// A well-formed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,27 +115,6 @@ impl ListQuery {
     }
 }
 
-/// The error codes of OAI-PMH 2.0 §3.6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// Illegal, missing, repeated or malformed arguments.
-    BadArgument,
-    /// The resumption token is invalid or expired.
-    BadResumptionToken,
-    /// The verb is missing, repeated or not a verb.
-    BadVerb,
-    /// The format is not supported by the item or the repository.
-    CannotDisseminateFormat,
-    /// The identifier is unknown or illegal in this repository.
-    IdDoesNotExist,
-    /// The selection is empty.
-    NoRecordsMatch,
-    /// The item has no metadata formats.
-    NoMetadataFormats,
-    /// The repository does not support sets.
-    NoSetHierarchy,
-}
-
 /// An OAI-PMH error condition, reported as `<error code="…">message</error>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OaiError {
@@ -143,28 +122,6 @@ pub struct OaiError {
     pub code: ErrorCode,
     /// A message for people.
     pub message: String,
-}
-
-impl ErrorCode {
-    /// The code as the protocol spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadArgument => "badArgument",
-            ErrorCode::BadResumptionToken => "badResumptionToken",
-            ErrorCode::BadVerb => "badVerb",
-            ErrorCode::CannotDisseminateFormat => "cannotDisseminateFormat",
-            ErrorCode::IdDoesNotExist => "idDoesNotExist",
-            ErrorCode::NoRecordsMatch => "noRecordsMatch",
-            ErrorCode::NoMetadataFormats => "noMetadataFormats",
-            ErrorCode::NoSetHierarchy => "noSetHierarchy",
-        }
-    }
-
-    /// For badVerb and badArgument the response's `<request>` element must carry no
-    /// attributes (§3.2), since the arguments are exactly what was wrong.
-    pub fn echoes_arguments(self) -> bool {
-        !matches!(self, ErrorCode::BadVerb | ErrorCode::BadArgument)
-    }
 }
 
 impl OaiError {

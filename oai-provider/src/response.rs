@@ -6,9 +6,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::datestamp::Datestamp;
 use crate::repository::{Header, MetadataFormat, RepositoryInfo, SetInfo};
 use crate::request::OaiError;
+use schemas::oai::Datestamp;
 
 const OAI_PMH_OPEN: &str = concat!(
     r#"<?xml version="1.0" encoding="UTF-8"?>"#,

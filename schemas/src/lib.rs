@@ -35,6 +35,7 @@ mod curation;
 mod mapping;
 mod model;
 mod normalize;
+pub mod oai;
 mod validate;
 mod vocab;
 

@@ -24,10 +24,10 @@ use schemas::Institution;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::auth::Principal;
-use crate::auth::accounts::{self, AccountError, NewUser};
-use crate::server::AppState;
-use crate::store::accounts::UserRow;
+use crate::state::AppState;
+use services::auth::Principal;
+use services::auth::accounts::{self, AccountError, NewUser};
+use store::accounts::UserRow;
 
 /// Largest page of the audit log and the reports.
 const MAX_LIMIT: usize = 500;
@@ -57,7 +57,12 @@ async fn create_user(
     let user = tokio::task::spawn_blocking(move || {
         let user = accounts::create_user(&store, &new)?;
         store
-            .audit(&principal.username, None, "create_user", &json!(user))
+            .audit(
+                &principal.username,
+                None,
+                store::curated::AuditAction::CreateUser,
+                &json!(user),
+            )
             .map_err(|e| AccountError::Internal(e.into()))?;
         Ok::<_, AccountError>(user)
     })
@@ -85,13 +90,13 @@ async fn disable_user(
     principal.require_admin()?;
     let username = accounts::normalise_username(&username);
     let store = state.store.clone();
-    let found = tokio::task::spawn_blocking(move || -> Result<bool, crate::store::StoreError> {
+    let found = tokio::task::spawn_blocking(move || -> Result<bool, store::StoreError> {
         let found = store.set_user_disabled(&username, true)?;
         if found {
             store.audit(
                 &principal.username,
                 None,
-                "disable_user",
+                store::curated::AuditAction::DisableUser,
                 &json!({ "username": username }),
             )?;
         }
@@ -110,21 +115,13 @@ async fn upsert_institution(
     principal: Principal,
     body: Result<Json<Institution>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Institution>), ApiError> {
-    principal.require_admin()?;
     let Json(institution) = body?;
-    institution.validate().map_err(ApiError::validation_failed)?;
     let store = state.store.clone();
     let stored = institution.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), crate::store::StoreError> {
-        store.upsert_institutions(std::slice::from_ref(&stored))?;
-        store.audit(
-            &principal.username,
-            Some(&stored.id),
-            "upsert_institution",
-            &json!(stored),
-        )
-    })
-    .await??;
+    tokio::task::spawn_blocking(move || services::institutions::upsert(&store, &principal, &stored))
+        .await??;
+    // Its records re-entered the change log: the index follows now, not at its next poll.
+    state.indexing.wake();
     Ok((StatusCode::CREATED, Json(institution)))
 }
 
@@ -223,7 +220,7 @@ async fn quarantine(
 }
 
 /// Harvested records' image links and what became of fetching them
-/// ([`crate::remote_images`]): `state` is `pending`, `fetched` or `failed` (else all).
+/// ([`services::remote_images`]): `state` is `pending`, `fetched` or `failed` (else all).
 async fn remote_images(
     State(state): State<AppState>,
     principal: Principal,
@@ -234,21 +231,18 @@ async fn remote_images(
     let mut wanted = None;
     for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
         if key == "state" {
-            match value.trim() {
-                "pending" | "fetched" | "failed" => wanted = Some(value.trim().to_string()),
-                _ => {
-                    return Err(ApiError::invalid_parameter(
-                        "state must be pending, fetched or failed",
-                    ));
-                }
-            }
+            let parsed = store::remote_images::ImageState::from_name(value.trim());
+            wanted =
+                Some(parsed.ok_or_else(|| {
+                    ApiError::invalid_parameter("state must be pending, fetched or failed")
+                })?);
         }
     }
     let store = state.store.clone();
     let (counts, images) = tokio::task::spawn_blocking(move || {
         let counts = store.remote_image_counts()?;
-        let images = store.remote_images(wanted.as_deref(), params.limit, params.offset)?;
-        Ok::<_, crate::store::StoreError>((counts, images))
+        let images = store.remote_images(wanted, params.limit, params.offset)?;
+        Ok::<_, store::StoreError>((counts, images))
     })
     .await??;
     Ok(Json(json!({ "counts": counts, "images": images })))
@@ -301,7 +295,7 @@ async fn create_api_key(
         store.audit(
             &principal.username,
             None,
-            "create_api_key",
+            store::curated::AuditAction::CreateApiKey,
             &json!({"id": issued.0, "name": name}),
         )?;
         Ok::<_, ApiError>(issued)
@@ -327,7 +321,12 @@ async fn revoke_api_key(
     let revoked = tokio::task::spawn_blocking(move || {
         let revoked = store.revoke_api_key(id)?;
         if revoked {
-            store.audit(&principal.username, None, "revoke_api_key", &json!({"id": id}))?;
+            store.audit(
+                &principal.username,
+                None,
+                store::curated::AuditAction::RevokeApiKey,
+                &json!({"id": id}),
+            )?;
         }
         Ok::<_, ApiError>(revoked)
     })

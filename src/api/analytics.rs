@@ -27,11 +27,13 @@ use serde_json::json;
 use time::Date;
 
 use super::ApiError;
-use super::search::{MAX_QUERY_CHARS, MAX_RESULT_WINDOW};
-use crate::analytics::reports::{self, Period, Range};
-use crate::analytics::{MAX_RECORD_ID_CHARS, dashboard, format_day, parse_day, today};
-use crate::auth::Principal;
-use crate::server::AppState;
+use services::analytics::reports::{self, Period, Range};
+use services::analytics::{MAX_RECORD_ID_CHARS, format_day, parse_day, today};
+use services::search::{MAX_QUERY_CHARS, MAX_RESULT_WINDOW};
+
+use crate::state::AppState;
+use crate::web::dashboard;
+use services::auth::Principal;
 
 /// A query must be searched this many times in a day to appear in the public export.
 pub const MIN_PUBLISHED_SEARCHES: u64 = 3;
@@ -261,7 +263,7 @@ async fn dashboard_page(
                 })
             })
         };
-        Ok::<_, crate::store::StoreError>(dashboard::page(
+        Ok::<_, store::StoreError>(dashboard::page(
             &format_day(range.from),
             &format_day(range.to),
             &run("volume")?,

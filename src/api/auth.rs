@@ -21,13 +21,13 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::auth::login::{self, LoginError, NewSession};
-use crate::auth::secret::{Secret, TOKEN_PREFIX};
-use crate::auth::{
+use crate::state::AppState;
+use services::auth::login::{self, LoginError, NewSession};
+use services::auth::secret::{Secret, TOKEN_PREFIX};
+use services::auth::{
     AuthMethod, CSRF_COOKIE, Password, Principal, SESSION_COOKIE, SESSION_TTL_SECS, secure_cookies,
 };
-use crate::server::AppState;
-use crate::store::accounts::{TokenRow, now};
+use store::accounts::{TokenRow, now};
 
 /// Longest token lifetime one may ask for, in days.
 const MAX_TOKEN_DAYS: u32 = 366;

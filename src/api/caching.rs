@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Largest body we hash; larger ones are sent without an ETag.
 const MAX_HASHED: usize = 4 << 20;

@@ -1,4 +1,4 @@
-//! `/api/v1/curate/records…`: curated records (see [`crate::curate`] for the rules), and
+//! `/api/v1/curate/records…`: curated records (see [`services::curate`] for the rules), and
 //! `/images/…`, their images.
 //!
 //! | method and path                                   | what                                   |
@@ -32,20 +32,16 @@ use serde_json::Value;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::ApiError;
-use crate::auth::Principal;
-use crate::curate::images::{self, ImageError, ImageLimits, Variant};
-use crate::curate::{self, CurateError, IfMatch};
-use crate::server::AppState;
-use crate::store::curated::{CommittedChange, CuratedImage, CuratedQuery, CuratedRow};
+use crate::state::AppState;
+use services::auth::Principal;
+use services::curate::images::{self, ImageError, ImageLimits, Variant};
+use services::curate::{self, AuditAction, CurateError, IfMatch};
+use store::curated::{CommittedChange, CuratedImage, CuratedQuery, CuratedRow};
 
 /// Longest a `?wait=true` write waits for the index.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest page of the list.
 const MAX_PAGE_SIZE: usize = 100;
-/// Longest alt text, in characters.
-const MAX_ALT_CHARS: usize = 1_000;
-/// Most images on one record.
-const MAX_IMAGES: usize = 50;
 /// Room for the multipart framing and the alt text around the file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
@@ -407,32 +403,9 @@ async fn list(
     Ok(response)
 }
 
-fn alt_error(message: &str, message_zh: &str) -> ApiError {
-    ApiError::validation_failed(schemas::ValidationErrors {
-        errors: vec![schemas::FieldError {
-            field: "alt".into(),
-            code: "invalid",
-            message: message.into(),
-            message_zh: message_zh.into(),
-        }],
-    })
-}
-
-fn check_alt(alt: &str) -> Result<String, ApiError> {
-    let alt = alt.trim();
-    if alt.is_empty() {
-        return Err(alt_error(
-            "alt text is required (it is what screen readers say)",
-            "alt 为必填项（读屏软件朗读的文字）",
-        ));
-    }
-    if alt.chars().count() > MAX_ALT_CHARS {
-        return Err(alt_error(
-            "alt text is longer than 1000 characters",
-            "alt 超过 1000 字",
-        ));
-    }
-    Ok(alt.to_string())
+fn alt_text(alt: &str) -> Result<String, ApiError> {
+    curate::check_alt(alt, "alt")
+        .map_err(|error| ApiError::validation_failed(schemas::ValidationErrors { errors: vec![error] }))
 }
 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
@@ -484,7 +457,7 @@ async fn upload_image(
             _ => {}
         }
     }
-    let alt = check_alt(alt.as_deref().unwrap_or(""))?;
+    let alt = alt_text(alt.as_deref().unwrap_or(""))?;
     let file = file.ok_or_else(|| {
         ApiError::validation_failed(schemas::ValidationErrors {
             errors: vec![schemas::FieldError {
@@ -496,7 +469,7 @@ async fn upload_image(
         })
     })?;
     let store = state.store.clone();
-    let dir = images::images_dir(&data_dir(&state).await?);
+    let dir = images::images_dir(&state.data_dir);
     let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
         let processed = images::process(&file, &limits)?;
         images::store(&dir, &processed)?;
@@ -509,40 +482,9 @@ async fn upload_image(
         width: processed.width,
         height: processed.height,
     };
-    let change = blocking(move || {
-        curate::change_images(
-            &store,
-            &principal,
-            &id,
-            condition.as_ref(),
-            "add_image",
-            |current| {
-                let mut images: Vec<CuratedImage> =
-                    current.iter().filter(|i| i.hash != image.hash).cloned().collect();
-                if images.len() >= MAX_IMAGES {
-                    return Err(CurateError::Invalid(schemas::ValidationErrors {
-                        errors: vec![schemas::FieldError {
-                            field: "file".into(),
-                            code: "too_many",
-                            message: format!("a record has at most {MAX_IMAGES} images"),
-                            message_zh: format!("每条记录最多 {MAX_IMAGES} 张图像"),
-                        }],
-                    }));
-                }
-                images.push(image);
-                Ok(images)
-            },
-        )
-    })
-    .await?;
+    let change =
+        blocking(move || curate::add_image(&store, &principal, &id, condition.as_ref(), image)).await?;
     Ok(finish(&state, change, wait, StatusCode::CREATED).await)
-}
-
-async fn data_dir(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.data_dir())
-        .await??
-        .ok_or_else(|| ApiError::internal("the store has no data directory (in-memory database)"))
 }
 
 #[derive(Deserialize)]
@@ -563,40 +505,16 @@ async fn update_images(
     let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     let Json(entries) = body?;
-    let mut wanted = Vec::with_capacity(entries.len());
-    for entry in entries {
-        wanted.push((entry.hash, check_alt(&entry.alt)?));
-    }
+    let wanted = entries.into_iter().map(|entry| (entry.hash, entry.alt)).collect();
     let store = state.store.clone();
     let change = blocking(move || {
-        curate::change_images(
+        curate::set_images(
             &store,
             &principal,
             &id,
             condition.as_ref(),
-            "update_images",
-            |current| {
-                let mut errors = Vec::new();
-                let mut images = Vec::new();
-                for (i, (hash, alt)) in wanted.into_iter().enumerate() {
-                    match current.iter().find(|image| image.hash == hash) {
-                        Some(image) if !images.iter().any(|kept: &CuratedImage| kept.hash == hash) => {
-                            images.push(CuratedImage { alt, ..image.clone() });
-                        }
-                        _ => errors.push(schemas::FieldError {
-                            field: format!("[{i}].hash"),
-                            code: "unknown_image",
-                            message: format!("{hash} is not an image of this record (or is listed twice)"),
-                            message_zh: format!("{hash} 不是本记录的图像（或重复）"),
-                        }),
-                    }
-                }
-                if errors.is_empty() {
-                    Ok(images)
-                } else {
-                    Err(CurateError::Invalid(schemas::ValidationErrors { errors }))
-                }
-            },
+            AuditAction::UpdateImages,
+            wanted,
         )
     })
     .await?;
@@ -613,26 +531,8 @@ async fn delete_image(
     let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     let store = state.store.clone();
-    let change = blocking(move || {
-        curate::change_images(
-            &store,
-            &principal,
-            &id,
-            condition.as_ref(),
-            "delete_image",
-            |current| {
-                if !current.iter().any(|image| image.hash == hash) {
-                    return Err(CurateError::NotFound(format!("{id}/images/{hash}")));
-                }
-                Ok(current
-                    .iter()
-                    .filter(|image| image.hash != hash)
-                    .cloned()
-                    .collect())
-            },
-        )
-    })
-    .await?;
+    let change =
+        blocking(move || curate::remove_image(&store, &principal, &id, condition.as_ref(), &hash)).await?;
     Ok(finish(&state, change, wait, StatusCode::OK).await)
 }
 
@@ -659,7 +559,7 @@ async fn serve_image(
         }
         return Ok(response);
     }
-    let path = images::variant_path(&images::images_dir(&data_dir(&state).await?), &hash, variant);
+    let path = images::variant_path(&images::images_dir(&state.data_dir), &hash, variant);
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),

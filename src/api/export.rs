@@ -16,7 +16,7 @@ use schemas::{Record, ResourceType};
 use serde_json::json;
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Rows read from the store per batch.
 const BATCH: usize = 1_000;

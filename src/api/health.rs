@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))

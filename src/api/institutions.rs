@@ -7,7 +7,7 @@ use schemas::Institution;
 use serde::Serialize;
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/institutions", get(institutions))

@@ -12,13 +12,11 @@
 //! - `/api/v1/analytics/…`, `/api/v1/admin/analytics/…`, `/admin/analytics` — [`analytics`]
 //!   (click logging, search reports, the export for the provincial platform, the dashboard)
 
-pub mod access;
 mod admin;
 mod analytics;
 mod auth;
 pub mod caching;
 mod curate;
-mod error;
 mod export;
 mod health;
 mod institutions;
@@ -29,14 +27,14 @@ mod suggest;
 
 use axum::Router;
 
-pub use error::ApiError;
+pub use crate::error::ApiError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The image routes (upload under `/api/v1/curate/…`, serving under `/images/…`). They carry
 /// their own body limits, so the server mounts them outside its general one.
-pub fn upload_router(limits: &crate::curate::images::ImageLimits) -> Router<AppState> {
-    curate::upload_router(limits).merge(crate::web::curator::upload_router(limits))
+pub fn upload_router(limits: &services::curate::images::ImageLimits) -> Router<AppState> {
+    curate::upload_router(limits)
 }
 
 /// Every API route.
@@ -57,7 +55,4 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(analytics::page_router())
         .merge(openapi::docs_router())
-        .merge(crate::oai::router())
-        .merge(crate::web::router())
-        .fallback(|| async { ApiError::not_found() })
 }

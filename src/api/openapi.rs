@@ -14,7 +14,7 @@ use axum::routing::get;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(DOCUMENT.clone()) }))
@@ -70,7 +70,7 @@ pub fn document() -> Value {
         ("Health", generator.subschema_for::<super::health::Health>()),
         (
             "ErrorResponse",
-            generator.subschema_for::<super::error::ErrorResponse>(),
+            generator.subschema_for::<crate::error::ErrorResponse>(),
         ),
     ] {
         named.insert(name.to_string(), serde_json::to_value(schema).unwrap_or_default());

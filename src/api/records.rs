@@ -2,7 +2,7 @@
 //! when the client asks for `Accept: application/ld+json`.
 //!
 //! In the JSON, each image whose local copy exists (a curated image, or a harvested link
-//! fetched by [`crate::remote_images`]) also carries `thumb_url` and `display_url`, served
+//! fetched by [`services::remote_images`]) also carries `thumb_url` and `display_url`, served
 //! from `/images/…`; its `url` stays the original link.
 
 use axum::extract::{Path, State};
@@ -13,8 +13,8 @@ use axum::{Json, Router};
 
 use super::ApiError;
 use crate::jsonld::record_to_jsonld;
-use crate::remote_images::LocalImage;
-use crate::server::AppState;
+use crate::state::AppState;
+use services::remote_images::LocalImage;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/records/{id}", get(record))

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Longest accepted prefix, in characters.
 pub const MAX_PREFIX_CHARS: usize = indexer::MAX_SUGGEST_PREFIX_CHARS;
@@ -113,7 +113,7 @@ mod tests {
     use super::*;
 
     fn error_code(raw: &str) -> &'static str {
-        parse_params(Some(raw)).unwrap_err().code()
+        parse_params(Some(raw)).unwrap_err().code().as_str()
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::html::escape;
 use super::layout::Frame;
-use crate::api::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Why a page could not be shown.
 #[derive(Debug)]
@@ -45,11 +45,11 @@ impl From<ApiError> for PageError {
     fn from(err: ApiError) -> Self {
         match (err.status(), err.code()) {
             (StatusCode::NOT_FOUND, _) => PageError::NotFound("您要找的内容不存在或已删除。".into()),
-            (_, "query_too_long") => PageError::BadRequest(format!(
+            (_, ErrorCode::QueryTooLong) => PageError::BadRequest(format!(
                 "检索词太长了，请不超过 {} 个字。",
-                crate::api::search::MAX_QUERY_CHARS
+                services::search::MAX_QUERY_CHARS
             )),
-            (_, "page_out_of_range") => PageError::BadRequest(
+            (_, ErrorCode::PageOutOfRange) => PageError::BadRequest(
                 "翻页太深了，请增加检索词或筛选条件以缩小范围。".into(),
             ),
             (StatusCode::BAD_REQUEST, _) => PageError::BadRequest(
@@ -64,8 +64,8 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<crate::store::StoreError> for PageError {
-    fn from(err: crate::store::StoreError) -> Self {
+impl From<store::StoreError> for PageError {
+    fn from(err: store::StoreError) -> Self {
         tracing::error!("page failed reading the store: {err}");
         PageError::Internal
     }
@@ -83,7 +83,7 @@ impl From<indexer::Error> for PageError {
         match err {
             indexer::Error::QueryTooLong { .. } => PageError::BadRequest(format!(
                 "检索词太长了，请不超过 {} 个字。",
-                crate::api::search::MAX_QUERY_CHARS
+                services::search::MAX_QUERY_CHARS
             )),
             other => {
                 tracing::error!("page search failed: {other}");

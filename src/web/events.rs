@@ -18,7 +18,7 @@ use super::html::{escape, safe_url};
 use super::layout::Frame;
 use super::search::year_label;
 use super::url_state::UrlState;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Event records read at most (the newest by year when there are more).
 const MAX_EVENTS: usize = 500;
@@ -97,7 +97,7 @@ fn day_of(iso: &str) -> Option<&str> {
 
 /// Every event record, split around today.
 pub(crate) async fn load(state: &AppState) -> Result<Calendar, PageError> {
-    let index = state.indexing.index().clone();
+    let search = state.search.clone();
     let store = state.store.clone();
     let records = tokio::task::spawn_blocking(move || {
         let request = SearchRequest {
@@ -109,7 +109,10 @@ pub(crate) async fn load(state: &AppState) -> Result<Calendar, PageError> {
             sort: SortOrder::DateDesc,
             ..SearchRequest::default()
         };
-        let results = index.search(&request)?;
+        let results = search
+            .search(&request)
+            .map_err(crate::error::ApiError::from)?
+            .results;
         let mut records = Vec::with_capacity(results.hits.len());
         for hit in &results.hits {
             if let Some(record) = store.record(&hit.id)? {

@@ -12,7 +12,7 @@ use super::events::{day_label, time_label};
 use super::html::escape;
 use super::layout::{Frame, search_form};
 use super::url_state::UrlState;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Upcoming events listed on the home page.
 const UPCOMING_SHOWN: usize = 5;

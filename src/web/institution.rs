@@ -10,7 +10,7 @@ use super::html::escape;
 use super::layout::{Frame, search_form};
 use super::search::{Outcome, render_hits, run};
 use super::url_state::UrlState;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub(crate) async fn institution(
     State(state): State<AppState>,
@@ -80,7 +80,7 @@ fn institution_pager(url: &UrlState, outcome: &Outcome, id: &str) -> String {
             page - 1
         ));
     }
-    if shown < outcome.results.total && shown < crate::api::search::MAX_RESULT_WINDOW {
+    if shown < outcome.results.total && shown < services::search::MAX_RESULT_WINDOW {
         links.push(format!(
             "<li><a href=\"{}?page={}\" rel=\"next\">下一页</a></li>",
             escape(&base),

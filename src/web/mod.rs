@@ -17,6 +17,7 @@
 //! are checked to contain nothing but `<em>` tags ([`html::highlight`]).
 
 pub(crate) mod curator;
+pub mod dashboard;
 mod error;
 mod events;
 mod home;
@@ -32,7 +33,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The stylesheet, served at `/static/site.css`.
 const STYLESHEET: &str = include_str!("../../web/site.css");

@@ -12,7 +12,7 @@ use super::html::{escape, json_in_script, safe_url};
 use super::layout::Frame;
 use super::url_state::UrlState;
 use crate::jsonld::record_to_jsonld;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub(crate) async fn record(
     State(state): State<AppState>,
@@ -31,7 +31,7 @@ pub(crate) async fn record(
 }
 
 /// The local copies of a record's fetched image links, by link URL.
-type FetchedImages = std::collections::HashMap<String, crate::store::remote_images::FetchedImage>;
+type FetchedImages = std::collections::HashMap<String, store::remote_images::FetchedImage>;
 
 async fn load(
     state: &AppState,
@@ -74,7 +74,7 @@ fn render(record: &Record, institution: Option<&Institution>, fetched: &FetchedI
 
     for image in &record.images {
         // The local copy when there is one (fetched in the background), else the original.
-        let local = crate::remote_images::LocalImage::of_link(&image.url, fetched).map(|l| l.display_url);
+        let local = services::remote_images::LocalImage::of_link(&image.url, fetched).map(|l| l.display_url);
         let Some(src) = local.as_deref().or_else(|| safe_url(&image.url)) else {
             continue;
         };

@@ -14,12 +14,12 @@ use schemas::{AccessibleFormat, Institution, InstitutionType, ResourceType};
 
 use super::error::PageError;
 use super::home::url_segment;
-use super::html::{escape, highlight, safe_url};
+use super::html::{escape, highlight};
 use super::layout::{Frame, search_form};
 use super::url_state::{FILTER_KEYS, UrlState};
-use crate::analytics::{Channel, SearchLog};
-use crate::api::search::{MAX_RESULT_WINDOW, Params, parse_params};
-use crate::server::AppState;
+use crate::state::AppState;
+use services::analytics::{Channel, SearchLog};
+use services::search::{Found, MAX_RESULT_WINDOW, SearchError, SearchParams};
 
 /// Facet values shown before the rest fold away under “更多”.
 const FACET_VALUES_SHOWN: usize = 8;
@@ -73,63 +73,47 @@ pub(crate) struct Outcome {
     pub(crate) page_size: usize,
     /// Every institution by id, for names and districts.
     pub(crate) institutions: HashMap<String, Institution>,
-    /// The first image of each hit that has one, by record id: `(url, alt text)`.
+    /// The thumbnail of each hit that has one, by record id: `(url, alt text)`.
     pub(crate) thumbnails: HashMap<String, (String, String)>,
 }
 
-/// Runs the search the URL describes.
+/// Runs the search the URL describes, through the same search service as the API.
 pub(crate) async fn run(state: &AppState, url: &UrlState) -> Result<Outcome, PageError> {
-    let Params {
+    let SearchParams {
         mut request,
         page,
         page_size,
-    } = parse_params(Some(&url.query())).map_err(|err| explain_bad_url(url, err))?;
+    } = SearchParams::parse(Some(&url.query())).map_err(|err| explain_bad_url(url, err))?;
     request.explain = false;
-    let (query, filters) = (request.query.clone(), request.filters.clone());
-    let started = std::time::Instant::now();
-    let index = state.indexing.index().clone();
+    let search = state.search.clone();
     let store = state.store.clone();
-    let (results, institutions, thumbnails) = tokio::task::spawn_blocking(move || {
-        let results = index.search(&request)?;
-        let institutions = store.institutions()?;
-        // The index keeps no images; one page of records is a few cheap reads.
-        let mut thumbnails = HashMap::new();
-        for hit in &results.hits {
-            let Some(record) = store.record(&hit.id)? else {
-                continue;
-            };
-            // A local copy (a curated image, or a harvested link fetched in the background)
-            // comes before hot-linking the original.
-            let fetched = store.fetched_remote_images(record.images.iter().map(|i| i.url.as_str()))?;
-            let image = record
-                .images
-                .iter()
-                .find_map(|i| {
-                    crate::remote_images::LocalImage::of_link(&i.url, &fetched)
-                        .map(|local| (local.thumb_url, i.caption.clone()))
-                })
-                .or_else(|| {
-                    record
-                        .images
-                        .iter()
-                        .find_map(|i| safe_url(&i.url).map(|url| (url.to_string(), i.caption.clone())))
-                });
-            if let Some((url, caption)) = image {
-                let alt = caption.unwrap_or_else(|| record.title.clone());
-                thumbnails.insert(hit.id.clone(), (url, alt));
-            }
-        }
-        Ok::<_, PageError>((results, institutions, thumbnails))
+    let (request, found, institutions) = tokio::task::spawn_blocking(move || {
+        let found = search.search(&request);
+        (request, found, store.institutions())
     })
-    .await??;
+    .await?;
+    let Found {
+        results,
+        took_ms,
+        thumbnails,
+    } = found.map_err(crate::error::ApiError::from)?;
+    let thumbnails = results
+        .hits
+        .iter()
+        .filter_map(|hit| {
+            let thumbnail = thumbnails.get(&hit.id)?;
+            let alt = thumbnail.alt.clone().unwrap_or_else(|| hit.title.clone());
+            Some((hit.id.clone(), (thumbnail.image.thumb_url.clone(), alt)))
+        })
+        .collect();
     Ok(Outcome {
         results,
-        query,
-        filters,
-        took_ms: started.elapsed().as_millis() as u64,
+        query: request.query,
+        filters: request.filters,
+        took_ms,
         page,
         page_size,
-        institutions: institutions.into_iter().map(|i| (i.id.clone(), i)).collect(),
+        institutions: institutions?.into_iter().map(|i| (i.id.clone(), i)).collect(),
         thumbnails,
     })
 }
@@ -291,13 +275,13 @@ fn render_hit(hit: &Hit, outcome: &Outcome, heading: &str, position: usize) -> S
 
 /// Names the parameter that makes a URL unusable, in words a reader understands: each pair
 /// is tried alone, so the message can say which box or link is wrong.
-fn explain_bad_url(url: &UrlState, err: crate::api::ApiError) -> PageError {
-    if err.code() != "invalid_parameter" {
-        return err.into();
+fn explain_bad_url(url: &UrlState, err: SearchError) -> PageError {
+    if !matches!(err, SearchError::InvalidParameter(_)) {
+        return crate::error::ApiError::from(err).into();
     }
     for (key, value) in url.pairs() {
         let alone = UrlState::default().with(key, value);
-        if parse_params(Some(&alone.query())).is_ok() {
+        if SearchParams::parse(Some(&alone.query())).is_ok() {
             continue;
         }
         let message = match key {
@@ -313,7 +297,7 @@ fn explain_bad_url(url: &UrlState, err: crate::api::ApiError) -> PageError {
     if let (Some(from), Some(to)) = (url.get("year_from"), url.get("year_to")) {
         return PageError::BadRequest(format!("起始年份 {from} 晚于结束年份 {to}，请调换后重试。"));
     }
-    err.into()
+    crate::error::ApiError::from(err).into()
 }
 
 /// The orders a reader can choose, as `(sort parameter, label)`.

@@ -2,7 +2,7 @@
 //! takes, and rendered back with each validation message beside its field.
 //!
 //! Field errors come from two places, shown together: the service's own validation
-//! ([`crate::curate::parse_record`], the schema's rules with Chinese messages) and the few
+//! ([`services::curate::parse_record`], the schema's rules with Chinese messages) and the few
 //! things only the form knows about (a date or event time it cannot read, a link that is
 //! not a web address, event details on a record that is not an event). Each error's field
 //! path (`curation.brand`, `date.year_start`, `curation.audiences[1]`) is mapped to the form
@@ -293,15 +293,6 @@ impl RecordForm {
                 }
             }
         }
-        if let (Some(Value::String(start)), Some(Value::String(end))) = (event.get("start"), event.get("end"))
-            && end.get(..10) < start.get(..10)
-        {
-            errors.push(page_error(
-                "event_end",
-                "before_start",
-                "结束时间早于开始时间。".into(),
-            ));
-        }
         for (key, field) in [("event_venue", "venue"), ("event_organiser", "organiser")] {
             let value = self.line(key);
             if value.chars().count() > MAX_LINE_CHARS {
@@ -319,29 +310,11 @@ impl RecordForm {
             if value.is_empty() {
                 continue;
             }
-            let lower = value.to_ascii_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://"))
-                || value.contains(char::is_whitespace)
-            {
-                errors.push(page_error(
-                    key,
-                    "invalid_url",
-                    "请填写以 https:// 或 http:// 开头的完整网址。".into(),
-                ));
-            } else {
-                event.insert(field.into(), Value::String(value.to_string()));
-            }
+            // The curation service checks the address (`invalid_url`), as for the API.
+            event.insert(field.into(), Value::String(value.to_string()));
         }
-        let has_event = EVENT_FIELDS
-            .iter()
-            .any(|(key, _, _)| !self.line(key).trim().is_empty());
-        if has_event && self.resource_type.trim() != ResourceType::Event.as_str() {
-            errors.push(page_error(
-                "event",
-                "not_an_event",
-                "只有资源类型为“活动”的记录才能填写活动信息。请把资源类型改为“活动”，或清空这些字段。".into(),
-            ));
-        }
+        // Event details on a record of another type, an end before the start: the curation
+        // service refuses them, for the pages and the API alike.
         set("event", (!event.is_empty()).then_some(Value::Object(event)));
         (Value::Object(body), errors)
     }

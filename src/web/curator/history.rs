@@ -5,12 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
+use store::curated::AuditAction;
 
 use super::records::load;
 use super::{Curator, Failure, form, institution_name, local_time, page, record_path, respond};
-use crate::server::AppState;
-use crate::store::curated::AuditEntry;
+use crate::state::AppState;
 use crate::web::html::escape;
+use store::curated::AuditEntry;
 
 /// The record's fields in the order the form shows them.
 const FIELD_ORDER: &[&str] = &[
@@ -34,16 +35,20 @@ const MAX_ENTRIES: usize = 500;
 /// Longest value shown in a change, in characters.
 const MAX_VALUE_CHARS: usize = 200;
 
-fn action_label(action: &str) -> &str {
+fn action_label(action: AuditAction) -> &'static str {
     match action {
-        "create" => "创建",
-        "update" => "修改内容",
-        "delete" => "删除",
-        "restore" => "恢复",
-        "add_image" => "上传图像",
-        "update_images" => "调整图像（顺序或替代文字）",
-        "delete_image" => "删除图像",
-        other => other,
+        AuditAction::Create => "创建",
+        AuditAction::Update => "修改内容",
+        AuditAction::Delete => "删除",
+        AuditAction::Restore => "恢复",
+        AuditAction::AddImage => "上传图像",
+        AuditAction::UpdateImages => "调整图像（顺序或替代文字）",
+        AuditAction::DeleteImage => "删除图像",
+        AuditAction::CreateUser => "创建账号",
+        AuditAction::DisableUser => "停用账号",
+        AuditAction::UpsertInstitution => "修改机构信息",
+        AuditAction::CreateApiKey => "签发应用密钥",
+        AuditAction::RevokeApiKey => "吊销应用密钥",
     }
 }
 
@@ -197,7 +202,7 @@ fn render_entry(entry: &AuditEntry, institutions: &[schemas::Institution]) -> St
         escape(&entry.at),
         escape(&local_time(&entry.at)),
         escape(&entry.actor),
-        escape(action_label(&entry.action)),
+        escape(action_label(entry.action)),
     );
     if rows.is_empty() {
         out.push_str("<p class=\"hint\">内容没有变化。</p>\n");

@@ -13,17 +13,13 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use super::records::{EditView, edit_page, load, settle};
 use super::{Curator, Failure, FormData, blocking, page, record_path, redirect, respond};
-use crate::auth::secret;
-use crate::curate::images::{self, ImageError, ImageLimits, Variant};
-use crate::curate::{self, CurateError, IfMatch};
-use crate::server::AppState;
-use crate::store::curated::{CuratedImage, CuratedRow};
+use crate::state::AppState;
 use crate::web::html::escape;
+use services::auth::secret;
+use services::curate::images::{self, ImageError, ImageLimits, Variant};
+use services::curate::{self, AuditAction, CurateError, IfMatch};
+use store::curated::{CuratedImage, CuratedRow};
 
-/// Longest alt text, in characters (as the API).
-const MAX_ALT_CHARS: usize = 1_000;
-/// Most images on one record (as the API).
-const MAX_IMAGES: usize = 50;
 /// Room for the multipart framing and the small fields around the file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
@@ -43,18 +39,6 @@ fn field_error(field: &str, message_zh: String) -> FieldError {
         message: message_zh.clone(),
         message_zh,
     }
-}
-
-/// The alt text rule: required, at most [`MAX_ALT_CHARS`].
-fn check_alt(alt: &str) -> Result<String, String> {
-    let alt = alt.trim();
-    if alt.is_empty() {
-        return Err("请填写替代文字：用一句话说明图像内容，读屏软件会朗读它。".into());
-    }
-    if alt.chars().count() > MAX_ALT_CHARS {
-        return Err(format!("替代文字最多 {MAX_ALT_CHARS} 字。"));
-    }
-    Ok(alt.to_string())
 }
 
 fn error_of<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
@@ -83,6 +67,18 @@ pub(super) fn section(
         "<section class=\"images\" aria-labelledby=\"h-images\"><h2 id=\"h-images\">图像</h2>\n",
     );
     let list = &row.state.images;
+    // Errors about the list itself (an image listed twice, or no longer on the record).
+    let list_errors: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.field.starts_with("images[") && e.field.ends_with("].hash"))
+        .map(|e| e.message_zh.as_str())
+        .collect();
+    if !list_errors.is_empty() {
+        out.push_str(&format!(
+            "<div class=\"error-summary\" role=\"alert\" id=\"images-error\"><p>{}</p></div>\n",
+            escape(&list_errors.join(" "))
+        ));
+    }
     if list.is_empty() {
         out.push_str("<p>还没有图像。</p>\n");
     } else {
@@ -171,8 +167,9 @@ data-max-bytes=\"{}\" data-preview=\"upload-preview\" aria-describedby=\"{{descr
         "替代文字",
         "用一句话说明图像内容，供看不见图像的读者使用，如：铜奔马侧面，昂首嘶鸣，右后蹄踏飞燕。",
         &format!(
-            "<input id=\"f-alt\" name=\"alt\" type=\"text\" maxlength=\"{MAX_ALT_CHARS}\" value=\"{}\" required \
+            "<input id=\"f-alt\" name=\"alt\" type=\"text\" maxlength=\"{}\" value=\"{}\" required \
 aria-describedby=\"{{described}}\"{{invalid}}>",
+            curate::MAX_ALT_CHARS,
             escape(upload_alt)
         ),
     ));
@@ -290,29 +287,17 @@ pub(super) async fn upload(
     if !csrf_ok {
         return Err(Failure::Csrf);
     }
-    let alt_checked = check_alt(&alt);
-    if let Err(message) = &alt_checked {
-        errors.push(field_error("alt", message.clone()));
+    let alt_checked = curate::check_alt(&alt, "alt");
+    if let Err(error) = &alt_checked {
+        errors.push(error.clone());
     }
     if file.is_none() && !errors.iter().any(|e| e.field == "file") {
         errors.push(field_error("file", "请选择要上传的图像文件。".into()));
     }
-    if row.state.images.len() >= MAX_IMAGES {
-        errors.push(field_error(
-            "file",
-            format!("每条记录最多 {MAX_IMAGES} 张图像；请先删除不需要的图像。"),
-        ));
-    }
     let (Some(file), Ok(alt_text), true) = (file, alt_checked, errors.is_empty()) else {
         return refused(&state, &curator, &row, &errors, &alt).await;
     };
-    let store = state.store.clone();
-    let data_dir = tokio::task::spawn_blocking(move || store.data_dir()).await??;
-    let Some(data_dir) = data_dir else {
-        tracing::error!("curator upload: the store has no data directory");
-        return Err(Failure::Internal);
-    };
-    let dir = images::images_dir(&data_dir);
+    let dir = images::images_dir(&state.data_dir);
     let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
         let processed = images::process(&file, &limits)?;
         images::store(&dir, &processed)?;
@@ -336,28 +321,15 @@ pub(super) async fn upload(
     let store = state.store.clone();
     let principal = curator.principal.clone();
     let target = id.clone();
-    let outcome = blocking(move || {
-        curate::change_images(
-            &store,
-            &principal,
-            &target,
-            condition.as_ref(),
-            "add_image",
-            |current| {
-                let mut list: Vec<CuratedImage> =
-                    current.iter().filter(|i| i.hash != image.hash).cloned().collect();
-                list.push(image);
-                Ok(list)
-            },
-        )
-    })
-    .await?;
+    let outcome =
+        blocking(move || curate::add_image(&store, &principal, &target, condition.as_ref(), image)).await?;
     match outcome {
         Ok(change) => {
             settle(&state, change.seq).await;
             Ok(redirect(&format!("{}?done=uploaded#h-images", record_path(&id))))
         }
         Err(CurateError::PreconditionFailed { .. }) => Ok(conflict(&curator, &id)),
+        Err(CurateError::Invalid(invalid)) => refused(&state, &curator, &row, &invalid.errors, &alt).await,
         Err(other) => Err(other.into()),
     }
 }
@@ -379,39 +351,31 @@ pub(super) async fn change(
     if hashes.len() != alts.len() {
         return Err(Failure::BadRequest("图像表单不完整，请刷新页面后重试。".into()));
     }
-    let mut errors = Vec::new();
-    let mut wanted: Vec<(String, String)> = Vec::with_capacity(hashes.len());
-    for (i, (hash, alt)) in hashes.iter().zip(&alts).enumerate() {
-        match check_alt(alt) {
-            Ok(alt) => wanted.push((hash.to_string(), alt)),
-            Err(message) => errors.push(field_error(&format!("images[{i}].alt"), message)),
-        }
-    }
+    let mut wanted: Vec<(String, String)> = hashes
+        .iter()
+        .zip(&alts)
+        .map(|(hash, alt)| (hash.to_string(), alt.to_string()))
+        .collect();
     let action = submitted.get("action");
     let (verb, target) = action.split_once(':').unwrap_or((action, ""));
     let position = wanted.iter().position(|(hash, _)| hash == target);
     let audit_action = match (verb, position) {
-        ("save", _) => "update_images",
+        ("save", _) => AuditAction::UpdateImages,
         ("up", Some(i)) if i > 0 => {
             wanted.swap(i, i - 1);
-            "update_images"
+            AuditAction::UpdateImages
         }
         ("down", Some(i)) if i + 1 < wanted.len() => {
             wanted.swap(i, i + 1);
-            "update_images"
+            AuditAction::UpdateImages
         }
         ("delete", Some(i)) => {
             wanted.remove(i);
-            // The image being removed needs no alt text.
-            errors.retain(|e| e.field != format!("images[{i}].alt"));
-            "delete_image"
+            AuditAction::DeleteImage
         }
-        ("up" | "down", Some(_)) => "update_images",
+        ("up" | "down", Some(_)) => AuditAction::UpdateImages,
         _ => return Err(Failure::BadRequest("无法识别的操作，请刷新页面后重试。".into())),
     };
-    if !errors.is_empty() {
-        return refused(&state, &curator, &row, &errors, "").await;
-    }
     let condition = submitted
         .get("version")
         .trim()
@@ -422,26 +386,13 @@ pub(super) async fn change(
     let principal = curator.principal.clone();
     let target_id = id.clone();
     let outcome = blocking(move || {
-        curate::change_images(
+        curate::set_images(
             &store,
             &principal,
             &target_id,
             condition.as_ref(),
             audit_action,
-            |current| {
-                let mut list = Vec::with_capacity(wanted.len());
-                for (hash, alt) in wanted {
-                    match current.iter().find(|image| image.hash == hash) {
-                        Some(image) => list.push(CuratedImage { alt, ..image.clone() }),
-                        None => {
-                            return Err(CurateError::PreconditionFailed {
-                                current: String::new(),
-                            });
-                        }
-                    }
-                }
-                Ok(list)
-            },
+            wanted,
         )
     })
     .await?;
@@ -451,6 +402,18 @@ pub(super) async fn change(
             Ok(redirect(&format!("{}?done=images#h-images", record_path(&id))))
         }
         Err(CurateError::PreconditionFailed { .. }) => Ok(conflict(&curator, &id)),
+        Err(CurateError::Invalid(invalid)) => {
+            // The list as shown: `[i].alt` of the service is `images[i].alt` on the page.
+            let errors: Vec<FieldError> = invalid
+                .errors
+                .into_iter()
+                .map(|error| FieldError {
+                    field: format!("images{}", error.field),
+                    ..error
+                })
+                .collect();
+            refused(&state, &curator, &row, &errors, "").await
+        }
         Err(other) => Err(other.into()),
     }
 }

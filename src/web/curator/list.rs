@@ -12,10 +12,10 @@ use super::{
     Curator, Failure, blocking, done_block, institution_name, local_time, own_institutions, page,
     query_pairs, record_path, respond,
 };
-use crate::curate;
-use crate::server::AppState;
-use crate::store::curated::CuratedQuery;
+use crate::state::AppState;
 use crate::web::html::escape;
+use services::curate;
+use store::curated::CuratedQuery;
 
 /// Records per page.
 const PAGE_SIZE: usize = 20;

@@ -1,7 +1,7 @@
 //! `/curator/login` and `/curator/logout`.
 //!
 //! The login form posts the username and password here; the check is the one the JSON API
-//! uses ([`crate::auth::login::log_in`]: the same lockout, the same answer whether or not
+//! uses ([`services::auth::login::log_in`]: the same lockout, the same answer whether or not
 //! the username exists). Success sets the session and CSRF cookies and goes to the page
 //! the curator came for (only ever a `/curator` path), or to the list.
 
@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::{Curator, Failure, FormData, done_block, page, query_pairs, redirect, respond};
-use crate::auth::login::{self, LoginError};
-use crate::auth::{AuthMethod, CSRF_COOKIE, Password, SESSION_COOKIE, SESSION_TTL_SECS};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::web::html::escape;
+use services::auth::login::{self, LoginError};
+use services::auth::{AuthMethod, CSRF_COOKIE, Password, SESSION_COOKIE, SESSION_TTL_SECS};
 
 /// Where to go after logging in: a `/curator` path, never another site.
 fn safe_next(next: &str) -> &str {
@@ -169,7 +169,7 @@ pub(super) async fn submit(
         }
         Err(LoginError::Store(err)) => return Err(err.into()),
     };
-    let secure = crate::auth::secure_cookies(&state.curation);
+    let secure = services::auth::secure_cookies(&state.curation);
     let mut response = redirect(&next);
     for cookie in [
         login::set_cookie(
@@ -206,7 +206,7 @@ pub(super) async fn logout(
         let id_hash = id_hash.clone();
         tokio::task::spawn_blocking(move || store.delete_session(&id_hash)).await??;
     }
-    let secure = crate::auth::secure_cookies(&state.curation);
+    let secure = services::auth::secure_cookies(&state.curation);
     let mut response = redirect("/curator/login?done=logout");
     for cookie in [
         login::set_cookie(SESSION_COOKIE, "", 0, true, secure),

@@ -1,5 +1,5 @@
 //! The curator pages: server-rendered HTML in Chinese under `/curator/…`, over the curation
-//! service ([`crate::curate`]) and the accounts and sessions of [`crate::auth`].
+//! service ([`services::curate`]) and the accounts and sessions of [`services::auth`].
 //!
 //! | method and path                              | what                                          |
 //! |----------------------------------------------|-----------------------------------------------|
@@ -26,7 +26,7 @@
 //! the session's CSRF token in a hidden `csrf` field (a synchronizer token: the token is
 //! stored with the session), compared in constant time before anything is changed. The
 //! JSON API's `X-CSRF-Token` header cannot be sent by a plain form, which is why these
-//! handlers read the session themselves ([`Principal::from_session_cookie`]) instead of
+//! handlers read the session themselves ([`crate::extract::session_principal`]) instead of
 //! taking the [`Principal`] extractor.
 //!
 //! **Lost updates.** The edit form carries the version it was rendered from; saving sends
@@ -49,11 +49,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::html::escape;
-use crate::api::ApiError;
-use crate::auth::{Principal, secret};
-use crate::curate::CurateError;
-use crate::curate::images::ImageLimits;
-use crate::server::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
+use services::auth::{Principal, secret};
+use services::curate::CurateError;
+use services::curate::images::ImageLimits;
 
 /// The curator stylesheet, served at `/static/curator.css`.
 const STYLESHEET: &str = include_str!("../../../web/curator.css");
@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for Curator {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        match Principal::from_session_cookie(parts, state).await {
+        match crate::extract::session_principal(parts, state).await {
             Ok(Some((principal, csrf))) => Ok(Curator { principal, csrf }),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map_or("/curator", |pq| pq.as_str());
@@ -205,8 +205,8 @@ impl From<CurateError> for Failure {
     }
 }
 
-impl From<crate::store::StoreError> for Failure {
-    fn from(err: crate::store::StoreError) -> Self {
+impl From<store::StoreError> for Failure {
+    fn from(err: store::StoreError) -> Self {
         tracing::error!("curator page: store failed: {err}");
         Failure::Internal
     }

@@ -17,11 +17,11 @@ use super::{
     Curator, Failure, FormData, blocking, done_block, id_segment, images, institution_name, local_time,
     own_institutions, page, query_pairs, record_path, redirect, respond,
 };
-use crate::curate::images::ImageLimits;
-use crate::curate::{self, CurateError, IfMatch};
-use crate::server::AppState;
-use crate::store::curated::CuratedRow;
+use crate::state::AppState;
 use crate::web::html::escape;
+use services::curate::images::ImageLimits;
+use services::curate::{self, CurateError, IfMatch};
+use store::curated::CuratedRow;
 
 /// Longest a saved page waits for its change to become searchable.
 const INDEX_WAIT: Duration = Duration::from_secs(2);

@@ -1,0 +1,920 @@
+//! The configuration file: where data lives, what to bind, which institutions and sources.
+//!
+//! ```toml
+//! data_dir = "data"
+//! [server]
+//! bind = "127.0.0.1:8080"
+//! [[institutions]]
+//! id = "lzlib"
+//! name = "兰州市图书馆"
+//! type = "library"
+//! district = "城关区"
+//! [[sources]]
+//! id = "lzlib-oai"
+//! institution = "lzlib"
+//! protocol = "oai-pmh"
+//! url = "http://127.0.0.1:8765/oai"
+//! metadata_prefix = "oai_dc"
+//! interval = "6h"
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use schemas::Institution;
+use serde::Deserialize;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory holding the SQLite store and the index (relative paths are relative to the
+    /// config file's directory).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// HTTP server settings.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Who may call the API and how often.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Search statistics.
+    #[serde(default)]
+    pub analytics: AnalyticsConfig,
+    /// Curators' sessions and images, and the fetching of harvested records' images.
+    #[serde(default)]
+    pub curation: CurationConfig,
+    /// The OAI-PMH provider at `/oai`.
+    #[serde(default)]
+    pub oai: OaiConfig,
+    /// The institutions whose collections we catalogue.
+    #[serde(default)]
+    pub institutions: Vec<Institution>,
+    /// Where their records come from.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+    /// Longest time a request may take, e.g. `10s`.
+    #[serde(default = "default_request_timeout", with = "humantime_serde_compat")]
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: default_bind(),
+            request_timeout: default_request_timeout(),
+        }
+    }
+}
+
+/// `[analytics]`: how long raw search events are kept before they are rolled up into daily
+/// aggregates (which are kept).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    /// Days of raw events (at least 1).
+    #[serde(default = "default_retention_days")]
+    pub raw_retention_days: u32,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            raw_retention_days: default_retention_days(),
+        }
+    }
+}
+
+/// `[oai]`: the provider at `/oai` that higher levels harvest.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OaiConfig {
+    /// Records (or headers) per ListRecords / ListIdentifiers page, 1 to
+    /// [`MAX_OAI_PAGE_SIZE`]; 100 by default. Larger pages mean fewer requests for a
+    /// harvester and longer responses.
+    #[serde(default = "default_oai_page_size")]
+    pub page_size: usize,
+}
+
+/// Largest `[oai] page_size`.
+pub const MAX_OAI_PAGE_SIZE: usize = 1_000;
+
+impl Default for OaiConfig {
+    fn default() -> Self {
+        OaiConfig {
+            page_size: default_oai_page_size(),
+        }
+    }
+}
+
+fn default_oai_page_size() -> usize {
+    100
+}
+
+/// Raw search events older than this many days are rolled up into daily aggregates and
+/// removed, unless `[analytics] raw_retention_days` says otherwise.
+pub const RAW_RETENTION_DAYS: u32 = 90;
+
+fn default_retention_days() -> u32 {
+    RAW_RETENTION_DAYS
+}
+
+/// `[curation]`: session cookies, the limits every image is decoded under (curators'
+/// uploads and harvested records' image links alike), and the background fetching of those
+/// links.
+///
+/// ```toml
+/// [curation]
+/// secure_cookies = true          # behind HTTPS
+/// max_image_bytes = 10485760
+/// max_image_width = 12000
+/// max_image_height = 12000
+/// [curation.remote_images]
+/// enabled = true
+/// concurrency = 2
+/// max_attempts = 5
+/// allow_internal_addresses = false
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurationConfig {
+    /// Whether session and CSRF cookies get the `Secure` attribute: set it when the server is
+    /// reached over HTTPS (typically behind a TLS-terminating proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Largest image accepted, in bytes (an upload, or a fetched image link).
+    #[serde(default = "default_max_image_bytes")]
+    pub max_image_bytes: usize,
+    /// Widest image decoded, in pixels.
+    #[serde(default = "default_max_image_side")]
+    pub max_image_width: u32,
+    /// Tallest image decoded, in pixels.
+    #[serde(default = "default_max_image_side")]
+    pub max_image_height: u32,
+    /// Fetching harvested records' image links in the background.
+    #[serde(default)]
+    pub remote_images: RemoteImagesConfig,
+}
+
+impl Default for CurationConfig {
+    fn default() -> Self {
+        CurationConfig {
+            secure_cookies: false,
+            max_image_bytes: default_max_image_bytes(),
+            max_image_width: default_max_image_side(),
+            max_image_height: default_max_image_side(),
+            remote_images: RemoteImagesConfig::default(),
+        }
+    }
+}
+
+impl CurationConfig {
+    /// The limits images are decoded under.
+    pub fn image_limits(&self) -> ImageLimits {
+        ImageLimits {
+            max_bytes: self.max_image_bytes,
+            max_width: self.max_image_width,
+            max_height: self.max_image_height,
+            ..ImageLimits::default()
+        }
+    }
+
+    /// The environment variables of earlier versions (`JINCHENG_SECURE_COOKIES=1`,
+    /// `JINCHENG_MAX_IMAGE_BYTES=…`), still honoured when set; the config file is the
+    /// documented way.
+    fn apply_legacy_env(&mut self) {
+        if std::env::var("JINCHENG_SECURE_COOKIES").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")) {
+            self.secure_cookies = true;
+        }
+        if let Some(bytes) = std::env::var("JINCHENG_MAX_IMAGE_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&b: &usize| b > 0)
+        {
+            self.max_image_bytes = bytes;
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.max_image_bytes == 0 {
+            bail!("[curation] max_image_bytes must be at least 1");
+        }
+        if self.max_image_width == 0 || self.max_image_height == 0 {
+            bail!("[curation] max_image_width and max_image_height must be at least 1");
+        }
+        let remote = &self.remote_images;
+        if !(1..=MAX_IMAGE_FETCH_CONCURRENCY).contains(&remote.concurrency) {
+            bail!("[curation.remote_images] concurrency must be between 1 and {MAX_IMAGE_FETCH_CONCURRENCY}");
+        }
+        if remote.max_attempts == 0 {
+            bail!("[curation.remote_images] max_attempts must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Limits on images: curators' uploads and harvested records' fetched image links alike.
+/// Set in the config's `[curation]` section ([`CurationConfig::image_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Largest upload, in bytes.
+    pub max_bytes: usize,
+    /// Widest image, in pixels.
+    pub max_width: u32,
+    /// Tallest image, in pixels.
+    pub max_height: u32,
+    /// Most memory a decode may allocate, in bytes.
+    pub max_alloc: u64,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        ImageLimits {
+            max_bytes: 10 * 1024 * 1024,
+            max_width: 12_000,
+            max_height: 12_000,
+            max_alloc: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Most image links fetched at once.
+const MAX_IMAGE_FETCH_CONCURRENCY: usize = 16;
+
+/// `[curation.remote_images]`: the background fetching of harvested records' image links,
+/// so that pages show local thumbnails instead of hot-linking the institutions' servers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteImagesConfig {
+    /// Whether links are fetched at all (they are always recorded).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Links fetched at the same time (1-16).
+    #[serde(default = "default_image_fetch_concurrency")]
+    pub concurrency: usize,
+    /// Attempts per link before a temporary failure (timeout, 5xx) becomes final.
+    #[serde(default = "default_image_fetch_attempts")]
+    pub max_attempts: u32,
+    /// Whether links may point at loopback and private addresses. Links come from harvested
+    /// records, which anyone who can edit a source's catalogue controls, so by default only
+    /// public addresses are fetched (the SSRF guard of `harvesters::AddressPolicy`); the
+    /// loopback demo and tests turn this on.
+    #[serde(default)]
+    pub allow_internal_addresses: bool,
+}
+
+impl Default for RemoteImagesConfig {
+    fn default() -> Self {
+        RemoteImagesConfig {
+            enabled: true,
+            concurrency: default_image_fetch_concurrency(),
+            max_attempts: default_image_fetch_attempts(),
+            allow_internal_addresses: false,
+        }
+    }
+}
+
+impl RemoteImagesConfig {
+    /// The address policy the fetches run under.
+    pub fn address_policy(&self) -> harvesters::AddressPolicy {
+        if self.allow_internal_addresses {
+            harvesters::AddressPolicy::AllowAll
+        } else {
+            harvesters::AddressPolicy::PublicOnly
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_max_image_bytes() -> usize {
+    10 * 1024 * 1024
+}
+
+fn default_max_image_side() -> u32 {
+    12_000
+}
+
+fn default_image_fetch_concurrency() -> usize {
+    2
+}
+
+fn default_image_fetch_attempts() -> u32 {
+    5
+}
+
+/// `[api]`: API keys, rate limits, proxies and CORS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Whether the public read routes need an `X-API-Key`.
+    #[serde(default)]
+    pub keys: KeyPolicy,
+    /// Route areas that always need a key (e.g. `["export"]`).
+    #[serde(default)]
+    pub keys_required_for: Vec<String>,
+    /// Limit per API key, e.g. `"1200/min"`.
+    #[serde(default = "default_rate_per_key")]
+    pub rate_per_key: Rate,
+    /// Limit per client address for requests without a key, e.g. `"300/min"`.
+    #[serde(default = "default_rate_per_ip")]
+    pub rate_per_ip: Rate,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins allowed to call the API from a browser (CORS); none by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            keys: KeyPolicy::default(),
+            keys_required_for: Vec::new(),
+            rate_per_key: default_rate_per_key(),
+            rate_per_ip: default_rate_per_ip(),
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// Whether API keys are needed on the public read routes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyPolicy {
+    /// Anyone may search; a key raises the client's limit to the per-key one.
+    #[default]
+    Optional,
+    /// Every public read needs a key.
+    Required,
+}
+
+/// A rate: `requests` per `per`, written `"300/min"` (`/s`, `/min`, `/h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed per period (also the burst size).
+    pub requests: u32,
+    /// The period.
+    pub per: Duration,
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let text = String::deserialize(d)?;
+        let bad =
+            || serde::de::Error::custom(format!("rate {text:?} must look like \"300/min\" (/s, /min, /h)"));
+        let (n, unit) = text.split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        if requests == 0 {
+            return Err(bad());
+        }
+        Ok(Rate { requests, per })
+    }
+}
+
+fn default_rate_per_key() -> Rate {
+    Rate {
+        requests: 6000,
+        per: Duration::from_secs(60),
+    }
+}
+
+fn default_rate_per_ip() -> Rate {
+    Rate {
+        requests: 600,
+        per: Duration::from_secs(60),
+    }
+}
+
+/// The protocols a source can speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// OAI-PMH 2.0 (`metadata_prefix` `oai_dc`, `marcxml` or `jincheng`).
+    OaiPmh,
+    /// A MARC21 or CNMARC file, ISO 2709 or MARCXML (`format`, optional `encoding`).
+    Marc,
+    /// A LIDO XML file of museum objects.
+    Lido,
+    /// A CSV export (`id_field`, `[sources.mapping]` columns, optional `separators`, `encoding`).
+    Csv,
+    /// A paged JSON API (`records_path`, `id_field`, `[sources.mapping]` paths, `paging`).
+    Json,
+    /// An RSS 2.0 or Atom activity feed.
+    Feed,
+}
+
+impl Protocol {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::OaiPmh => "oai-pmh",
+            Protocol::Marc => "marc",
+            Protocol::Lido => "lido",
+            Protocol::Csv => "csv",
+            Protocol::Json => "json",
+            Protocol::Feed => "feed",
+        }
+    }
+}
+
+/// MARC flavours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarcFlavour {
+    /// MARC 21.
+    Marc21,
+    /// CNMARC (China's UNIMARC).
+    Cnmarc,
+}
+
+/// How a JSON API pages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PagingConfig {
+    /// `?page=1&size=50`, `page=2`, …
+    PageNumber {
+        /// Page parameter name.
+        param: String,
+        /// First page number (usually 1 or 0).
+        #[serde(default = "one")]
+        start: u64,
+        /// Page size parameter name, if any.
+        size_param: Option<String>,
+        /// Page size.
+        #[serde(default = "fifty")]
+        size: u64,
+    },
+    /// `?offset=0&limit=50`, `offset=50`, …
+    Offset {
+        /// Offset parameter name.
+        param: String,
+        /// Page size parameter name, if any.
+        size_param: Option<String>,
+        /// Page size.
+        #[serde(default = "fifty")]
+        size: u64,
+    },
+    /// Each page names the next one's URL at this JSON path.
+    NextLink {
+        /// Dotted path of the next URL, e.g. `links.next`.
+        path: String,
+    },
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn fifty() -> u64 {
+    50
+}
+
+/// `[[sources]]`: one remote collection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Stable id, used in record ids (`{source}:{local id}`): letters, digits, `-`, `_`.
+    pub id: String,
+    /// The institution whose records these are.
+    pub institution: String,
+    /// How to talk to it.
+    pub protocol: Protocol,
+    /// Where it is on the web (OAI-PMH base URL, file URL, API URL, feed URL)…
+    #[serde(default)]
+    pub url: Option<url::Url>,
+    /// …or on disk (relative to the config file), for file-based protocols.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// OAI-PMH metadata format.
+    #[serde(default = "default_metadata_prefix")]
+    pub metadata_prefix: String,
+    /// OAI-PMH set to harvest selectively.
+    #[serde(default)]
+    pub set: Option<String>,
+    /// MARC flavour.
+    #[serde(default)]
+    pub format: Option<MarcFlavour>,
+    /// Character encoding when it cannot be detected (`utf-8`, `gb18030`, `marc-8`).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// CSV column or JSON path holding the record's id.
+    #[serde(default)]
+    pub id_field: Option<String>,
+    /// JSON path of the array of records in a page, e.g. `data.items`.
+    #[serde(default)]
+    pub records_path: Option<String>,
+    /// JSON paging.
+    #[serde(default)]
+    pub paging: Option<PagingConfig>,
+    /// Record field → CSV column or JSON path (`title = "题名"`).
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    /// Record field → separator of multiple values in one cell (`creators = "；"`).
+    #[serde(default)]
+    pub separators: BTreeMap<String, String>,
+    /// CSV delimiter (default `,`).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Fields a CSV row or JSON record must have (understood), else it is quarantined; the
+    /// title always is.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Resource type of CSV/JSON records that do not say (a museum's export: `artefact`).
+    #[serde(default)]
+    pub resource_type: Option<schemas::ResourceType>,
+    /// How often `serve` harvests it again (`30m`, `6h`, `1d`); absent means only at start.
+    #[serde(default, with = "humantime_serde_compat::option")]
+    pub interval: Option<Duration>,
+}
+
+/// Where a source's data is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location<'a> {
+    /// On the web.
+    Url(&'a url::Url),
+    /// On disk.
+    Path(&'a Path),
+}
+
+impl SourceConfig {
+    /// Where its data is (the config check guarantees exactly one).
+    pub fn location(&self) -> Option<Location<'_>> {
+        match (&self.url, &self.path) {
+            (Some(url), _) => Some(Location::Url(url)),
+            (None, Some(path)) => Some(Location::Path(path)),
+            (None, None) => None,
+        }
+    }
+
+    /// Checks the keys its protocol needs.
+    fn check(&self) -> anyhow::Result<()> {
+        let id = &self.id;
+        match (&self.url, &self.path) {
+            (Some(_), Some(_)) => bail!("source {id:?}: give url or path, not both"),
+            (None, None) => bail!("source {id:?}: needs a url or a path"),
+            (Some(url), None) if !matches!(url.scheme(), "http" | "https") => {
+                bail!("source {id:?}: url must be http or https")
+            }
+            _ => {}
+        }
+        let needs_url = matches!(self.protocol, Protocol::OaiPmh | Protocol::Json);
+        if needs_url && self.url.is_none() {
+            bail!("source {id:?}: protocol {} needs a url", self.protocol.as_str());
+        }
+        match self.protocol {
+            Protocol::Marc if self.format.is_none() => {
+                bail!("source {id:?}: protocol marc needs format = \"marc21\" or \"cnmarc\"")
+            }
+            Protocol::Csv | Protocol::Json => {
+                if self.id_field.is_none() {
+                    bail!(
+                        "source {id:?}: protocol {} needs id_field",
+                        self.protocol.as_str()
+                    );
+                }
+                if !self.mapping.contains_key("title") {
+                    bail!("source {id:?}: [sources.mapping] needs at least title");
+                }
+                if self.protocol == Protocol::Json && self.records_path.is_none() {
+                    bail!("source {id:?}: protocol json needs records_path");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_metadata_prefix() -> String {
+    "oai_dc".to_string()
+}
+
+impl Config {
+    /// Reads and checks a config file; a relative `data_dir` is taken from the file's folder.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config = Config::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        config.curation.apply_legacy_env();
+        let base = path.parent().unwrap_or(Path::new("."));
+        if config.data_dir.is_relative() {
+            config.data_dir = base.join(&config.data_dir);
+        }
+        for source in &mut config.sources {
+            if let Some(file) = source.path.as_mut().filter(|p| p.is_relative()) {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks config text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Cross-checks: unique ids, sources pointing at declared institutions, valid ids.
+    fn check(&self) -> anyhow::Result<()> {
+        let mut institutions = HashSet::new();
+        for institution in &self.institutions {
+            if let Err(errors) = institution.validate() {
+                bail!("institution {:?}: {errors}", institution.id);
+            }
+            if !institutions.insert(institution.id.as_str()) {
+                bail!("institution {:?} is declared twice", institution.id);
+            }
+        }
+        let mut sources = HashSet::new();
+        for source in &self.sources {
+            let slug = !source.id.is_empty()
+                && source.id.len() <= 64
+                && source
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if source.id.starts_with("curated-") {
+                bail!(
+                    "source id {:?}: ids starting with curated- are reserved for curated records",
+                    source.id
+                );
+            }
+            if !slug {
+                bail!(
+                    "source id {:?} must be 1-64 ASCII letters, digits, - or _",
+                    source.id
+                );
+            }
+            if !sources.insert(source.id.as_str()) {
+                bail!("source {:?} is declared twice", source.id);
+            }
+            if !institutions.contains(source.institution.as_str()) {
+                bail!(
+                    "source {:?} names institution {:?}, which is not declared",
+                    source.id,
+                    source.institution
+                );
+            }
+            source.check()?;
+        }
+        if !(1..=MAX_OAI_PAGE_SIZE).contains(&self.oai.page_size) {
+            bail!("[oai] page_size must be from 1 to {MAX_OAI_PAGE_SIZE}");
+        }
+        if self.analytics.raw_retention_days == 0 {
+            bail!("[analytics] raw_retention_days must be at least 1");
+        }
+        self.curation.check()?;
+        Ok(())
+    }
+
+    /// The institution with this id.
+    pub fn institution(&self, id: &str) -> Option<&Institution> {
+        self.institutions.iter().find(|i| i.id == id)
+    }
+}
+
+/// Durations written the human way (`10s`, `6h`) in TOML.
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+data_dir = "data"
+[server]
+bind = "127.0.0.1:8080"
+[[institutions]]
+id = "lzlib"
+name = "兰州市图书馆"
+type = "library"
+district = "城关区"
+[[sources]]
+id = "lzlib-oai"
+institution = "lzlib"
+protocol = "oai-pmh"
+url = "http://127.0.0.1:8765/oai"
+metadata_prefix = "oai_dc"
+set = "nlc"
+interval = "6h"
+"#;
+
+    #[test]
+    fn readme_example_parses() {
+        let config = Config::parse(EXAMPLE).unwrap();
+        assert_eq!(
+            config.institutions[0].district,
+            Some(schemas::District::Chengguan)
+        );
+        assert_eq!(config.sources[0].set.as_deref(), Some("nlc"));
+        assert_eq!(config.sources[0].interval, Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(config.server.request_timeout, Duration::from_secs(10));
+        assert_eq!(config.api.keys, KeyPolicy::Optional);
+
+        let with_api = format!(
+            "{EXAMPLE}\n[api]\nkeys = \"required\"\nrate_per_ip = \"30/s\"\ntrusted_proxies = [\"127.0.0.1\"]\n"
+        );
+        let config = Config::parse(&with_api).unwrap();
+        assert_eq!(config.api.keys, KeyPolicy::Required);
+        assert_eq!(
+            config.api.rate_per_ip,
+            Rate {
+                requests: 30,
+                per: Duration::from_secs(1)
+            }
+        );
+        assert!(Config::parse(&with_api.replace("30/s", "lots")).is_err());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let unknown_institution = EXAMPLE.replace("institution = \"lzlib\"", "institution = \"nope\"");
+        let err = Config::parse(&unknown_institution).unwrap_err().to_string();
+        assert!(err.contains("\"nope\""), "{err}");
+
+        let bad_type = EXAMPLE.replace("type = \"library\"", "type = \"zoo\"");
+        let err = format!("{:#}", Config::parse(&bad_type).unwrap_err());
+        assert!(err.contains("zoo"), "{err}");
+
+        let typo = EXAMPLE.replace("metadata_prefix", "metadata_prefx");
+        assert!(Config::parse(&typo).is_err());
+
+        let marc_without_format = EXAMPLE.replace("protocol = \"oai-pmh\"", "protocol = \"marc\"");
+        let err = Config::parse(&marc_without_format).unwrap_err().to_string();
+        assert!(err.contains("format"), "{err}");
+    }
+
+    #[test]
+    fn every_protocol_has_its_keys() {
+        let text = r#"
+[[institutions]]
+id = "m"
+name = "兰州市博物馆"
+type = "museum"
+[[sources]]
+id = "m-csv"
+institution = "m"
+protocol = "csv"
+path = "exports/objects.csv"
+encoding = "gb18030"
+id_field = "藏品编号"
+[sources.mapping]
+title = "名称"
+date = "年代"
+[sources.separators]
+creators = "；"
+[[sources]]
+id = "m-json"
+institution = "m"
+protocol = "json"
+url = "https://museum.example/api/objects"
+records_path = "data.items"
+id_field = "id"
+paging = { kind = "page_number", param = "page", size_param = "size", size = 100 }
+[sources.mapping]
+title = "name"
+[[sources]]
+id = "m-marc"
+institution = "m"
+protocol = "marc"
+format = "cnmarc"
+url = "https://museum.example/export.mrc"
+[[sources]]
+id = "m-feed"
+institution = "m"
+protocol = "feed"
+url = "https://museum.example/events.rss"
+"#;
+        let config = Config::parse(text).unwrap();
+        assert_eq!(config.sources[0].mapping["title"], "名称");
+        assert_eq!(
+            config.sources[0].location(),
+            Some(Location::Path(Path::new("exports/objects.csv")))
+        );
+        assert_eq!(
+            config.sources[1].paging,
+            Some(PagingConfig::PageNumber {
+                param: "page".into(),
+                start: 1,
+                size_param: Some("size".into()),
+                size: 100
+            })
+        );
+        assert_eq!(config.sources[2].format, Some(MarcFlavour::Cnmarc));
+        assert_eq!(config.sources[3].protocol, Protocol::Feed);
+    }
+
+    #[test]
+    fn curation_defaults_when_absent() {
+        let config = Config::parse(EXAMPLE).unwrap();
+        assert_eq!(config.curation, CurationConfig::default());
+        assert!(!config.curation.secure_cookies);
+        let limits = config.curation.image_limits();
+        assert_eq!(limits.max_bytes, 10 * 1024 * 1024);
+        assert_eq!((limits.max_width, limits.max_height), (12_000, 12_000));
+        let remote = &config.curation.remote_images;
+        assert!(remote.enabled);
+        assert_eq!((remote.concurrency, remote.max_attempts), (2, 5));
+        assert_eq!(remote.address_policy(), harvesters::AddressPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn curation_section_parses() {
+        let text = format!(
+            "{EXAMPLE}\n[curation]\nsecure_cookies = true\nmax_image_bytes = 2048\nmax_image_width = 800\nmax_image_height = 600\n[curation.remote_images]\nenabled = false\nconcurrency = 4\nmax_attempts = 2\nallow_internal_addresses = true\n"
+        );
+        let curation = Config::parse(&text).unwrap().curation;
+        assert!(curation.secure_cookies);
+        let limits = curation.image_limits();
+        assert_eq!(
+            (limits.max_bytes, limits.max_width, limits.max_height),
+            (2048, 800, 600)
+        );
+        let remote = curation.remote_images;
+        assert!(!remote.enabled);
+        assert_eq!((remote.concurrency, remote.max_attempts), (4, 2));
+        assert_eq!(remote.address_policy(), harvesters::AddressPolicy::AllowAll);
+
+        // Only the keys given change.
+        let partial = format!("{EXAMPLE}\n[curation.remote_images]\nconcurrency = 3\n");
+        let curation = Config::parse(&partial).unwrap().curation;
+        assert_eq!(curation.remote_images.concurrency, 3);
+        assert_eq!(curation.max_image_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn curation_mistakes_are_named() {
+        for (section, needle) in [
+            ("[curation]\nmax_image_bytes = 0", "max_image_bytes"),
+            ("[curation]\nmax_image_width = 0", "max_image_width"),
+            ("[curation]\nsecure_cookie = true", "secure_cookie"),
+            ("[curation]\nmax_image_bytes = -1", "max_image_bytes"),
+            ("[curation]\nsecure_cookies = \"yes\"", "secure_cookies"),
+            ("[curation.remote_images]\nconcurrency = 0", "concurrency"),
+            ("[curation.remote_images]\nconcurrency = 100", "concurrency"),
+            ("[curation.remote_images]\nmax_attempts = 0", "max_attempts"),
+            ("[curation.remote_images]\nparallel = 2", "parallel"),
+            ("[oai]\npage_size = 0", "page_size"),
+            ("[oai]\npage_size = 100000", "page_size"),
+            ("[oai]\npagesize = 10", "pagesize"),
+        ] {
+            let err = format!(
+                "{:#}",
+                Config::parse(&format!("{EXAMPLE}\n{section}\n")).unwrap_err()
+            );
+            assert!(err.contains(needle), "{section}: {err}");
+        }
+    }
+}

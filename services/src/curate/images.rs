@@ -1,0 +1,302 @@
+//! Images — curators' uploads and the fetched image links of harvested records
+//! ([`crate::remote_images`]) — checked, decoded with limits, re-encoded without metadata,
+//! resized and stored content-addressed.
+//!
+//! The order of the checks is what keeps a hostile file cheap:
+//! 1. the byte size ([`ImageLimits::max_bytes`]) — before anything is parsed;
+//! 2. the real format, sniffed from the bytes (the file name and the declared content type
+//!    are ignored): JPEG, PNG or WebP, else `415`;
+//! 3. the dimensions from the header alone — a decompression bomb (a small PNG claiming
+//!    60000×60000) or a lying header is refused here (`413`), before any pixel buffer exists;
+//! 4. the decode itself, under `image`'s [`Limits`] (dimensions and total allocation), so
+//!    even a decoder that learns more later cannot allocate past the cap; a truncated or
+//!    corrupt file is a `422`.
+//!
+//! Re-encoding from pixels drops every metadata block (EXIF with its GPS position, XMP,
+//! comments); the EXIF orientation is applied first so the picture still stands upright.
+//! Two sizes are kept, as JPEG: `thumb` (240 px) and `display` (1200 px), under
+//! `{data_dir}/images/{hash[0..2]}/{hash}/`, where `hash` is the SHA-256 of the uploaded
+//! bytes. Files never change once written, so they are served as immutable.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+
+use crate::auth::secret::sha256_hex;
+
+pub use crate::config::ImageLimits;
+
+/// The two stored sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// 240 px on the longer side.
+    Thumb,
+    /// 1200 px on the longer side.
+    Display,
+}
+
+impl Variant {
+    /// Longest side, in pixels.
+    pub fn max_side(self) -> u32 {
+        match self {
+            Variant::Thumb => 240,
+            Variant::Display => 1200,
+        }
+    }
+
+    /// File name, which is also the last URL segment.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Variant::Thumb => "thumb.jpg",
+            Variant::Display => "display.jpg",
+        }
+    }
+
+    /// The variant served under `file_name`.
+    pub fn from_file_name(name: &str) -> Option<Variant> {
+        [Variant::Thumb, Variant::Display]
+            .into_iter()
+            .find(|v| v.file_name() == name)
+    }
+}
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// Too many bytes or pixels (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Not JPEG, PNG or WebP (415).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Truncated or corrupt (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// Writing the files failed (500).
+    #[error("storing the image: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A processed image, ready to store.
+pub struct ProcessedImage {
+    /// SHA-256 of the uploaded bytes.
+    pub hash: String,
+    /// Display size width.
+    pub width: u32,
+    /// Display size height.
+    pub height: u32,
+    display: Vec<u8>,
+    thumb: Vec<u8>,
+}
+
+fn reader<'a>(bytes: &'a [u8], format: ImageFormat, limits: &ImageLimits) -> ImageReader<Cursor<&'a [u8]>> {
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_width);
+    decode_limits.max_image_height = Some(limits.max_height);
+    decode_limits.max_alloc = Some(limits.max_alloc);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(decode_limits);
+    reader
+}
+
+fn limit_error(err: image::ImageError) -> ImageError {
+    match err {
+        image::ImageError::Limits(limit) => {
+            ImageError::TooLarge(format!("the image is too large to decode: {limit}"))
+        }
+        other => ImageError::Invalid(format!(
+            "the image cannot be decoded (truncated or corrupt?): {other}"
+        )),
+    }
+}
+
+/// Checks, decodes and re-encodes an upload.
+pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, ImageError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(ImageError::TooLarge(format!(
+            "the image has {} bytes; at most {}",
+            bytes.len(),
+            limits.max_bytes
+        )));
+    }
+    let format = match image::guess_format(bytes) {
+        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => format,
+        _ => {
+            return Err(ImageError::Unsupported(
+                "the file is not a JPEG, PNG or WebP image (judged by its content, not its name)".into(),
+            ));
+        }
+    };
+    if format == ImageFormat::Jpeg && !has_end_marker(bytes) {
+        // JPEG decoders fill a cut-off scan with grey rather than fail; a truncated upload
+        // must not become a half-grey picture, so the end-of-image marker is required.
+        return Err(ImageError::Invalid(
+            "the JPEG is truncated (it has no end-of-image marker)".into(),
+        ));
+    }
+    let (width, height) = reader(bytes, format, limits)
+        .into_dimensions()
+        .map_err(limit_error)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if width > limits.max_width || height > limits.max_height || pixels.saturating_mul(4) > limits.max_alloc {
+        return Err(ImageError::TooLarge(format!(
+            "the image is {width}×{height} pixels; at most {}×{} and {} megapixels",
+            limits.max_width,
+            limits.max_height,
+            limits.max_alloc / 4 / 1_000_000
+        )));
+    }
+    let mut decoder = reader(bytes, format, limits)
+        .into_decoder()
+        .map_err(limit_error)?;
+    let orientation = decoder.orientation().map_err(limit_error)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(limit_error)?;
+    image.apply_orientation(orientation);
+    let display = resize(&image, Variant::Display);
+    let thumb = resize(&image, Variant::Thumb);
+    Ok(ProcessedImage {
+        hash: sha256_hex(bytes),
+        width: display.width(),
+        height: display.height(),
+        display: encode_jpeg(&display)?,
+        thumb: encode_jpeg(&thumb)?,
+    })
+}
+
+/// True if a JPEG's end-of-image marker (`FF D9`) is within its last KiB (some writers pad
+/// after it). Inside entropy-coded data `FF` is always stuffed, so the pair only occurs as
+/// a marker.
+fn has_end_marker(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Scales down (never up) to fit the variant, flattening transparency onto white.
+fn resize(image: &DynamicImage, variant: Variant) -> RgbImage {
+    let side = variant.max_side();
+    let scaled = if image.width() > side || image.height() > side {
+        image.resize(side, side, FilterType::Lanczos3)
+    } else {
+        image.clone()
+    };
+    let rgba = scaled.to_rgba8();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let blend = |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([blend(r), blend(g), blend(b)])
+    })
+}
+
+fn encode_jpeg(image: &RgbImage) -> Result<Vec<u8>, ImageError> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(image)
+        .map_err(|err| ImageError::Io(std::io::Error::other(err)))?;
+    Ok(out)
+}
+
+/// The URL the server serves one variant of an image at (`GET /images/{hash}/{file}`).
+pub fn url(hash: &str, variant: Variant) -> String {
+    format!("/images/{hash}/{}", variant.file_name())
+}
+
+/// The hash of a URL of [`url`]'s form, if `url` is one.
+pub fn hash_of_url(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("/images/")?;
+    let (hash, file) = rest.split_once('/')?;
+    (is_hash(hash) && Variant::from_file_name(file).is_some()).then_some(hash)
+}
+
+/// Where the images live under the data directory.
+pub fn images_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("images")
+}
+
+/// True for a well-formed image address (64 lowercase hex digits).
+pub fn is_hash(hash: &str) -> bool {
+    hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The file of one variant of an image.
+pub fn variant_path(images_dir: &Path, hash: &str, variant: Variant) -> PathBuf {
+    images_dir.join(&hash[..2]).join(hash).join(variant.file_name())
+}
+
+/// Writes both sizes (once: content-addressed files never change). Each file is written to
+/// a temporary name and renamed, so a reader never sees half a file.
+pub fn store(images_dir: &Path, image: &ProcessedImage) -> Result<(), ImageError> {
+    for (variant, bytes) in [(Variant::Display, &image.display), (Variant::Thumb, &image.thumb)] {
+        let path = variant_path(images_dir, &image.hash, variant);
+        if path.exists() {
+            continue;
+        }
+        let dir = path.parent().unwrap_or(images_dir);
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(
+            ".{}.{}",
+            variant.file_name(),
+            crate::auth::secret::random_hex(8)
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]));
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(image)
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_large_image_is_scaled_and_hashed() {
+        let processed = process(&png(2400, 1200), &ImageLimits::default()).unwrap();
+        assert_eq!((processed.width, processed.height), (1200, 600));
+        assert_eq!(processed.hash.len(), 64);
+        assert!(processed.thumb.starts_with(&[0xFF, 0xD8]), "JPEG");
+    }
+
+    #[test]
+    fn hostile_files_are_refused_early() {
+        let limits = ImageLimits::default();
+        assert!(matches!(
+            process(b"hello, not an image", &limits),
+            Err(ImageError::Unsupported(_))
+        ));
+        let mut truncated = png(64, 64);
+        truncated.truncate(truncated.len() / 2);
+        assert!(matches!(
+            process(&truncated, &limits),
+            Err(ImageError::Invalid(_))
+        ));
+        let mut jpeg = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(RgbImage::new(300, 200))
+            .write_to(&mut jpeg, ImageFormat::Jpeg)
+            .unwrap();
+        let mut jpeg = jpeg.into_inner();
+        jpeg.truncate(jpeg.len() / 3);
+        assert!(matches!(process(&jpeg, &limits), Err(ImageError::Invalid(_))));
+        let small = ImageLimits {
+            max_bytes: 10,
+            ..limits
+        };
+        assert!(matches!(
+            process(&png(4, 4), &small),
+            Err(ImageError::TooLarge(_))
+        ));
+    }
+}

@@ -1,0 +1,196 @@
+//! The index follower: the one owner of the tantivy writer.
+//!
+//! It follows the store's change sequence. Whoever changes the store calls
+//! [`IndexService::wake`]; the follower reads every change after the index's watermark,
+//! applies it, and commits with the new watermark as the commit's payload. The index commit
+//! and its watermark are therefore one atomic step: after a crash (even `kill -9` in the
+//! middle of a batch) the follower restarts from the last committed watermark and re-applies
+//! the rest, which is idempotent (upsert by id).
+//!
+//! It also polls the store every second, so changes written by another process (the
+//! `jincheng harvest` command next to a running server) are picked up too.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context;
+use indexer::{Index, RecordWriter};
+use schemas::Institution;
+use tokio::sync::watch;
+
+use store::Store;
+
+/// How many changes one commit covers at most. Large enough for bulk speed, small enough that
+/// a catch-up after a crash makes steady, visible progress.
+const BATCH: usize = 20_000;
+/// How often the follower looks at the store without being woken.
+const POLL: Duration = Duration::from_secs(1);
+
+enum Command {
+    Wake,
+    Shutdown,
+}
+
+/// Handle to the follower thread. Cloning is cheap; the thread stops when the last handle is
+/// dropped or [`IndexService::shutdown`] is called.
+#[derive(Clone)]
+pub struct IndexService {
+    index: Index,
+    commands: mpsc::Sender<Command>,
+    watermark: watch::Receiver<u64>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl IndexService {
+    /// Takes the index's writer and starts following `store`.
+    pub fn start(store: Arc<Store>, index: Index) -> anyhow::Result<IndexService> {
+        let writer = index.writer().context(
+            "cannot take the index writer: is another jincheng process using this data directory?",
+        )?;
+        let start = index.watermark()?;
+        let (commands, inbox) = mpsc::channel();
+        let (publish, watermark) = watch::channel(start);
+        let thread = std::thread::Builder::new()
+            .name("index-follower".into())
+            .spawn(move || follow(store, writer, start, inbox, publish))?;
+        Ok(IndexService {
+            index,
+            commands,
+            watermark,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// The index, for searching.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Tells the follower that the store has changed.
+    pub fn wake(&self) {
+        let _ = self.commands.send(Command::Wake);
+    }
+
+    /// The highest store sequence number the index has committed.
+    pub fn watermark(&self) -> u64 {
+        *self.watermark.borrow()
+    }
+
+    /// Waits until the index has committed `seq` (or `timeout` passes); true if it has.
+    pub async fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        let mut rx = self.watermark.clone();
+        self.wake();
+        matches!(
+            tokio::time::timeout(timeout, rx.wait_for(|w| *w >= seq)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Stops the follower after its current batch and waits until it has released the
+    /// index writer (so another instance may open the same data directory).
+    pub fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn follow(
+    store: Arc<Store>,
+    mut writer: RecordWriter,
+    mut watermark: u64,
+    inbox: mpsc::Receiver<Command>,
+    publish: watch::Sender<u64>,
+) {
+    loop {
+        match catch_up(&store, &mut writer, watermark, |w| {
+            publish.send_replace(w);
+        }) {
+            Ok(w) => watermark = w,
+            Err(err) => {
+                // Nothing is lost: the store still has every change after the last committed
+                // watermark, and the next round tries again from there.
+                watermark = *publish.borrow();
+                tracing::error!("indexing failed, will retry: {err:#}");
+                std::thread::sleep(POLL);
+            }
+        }
+        match inbox.recv_timeout(POLL) {
+            Ok(Command::Wake) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+        // Coalesce a burst of wake-ups into one round.
+        while let Ok(command) = inbox.try_recv() {
+            if matches!(command, Command::Shutdown) {
+                return;
+            }
+        }
+    }
+}
+
+/// Applies every change after `watermark`, committing each batch and reporting each new
+/// watermark to `committed`; returns the final watermark.
+pub fn catch_up(
+    store: &Store,
+    writer: &mut RecordWriter,
+    mut watermark: u64,
+    mut committed: impl FnMut(u64),
+) -> anyhow::Result<u64> {
+    loop {
+        let changes = store.changes_since(watermark, BATCH)?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(watermark);
+        };
+        // Read after the changes: an institution's change re-enters its records into the
+        // change log in the same transaction, so these changes never predate the
+        // institutions they are indexed with.
+        let institutions: HashMap<String, Institution> = store
+            .institutions()?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        for change in &changes {
+            let institution = change
+                .record
+                .as_ref()
+                .and_then(|r| institutions.get(&r.institution));
+            match (&change.record, institution) {
+                (Some(record), Some(institution)) => {
+                    if let Err(err) = writer.upsert(record, institution) {
+                        // The record stays in the store; only this one is missing from search.
+                        tracing::error!("record {} cannot be indexed: {err}", change.id);
+                        writer.delete(&change.id)?;
+                    }
+                }
+                (Some(record), None) => {
+                    tracing::error!(
+                        "record {} names unknown institution {:?}",
+                        change.id,
+                        record.institution
+                    );
+                    writer.delete(&change.id)?;
+                }
+                (None, _) => writer.delete(&change.id)?,
+            }
+        }
+        writer.commit(last)?;
+        watermark = last;
+        committed(watermark);
+        tracing::debug!("indexed up to change {watermark}");
+    }
+}
+
+/// Rebuilds the index from the store, from scratch (`jincheng reindex`).
+pub fn rebuild(store: &Store, index: &Index) -> anyhow::Result<u64> {
+    let mut writer = index
+        .writer()
+        .context("cannot take the index writer: stop the server using this data directory first")?;
+    writer.delete_all()?;
+    writer.commit(0)?;
+    catch_up(store, &mut writer, 0, |_| {})
+}

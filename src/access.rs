@@ -1,0 +1,210 @@
+//! Who may call the API, and how often: API keys and rate limits.
+//!
+//! Every `/api/v1` request passes [`guard`]:
+//! 1. The client address is the TCP peer, unless the peer is a configured trusted proxy, in
+//!    which case it is the right-most address of `X-Forwarded-For` that is not itself a
+//!    trusted proxy. Headers from anyone else are ignored: they are trivially forged.
+//! 2. An `X-API-Key` header must name a live key; keys are required on the public read routes
+//!    when `[api] keys = "required"`, and always on the routes listed in `keys_required_for`.
+//! 3. Requests with a key are limited per key, others per client address (token buckets);
+//!    past the limit the answer is `429 rate_limited` with `Retry-After`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use services::config::{ApiConfig, KeyPolicy, Rate};
+
+/// Route areas that are public reads (keys optional unless configured otherwise).
+const PUBLIC_READS: &[&str] = &[
+    "search",
+    "suggest",
+    "records",
+    "institutions",
+    "export",
+    "openapi.json",
+];
+/// Buckets idle this long are forgotten when the table grows large.
+const IDLE: Duration = Duration::from_secs(600);
+/// Table size past which idle buckets are swept.
+const SWEEP_AT: usize = 50_000;
+
+/// A token-bucket limiter keyed by client.
+pub struct RateLimiter {
+    rate: Rate,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `rate` (with a burst of the whole per-period amount).
+    pub fn new(rate: Rate) -> Self {
+        RateLimiter {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `key`, or says how many seconds until one is free.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let capacity = f64::from(self.rate.requests);
+        let per_sec = capacity / self.rate.per.as_secs_f64();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > SWEEP_AT {
+            buckets.retain(|_, (_, last)| now.duration_since(*last) < IDLE);
+        }
+        let (tokens, last) = buckets.entry(key.to_string()).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_sec).min(capacity);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / per_sec).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// The API access policy with its limiters.
+pub struct Access {
+    config: ApiConfig,
+    per_key: RateLimiter,
+    per_ip: RateLimiter,
+}
+
+impl Access {
+    /// The policy of `config`.
+    pub fn new(config: ApiConfig) -> Self {
+        Access {
+            per_key: RateLimiter::new(config.rate_per_key),
+            per_ip: RateLimiter::new(config.rate_per_ip),
+            config,
+        }
+    }
+
+    /// The client's address, trusting `X-Forwarded-For` only from trusted proxies.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.config.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !self.config.trusted_proxies.contains(ip))
+            .unwrap_or(peer)
+    }
+
+    fn key_required(&self, area: &str) -> bool {
+        self.config.keys_required_for.iter().any(|a| a.as_str() == area)
+            || (self.config.keys == KeyPolicy::Required && PUBLIC_READS.contains(&area))
+    }
+}
+
+/// The middleware; see the module documentation.
+pub async fn guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if !request.uri().path().starts_with("/api/v1/") {
+        return Ok(next.run(request).await);
+    }
+    let access = &state.access;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let ip = access.client_ip(peer, request.headers());
+    let area = request
+        .uri()
+        .path()
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let key = request
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let key_id = match key {
+        Some(key) => {
+            let store = state.store.clone();
+            match tokio::task::spawn_blocking(move || store.verify_api_key(&key)).await?? {
+                Some(id) => Some(id),
+                None => return Err(ApiError::invalid_api_key()),
+            }
+        }
+        None if access.key_required(&area) => return Err(ApiError::api_key_required()),
+        None => None,
+    };
+    let now = Instant::now();
+    let verdict = match key_id {
+        Some(id) => access.per_key.take(&format!("key:{id}"), now),
+        None => access.per_ip.take(&ip.to_string(), now),
+    };
+    if let Err(retry_after) = verdict {
+        return Err(ApiError::rate_limited(retry_after));
+    }
+    Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(trusted: &[&str]) -> Access {
+        Access::new(ApiConfig {
+            trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
+            ..ApiConfig::default()
+        })
+    }
+
+    #[test]
+    fn buckets_refill_at_the_rate() {
+        let limiter = RateLimiter::new(Rate {
+            requests: 2,
+            per: Duration::from_secs(10),
+        });
+        let t0 = Instant::now();
+        assert_eq!(limiter.take("a", t0), Ok(()));
+        assert_eq!(limiter.take("a", t0), Ok(()));
+        assert_eq!(limiter.take("a", t0), Err(5), "one token every 5 s");
+        assert_eq!(limiter.take("b", t0), Ok(()), "clients are separate");
+        assert_eq!(limiter.take("a", t0 + Duration::from_secs(5)), Ok(()));
+    }
+
+    #[test]
+    fn forwarded_for_is_trusted_only_from_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
+        let client: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            access(&[]).client_ip(client, &headers),
+            client,
+            "a forged header is ignored"
+        );
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let via_proxies = access(&["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(
+            via_proxies.client_ip(proxy, &headers),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(via_proxies.client_ip(proxy, &HeaderMap::new()), proxy);
+    }
+}

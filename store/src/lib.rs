@@ -1,0 +1,933 @@
+//! Jincheng's store of record: one SQLite database (WAL, `synchronous=FULL`).
+//!
+//! Everything the search index holds is derived from here, and the index can always be
+//! rebuilt from it. This crate knows SQL and the stored shapes; it knows nothing of HTTP,
+//! tantivy, harvesting protocols, or the rules of curation and analytics (those live in the
+//! services crate, which calls it).
+//!
+//! The main types:
+//! - [`Store`]: the database ([`Store::open`]); cheap to share behind an `Arc`.
+//! - [`Incoming`], [`Checkpoint`], [`Counts`], [`HarvestRun`], [`QuarantinedItem`]: a harvest's
+//!   pages, where it stands between runs, and what it did ([`Store::apply_page`]).
+//! - [`Change`]: one entry of the change log the index follower tails
+//!   ([`Store::changes_since`]).
+//! - [`accounts`], [`api_keys`](ApiKey), [`curated`], [`analytics`], [`remote_images`], [`oai`]:
+//!   the tables of curators and sessions, app keys, curated records with their audit, search
+//!   events, harvested image links, and the OAI-PMH provider's view of the records.
+//!
+//! # The change log
+//!
+//! Every change to `records` takes the next value of a monotonic change sequence (`seq`); the
+//! index remembers the highest `seq` it has committed (its watermark), so after any crash it
+//! re-indexes exactly what it lacks.
+//!
+//! A harvest applies one page per transaction, together with the source's checkpoint, so a
+//! run interrupted anywhere resumes from the last page it stored and never duplicates.
+//!
+//! ```
+//! use store::{Incoming, Store};
+//! use schemas::Record;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(&dir.path().join("jincheng.db"))?;
+//! let record = Record::new("lzlib:1", "lzlib", "靜夜思");
+//! store.import_records(&[record])?;
+//! assert_eq!(store.live_records()?, 1);
+//! assert_eq!(store.changes_since(0, 10)?.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod accounts;
+pub mod analytics;
+pub mod curated;
+pub mod remote_images;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+mod api_keys;
+mod export;
+pub mod oai;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use schemas::{Institution, Record};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use api_keys::ApiKey;
+pub use export::ExportRow;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (disk full, corruption, locked beyond the busy timeout).
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored JSON document could not be read back (written by an incompatible version).
+    #[error("store: stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The database was written by a newer Jincheng.
+    #[error("store: schema version {found} is newer than this program's {supported}")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Version this build understands.
+        supported: i64,
+    },
+}
+
+/// The store's result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS institutions (
+    id TEXT PRIMARY KEY,
+    json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY,
+    institution TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    url TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    source TEXT,
+    institution TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    datestamp TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    raw TEXT,
+    record_json TEXT,
+    content_hash TEXT,
+    seq INTEGER NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_seq ON records(seq);
+CREATE INDEX IF NOT EXISTS records_by_source ON records(source);
+CREATE TABLE IF NOT EXISTS harvest_runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    resumed INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    source TEXT PRIMARY KEY,
+    resumption_token TEXT,
+    run_from TEXT,
+    run_response_date TEXT,
+    next_from TEXT
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER,
+    source TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+"#;
+
+/// The SQLite store. Cheap to share behind an `Arc`; each call takes a short lock.
+///
+/// Three connections: one for writes (SQLite has one writer anyway), one for the API's reads
+/// and one for the index follower's change feed, so neither a long harvest transaction nor a
+/// large catch-up read delays a request (WAL lets them all overlap).
+pub struct Store {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    feed: Mutex<Connection>,
+}
+
+/// Where a harvest of one source stands between runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Token of an interrupted list: the next run resumes here.
+    pub resumption_token: Option<String>,
+    /// `from` of the run in progress (to restart it if its token expired).
+    pub run_from: Option<String>,
+    /// Provider's `responseDate` of the run in progress's first page.
+    pub run_response_date: Option<String>,
+    /// `from` for the next incremental run, set when a run completes.
+    pub next_from: Option<String>,
+}
+
+/// One harvested item, ready to be stored.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    /// A live record.
+    Record {
+        /// The mapped record.
+        record: Box<Record>,
+        /// The source's datestamp.
+        datestamp: String,
+        /// The raw payload as harvested.
+        raw: String,
+    },
+    /// The source says this record was deleted.
+    Deleted {
+        /// Record id.
+        id: String,
+        /// Source-local id.
+        local_id: String,
+        /// The source's datestamp.
+        datestamp: String,
+    },
+    /// The record could not be understood; kept with its reason and raw bytes.
+    Quarantined {
+        /// Source-local id (or a position when there is none).
+        local_id: String,
+        /// Why.
+        reason: String,
+        /// The raw payload as harvested.
+        raw: String,
+    },
+}
+
+/// What storing some items changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Records new to the store (or back from deletion).
+    pub added: u64,
+    /// Records whose content changed.
+    pub updated: u64,
+    /// Records removed by a deletion.
+    pub deleted: u64,
+    /// Records that were already stored exactly so.
+    pub unchanged: u64,
+    /// Items quarantined.
+    pub quarantined: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+        self.quarantined += other.quarantined;
+    }
+}
+
+/// A change for the indexer: the record as it now is, or its deletion.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Change sequence number.
+    pub seq: u64,
+    /// Record id.
+    pub id: String,
+    /// The record, `None` when deleted.
+    pub record: Option<Record>,
+}
+
+/// A finished or running harvest, as reported by the CLI and the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct HarvestRun {
+    /// Run id.
+    pub id: i64,
+    /// Source id.
+    pub source: String,
+    /// UTC start.
+    pub started_at: String,
+    /// UTC end, if finished.
+    pub finished_at: Option<String>,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// Whether it resumed an interrupted list.
+    pub resumed: bool,
+    /// Pages stored.
+    pub pages: u64,
+    /// What it changed.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// Where a harvest run stands. Stored by its [`RunStatus::as_str`] name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Under way (or its process died; see [`RunStatus::Interrupted`]).
+    Running,
+    /// Every page was stored.
+    Complete,
+    /// It stopped with an error (kept in [`HarvestRun::error`]); the next run resumes.
+    Failed,
+    /// Its process stopped before it finished; the next run resumes.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The stored (and serialised) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn from_name(name: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Complete,
+            RunStatus::Failed,
+            RunStatus::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A quarantined item.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantinedItem {
+    /// Row id.
+    pub id: i64,
+    /// Harvest run that met it.
+    pub run_id: Option<i64>,
+    /// Source id.
+    pub source: String,
+    /// Source-local id.
+    pub local_id: String,
+    /// Why it was refused.
+    pub reason: String,
+    /// Raw payload.
+    pub raw: String,
+    /// UTC time.
+    pub at: String,
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a transaction acknowledged as committed survives power loss, which is the
+    // promise the API makes for stored records.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+/// Begins a write transaction. `IMMEDIATE` takes the write lock at once: a second writer on
+/// the same file (`jincheng harvest` run beside `jincheng serve`, or another [`Store`]) then
+/// waits under the busy timeout. A deferred transaction would read first and fail at once
+/// with `SQLITE_BUSY` when its read snapshot could not be upgraded to a write.
+fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+}
+
+fn content_hash(json: &str) -> String {
+    let digest = Sha256::digest(json.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let writer = open_connection(path)?;
+        let version: i64 = writer.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        writer.execute_batch(SCHEMA)?;
+        writer.execute_batch(api_keys::SCHEMA)?;
+        accounts::init(&writer).and_then(|()| curated::init(&writer))?;
+        analytics::init(&writer)?;
+        remote_images::init(&writer)?;
+        writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        let reader = open_connection(path)?;
+        let feed = open_connection(path)?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            feed: Mutex::new(feed),
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite rolled its
+        // transaction back, so the connection itself is fine to reuse.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds or replaces institutions. Every indexed document carries its institution's name,
+    /// type, district and level, so an institution that is new or changed re-enters each of
+    /// its records into the change log (a new `seq`, and a new `updated_at` for the OAI-PMH
+    /// provider, whose records show the institution) in the same transaction: the index
+    /// follower re-indexes them, and records stored before their institution existed become
+    /// searchable. An unchanged institution changes nothing (the server upserts the
+    /// configured institutions at every start).
+    pub fn upsert_institutions(&self, institutions: &[Institution]) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        for institution in institutions {
+            let json = serde_json::to_string(institution)?;
+            let stored: Option<String> = tx
+                .query_row(
+                    "SELECT json FROM institutions WHERE id = ?1",
+                    [&institution.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if stored.as_deref() == Some(json.as_str()) {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO institutions (id, json) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                params![institution.id, json],
+            )?;
+            resequence_institution(&tx, &institution.id)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every institution, by id.
+    pub fn institutions(&self) -> Result<Vec<Institution>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT json FROM institutions ORDER BY id")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(serde_json::from_str(&json?)?);
+        }
+        Ok(out)
+    }
+
+    /// Records a source (from the config).
+    pub fn upsert_source(&self, id: &str, institution: &str, protocol: &str, url: &str) -> Result<()> {
+        self.writer().execute(
+            "INSERT INTO sources (id, institution, protocol, url) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET institution = excluded.institution,
+                 protocol = excluded.protocol, url = excluded.url",
+            params![id, institution, protocol, url],
+        )?;
+        Ok(())
+    }
+
+    /// The source's checkpoint (default when it was never harvested).
+    pub fn checkpoint(&self, source: &str) -> Result<Checkpoint> {
+        let conn = self.reader();
+        let checkpoint = conn
+            .query_row(
+                "SELECT resumption_token, run_from, run_response_date, next_from
+                 FROM checkpoints WHERE source = ?1",
+                [source],
+                |row| {
+                    Ok(Checkpoint {
+                        resumption_token: row.get(0)?,
+                        run_from: row.get(1)?,
+                        run_response_date: row.get(2)?,
+                        next_from: row.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(checkpoint.unwrap_or_default())
+    }
+
+    /// Starts a harvest run and returns its id.
+    pub fn start_run(&self, source: &str, resumed: bool) -> Result<i64> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO harvest_runs (source, resumed) VALUES (?1, ?2)",
+            params![source, resumed],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Ends a harvest run.
+    pub fn finish_run(&self, run_id: i64, error: Option<&str>) -> Result<()> {
+        self.writer().execute(
+            "UPDATE harvest_runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                 status = CASE WHEN ?2 IS NULL THEN 'complete' ELSE 'failed' END, error = ?2
+             WHERE id = ?1",
+            params![run_id, error],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one harvested page and the checkpoint that follows it, in one transaction:
+    /// either both are durable or neither is.
+    pub fn apply_page(
+        &self,
+        run_id: i64,
+        source: &str,
+        institution: &str,
+        items: &[Incoming],
+        checkpoint: &Checkpoint,
+    ) -> Result<Counts> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        let mut counts = Counts::default();
+        let mut seq = next_seq(&tx)?;
+        for item in items {
+            counts += apply_item(&tx, run_id, source, institution, item, &mut seq)?;
+        }
+        tx.execute(
+            "INSERT INTO checkpoints (source, resumption_token, run_from, run_response_date, next_from)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(source) DO UPDATE SET resumption_token = excluded.resumption_token,
+                 run_from = excluded.run_from, run_response_date = excluded.run_response_date,
+                 next_from = excluded.next_from",
+            params![
+                source,
+                checkpoint.resumption_token,
+                checkpoint.run_from,
+                checkpoint.run_response_date,
+                checkpoint.next_from
+            ],
+        )?;
+        tx.execute(
+            "UPDATE harvest_runs SET pages = pages + 1, added = added + ?2, updated = updated + ?3,
+                 deleted = deleted + ?4, unchanged = unchanged + ?5, quarantined = quarantined + ?6
+             WHERE id = ?1",
+            params![
+                run_id,
+                counts.added as i64,
+                counts.updated as i64,
+                counts.deleted as i64,
+                counts.unchanged as i64,
+                counts.quarantined as i64
+            ],
+        )?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Stores records that come from no harvest (bulk imports, benchmarks) in one transaction.
+    pub fn import_records(&self, records: &[Record]) -> Result<Counts> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        let mut counts = Counts::default();
+        let mut seq = next_seq(&tx)?;
+        for record in records {
+            let item = Incoming::Record {
+                record: Box::new(record.clone()),
+                datestamp: String::new(),
+                raw: String::new(),
+            };
+            counts += apply_item(&tx, 0, "", &record.institution, &item, &mut seq)?;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// The highest change sequence number (0 for an empty store).
+    pub fn max_seq(&self) -> Result<u64> {
+        let seq: i64 = self
+            .reader()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
+        Ok(seq as u64)
+    }
+
+    /// Up to `limit` changes after `after`, in sequence order.
+    pub fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
+        let conn = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, id, deleted, record_json FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, id, deleted, json) = row?;
+            let record = match (deleted, json) {
+                (false, Some(json)) => Some(serde_json::from_str(&json)?),
+                _ => None,
+            };
+            out.push(Change {
+                seq: seq as u64,
+                id,
+                record,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The live record with this id.
+    pub fn record(&self, id: &str) -> Result<Option<Record>> {
+        let conn = self.reader();
+        let json: Option<String> = conn
+            .query_row(
+                "SELECT record_json FROM records WHERE id = ?1 AND deleted = 0",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(match json {
+            Some(json) => Some(serde_json::from_str(&json)?),
+            None => None,
+        })
+    }
+
+    /// Ids of the live records a source has delivered.
+    pub fn live_ids(&self, source: &str) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT id FROM records WHERE source = ?1 AND deleted = 0")?;
+        let rows = stmt.query_map([source], |row| row.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of live (not deleted) records.
+    pub fn live_records(&self) -> Result<u64> {
+        let n: i64 = self
+            .reader()
+            .query_row("SELECT COUNT(*) FROM records WHERE deleted = 0", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Live record counts per institution.
+    pub fn records_per_institution(&self) -> Result<HashMap<String, u64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT institution, COUNT(*) FROM records WHERE deleted = 0 GROUP BY institution",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (institution, n) = row?;
+            out.insert(institution, n as u64);
+        }
+        Ok(out)
+    }
+
+    /// The most recent harvest runs, newest first.
+    pub fn runs(&self, source: Option<&str>, limit: usize) -> Result<Vec<HarvestRun>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, source, started_at, finished_at, status, resumed, pages, added, updated,
+                    deleted, unchanged, quarantined, error
+             FROM harvest_runs WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![source, limit as i64], |row| {
+            Ok(HarvestRun {
+                id: row.get(0)?,
+                source: row.get(1)?,
+                started_at: row.get(2)?,
+                finished_at: row.get(3)?,
+                status: {
+                    let name: String = row.get(4)?;
+                    RunStatus::from_name(&name).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnType(
+                            4,
+                            format!("unknown run status {name:?}"),
+                            rusqlite::types::Type::Text,
+                        )
+                    })?
+                },
+                resumed: row.get(5)?,
+                pages: row.get::<_, i64>(6)? as u64,
+                counts: Counts {
+                    added: row.get::<_, i64>(7)? as u64,
+                    updated: row.get::<_, i64>(8)? as u64,
+                    deleted: row.get::<_, i64>(9)? as u64,
+                    unchanged: row.get::<_, i64>(10)? as u64,
+                    quarantined: row.get::<_, i64>(11)? as u64,
+                },
+                error: row.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Quarantined items of a source (or all), newest first.
+    pub fn quarantine(&self, source: Option<&str>, limit: usize) -> Result<Vec<QuarantinedItem>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, run_id, source, local_id, reason, raw, at FROM quarantine
+             WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![source, limit as i64], |row| {
+            Ok(QuarantinedItem {
+                id: row.get(0)?,
+                run_id: row.get(1)?,
+                source: row.get(2)?,
+                local_id: row.get(3)?,
+                reason: row.get(4)?,
+                raw: row.get(5)?,
+                at: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Gives every record of `institution` a new change number, in their old order.
+fn resequence_institution(tx: &Transaction<'_>, institution: &str) -> Result<()> {
+    let ids: Vec<String> = tx
+        .prepare("SELECT id FROM records WHERE institution = ?1 ORDER BY seq")?
+        .query_map([institution], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = tx.prepare(
+        "UPDATE records SET seq = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?2",
+    )?;
+    for (seq, id) in (next_seq(tx)?..).zip(ids) {
+        update.execute(params![seq, id])?;
+    }
+    Ok(())
+}
+
+fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+    let max: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
+    Ok(max + 1)
+}
+
+/// Stores one item; `seq` is the next free change number and advances when used.
+fn apply_item(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    source: &str,
+    institution: &str,
+    item: &Incoming,
+    seq: &mut i64,
+) -> Result<Counts> {
+    let mut counts = Counts::default();
+    match item {
+        Incoming::Record {
+            record,
+            datestamp,
+            raw,
+        } => {
+            let json = serde_json::to_string(record)?;
+            let hash = content_hash(&json);
+            let existing: Option<(bool, Option<String>)> = tx
+                .prepare_cached("SELECT deleted, content_hash FROM records WHERE id = ?1")?
+                .query_row([&record.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match existing {
+                Some((false, Some(old))) if old == hash => {
+                    counts.unchanged += 1;
+                    return Ok(counts);
+                }
+                Some((false, _)) => counts.updated += 1,
+                _ => counts.added += 1,
+            }
+            let local_id = record
+                .id
+                .strip_prefix(&format!("{source}:"))
+                .unwrap_or(&record.id);
+            tx.prepare_cached(
+                "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, raw,
+                                      record_json, content_hash, seq)
+                 VALUES (?1, NULLIF(?2, ''), ?3, ?4, NULLIF(?5, ''), 0, NULLIF(?6, ''), ?7, ?8, ?9)
+                 ON CONFLICT(id) DO UPDATE SET source = excluded.source,
+                     institution = excluded.institution, local_id = excluded.local_id,
+                     datestamp = excluded.datestamp, deleted = 0, raw = excluded.raw,
+                     record_json = excluded.record_json, content_hash = excluded.content_hash,
+                     seq = excluded.seq,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            )?
+            .execute(params![
+                record.id,
+                source,
+                record.institution,
+                local_id,
+                datestamp,
+                raw,
+                json,
+                hash,
+                *seq
+            ])?;
+            *seq += 1;
+            if !source.is_empty() {
+                // Harvested image links are fetched in the background (crate::remote_images);
+                // queued in this transaction, so a stored record's links are never missed.
+                remote_images::link_record(tx, &record.id, &record.images)?;
+            }
+        }
+        Incoming::Deleted {
+            id,
+            local_id,
+            datestamp,
+        } => {
+            let deleted: Option<bool> = tx
+                .prepare_cached("SELECT deleted FROM records WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            if deleted == Some(true) {
+                counts.unchanged += 1;
+                return Ok(counts);
+            }
+            // A tombstone is kept even for a record never seen live, so the deletion can be
+            // passed on to whoever harvests us.
+            tx.prepare_cached(
+                "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+                 ON CONFLICT(id) DO UPDATE SET deleted = 1, datestamp = excluded.datestamp,
+                     seq = excluded.seq, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            )?
+            .execute(params![id, source, institution, local_id, datestamp, *seq])?;
+            *seq += 1;
+            remote_images::unlink_record(tx, id)?;
+            counts.deleted += 1;
+        }
+        Incoming::Quarantined {
+            local_id,
+            reason,
+            raw,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO quarantine (run_id, source, local_id, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![run_id, source, local_id, reason, raw])?;
+            counts.quarantined += 1;
+        }
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jincheng.db")).unwrap();
+        (dir, store)
+    }
+
+    fn incoming(id: &str, title: &str) -> Incoming {
+        Incoming::Record {
+            record: Box::new(Record::new(format!("src:{id}"), "lib", title)),
+            datestamp: "2024-01-01T00:00:00Z".into(),
+            raw: format!("<record>{title}</record>"),
+        }
+    }
+
+    #[test]
+    fn pages_count_added_updated_unchanged_deleted_quarantined() {
+        let (_dir, store) = store();
+        let run = store.start_run("src", false).unwrap();
+        let cp = Checkpoint {
+            resumption_token: Some("t1".into()),
+            ..Default::default()
+        };
+        let counts = store
+            .apply_page(
+                run,
+                "src",
+                "lib",
+                &[incoming("1", "甲"), incoming("2", "乙")],
+                &cp,
+            )
+            .unwrap();
+        assert_eq!((counts.added, counts.updated), (2, 0));
+        assert_eq!(store.checkpoint("src").unwrap(), cp);
+
+        let page = [
+            incoming("1", "甲"),
+            incoming("2", "乙二"),
+            Incoming::Deleted {
+                id: "src:1".into(),
+                local_id: "1".into(),
+                datestamp: "2024-02-01T00:00:00Z".into(),
+            },
+            Incoming::Quarantined {
+                local_id: "3".into(),
+                reason: "no title".into(),
+                raw: "<record/>".into(),
+            },
+        ];
+        let counts = store
+            .apply_page(run, "src", "lib", &page, &Checkpoint::default())
+            .unwrap();
+        assert_eq!(
+            counts,
+            Counts {
+                added: 0,
+                updated: 1,
+                deleted: 1,
+                unchanged: 1,
+                quarantined: 1
+            }
+        );
+        assert_eq!(store.live_records().unwrap(), 1);
+        assert_eq!(store.record("src:1").unwrap(), None);
+        assert_eq!(store.record("src:2").unwrap().unwrap().title, "乙二");
+        assert_eq!(store.quarantine(Some("src"), 10).unwrap()[0].reason, "no title");
+
+        let runs = store.runs(Some("src"), 10).unwrap();
+        assert_eq!(runs[0].pages, 2);
+        assert_eq!(runs[0].counts.added, 2);
+    }
+
+    #[test]
+    fn changes_follow_the_sequence() {
+        let (_dir, store) = store();
+        let run = store.start_run("src", false).unwrap();
+        store
+            .apply_page(
+                run,
+                "src",
+                "lib",
+                &[incoming("1", "甲"), incoming("2", "乙")],
+                &Checkpoint::default(),
+            )
+            .unwrap();
+        let deleted = Incoming::Deleted {
+            id: "src:1".into(),
+            local_id: "1".into(),
+            datestamp: String::new(),
+        };
+        store
+            .apply_page(run, "src", "lib", &[deleted], &Checkpoint::default())
+            .unwrap();
+        assert_eq!(store.max_seq().unwrap(), 3);
+        let changes = store.changes_since(1, 10).unwrap();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].id, "src:2");
+        assert!(changes[1].record.is_none(), "the deletion comes last");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jincheng.db");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}
