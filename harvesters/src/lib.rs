@@ -62,6 +62,12 @@ mod oai_pmh;
 mod oai_response;
 mod xml_text;
 
+/// The small-stack worker the tests read hostile documents on, shared with the integration
+/// tests (`tests/deep_nesting.rs`).
+#[cfg(test)]
+#[path = "../tests/support/worker_stack.rs"]
+mod worker_stack;
+
 pub use schemas::{is_clc_class, normalize_date, normalize_isbn, normalize_language};
 
 pub use crate::{

@@ -9,10 +9,14 @@
 //! record written.
 //!
 //! Entities are never expanded: only XML's five predefined entities and character
-//! references are resolved, and a DOCTYPE is refused.
+//! references are resolved, and a DOCTYPE is refused. Elements nested deeper than
+//! [`crate::xml_text::MAX_ELEMENT_DEPTH`] (counted from the outermost element of the text,
+//! envelope included) are refused as the text is read.
 
 use quick_xml::{Reader, events::Event};
 use schemas::{Curation, DateRange, EventInfo, Holding, ImageLink, Record, ResourceType, record_id};
+
+use crate::xml_text::check_depth;
 
 /// Reads the first `<jincheng>` element in `xml` (which may be a whole OAI-PMH `<record>`
 /// or just the metadata element) into a [`Record`], exactly as it was written.
@@ -26,13 +30,20 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
     let mut date: Option<DateRange> = None;
     let mut holding: Option<Holding> = None;
     let mut nested = Nested::default();
+    // Open elements, the envelope's included: `path` only follows the record's.
+    let mut depth = 0usize;
     let mut done = false;
     while !done {
+        let at = reader.buffer_position();
         let event = reader
             .read_event()
             .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
+                check_depth(depth + 1, usize::try_from(at).unwrap_or(usize::MAX))?;
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                }
                 let qname = start.name();
                 let local = local_name(qname.as_ref());
                 if path.is_empty() && local != "jincheng" {
@@ -68,6 +79,8 @@ pub fn read_jincheng_record(xml: &str) -> Result<Record, String> {
                 }
             }
             Event::End(_) => {
+                // The reader checks that end tags match, so this count is exact.
+                depth = depth.saturating_sub(1);
                 if path.is_empty() {
                     continue;
                 }

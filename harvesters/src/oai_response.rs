@@ -14,13 +14,17 @@
 //! Entities are never expanded: a `<!DOCTYPE>` is skipped, only XML's five predefined
 //! entities and character references are resolved, and anything else is an error (for a
 //! record, a quarantine reason).
+//!
+//! Both layers refuse nesting deeper than [`crate::xml_text::MAX_ELEMENT_DEPTH`] as they
+//! read: too deep inside a record quarantines that record (both layers count from the
+//! `<record>` element, so they agree); too deep in the envelope makes the page unreadable.
 
 use quick_xml::{
     Reader,
     events::{BytesRef, BytesStart, Event},
 };
 
-use crate::xml_text::{find_end_tag, resolve_reference, resolve_references};
+use crate::xml_text::{check_depth, find_end_tag, resolve_reference, resolve_references};
 use crate::{
     Granularity, HarvestedItem, Identify, ItemOutcome, Page,
     oai_dc::{DcFields, map_oai_dc},
@@ -107,7 +111,12 @@ pub(crate) fn parse_identify(body: &[u8]) -> Result<Identify, ResponseError> {
     let (mut name, mut granularity, mut earliest, mut deleted) = (None, None, None, None);
     loop {
         let unreadable = |e: String| ResponseError::Unreadable(e);
-        match reader.read_event() {
+        let at = reader.buffer_position() as usize;
+        let event = reader.read_event();
+        if let Ok(Event::Start(_) | Event::Empty(_)) = event {
+            check_depth(stack.len() + 1, at).map_err(unreadable)?;
+        }
+        match event {
             Err(e) => return Err(unreadable(format!("malformed XML: {e}"))),
             Ok(Event::Start(start)) => {
                 let local = local_name_of(&start);
@@ -260,18 +269,36 @@ pub(crate) fn parse_list_records(body: &[u8], context: MappingContext<'_>) -> Re
     let mut reader = envelope_reader(text);
     loop {
         let event_start = base + reader.buffer_position() as usize;
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(e) => {
+        let event = reader
+            .read_event()
+            .map_err(|e| {
                 let at = base + reader.error_position() as usize;
+                (at, format!("malformed XML at byte {at}: {e}"))
+            })
+            .and_then(|event| match event {
+                Event::Start(_) | Event::Empty(_) => {
+                    // Inside a record, depth counts from `<record>`, as the strict pass
+                    // counts it; outside, from the root.
+                    let depth = match &record {
+                        Some(open) => (stack.len() + 1).saturating_sub(open.depth),
+                        None => stack.len() + 1,
+                    };
+                    check_depth(depth, event_start)
+                        .map(|()| event)
+                        .map_err(|reason| (event_start, reason))
+                }
+                _ => Ok(event),
+            });
+        let event = match event {
+            Ok(event) => event,
+            Err((at, reason)) => {
                 let Some(open) = record.take() else {
-                    return Err(unreadable(format!("malformed XML at byte {at}: {e}")));
+                    return Err(unreadable(reason));
                 };
-                // Skip to the end of the broken record and go on with a fresh reader.
+                // Skip to the end of the broken record and go on with a fresh reader. The
+                // strict pass finds the same fault in the record's text and reports it.
                 let Some(end) = find_end_tag(text, at, &open.qname) else {
-                    return Err(unreadable(format!(
-                        "malformed XML at byte {at} in a record that never ends: {e}"
-                    )));
+                    return Err(unreadable(format!("{reason}, in a record that never ends")));
                 };
                 let span = text.get(open.start..end).unwrap_or_default();
                 items.push(record_item(span, context, spans_invalid(&page, open.start, end)));
@@ -479,6 +506,7 @@ fn parse_record(span: &str, parts: &mut RecordParts) -> Result<(), String> {
             .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
+                check_depth(stack.len() + 1, before)?;
                 let local = local_name_of(start);
                 let path: Vec<&str> = stack.iter().map(String::as_str).collect();
                 match (path.as_slice(), local.as_str()) {
@@ -639,6 +667,7 @@ fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker_stack::{HOSTILE_DEPTHS, nested, on_worker_stack};
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -855,5 +884,121 @@ mod tests {
             parse_identify(day.as_bytes()).unwrap().granularity,
             Granularity::Day
         );
+    }
+
+    /// What every depth refusal says.
+    const TOO_DEEP: &str = "XML nested deeper than 256 elements";
+
+    fn oai_record(id: &str, metadata: &str) -> String {
+        format!(
+            "<record><header><identifier>{id}</identifier><datestamp>2024-01-01</datestamp></header>\
+             <metadata>{metadata}</metadata></record>"
+        )
+    }
+
+    fn list_records(records: &str) -> String {
+        format!(
+            "<OAI-PMH xmlns=\"http://www.openarchives.org/OAI/2.0/\"><responseDate>2026-01-01T00:00:00Z</responseDate>\
+             <ListRecords>{records}<resumptionToken>t2</resumptionToken></ListRecords></OAI-PMH>"
+        )
+    }
+
+    /// Metadata of one format, given its title and more content.
+    type MetadataOf = fn(&str, &str) -> String;
+
+    fn oai_dc(title: &str, inner: &str) -> String {
+        format!(
+            "<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\" \
+             xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>{title}</dc:title>{inner}</oai_dc:dc>"
+        )
+    }
+
+    fn marcxml(title: &str, inner: &str) -> String {
+        format!(
+            "<marc:record xmlns:marc=\"http://www.loc.gov/MARC21/slim\"><marc:leader>00000nam a2200000 i 4500</marc:leader>\
+             <marc:datafield tag=\"245\" ind1=\"1\" ind2=\"0\"><marc:subfield code=\"a\">{title}</marc:subfield>\
+             </marc:datafield>{inner}</marc:record>"
+        )
+    }
+
+    fn jincheng(title: &str, inner: &str) -> String {
+        format!(
+            "<jincheng xmlns=\"urn:jincheng:record:1\"><id>x:1</id><institution>lzlib</institution>\
+             <title>{title}</title>{inner}</jincheng>"
+        )
+    }
+
+    #[test]
+    fn a_record_nested_too_deeply_is_quarantined_alone_in_every_format() {
+        let formats: [(&str, MetadataOf); 3] =
+            [("oai_dc", oai_dc), ("marcxml", marcxml), ("jincheng", jincheng)];
+        for (format, metadata) in formats {
+            for depth in HOSTILE_DEPTHS {
+                let page = on_worker_stack(move || {
+                    let records = [
+                        oai_record("oai:x:1", &metadata("第一", "")),
+                        oai_record("oai:x:deep", &metadata("深", &nested("a", depth, "x"))),
+                        oai_record("oai:x:3", &metadata("第三", "")),
+                    ]
+                    .concat();
+                    parse_list_records(list_records(&records).as_bytes(), CONTEXT)
+                })
+                .unwrap_or_else(|e| panic!("{format} {depth}: {e:?}"));
+                let ids: Vec<&str> = page.items.iter().map(|i| i.local_id.as_str()).collect();
+                assert_eq!(ids, ["oai:x:1", "oai:x:deep", "oai:x:3"], "{format} {depth}");
+                assert_eq!(record(&page.items[0]).title, "第一", "{format}");
+                let reason = quarantine_reason(&page.items[1]);
+                assert!(reason.contains(TOO_DEEP), "{format} {depth}: {reason}");
+                assert_eq!(record(&page.items[2]).title, "第三", "{format}");
+                assert_eq!(page.next_token.as_deref(), Some("t2"), "{format}");
+            }
+        }
+    }
+
+    #[test]
+    fn records_may_nest_exactly_to_the_limit() {
+        // `<record><metadata><oai_dc:dc>` are the first three levels of the record.
+        let at_limit = oai_record("oai:x:256", &oai_dc("到顶", &nested("a", 253, "")));
+        let past_limit = oai_record("oai:x:257", &oai_dc("过深", &nested("a", 254, "")));
+        let page = parse_list_records(list_records(&(at_limit + &past_limit)).as_bytes(), CONTEXT).unwrap();
+        assert_eq!(record(&page.items[0]).title, "到顶");
+        let reason = quarantine_reason(&page.items[1]);
+        assert!(reason.contains(TOO_DEEP), "{reason}");
+    }
+
+    #[test]
+    fn a_page_nested_too_deeply_outside_its_records_is_unreadable() {
+        let head = "<OAI-PMH><responseDate>2026-01-01T00:00:00Z</responseDate>";
+        // `<OAI-PMH>` is the first level: the 256th `<a>` is one too many.
+        let at = format!("at byte {}", head.len() + 255 * "<a>".len());
+        for depth in HOSTILE_DEPTHS {
+            let error = on_worker_stack(move || {
+                let records = oai_record("oai:x:1", &oai_dc("第一", ""));
+                let list = format!("<ListRecords>{records}</ListRecords>");
+                let body = format!("{head}{}</OAI-PMH>", nested("a", depth, &list));
+                parse_list_records(body.as_bytes(), CONTEXT)
+            })
+            .unwrap_err();
+            assert!(
+                matches!(&error, ResponseError::Unreadable(m) if m.contains(TOO_DEEP) && m.contains(&at)),
+                "{depth}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_identify_nested_too_deeply_is_unreadable() {
+        for depth in HOSTILE_DEPTHS {
+            let identify = String::from_utf8(fixture("identify.xml")).unwrap();
+            let error = on_worker_stack(move || {
+                let body = identify.replacen("<Identify>", &(nested("a", depth, "") + "<Identify>"), 1);
+                parse_identify(body.as_bytes())
+            })
+            .unwrap_err();
+            assert!(
+                matches!(&error, ResponseError::Unreadable(m) if m.contains(TOO_DEEP)),
+                "{depth}: {error:?}"
+            );
+        }
     }
 }

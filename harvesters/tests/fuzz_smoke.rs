@@ -96,6 +96,20 @@ fn fixtures(dir: &str, extra: &[&[u8]]) -> Vec<Vec<u8>> {
     seeds
 }
 
+/// Hostile nesting, inside a record (`record_open` … `record_close`) and around the whole
+/// document: 60,000 levels (under quick-xml's own limit of 65,535, over the ≈ 40,000 that
+/// overflowed a worker's stack in a recursive walk), run once as seeds too large to mutate;
+/// and 300 levels, just past the readers' limit of 256, small enough to be mutated around it.
+fn deep_nesting(record_open: &str, record_close: &str) -> Vec<Vec<u8>> {
+    let mut seeds = Vec::new();
+    for depth in [300, 60_000] {
+        let nesting = format!("{}x{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        seeds.push(format!("{record_open}{nesting}{record_close}").into_bytes());
+        seeds.push(format!("{nesting}{record_open}{record_close}").into_bytes());
+    }
+    seeds
+}
+
 fn smoke(name: &str, seeds: &[Vec<u8>], target: fn(&[u8])) {
     let mut rng = Rng(0x5EED_0000_0000_0001 ^ name.len() as u64);
     for seed in seeds {
@@ -117,10 +131,14 @@ fn marc_iso2709_survives_mutations() {
 
 #[test]
 fn marcxml_survives_mutations() {
-    let seeds = fixtures(
+    let mut seeds = deep_nesting(
+        "<collection><record><leader>00000nam a2200000 i 4500</leader>",
+        "</record></collection>",
+    );
+    seeds.extend(fixtures(
         "marc",
         &[br#"<collection xmlns="http://www.loc.gov/MARC21/slim"><record><leader>00000nam a2200000 i 4500</leader><controlfield tag="001">1</controlfield><datafield tag="245" ind1="1" ind2="0"><subfield code="a">x</subfield></datafield></record></collection>"#],
-    );
+    ));
     smoke("marcxml", &seeds, targets::marcxml);
 }
 
@@ -135,12 +153,22 @@ fn csv_survives_mutations() {
 
 #[test]
 fn feed_survives_mutations() {
-    smoke("feed", &fixtures("feed", &[]), targets::feed);
+    let mut seeds = deep_nesting(
+        "<rss><channel><item><guid>1</guid><title>t</title>",
+        "</item></channel></rss>",
+    );
+    seeds.extend(fixtures("feed", &[]));
+    smoke("feed", &seeds, targets::feed);
 }
 
 #[test]
 fn lido_survives_mutations() {
-    smoke("lido", &fixtures("lido", &[]), targets::lido);
+    let mut seeds = deep_nesting(
+        r#"<lido:lido xmlns:lido="http://www.lido-schema.org"><lido:lidoRecID>1</lido:lidoRecID>"#,
+        "</lido:lido>",
+    );
+    seeds.extend(fixtures("lido", &[]));
+    smoke("lido", &seeds, targets::lido);
 }
 
 #[test]

@@ -5,10 +5,16 @@
 //! Entities are never expanded: a `<!DOCTYPE>` is skipped, only XML's five predefined
 //! entities and character references are resolved, and anything else is an error.
 //!
+//! Nesting is capped at [`MAX_ELEMENT_DEPTH`] while reading, so a tree is never deeper than
+//! that: a record nested deeper is refused (alone), and so is a document nested deeper
+//! outside its records.
+//!
+//! [`MAX_ELEMENT_DEPTH`]: crate::xml_text::MAX_ELEMENT_DEPTH
+//!
 //! (It lives under `lido/` because the LIDO mapping was its first user; the feed mapping
 //! borrows it.)
 
-use crate::xml_text::{find_end_tag, resolve_reference, resolve_references};
+use crate::xml_text::{check_depth, find_end_tag, resolve_reference, resolve_references};
 use quick_xml::{
     NsReader, Reader,
     events::{BytesStart, Event},
@@ -16,6 +22,11 @@ use quick_xml::{
 };
 
 /// An element: its namespace and local name, attributes and children.
+///
+/// Elements come only from [`parse_record`], which refuses anything nested deeper than
+/// [`crate::xml_text::MAX_ELEMENT_DEPTH`]. That bound is what makes the derived (and
+/// recursive) `Drop`, `Clone`, `PartialEq` and `Debug` safe on a small stack: a few hundred
+/// frames at most. The walks below are iterative all the same.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Element {
     /// The namespace URI, if the name is bound to one.
@@ -56,36 +67,47 @@ impl Element {
 
     /// All descendants with local name `name`, in document order.
     pub(crate) fn descendants<'a>(&'a self, name: &str, out: &mut Vec<&'a Element>) {
-        for node in &self.children {
-            if let Node::Element(e) = node {
-                if e.name == name {
-                    out.push(e);
-                }
-                e.descendants(name, out);
+        // Depth-first with an explicit stack (children pushed in reverse, so the first child
+        // comes off first), rather than recursion.
+        let mut pending: Vec<&'a Element> = Vec::new();
+        push_child_elements(self, &mut pending);
+        while let Some(element) = pending.pop() {
+            if element.name == name {
+                out.push(element);
             }
+            push_child_elements(element, &mut pending);
         }
     }
 
     /// All the text inside, concatenated, with runs of whitespace collapsed and trimmed.
     pub(crate) fn text(&self) -> String {
         let mut raw = String::new();
-        self.collect_text(&mut raw);
-        collapse_whitespace(&raw)
-    }
-
-    fn collect_text(&self, out: &mut String) {
-        for node in &self.children {
-            match node {
-                Node::Text(t) => out.push_str(t),
-                Node::Element(e) => e.collect_text(out),
+        // One iterator per open element, innermost last, rather than recursion.
+        let mut open = vec![self.children.iter()];
+        while let Some(children) = open.last_mut() {
+            match children.next() {
+                Some(Node::Text(text)) => raw.push_str(text),
+                Some(Node::Element(element)) => open.push(element.children.iter()),
+                None => {
+                    open.pop();
+                }
             }
         }
+        collapse_whitespace(&raw)
     }
 
     /// The trimmed text, or `None` if there is none.
     pub(crate) fn non_empty_text(&self) -> Option<String> {
         Some(self.text()).filter(|t| !t.is_empty())
     }
+}
+
+/// Pushes the child elements of `element` onto `pending`, last first.
+fn push_child_elements<'a>(element: &'a Element, pending: &mut Vec<&'a Element>) {
+    pending.extend(element.children.iter().rev().filter_map(|node| match node {
+        Node::Element(e) => Some(e),
+        Node::Text(_) => None,
+    }));
 }
 
 /// Collapses runs of whitespace to one space and trims.
@@ -141,7 +163,8 @@ pub(crate) struct RecordSpan {
 /// declarations of the ancestors apply inside each record.
 ///
 /// The document outside the records is read leniently; if it cannot be read at all (not
-/// XML), the error says where. A record broken so badly that the lenient reader fails is
+/// XML, or nested deeper than [`crate::xml_text::MAX_ELEMENT_DEPTH`] outside any record),
+/// the error says where. A record broken so badly that the lenient reader fails, or nested too deeply, is
 /// skipped to its end tag, and one that never ends takes the rest of the document.
 pub(crate) fn split_records(
     text: &str,
@@ -161,18 +184,37 @@ pub(crate) fn split_records(
     let mut reader = lenient_reader(text);
     loop {
         let event_start = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(e) => {
+        let event = reader
+            .read_event()
+            .map_err(|e| {
                 let at = base + usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                (at, format!("malformed XML at byte {at}: {e}"))
+            })
+            .and_then(|event| match event {
+                Event::Start(_) | Event::Empty(_) => {
+                    // Inside a record, depth counts from the record's element, as
+                    // `parse_record` counts it; outside, from the document's root.
+                    let depth = match &open {
+                        Some(record) => (stack.len() + 1).saturating_sub(record.depth),
+                        None => stack.len() + 1,
+                    };
+                    check_depth(depth, event_start)
+                        .map(|()| event)
+                        .map_err(|reason| (event_start, reason))
+                }
+                _ => Ok(event),
+            });
+        let event = match event {
+            Ok(event) => event,
+            Err((at, reason)) => {
                 let Some(record) = open.take() else {
-                    return Err(format!("malformed XML at byte {at}: {e}"));
+                    return Err(reason);
                 };
                 let end = find_end_tag(text, at, &record.qname).unwrap_or(text.len());
                 let raw = text.get(record.start..end).unwrap_or_default().to_owned();
                 spans.push(RecordSpan {
                     raw,
-                    element: Err(format!("malformed XML at byte {at}: {e}")),
+                    element: Err(reason),
                 });
                 stack.truncate(record.depth);
                 base = end;
@@ -279,9 +321,10 @@ pub(crate) fn parse_record(raw: &str, declarations: &[(String, String)]) -> Resu
         wrapped.push_str(&format!(" {key}=\"{}\"", escape_attribute(value)));
     }
     wrapped.push('>');
+    let wrapper_len = wrapped.len();
     wrapped.push_str(raw);
     wrapped.push_str("</jincheng-record-wrapper>");
-    let root = parse_document(&wrapped)?;
+    let root = parse_tree(&wrapped, Some(wrapper_len))?;
     root.children
         .into_iter()
         .find_map(|node| match node {
@@ -298,12 +341,16 @@ fn escape_attribute(value: &str) -> String {
         .replace('<', "&lt;")
 }
 
-/// Reads a whole (small) document strictly into its root element.
-pub(crate) fn parse_document(text: &str) -> Result<Element, String> {
+/// Reads `text` strictly into its root element. `wrapper` is the length of the start tag of
+/// the element [`parse_record`] wraps a record in: that element does not count toward the
+/// depth, and byte offsets in errors are counted from the record's own start.
+fn parse_tree(text: &str, wrapper: Option<usize>) -> Result<Element, String> {
+    let (levels_above, skipped) = wrapper.map_or((0, 0), |len| (1, len));
     let mut reader = NsReader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
+        let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let (namespace, event) = reader
             .read_resolved_event()
             .map_err(|e| format!("malformed XML: {e}"))?;
@@ -314,6 +361,13 @@ pub(crate) fn parse_document(text: &str) -> Result<Element, String> {
                 return Err(format!("undeclared namespace prefix {prefix:?}"));
             }
         };
+        if matches!(event, Event::Start(_) | Event::Empty(_)) {
+            // Before the element is stored: the tree never holds a level too many.
+            check_depth(
+                (stack.len() + 1).saturating_sub(levels_above),
+                at.saturating_sub(skipped),
+            )?;
+        }
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err("content after the root element".into());
@@ -393,6 +447,11 @@ fn element(start: &BytesStart<'_>, namespace: Option<String>) -> Result<Element,
 mod tests {
     use super::*;
 
+    /// Reads a whole (small) document strictly into its root element.
+    fn parse_document(text: &str) -> Result<Element, String> {
+        parse_tree(text, None)
+    }
+
     #[test]
     fn records_are_split_and_read_one_by_one() {
         let text = r#"<?xml version="1.0"?>
@@ -423,5 +482,41 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode("<?xml version=\"1.0\" encoding=\"GBK\"?><a>铜奔马</a>");
         let decoded = decode_xml(&gbk);
         assert_eq!(parse_document(&decoded.text).unwrap().text(), "铜奔马");
+    }
+
+    #[test]
+    fn records_may_nest_exactly_to_the_limit() {
+        // The record element is the first level; the tree is as deep as the record.
+        let at_limit = format!("<r>{}</r>", crate::worker_stack::nested("a", 255, "x"));
+        let past_limit = format!("<r>{}</r>", crate::worker_stack::nested("a", 256, "x"));
+        let text = format!("<w>{at_limit}{past_limit}<r>ok</r></w>");
+        let spans = split_records(&text, |_, name| name == "r").unwrap();
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[0].element.as_ref().unwrap().text(), "x");
+        let reason = spans[1].element.as_ref().unwrap_err();
+        // The 256th `<a>` is the 257th level; it starts after `<w>`, the first record, `<r>`
+        // and 255 `<a>`s.
+        let at = 3 + at_limit.len() + 3 + 255 * 3;
+        assert_eq!(
+            reason,
+            &format!("XML nested deeper than 256 elements at byte {at}")
+        );
+        assert_eq!(spans[2].element.as_ref().unwrap().text(), "ok");
+        assert!(parse_document(&at_limit).is_ok());
+        assert!(
+            parse_document(&past_limit)
+                .unwrap_err()
+                .contains("nested deeper than 256")
+        );
+    }
+
+    #[test]
+    fn walks_keep_document_order() {
+        let root = parse_document(r#"<r>1<b n="1"><b n="2">2</b></b>3<a><b n="3"/>4</a></r>"#).unwrap();
+        let mut found = Vec::new();
+        root.descendants("b", &mut found);
+        let order: Vec<_> = found.iter().filter_map(|b| b.attribute("n")).collect();
+        assert_eq!(order, ["1", "2", "3"]);
+        assert_eq!(root.text(), "1234");
     }
 }

@@ -9,7 +9,10 @@
 //!
 //! A record whose XML is broken is quarantined with the reason and its text, and reading
 //! goes on after its closing tag with a fresh reader; bytes that are not UTF-8 quarantine
-//! only the records they are in.
+//! only the records they are in. So is a record nested deeper than
+//! [`crate::xml_text::MAX_ELEMENT_DEPTH`] (counted from its `<record>`); a document nested
+//! deeper than that outside its records is refused from there on, with one quarantined item
+//! saying so.
 
 use std::borrow::Cow;
 
@@ -20,7 +23,7 @@ use quick_xml::{
 };
 
 use crate::marc::record::{Field, FieldContent, MarcRecord, Subfield, is_control_tag, parse_tag, tag_text};
-use crate::xml_text::{find_end_tag, resolve_reference, resolve_references};
+use crate::xml_text::{check_depth, find_end_tag, resolve_reference, resolve_references};
 
 const MARC21_SLIM: &str = "http://www.loc.gov/MARC21/slim";
 
@@ -83,6 +86,9 @@ pub(crate) struct XmlRecords<'a> {
     source: XmlText<'a>,
     /// Where the next reader starts.
     position: usize,
+    /// Elements open outside records where the next reader starts (each record gets a fresh
+    /// reader, so the reader's own count starts again at zero).
+    outer_depth: usize,
     done: bool,
 }
 
@@ -91,6 +97,7 @@ impl<'a> XmlRecords<'a> {
         XmlRecords {
             source,
             position: 0,
+            outer_depth: 0,
             done: false,
         }
     }
@@ -302,8 +309,16 @@ impl Iterator for XmlRecords<'_> {
                     let (resolution, local) = reader.resolver().resolve_element(start.name());
                     let marc = is_marc_namespace(&resolution);
                     let local = local.as_ref().to_owned();
-                    match builder.as_mut() {
-                        None if marc && local == "record" => {
+                    // Inside a record, depth counts from `<record>` (the record is 1, the
+                    // new element 2 or deeper); outside, from the document's root.
+                    let depth = match builder.as_ref() {
+                        Some(open) => open.stack.len() + 2,
+                        None => self.outer_depth + 1,
+                    };
+                    match (builder.as_mut(), check_depth(depth, event_start)) {
+                        (None, Err(reason)) => return Some(self.refuse_rest(reason, event_start)),
+                        (Some(_), Err(reason)) => Err(reason),
+                        (None, Ok(())) if marc && local == "record" => {
                             if is_empty {
                                 self.position = position;
                                 return Some(XmlRecord {
@@ -322,8 +337,13 @@ impl Iterator for XmlRecords<'_> {
                             });
                             Ok(())
                         }
-                        None => Ok(()),
-                        Some(open) => match open.start_child(start, &local, marc) {
+                        (None, Ok(())) => {
+                            if !is_empty {
+                                self.outer_depth += 1;
+                            }
+                            Ok(())
+                        }
+                        (Some(open), Ok(())) => match open.start_child(start, &local, marc) {
                             Ok(kind) => {
                                 if is_empty {
                                     open.end_child(&kind);
@@ -337,7 +357,10 @@ impl Iterator for XmlRecords<'_> {
                     }
                 }
                 Ok(Event::End(ref end)) => match builder.as_mut() {
-                    None => Ok(()),
+                    None => {
+                        self.outer_depth = self.outer_depth.saturating_sub(1);
+                        Ok(())
+                    }
                     Some(open) => {
                         let name = end.name().as_ref().to_owned();
                         match open.stack.pop() {
@@ -431,17 +454,34 @@ impl XmlRecords<'_> {
                     Some(at) => self.position = at,
                     None => self.done = true,
                 }
-                let from = floor_char_boundary(text, error_at.saturating_sub(200));
                 XmlRecord {
-                    raw: text
-                        .get(from..end.min(from + 2000).max(from))
-                        .map(str::to_owned)
-                        .unwrap_or_default(),
+                    raw: excerpt(text, error_at, end),
                     record: Err(format!("{reason} (outside any record)")),
                 }
             }
         }
     }
+
+    /// After nesting too deep outside any record: report it and read no further. Records
+    /// inside such a document cannot be trusted to be where they seem, and skipping ahead
+    /// would only meet the same nesting again.
+    fn refuse_rest(&mut self, reason: String, at: usize) -> XmlRecord {
+        self.done = true;
+        let text: &str = &self.source.text;
+        XmlRecord {
+            raw: excerpt(text, at, text.len()),
+            record: Err(format!("{reason} (outside any record)")),
+        }
+    }
+}
+
+/// The text around `at` (from a little before it, up to `end` but no more than 2,000
+/// bytes), to show in a report about something outside any record.
+fn excerpt(text: &str, at: usize, end: usize) -> String {
+    let from = floor_char_boundary(text, at.saturating_sub(200));
+    text.get(from..end.min(from + 2000).max(from))
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {
