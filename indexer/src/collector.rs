@@ -348,13 +348,67 @@ pub(crate) struct Collected {
     pub(crate) year_counts: HashMap<i64, u64>,
     /// When collapsing: what each segment found, merged by [`SearchCollector::merge_fruits`].
     pub(crate) works: Vec<SegmentWorks>,
-    /// When collapsing: (facet, value, work) for the records of works with several records,
-    /// counted once per work and value at the merge (see `SegmentSearchCollector::shared`).
-    shared_keywords: Vec<(usize, String, u32)>,
-    /// The same for the year facet: (year, work).
-    shared_years: Vec<(i64, u32)>,
+    /// When collapsing: the facet values of the records of works with several records, to
+    /// be counted once per work and value at the merge (see
+    /// `SegmentSearchCollector::shared`).
+    shared: Option<SharedValues>,
     /// The id column of each segment, to look up the candidates' ids.
     id_columns: Vec<(SegmentOrdinal, StrColumn)>,
+}
+
+/// The (facet value, work) pairs of one segment's records of shared works, each pair once.
+#[derive(Debug, Default)]
+pub(crate) struct SharedValues {
+    /// The segment's distinct values: (facet index, or [`YEAR`]; the value's text).
+    values: Vec<(usize, String)>,
+    /// (index into `values`, work number), sorted, without duplicates.
+    pairs: Vec<(u32, u32)>,
+}
+
+impl SharedValues {
+    /// Adds the distinct (value, work) pairs of several segments to the counts: a work
+    /// counts once under each of its values, whichever segments its records are in.
+    /// Values are numbered across segments once each, so the pairs are merged as integers.
+    fn count(
+        segments: Vec<SharedValues>,
+        keyword_counts: &mut [HashMap<String, u64>; KEYWORDS],
+        year_counts: &mut HashMap<i64, u64>,
+    ) {
+        let mut numbers: HashMap<(usize, String), u32> = HashMap::new();
+        let mut values: Vec<(usize, String)> = Vec::new();
+        let mut pairs: Vec<u64> = Vec::new();
+        for segment in segments {
+            let global: Vec<u32> = segment
+                .values
+                .into_iter()
+                .map(|value| {
+                    let next = values.len() as u32;
+                    *numbers.entry(value.clone()).or_insert_with(|| {
+                        values.push(value);
+                        next
+                    })
+                })
+                .collect();
+            pairs.extend(segment.pairs.iter().filter_map(|(value, work)| {
+                let value = *global.get(*value as usize)?;
+                Some(u64::from(value) << 32 | u64::from(*work))
+            }));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for pair in pairs {
+            let Some((facet, value)) = values.get((pair >> 32) as usize) else {
+                continue;
+            };
+            if *facet == YEAR {
+                if let Ok(year) = value.parse::<i64>() {
+                    *year_counts.entry(year).or_default() += 1;
+                }
+            } else if let Some(counts) = keyword_counts.get_mut(*facet) {
+                *counts.entry(value.clone()).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// The matching works of one segment, when collapsing.
@@ -572,11 +626,9 @@ impl Collector for SearchCollector {
 
     fn merge_fruits(&self, fruits: Vec<Collected>) -> tantivy::Result<Collected> {
         let mut merged = Collected::default();
-        let mut shared_keywords: HashSet<(usize, String, u32)> = HashSet::new();
-        let mut shared_years: HashSet<(i64, u32)> = HashSet::new();
+        let mut shared = Vec::new();
         for fruit in fruits {
-            shared_keywords.extend(fruit.shared_keywords);
-            shared_years.extend(fruit.shared_years);
+            shared.extend(fruit.shared);
             merged.total += fruit.total;
             merged.candidates.extend(fruit.candidates);
             merged.works.extend(fruit.works);
@@ -590,14 +642,7 @@ impl Collector for SearchCollector {
                 *merged.year_counts.entry(year).or_default() += count;
             }
         }
-        for (facet, value, _) in shared_keywords {
-            if let Some(counts) = merged.keyword_counts.get_mut(facet) {
-                *counts.entry(value).or_default() += 1;
-            }
-        }
-        for (year, _) in shared_years {
-            *merged.year_counts.entry(year).or_default() += 1;
-        }
+        SharedValues::count(shared, &mut merged.keyword_counts, &mut merged.year_counts);
         if self.collapse {
             let works = std::mem::take(&mut merged.works);
             merged.total = count_works(&works);
@@ -766,23 +811,31 @@ impl SegmentCollector for SegmentSearchCollector {
         let mut shared = std::mem::take(&mut self.shared);
         shared.sort_unstable();
         shared.dedup();
-        // Sorted by facet and value, so each value's text is looked up once.
-        let mut value: Option<(u32, u64, Option<String>)> = None;
-        for (facet, ord, work) in shared {
-            if facet as usize == YEAR {
-                collected.shared_years.push((self.year_base + ord as i64, work));
-                continue;
+        if !shared.is_empty() {
+            // Sorted by facet and value, so each value's text is looked up once.
+            let mut values = SharedValues::default();
+            let mut current: Option<(u32, u64, Option<u32>)> = None;
+            for (facet, ord, work) in shared {
+                if current.is_none_or(|(f, o, _)| (f, o) != (facet, ord)) {
+                    let value = if facet as usize == YEAR {
+                        Some((self.year_base + ord as i64).to_string())
+                    } else {
+                        let column = self.keywords.get(facet as usize).and_then(|k| k.column.as_ref());
+                        column
+                            .is_some_and(|c| matches!(c.ord_to_str(ord, &mut text), Ok(true)))
+                            .then(|| text.clone())
+                    };
+                    let index = value.map(|value| {
+                        values.values.push((facet as usize, value));
+                        (values.values.len() - 1) as u32
+                    });
+                    current = Some((facet, ord, index));
+                }
+                if let Some((_, _, Some(index))) = current {
+                    values.pairs.push((index, work));
+                }
             }
-            if value.as_ref().is_none_or(|(f, o, _)| (*f, *o) != (facet, ord)) {
-                let column = self.keywords.get(facet as usize).and_then(|k| k.column.as_ref());
-                let found = column.is_some_and(|c| matches!(c.ord_to_str(ord, &mut text), Ok(true)));
-                value = Some((facet, ord, found.then(|| text.clone())));
-            }
-            if let Some((_, _, Some(text))) = &value {
-                collected
-                    .shared_keywords
-                    .push((facet as usize, text.clone(), work));
-            }
+            collected.shared = Some(values);
         }
         for (keyword, counts) in self.keywords.into_iter().zip(collected.keyword_counts.iter_mut()) {
             let Some(column) = keyword.column else { continue };
