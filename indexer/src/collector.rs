@@ -19,7 +19,7 @@
 //! enough).
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::Hasher;
 use std::sync::{Arc, Mutex};
 
@@ -28,11 +28,12 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use crate::keys::TITLE_KEY_PREFIX;
 use crate::schema::names;
 use crate::search::SortOrder;
 
 /// The keyword facets, in the order they are reported: (facet name, field name).
-pub(crate) const KEYWORD_FACETS: [(&str, &str); 7] = [
+pub(crate) const KEYWORD_FACETS: [(&str, &str); 12] = [
     ("institution", names::INSTITUTION),
     ("institution_type", names::INSTITUTION_TYPE),
     ("resource_type", names::RESOURCE_TYPE),
@@ -40,6 +41,11 @@ pub(crate) const KEYWORD_FACETS: [(&str, &str); 7] = [
     ("language", names::LANGUAGE),
     ("period", names::PERIOD),
     ("accessible_format", names::ACCESSIBLE_FORMAT),
+    ("level", names::LEVEL),
+    ("branch", names::BRANCH),
+    ("brand", names::BRAND),
+    ("audience", names::AUDIENCE),
+    ("special_collection", names::SPECIAL_COLLECTION),
 ];
 const KEYWORDS: usize = KEYWORD_FACETS.len();
 /// Index of the year filter in the "which filter failed" bookkeeping.
@@ -68,10 +74,26 @@ pub(crate) struct SearchCollector {
 /// reading a work key while searching.
 pub(crate) struct WorkNumbering {
     generation: u64,
-    /// Per segment ordinal: the work number of each work key ordinal.
+    /// Per segment ordinal: the work number of each work key ordinal, [`AMBIGUOUS`] for a
+    /// title key that two live records of one source share (see `keys::work_key`): its
+    /// records are not collapsed.
     segments: Vec<Arc<[u32]>>,
     /// Number of distinct work keys in the searcher.
     works: usize,
+    /// Per work number: does the work have several live records? Only those can be counted
+    /// twice under one facet value, so only their facet counts are de-duplicated.
+    shared: Arc<[bool]>,
+}
+
+/// The work number of a title key whose records must not collapse.
+pub(crate) const AMBIGUOUS: u32 = u32::MAX;
+
+/// What the numbering needs to know of one segment's live documents.
+struct SegmentWorkStats {
+    /// Live documents per work key ordinal.
+    docs: Vec<u32>,
+    /// (work key ordinal, source hash) of every live document with a title key.
+    title_sources: Vec<(u32, u64)>,
 }
 
 /// Builds and keeps the [`WorkNumbering`] of the latest searcher.
@@ -80,10 +102,17 @@ pub(crate) struct WorkNumbering {
 /// never changes) in one pass over its work key dictionary. Two different keys with the same
 /// hash would be taken for one work; among 10⁶ works the chance that any two collide is
 /// about 3·10⁻⁸.
+///
+/// It also reads, once per segment and number of deleted documents, every live document's
+/// work key and source (two fast-field lookups per document), to count the records of
+/// each work and to find the ambiguous title keys. A segment's live documents change only
+/// with deletions, so the cache is keyed by both.
 #[derive(Default)]
 pub(crate) struct WorkNumbers {
     /// Per segment: the hash of each work key, by term ordinal.
     hashes: Mutex<HashMap<SegmentId, Arc<[u64]>>>,
+    /// Per segment and number of deleted documents: its live documents' works and sources.
+    stats: Mutex<HashMap<(SegmentId, u32), Arc<SegmentWorkStats>>>,
     latest: Mutex<Option<Arc<WorkNumbering>>>,
 }
 
@@ -97,10 +126,15 @@ impl WorkNumbers {
             return Ok(latest.clone());
         }
         let readers = searcher.segment_readers();
-        let live: Vec<SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
-        lock(&self.hashes).retain(|id, _| live.contains(id));
+        let live: Vec<(SegmentId, u32)> = readers
+            .iter()
+            .map(|r| (r.segment_id(), r.num_deleted_docs()))
+            .collect();
+        lock(&self.hashes).retain(|id, _| live.iter().any(|(live, _)| live == id));
+        lock(&self.stats).retain(|key, _| live.contains(key));
         let mut numbers: HashMap<u64, u32> = HashMap::new();
-        let mut segments = Vec::with_capacity(readers.len());
+        let mut segments: Vec<Vec<u32>> = Vec::with_capacity(readers.len());
+        let mut stats = Vec::with_capacity(readers.len());
         for reader in readers {
             let hashes = self.hashes_of(reader)?;
             let segment: Vec<u32> = hashes
@@ -110,12 +144,49 @@ impl WorkNumbers {
                     *numbers.entry(*hash).or_insert(next)
                 })
                 .collect();
-            segments.push(segment.into());
+            segments.push(segment);
+            stats.push(self.stats_of(reader)?);
         }
+        let works = numbers.len();
+        let mut records = vec![0u32; works];
+        let mut ambiguous = vec![false; works];
+        let mut sources: HashSet<(u32, u64)> = HashSet::new();
+        for (segment, stats) in segments.iter().zip(&stats) {
+            for (number, docs) in segment.iter().zip(&stats.docs) {
+                if let Some(count) = records.get_mut(*number as usize) {
+                    *count = count.saturating_add(*docs);
+                }
+            }
+            for (ord, source) in &stats.title_sources {
+                if let Some(&number) = segment.get(*ord as usize)
+                    && !sources.insert((number, *source))
+                    && let Some(flag) = ambiguous.get_mut(number as usize)
+                {
+                    *flag = true;
+                }
+            }
+        }
+        let shared: Arc<[bool]> = records
+            .iter()
+            .zip(&ambiguous)
+            .map(|(records, ambiguous)| *records > 1 && !ambiguous)
+            .collect();
+        let segments = segments
+            .into_iter()
+            .map(|mut segment| {
+                for number in &mut segment {
+                    if ambiguous.get(*number as usize).copied().unwrap_or(false) {
+                        *number = AMBIGUOUS;
+                    }
+                }
+                Arc::from(segment)
+            })
+            .collect();
         let numbering = Arc::new(WorkNumbering {
             generation,
             segments,
-            works: numbers.len(),
+            works,
+            shared,
         });
         let mut latest = lock(&self.latest);
         if latest.as_ref().is_none_or(|l| l.generation < generation) {
@@ -143,6 +214,59 @@ impl WorkNumbers {
         };
         lock(&self.hashes).insert(id, hashes.clone());
         Ok(hashes)
+    }
+
+    /// The work statistics of `reader`'s live documents, computed if not known yet.
+    fn stats_of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentWorkStats>> {
+        let id = (reader.segment_id(), reader.num_deleted_docs());
+        if let Some(stats) = lock(&self.stats).get(&id) {
+            return Ok(stats.clone());
+        }
+        let fast = reader.fast_fields();
+        let mut stats = SegmentWorkStats {
+            docs: Vec::new(),
+            title_sources: Vec::new(),
+        };
+        if let Some(keys) = fast.str(names::WORK_KEY)? {
+            let mut title_key = Vec::with_capacity(keys.num_terms());
+            let mut stream = keys.dictionary().stream()?;
+            while stream.advance() {
+                title_key.push(stream.key().starts_with(TITLE_KEY_PREFIX.as_bytes()));
+            }
+            let sources = fast.str(names::SOURCE)?;
+            let mut source_hashes = Vec::new();
+            if let Some(sources) = &sources {
+                let mut stream = sources.dictionary().stream()?;
+                while stream.advance() {
+                    source_hashes.push(hash_key(stream.key()));
+                }
+            }
+            stats.docs = vec![0; keys.num_terms()];
+            let alive = reader.alive_bitset();
+            for doc in 0..reader.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let Some(ord) = keys.ords().first(doc) else {
+                    continue;
+                };
+                if let Some(count) = stats.docs.get_mut(ord as usize) {
+                    *count += 1;
+                }
+                if title_key.get(ord as usize).copied().unwrap_or(false) {
+                    // A record without a source (none are written so) is its own source.
+                    let source = sources
+                        .as_ref()
+                        .and_then(|c| c.ords().first(doc))
+                        .and_then(|o| source_hashes.get(o as usize).copied())
+                        .unwrap_or_else(|| hash_key(&doc.to_le_bytes()));
+                    stats.title_sources.push((ord as u32, source));
+                }
+            }
+        }
+        let stats = Arc::new(stats);
+        lock(&self.stats).insert(id, stats.clone());
+        Ok(stats)
     }
 }
 
@@ -224,8 +348,67 @@ pub(crate) struct Collected {
     pub(crate) year_counts: HashMap<i64, u64>,
     /// When collapsing: what each segment found, merged by [`SearchCollector::merge_fruits`].
     pub(crate) works: Vec<SegmentWorks>,
+    /// When collapsing: the facet values of the records of works with several records, to
+    /// be counted once per work and value at the merge (see
+    /// `SegmentSearchCollector::shared`).
+    shared: Option<SharedValues>,
     /// The id column of each segment, to look up the candidates' ids.
     id_columns: Vec<(SegmentOrdinal, StrColumn)>,
+}
+
+/// The (facet value, work) pairs of one segment's records of shared works, each pair once.
+#[derive(Debug, Default)]
+pub(crate) struct SharedValues {
+    /// The segment's distinct values: (facet index, or [`YEAR`]; the value's text).
+    values: Vec<(usize, String)>,
+    /// (index into `values`, work number), sorted, without duplicates.
+    pairs: Vec<(u32, u32)>,
+}
+
+impl SharedValues {
+    /// Adds the distinct (value, work) pairs of several segments to the counts: a work
+    /// counts once under each of its values, whichever segments its records are in.
+    /// Values are numbered across segments once each, so the pairs are merged as integers.
+    fn count(
+        segments: Vec<SharedValues>,
+        keyword_counts: &mut [HashMap<String, u64>; KEYWORDS],
+        year_counts: &mut HashMap<i64, u64>,
+    ) {
+        let mut numbers: HashMap<(usize, String), u32> = HashMap::new();
+        let mut values: Vec<(usize, String)> = Vec::new();
+        let mut pairs: Vec<u64> = Vec::new();
+        for segment in segments {
+            let global: Vec<u32> = segment
+                .values
+                .into_iter()
+                .map(|value| {
+                    let next = values.len() as u32;
+                    *numbers.entry(value.clone()).or_insert_with(|| {
+                        values.push(value);
+                        next
+                    })
+                })
+                .collect();
+            pairs.extend(segment.pairs.iter().filter_map(|(value, work)| {
+                let value = *global.get(*value as usize)?;
+                Some(u64::from(value) << 32 | u64::from(*work))
+            }));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for pair in pairs {
+            let Some((facet, value)) = values.get((pair >> 32) as usize) else {
+                continue;
+            };
+            if *facet == YEAR {
+                if let Ok(year) = value.parse::<i64>() {
+                    *year_counts.entry(year).or_default() += 1;
+                }
+            } else if let Some(counts) = keyword_counts.get_mut(*facet) {
+                *counts.entry(value.clone()).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// The matching works of one segment, when collapsing.
@@ -335,6 +518,14 @@ pub(crate) struct SegmentSearchCollector {
     /// collapsing.
     work_numbers: Arc<[u32]>,
     num_works: usize,
+    /// Per work number: does the work have several records ([`WorkNumbering::shared`])?
+    shared_works: Arc<[bool]>,
+    /// When collapsing, facets count works: a work counts once under a value however many
+    /// of its records have it. Records of works with a single record are counted directly;
+    /// those of shared works are noted here as (facet, value ordinal or year slot, work
+    /// number) and counted once per work at the merge (a work's records may be in several
+    /// segments).
+    shared: Vec<(u32, u64, u32)>,
 }
 
 /// The best candidate of every matching work of a segment.
@@ -421,6 +612,11 @@ impl Collector for SearchCollector {
                 .and_then(|n| n.segments.get(segment as usize).cloned())
                 .unwrap_or_else(|| Arc::from([])),
             num_works: self.work_numbers.as_ref().map_or(0, |n| n.works),
+            shared_works: self
+                .work_numbers
+                .as_ref()
+                .map_or_else(|| Arc::from([]), |n| n.shared.clone()),
+            shared: Vec::new(),
         })
     }
 
@@ -430,7 +626,9 @@ impl Collector for SearchCollector {
 
     fn merge_fruits(&self, fruits: Vec<Collected>) -> tantivy::Result<Collected> {
         let mut merged = Collected::default();
+        let mut shared = Vec::new();
         for fruit in fruits {
+            shared.extend(fruit.shared);
             merged.total += fruit.total;
             merged.candidates.extend(fruit.candidates);
             merged.works.extend(fruit.works);
@@ -444,6 +642,7 @@ impl Collector for SearchCollector {
                 *merged.year_counts.entry(year).or_default() += count;
             }
         }
+        SharedValues::count(shared, &mut merged.keyword_counts, &mut merged.year_counts);
         if self.collapse {
             let works = std::mem::take(&mut merged.works);
             merged.total = count_works(&works);
@@ -508,22 +707,42 @@ impl SegmentCollector for SegmentSearchCollector {
         if failed > 1 {
             return;
         }
+        // The record's work, when collapsing: `None` for records that are works of their
+        // own (no key, or an ambiguous title key).
+        let key = if self.works.is_some() {
+            self.work_keys.as_ref().and_then(|c| c.ords().first(doc))
+        } else {
+            None
+        };
+        let number = key
+            .and_then(|k| self.work_numbers.get(k as usize).copied())
+            .filter(|n| *n != AMBIGUOUS);
+        let key = key.filter(|_| number.is_some());
+        let shared = number.filter(|n| self.shared_works.get(*n as usize).copied().unwrap_or(false));
         for (i, keyword) in self.keywords.iter_mut().enumerate() {
             if (failed == 0 || failed_filter == i)
                 && let Some(column) = &keyword.column
             {
                 for ord in column.ords().values_for_doc(doc) {
-                    if let Some(count) = keyword.counts.get_mut(ord as usize) {
-                        *count += 1;
+                    match shared {
+                        Some(work) => self.shared.push((i as u32, ord, work)),
+                        None => {
+                            if let Some(count) = keyword.counts.get_mut(ord as usize) {
+                                *count += 1;
+                            }
+                        }
                     }
                 }
             }
         }
         if (failed == 0 || failed_filter == YEAR)
             && let Some(slot) = year.and_then(|y| usize::try_from(y - self.year_base).ok())
-            && let Some(count) = self.year_counts.get_mut(slot)
+            && slot < self.year_counts.len()
         {
-            *count += 1;
+            match shared {
+                Some(work) => self.shared.push((YEAR as u32, slot as u64, work)),
+                None => self.year_counts[slot] += 1,
+            }
         }
         if failed > 0 {
             return;
@@ -547,8 +766,7 @@ impl SegmentCollector for SegmentSearchCollector {
             doc,
         };
         if let Some(works) = &mut self.works {
-            // Records without a key (none today) count as works of their own.
-            let key = self.work_keys.as_ref().and_then(|c| c.ords().first(doc));
+            // Records without a key count as works of their own.
             match key.and_then(|k| works.slot.get_mut(k as usize)) {
                 Some(slot) if *slot != u32::MAX => {
                     if let Some((_, best)) = works.best.get_mut(*slot as usize)
@@ -577,7 +795,7 @@ impl SegmentCollector for SegmentSearchCollector {
         }
     }
 
-    fn harvest(self) -> Collected {
+    fn harvest(mut self) -> Collected {
         let mut collected = Collected {
             total: self.total,
             year_counts: self
@@ -590,6 +808,35 @@ impl SegmentCollector for SegmentSearchCollector {
             ..Collected::default()
         };
         let mut text = String::new();
+        let mut shared = std::mem::take(&mut self.shared);
+        shared.sort_unstable();
+        shared.dedup();
+        if !shared.is_empty() {
+            // Sorted by facet and value, so each value's text is looked up once.
+            let mut values = SharedValues::default();
+            let mut current: Option<(u32, u64, Option<u32>)> = None;
+            for (facet, ord, work) in shared {
+                if current.is_none_or(|(f, o, _)| (f, o) != (facet, ord)) {
+                    let value = if facet as usize == YEAR {
+                        Some((self.year_base + ord as i64).to_string())
+                    } else {
+                        let column = self.keywords.get(facet as usize).and_then(|k| k.column.as_ref());
+                        column
+                            .is_some_and(|c| matches!(c.ord_to_str(ord, &mut text), Ok(true)))
+                            .then(|| text.clone())
+                    };
+                    let index = value.map(|value| {
+                        values.values.push((facet as usize, value));
+                        (values.values.len() - 1) as u32
+                    });
+                    current = Some((facet, ord, index));
+                }
+                if let Some((_, _, Some(index))) = current {
+                    values.pairs.push((index, work));
+                }
+            }
+            collected.shared = Some(values);
+        }
         for (keyword, counts) in self.keywords.into_iter().zip(collected.keyword_counts.iter_mut()) {
             let Some(column) = keyword.column else { continue };
             for (ord, &count) in keyword.counts.iter().enumerate() {

@@ -3,7 +3,7 @@
 //! These are matched whole (keyword fields), not through the Chinese analysis, because
 //! segmentation would tear them apart (`I247.5` → `i247` + `5`).
 
-use schemas::Record;
+use schemas::{Record, ResourceType};
 
 use crate::normalize::normalize;
 
@@ -104,22 +104,131 @@ pub(crate) fn text_key(value: &str) -> String {
         .collect()
 }
 
-/// The work a record is a copy of: `isbn:` and its first valid ISBN-13, or else
-/// `t:` + title | creators | publisher, each as a [`text_key`]. The edition is part of the
-/// key through the title, where our sources put it (`齐家文化论集（第2版）`).
-///
-/// Two libraries' records of the same book get the same key, and collapse into one hit.
-pub(crate) fn work_key(record: &Record) -> String {
-    if let Some(isbn) = record.isbns.iter().find_map(|i| isbn13(i)) {
-        return format!("isbn:{isbn}");
+/// How records of a resource type may collapse into one hit (see [`work_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CopyKind {
+    /// Published in copies: books, ancient books (an edition is printed in copies),
+    /// periodicals, audio and video. Copies share a standard number, or else a title,
+    /// creators, publisher and year.
+    Published,
+    /// Maybe published, maybe unique: maps (a printed atlas or a hand-drawn 舆图) and
+    /// resources of no known type. Only a shared standard number shows they are copies.
+    StandardNumberOnly,
+    /// One of a kind: manuscripts, rubbings, images and photographs, artefacts, artworks,
+    /// events. Never collapsed: two museum objects with one title are two objects.
+    Unique,
+}
+
+impl CopyKind {
+    /// The copy kind of a resource type.
+    pub(crate) fn of(resource_type: ResourceType) -> CopyKind {
+        use ResourceType::*;
+        match resource_type {
+            Book | AncientBook | Periodical | Audio | Video => CopyKind::Published,
+            Map | Other => CopyKind::StandardNumberOnly,
+            Manuscript | Rubbing | Image | Artefact | Artwork | Event => CopyKind::Unique,
+        }
     }
-    let creators: Vec<String> = record.creators.iter().map(|c| text_key(c)).collect();
-    format!(
-        "t:{}|{}|{}",
-        text_key(&record.title),
-        creators.join(","),
-        record.publisher.as_deref().map(text_key).unwrap_or_default()
-    )
+}
+
+/// The ISSN in `value` (`ISSN 1000-0135`, `issn:10000135`, `urn:issn:1000-0135`), checked
+/// by its check digit, as eight characters without the hyphen; else `None`. Only values
+/// that say they are an ISSN are read: a bare eight-digit number may be anything.
+pub(crate) fn issn(value: &str) -> Option<String> {
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
+    let start = ["urn:issn:", "issn"]
+        .iter()
+        .find_map(|prefix| lower.starts_with(prefix).then_some(prefix.len()))?;
+    let compact: String = value
+        .get(start..)?
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | ':' | '‐' | '－' | '：'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let bytes = compact.as_bytes();
+    if bytes.len() != 8 || !bytes[..7].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = bytes[..7]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * (8 - i as u32))
+        .sum();
+    let check = match (11 - sum % 11) % 11 {
+        10 => b'X',
+        digit => b'0' + digit as u8,
+    };
+    (bytes[7] == check).then_some(compact)
+}
+
+/// The source a record came from: its id up to the first `:` (`lzlib-oai` of
+/// `lzlib-oai:0001`, `curated-lzlib` of a curated record). Ids are `{source}:{local id}`.
+pub(crate) fn source_of(id: &str) -> &str {
+    id.split_once(':').map_or(id, |(source, _)| source)
+}
+
+/// Prefix of the work keys that come from the title, creators, publisher and year.
+pub(crate) const TITLE_KEY_PREFIX: &str = "t:";
+
+/// The work a record is a copy of, if it may be collapsed with other records at all.
+///
+/// # The collapse rule
+///
+/// Collapsing must never hide a work: it merges only records that are *copies* of one
+/// published thing.
+///
+/// - **A shared standard number** collapses: `isbn:` + the first valid ISBN-13, else
+///   `issn:` + the first valid ISSN (from [`Record::identifiers`]). This holds for every
+///   type but the unique ones, and for records of one source too (a catalogue that
+///   describes one ISBN twice).
+/// - **Without a standard number**, only [`CopyKind::Published`] types get a key:
+///   `t:` + title | creators | publisher | year, each folded with [`text_key`], and only
+///   when the year and a creator or publisher are known (a bare title is too weak a sign).
+///   Such a key is shared by records that agree on all four, but they collapse only when
+///   they come from *different sources* ([`source_of`]). That part cannot be decided for
+///   one record at index time, so it is decided per index state: the collector's work
+///   numbering (`collector::WorkNumbers`) counts, for every `t:` key, the live records of
+///   each source, and a key held by two records of one source is *ambiguous*: its records
+///   are not collapsed at all, each is a hit of its own. (With two records of source A and
+///   one of source B we cannot tell which of A's records B's record copies, so we guess
+///   neither: nothing is hidden, at the price of showing B's copy beside them.) The nine
+///   织金锦残片 of one museum and the sixteen 無題 of one poet's collection stay apart for
+///   this reason even if they were typed as books.
+/// - **Unique types** ([`CopyKind::Unique`]) and [`CopyKind::StandardNumberOnly`] types
+///   without a standard number get no key: every record is a work of its own.
+///
+/// The key is computed from the record alone, so the writer needs no lookups.
+pub(crate) fn work_key(record: &Record) -> Option<String> {
+    let kind = CopyKind::of(record.resource_type);
+    if kind == CopyKind::Unique {
+        return None;
+    }
+    if let Some(isbn) = record.isbns.iter().find_map(|i| isbn13(i)) {
+        return Some(format!("isbn:{isbn}"));
+    }
+    if let Some(issn) = record.identifiers.iter().find_map(|i| issn(i)) {
+        return Some(format!("issn:{issn}"));
+    }
+    if kind != CopyKind::Published {
+        return None;
+    }
+    let creators: Vec<String> = record
+        .creators
+        .iter()
+        .map(|c| text_key(c))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let publisher = record.publisher.as_deref().map(text_key).unwrap_or_default();
+    let title = text_key(&record.title);
+    let year = record.year()?;
+    if title.is_empty() || (creators.is_empty() && publisher.is_empty()) {
+        return None;
+    }
+    Some(format!(
+        "{TITLE_KEY_PREFIX}{title}|{}|{publisher}|{year}",
+        creators.join(",")
+    ))
 }
 
 #[cfg(test)]
@@ -150,14 +259,70 @@ mod tests {
         assert!(!looks_like_code("9787"));
     }
 
+    fn book(id: &str, title: &str, creator: &str, publisher: &str, year: i32) -> Record {
+        let mut record = Record::new(id, id.split(':').next().unwrap_or_default(), title);
+        record.resource_type = ResourceType::Book;
+        record.creators.push(creator.into());
+        record.publisher = Some(publisher.into());
+        record.date = Some(schemas::DateRange {
+            display: year.to_string(),
+            year_start: Some(year),
+            year_end: Some(year),
+        });
+        record
+    }
+
     #[test]
-    fn work_keys_prefer_the_isbn_and_fold_the_rest() {
-        let mut a = Record::new("a:1", "a", "《靜夜思》");
-        a.creators.push("李白".into());
-        let mut b = Record::new("b:9", "b", "静夜思");
-        b.creators.push("李 白".into());
+    fn work_keys_prefer_the_standard_number_and_fold_the_rest() {
+        let a = book("a:1", "《靜夜思》", "李白", "中華書局", 1998);
+        let mut b = book("b:9", "静夜思", "李 白", "中华书局", 1998);
         assert_eq!(work_key(&a), work_key(&b));
+        assert_eq!(work_key(&a).as_deref(), Some("t:静夜思|李白|中华书局|1998"));
+        b.identifiers.push("ISSN 0378-5955".into());
+        assert_eq!(work_key(&b).as_deref(), Some("issn:03785955"));
         b.isbns.push("7101003044".into());
-        assert_eq!(work_key(&b), "isbn:9787101003048");
+        assert_eq!(work_key(&b).as_deref(), Some("isbn:9787101003048"));
+    }
+
+    #[test]
+    fn other_years_and_weak_or_unique_records_get_other_keys_or_none() {
+        let first = book("a:1", "齐家文化论集", "陈燕", "甘肃文化出版社", 2001);
+        let second = book("b:1", "齐家文化论集", "陈燕", "甘肃文化出版社", 2010);
+        assert_ne!(work_key(&first), work_key(&second));
+        let mut undated = first.clone();
+        undated.date = None;
+        assert_eq!(work_key(&undated), None);
+        let mut anonymous = first.clone();
+        anonymous.creators.clear();
+        anonymous.publisher = None;
+        assert_eq!(work_key(&anonymous), None);
+        for kind in [
+            ResourceType::Artefact,
+            ResourceType::Artwork,
+            ResourceType::Manuscript,
+        ] {
+            let mut unique = first.clone();
+            unique.resource_type = kind;
+            unique.isbns.push("9787101003048".into());
+            assert_eq!(work_key(&unique), None, "{kind}");
+        }
+        let mut map = first.clone();
+        map.resource_type = ResourceType::Map;
+        assert_eq!(work_key(&map), None);
+        map.isbns.push("9787101003048".into());
+        assert_eq!(work_key(&map).as_deref(), Some("isbn:9787101003048"));
+    }
+
+    #[test]
+    fn issns_are_read_only_when_labelled_and_checked() {
+        assert_eq!(issn("ISSN 0378-5955").as_deref(), Some("03785955"));
+        assert_eq!(issn("urn:issn:2049-3630").as_deref(), Some("20493630"));
+        assert_eq!(issn("issn:1000-0135").as_deref(), Some("10000135"));
+        assert_eq!(issn("ISSN 1000-0136"), None, "wrong check digit");
+        assert_eq!(issn("0378-5955"), None, "not labelled");
+        assert_eq!(issn("ISSN 0378-595"), None);
+        assert_eq!(source_of("lzlib-oai:0001"), "lzlib-oai");
+        assert_eq!(source_of("curated-lzlib:ab-cd"), "curated-lzlib");
+        assert_eq!(source_of("plain"), "plain");
     }
 }

@@ -53,10 +53,33 @@
 //! also matches through its parts; `"…"` is a phrase; an ISBN matches exactly; if nothing
 //! matches, any word will do. An empty query (or one with only punctuation) browses: every
 //! record passing the filters, newest first. Facets count disjunctively: a facet's own filter
-//! does not narrow its counts. Besides the keyword facets of the institution and the record,
-//! records are faceted by broad period (`唐`, `清`, `现代`, from their years) and by accessible
-//! format; both may have several values per record. Hits come by relevance or, with
-//! [`SortOrder`], by date (newest or oldest first).
+//! does not narrow its counts. Besides the keyword facets of the institution (id, type,
+//! level) and the record, records are faceted by broad period (`唐`, `清`, `现代`, from their
+//! years), by the branches holding copies and the districts they are in (see
+//! [`RecordWriter::set_branches`]), and by the curators' flags: accessible format, audience,
+//! brand and special holding (the brand and the special holding's names are searchable
+//! too). Hits come by relevance or, with [`SortOrder`], by date (newest or oldest first).
+//! Latin letters are also read as pinyin or as the initials of a run of characters of any
+//! length (`jnmgqtqts` and its prefix `jnmg` for `江南民國青銅器通史`).
+//!
+//! # Collapsing: one hit per work, never hiding one
+//!
+//! With [`SearchRequest::collapse`], records that are *copies* of one work come back as one
+//! hit listing every copy ([`Hit::holdings`]). Copies are:
+//! - records sharing an ISBN or an ISSN;
+//! - for published types only (book, ancient book, periodical, audio, video), records of
+//!   **different sources** (the part of the record id before `:`) that agree on the folded
+//!   title, creators, publisher and year. Two records of one source never collapse without
+//!   a shared standard number: when one source holds two such records, none of that group
+//!   collapses, since we cannot tell which of them another source's record copies.
+//!
+//! Unique things — artefacts, artworks, manuscripts, rubbings, images, events — never
+//! collapse: nine 织金锦残片 of one museum are nine hits. Maps and untyped records collapse
+//! only by a shared standard number.
+//!
+//! When collapsing, [`SearchResults::total`] and every facet count works, and a facet count
+//! is what a click on it shows: the total of the same search with that facet's filter set
+//! to that value. A work held by two institutions counts under both.
 //!
 //! # What this crate does not know
 //!

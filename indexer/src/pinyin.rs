@@ -9,8 +9,14 @@
 //!   first, then up to [`MAX_READINGS`]` - 1` others, so `长安` is found by `chang an` and
 //!   `zhang an` alike) at the character's offset, plus the whole value's joined reading
 //!   (`jingyesi`) as one more token;
-//! - [`PinyinMode::Initials`]: every character's first letters, plus the joined initials
-//!   (`jys`).
+//! - [`PinyinMode::Initials`]: at every character, the initials of the run of two to
+//!   [`MAX_INITIALS_GRAM`] characters starting there (`jy`, `jys` at 靜; `ys` at 夜), each
+//!   spelled with every combination of its characters' heteronyms up to
+//!   [`MAX_INITIALS_VARIANTS`], plus the joined initials of the whole value (`jys`). The
+//!   query builder finds a run of initials of *any* length as the phrase of the grams that
+//!   tile it, so every title, however long, is found by its initials and by the initials of
+//!   any run of it (a prefix: `jnmg` for `江南民國青銅器通史`, `jnmgqtqts` for all of it),
+//!   while the index holds at most `3 × MAX_INITIALS_VARIANTS` grams per character.
 //!
 //! `ü` is written `v`, as on every pinyin keyboard (`lv` for `绿`). The fields are consulted
 //! only for query words made of Latin letters (see [`crate::query`]): a Chinese query never

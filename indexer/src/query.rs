@@ -77,8 +77,10 @@ pub const MAX_EXPANSIONS: usize = 8;
 pub const MAX_FUZZY_WORDS: usize = 4;
 /// Shortest Latin word matched with a typo.
 pub const FUZZY_MIN_LETTERS: usize = 5;
-/// Longest Latin word tried as pinyin initials.
-pub const MAX_INITIALS_LETTERS: usize = 8;
+/// Longest Latin word tried as pinyin initials: one initial per character, so a title (or
+/// a poem's first line used as one) of up to this many characters is found by its initials,
+/// and so is any run of its characters (a prefix: `jnmg` for `江南民國青銅器通史`).
+pub const MAX_INITIALS_LETTERS: usize = pinyin::MAX_PINYIN_LETTERS;
 
 /// Weight of a word found only through its characters, relative to the word itself.
 const PARTS_FACTOR: f32 = 0.5;
@@ -590,18 +592,12 @@ fn pinyin_queries(
             ));
         }
         if reading.initials() {
-            // Initials are indexed as grams of up to MAX_INITIALS_GRAM letters: a longer run
-            // is its first and last gram at their offsets.
+            // Initials are indexed as grams of up to MAX_INITIALS_GRAM letters at the offset
+            // of their first character: a longer run is the phrase of grams that tile it
+            // (at 0, 4, 8, …, and the last one flush with its end), so a run of any length
+            // matches exactly the characters whose initials spell it.
             let initials = boost * INITIALS_FACTOR;
-            let letters = reading.joined.as_str();
-            let gram = pinyin::MAX_INITIALS_GRAM;
-            let q = if letters.len() <= gram {
-                term(initials_field, letters)
-            } else {
-                let last = letters.len() - gram;
-                phrase(initials_field, &[(0, &letters[..gram]), (last, &letters[last..])])
-                    .unwrap_or_else(|| term(initials_field, letters))
-            };
+            let q = initials_query(initials_field, &reading.joined);
             out.push(boosted(q, initials));
             out.push(boosted(
                 term(initials_field, &reading.joined),
@@ -610,6 +606,22 @@ fn pinyin_queries(
         }
     }
     out
+}
+
+/// The query for a run of initials in an initials field: the gram itself, or the phrase of
+/// the [`pinyin::MAX_INITIALS_GRAM`]-letter grams that tile it.
+fn initials_query(field: Field, letters: &str) -> Box<dyn Query> {
+    let gram = pinyin::MAX_INITIALS_GRAM;
+    if letters.len() <= gram || !letters.is_ascii() {
+        return term(field, letters);
+    }
+    let last = letters.len() - gram;
+    let mut grams: Vec<(usize, &str)> = (0..last)
+        .step_by(gram)
+        .map(|start| (start, &letters[start..start + gram]))
+        .collect();
+    grams.push((last, &letters[last..]));
+    phrase(field, &grams).unwrap_or_else(|| term(field, letters))
 }
 
 /// The alternatives of one word in the scope's fields.
@@ -944,6 +956,24 @@ mod tests {
             plan.query.query_terms(&mut |_, _| terms += 1);
             assert!(terms < 4_000, "{terms} terms for {text}");
         }
+    }
+
+    #[test]
+    fn long_initials_are_tiled_by_grams() {
+        let (_, fields) = build_schema();
+        let mut terms = Vec::new();
+        initials_query(fields.title_initials, "jnmgqtqtsabcdefghijk").query_terms(&mut |term, _| {
+            terms.push(term.value().as_str().unwrap_or_default().to_string());
+        });
+        terms.sort();
+        // Grams at 0, 4, 8 and 12, and the last one flush with the end (16).
+        assert_eq!(terms, ["defg", "hijk", "jnmg", "qtqt", "sabc"]);
+        let mut terms = Vec::new();
+        initials_query(fields.title_initials, "jnmgq").query_terms(&mut |term, _| {
+            terms.push(term.value().as_str().unwrap_or_default().to_string());
+        });
+        terms.sort();
+        assert_eq!(terms, ["jnmg", "nmgq"]);
     }
 
     #[test]

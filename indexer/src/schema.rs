@@ -10,7 +10,7 @@ use crate::pinyin::PinyinMode;
 /// the tokenizer's output changes: the tokenizer is registered under a name that contains the
 /// version, so an index built by an older version has a different schema and
 /// [`crate::Index::open_or_create`] reports [`crate::Error::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the Chinese tokenizer in the schema; carries [`SCHEMA_VERSION`].
 pub(crate) fn tokenizer_name() -> String {
@@ -60,6 +60,22 @@ pub(crate) struct Fields {
     /// Accessible formats the record exists in (`braille`, `large_print`, `audio`,
     /// `sign_language`), from the curators' flags.
     pub(crate) accessible_format: Field,
+    /// The holding institution's administrative level (`city`, `county`, …).
+    pub(crate) level: Field,
+    /// Branch names of the record's holdings (`七里河分馆`), as written, trimmed.
+    pub(crate) branch: Field,
+    /// The curators' brand or programme (`春绿陇原`), as written, trimmed.
+    pub(crate) brand: Field,
+    /// Audiences from the curators' flags (`children`, `elderly`, …).
+    pub(crate) audience: Field,
+    /// `true` for a special holding (特色馆藏); absent otherwise.
+    pub(crate) special_collection: Field,
+    /// Searchable words of the curators' flags: the brand, and for a special holding the
+    /// names citizens use for one (`特色馆藏`, and `特质展品` or `特有品牌` by institution).
+    pub(crate) curation_text: Field,
+    /// The source of the record (its id up to the first `:`): collapsing never merges two
+    /// records of one source without a standard number.
+    pub(crate) source: Field,
     pub(crate) year_start: Field,
     pub(crate) year_end: Field,
     /// Pinyin syllables (and the joined reading) of the title and alternative titles.
@@ -79,7 +95,8 @@ pub(crate) struct Fields {
     /// Each creator as one key (folded, without spaces and punctuation), for the "exact
     /// creator" boost.
     pub(crate) creator_exact: Field,
-    /// The work a record is a copy of (see [`crate::work`]): collapses copies into one hit.
+    /// The work a record is a copy of (see `keys::work_key`): collapses copies into one hit.
+    /// Absent for records that never collapse.
     pub(crate) work_key: Field,
     /// Copies held (sum of the holdings' items; at least 1): the popularity signal.
     pub(crate) copies: Field,
@@ -99,6 +116,12 @@ pub(crate) mod names {
     pub(crate) const LANGUAGE: &str = "language";
     pub(crate) const PERIOD: &str = "period";
     pub(crate) const ACCESSIBLE_FORMAT: &str = "accessible_format";
+    pub(crate) const LEVEL: &str = "level";
+    pub(crate) const BRANCH: &str = "branch";
+    pub(crate) const BRAND: &str = "brand";
+    pub(crate) const AUDIENCE: &str = "audience";
+    pub(crate) const SPECIAL_COLLECTION: &str = "special_collection";
+    pub(crate) const SOURCE: &str = "source";
     pub(crate) const YEAR_START: &str = "year_start";
     pub(crate) const YEAR_END: &str = "year_end";
     pub(crate) const WORK_KEY: &str = "work_key";
@@ -139,7 +162,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     let classifications = builder.add_text_field("classifications", text.clone());
     let description = builder.add_text_field("description", text_stored);
     let publisher = builder.add_text_field("publisher", text.clone());
-    let coverage = builder.add_text_field("coverage", text);
+    let coverage = builder.add_text_field("coverage", text.clone());
     let isbns = builder.add_text_field("isbns", STRING);
     let institution = builder.add_text_field(names::INSTITUTION, STRING | STORED | FAST);
     let institution_name = builder.add_text_field("institution_name", STORED);
@@ -149,6 +172,13 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
     let language = builder.add_text_field(names::LANGUAGE, STRING | FAST);
     let period = builder.add_text_field(names::PERIOD, STRING | FAST);
     let accessible_format = builder.add_text_field(names::ACCESSIBLE_FORMAT, STRING | FAST);
+    let level = builder.add_text_field(names::LEVEL, STRING | FAST);
+    let branch = builder.add_text_field(names::BRANCH, STRING | FAST);
+    let brand = builder.add_text_field(names::BRAND, STRING | FAST);
+    let audience = builder.add_text_field(names::AUDIENCE, STRING | FAST);
+    let special_collection = builder.add_text_field(names::SPECIAL_COLLECTION, STRING | FAST);
+    let curation_text = builder.add_text_field("curation_text", text);
+    let source = builder.add_text_field(names::SOURCE, STRING | FAST);
     let year_start = builder.add_i64_field(names::YEAR_START, INDEXED | FAST | STORED);
     let year_end = builder.add_i64_field(names::YEAR_END, INDEXED | FAST);
     let title_pinyin = builder.add_text_field("title_pinyin", pinyin(PinyinMode::Syllables));
@@ -183,6 +213,13 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         language,
         period,
         accessible_format,
+        level,
+        branch,
+        brand,
+        audience,
+        special_collection,
+        curation_text,
+        source,
         year_start,
         year_end,
         title_pinyin,
@@ -200,6 +237,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
             weighted(alternative_titles, 3.0),
             weighted(creators, 3.0),
             weighted(subjects, 2.0),
+            weighted(curation_text, 2.0),
             weighted(publisher, 1.5),
             weighted(contributors, 1.5),
             weighted(classifications, 1.5),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use schemas::{AccessibleFormat, District, InstitutionType, ResourceType};
+use schemas::{AccessibleFormat, Audience, District, InstitutionType, Level, ResourceType};
 use tantivy::query::Query;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
@@ -33,11 +33,14 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Attach to every hit the explanation of its score ([`Hit::explanation`]).
     pub explain: bool,
-    /// One hit per work: records sharing a work key (the same ISBN, or the same normalised
-    /// title, creators and publisher) come back as their best-scoring record, with every
-    /// copy in [`Hit::holdings`]; [`SearchResults::total`] then counts works. Facets still
-    /// count records. `false` (the default of this type; the HTTP API defaults to `true`)
-    /// shows every record.
+    /// One hit per work: records that are copies of one work come back as their
+    /// best-scoring record, with every copy in [`Hit::holdings`]; [`SearchResults::total`]
+    /// and the facet counts then count works. Copies are records sharing an ISBN or ISSN,
+    /// or, for published types only (books, ancient books, periodicals, audio, video),
+    /// records of *different sources* agreeing on folded title, creators, publisher and
+    /// year; unique things (objects, artworks, manuscripts, rubbings, images, events) never
+    /// collapse (see the crate documentation). `false` (the default of this type; the HTTP
+    /// API defaults to `true`) shows every record.
     pub collapse: bool,
     /// The order of the hits.
     pub sort: SortOrder,
@@ -93,7 +96,8 @@ pub struct Filters {
     pub institution_types: Vec<InstitutionType>,
     /// Kinds of resource.
     pub resource_types: Vec<ResourceType>,
-    /// Districts of the holding institution.
+    /// Districts: of the branch holding a copy where the branch's district is known
+    /// ([`crate::RecordWriter::set_branches`]), else of the holding institution.
     pub regions: Vec<District>,
     /// Language codes (`zh`, `en`, …), compared case-insensitively.
     pub languages: Vec<String>,
@@ -102,6 +106,18 @@ pub struct Filters {
     pub periods: Vec<String>,
     /// Accessible formats (from the curators' flags).
     pub accessible_formats: Vec<AccessibleFormat>,
+    /// Administrative levels of the holding institution.
+    pub levels: Vec<Level>,
+    /// Branches holding a copy, by name as the holdings write it (`七里河分馆`; compared
+    /// after trimming).
+    pub branches: Vec<String>,
+    /// Brands or programmes (`春绿陇原`; from the curators' flags, compared after trimming).
+    pub brands: Vec<String>,
+    /// Audiences (from the curators' flags).
+    pub audiences: Vec<Audience>,
+    /// Only special holdings (特色馆藏, from the curators' flags); `false` does not
+    /// restrict. Its facet, `special_collection`, has the one value `true`.
+    pub special_collection: bool,
     /// The record's years must overlap `[year_from, year_to]` (inclusive; either end may be
     /// open). Records without a year are excluded when either is set.
     pub year_from: Option<i32>,
@@ -118,7 +134,8 @@ pub struct SearchResults {
     /// year first, then id).
     pub hits: Vec<Hit>,
     /// Counts per facet, always in the order institution, institution_type, resource_type,
-    /// region, language, period, accessible_format, year.
+    /// region, language, period, accessible_format, level, branch, brand, audience,
+    /// special_collection, year.
     pub facets: Vec<Facet>,
 }
 
@@ -176,7 +193,8 @@ pub struct HitHolding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facet {
     /// `institution`, `institution_type`, `resource_type`, `region`, `language`, `period`,
-    /// `accessible_format` or `year`.
+    /// `accessible_format`, `level`, `branch`, `brand`, `audience`, `special_collection` or
+    /// `year`.
     pub name: &'static str,
     /// Values by count (descending), then value; `period` in history's order instead
     /// ([`schemas::broad_periods`]).
@@ -187,9 +205,15 @@ pub struct Facet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacetValue {
     /// Machine value: an institution id, `museum`, `book`, `城关区`, `zh`, `清`, `braille`,
-    /// `1998`.
+    /// `county`, `七里河分馆`, `春绿陇原`, `children`, `true`, `1998`.
     pub value: String,
-    /// Records with this value that match the query and every *other* facet's filter.
+    /// What a click on the value shows: the total of this search with this facet's filter
+    /// set to just this value (the other filters unchanged). That is the number of records
+    /// (works, when collapsing) with this value that match the query and every *other*
+    /// facet's filter. A work whose copies differ in a value (held by two institutions)
+    /// counts under each, since a click on either shows it; within one value it counts
+    /// once. (For `year`, the value is the first year, while the year filter matches
+    /// overlapping spans: a span across several years is counted at its first only.)
     pub count: u64,
 }
 
@@ -238,7 +262,10 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         }
         let work = doc.get_first(inner.fields.work_key).and_then(|v| v.as_str());
         hit.holdings = match work {
-            Some(work) if request.collapse => work_holdings(index, &searcher, work, candidate.address, &doc)?,
+            // A record that is a work of its own (no key, or an ambiguous one) lists its own.
+            Some(work) if request.collapse && candidate.work.is_some() => {
+                work_holdings(index, &searcher, work, candidate.address, &doc)?
+            }
             _ => record_holdings(index, &doc),
         };
         if request.explain && !plan.browse {
@@ -274,6 +301,15 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrde
             .iter()
             .map(|v| v.as_str().to_string())
             .collect(),
+        filters.levels.iter().map(|v| v.as_str().to_string()).collect(),
+        filters.branches.iter().map(|v| v.trim().to_string()).collect(),
+        filters.brands.iter().map(|v| v.trim().to_string()).collect(),
+        filters.audiences.iter().map(|v| v.as_str().to_string()).collect(),
+        if filters.special_collection {
+            vec!["true".to_string()]
+        } else {
+            Vec::new()
+        },
     ];
     let years = match (filters.year_from, filters.year_to) {
         (None, None) => None,

@@ -1,6 +1,8 @@
 //! [`RecordWriter`]: the index's single writer.
 
-use schemas::{Institution, Record};
+use std::collections::HashMap;
+
+use schemas::{Branch, District, Institution, InstitutionType, Record};
 use tantivy::directory::error::LockError;
 use tantivy::{IndexWriter, TantivyDocument, TantivyError, Term};
 
@@ -23,6 +25,9 @@ pub struct RecordWriter {
     index: Index,
     /// `None` only after a failure that the writer could not be recreated from.
     writer: Option<IndexWriter<TantivyDocument>>,
+    /// Districts of branches, by (institution id, folded branch name); see
+    /// [`RecordWriter::set_branches`].
+    branch_districts: HashMap<(String, String), District>,
 }
 
 impl std::fmt::Debug for RecordWriter {
@@ -49,7 +54,21 @@ impl RecordWriter {
         Ok(RecordWriter {
             index,
             writer: Some(writer),
+            branch_districts: HashMap::new(),
         })
+    }
+
+    /// Tells the writer where institutions' branches are. A holding at a known branch puts
+    /// its record under the branch's district in the `region` filter and facet; holdings at
+    /// other branches (and records without holdings) are under the institution's district.
+    /// Branch names are compared folded (width, case, traditional characters, spaces and
+    /// punctuation ignored). Replaces what an earlier call said, and applies to the records
+    /// written from now on: after a change, rebuild the index for older records to follow.
+    pub fn set_branches(&mut self, branches: &[Branch]) {
+        self.branch_districts = branches
+            .iter()
+            .map(|b| ((b.institution.clone(), keys::text_key(&b.name)), b.district))
+            .collect();
     }
 
     /// Adds `record` (held by `institution`), replacing any document with the same id: writing
@@ -196,7 +215,10 @@ impl RecordWriter {
         for code in codes {
             doc.add_text(f.class_codes, code);
         }
-        doc.add_text(f.work_key, keys::work_key(record));
+        if let Some(work) = keys::work_key(record) {
+            doc.add_text(f.work_key, work);
+        }
+        doc.add_text(f.source, keys::source_of(&record.id));
         let copies: u64 = record
             .holdings
             .iter()
@@ -221,9 +243,22 @@ impl RecordWriter {
         doc.add_text(f.institution_name, &institution.name);
         doc.add_text(f.institution_type, institution.institution_type.as_str());
         doc.add_text(f.resource_type, record.resource_type.as_str());
-        if let Some(district) = institution.district {
+        for district in self.regions(record, institution) {
             doc.add_text(f.region, district.as_str());
         }
+        doc.add_text(f.level, institution.level.as_str());
+        let mut branches: Vec<&str> = record
+            .holdings
+            .iter()
+            .filter_map(|h| h.branch.as_deref().map(str::trim))
+            .filter(|b| !b.is_empty())
+            .collect();
+        branches.sort_unstable();
+        branches.dedup();
+        for branch in branches {
+            doc.add_text(f.branch, branch);
+        }
+        self.add_curation(&mut doc, record, institution);
         if let Some(language) = record.language.as_deref().map(normalize_keyword)
             && !language.is_empty()
         {
@@ -237,10 +272,47 @@ impl RecordWriter {
         for period in periods(record) {
             doc.add_text(f.period, period);
         }
-        let mut formats: Vec<&str> = record
-            .curation
+        doc
+    }
+
+    /// The districts a record is found under: each holding's branch district where the
+    /// branch is known ([`RecordWriter::set_branches`]), else the institution's district.
+    fn regions(&self, record: &Record, institution: &Institution) -> Vec<District> {
+        let mut regions: Vec<District> = Vec::new();
+        let mut unplaced = record.holdings.is_empty();
+        for holding in &record.holdings {
+            let holder = if holding.institution.trim().is_empty() {
+                institution.id.as_str()
+            } else {
+                holding.institution.trim()
+            };
+            let known = holding.branch.as_deref().and_then(|branch| {
+                self.branch_districts
+                    .get(&(holder.to_string(), keys::text_key(branch)))
+            });
+            match known {
+                Some(district) => regions.push(*district),
+                None => unplaced = true,
+            }
+        }
+        if unplaced && let Some(district) = institution.district {
+            regions.push(district);
+        }
+        regions.sort_unstable();
+        regions.dedup();
+        regions
+    }
+
+    /// The curators' flags: accessible formats, audiences, brand and special holding as
+    /// filter values, and the brand and the special holding's names as searchable text.
+    fn add_curation(&self, doc: &mut TantivyDocument, record: &Record, institution: &Institution) {
+        let f = &self.index.inner.fields;
+        let Some(curation) = &record.curation else {
+            return;
+        };
+        let mut formats: Vec<&str> = curation
+            .accessible_formats
             .iter()
-            .flat_map(|c| &c.accessible_formats)
             .map(|format| format.as_str())
             .collect();
         formats.sort_unstable();
@@ -248,7 +320,32 @@ impl RecordWriter {
         for format in formats {
             doc.add_text(f.accessible_format, format);
         }
-        doc
+        let mut audiences: Vec<&str> = curation.audiences.iter().map(|a| a.as_str()).collect();
+        audiences.sort_unstable();
+        audiences.dedup();
+        for audience in audiences {
+            doc.add_text(f.audience, audience);
+        }
+        if let Some(brand) = curation.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+            doc.add_text(f.brand, brand);
+            doc.add_text(f.curation_text, brand);
+        }
+        if curation.special_collection {
+            doc.add_text(f.special_collection, "true");
+            for name in special_collection_names(institution.institution_type) {
+                doc.add_text(f.curation_text, name);
+            }
+        }
+    }
+}
+
+/// What citizens call a special holding of this kind of institution: 特色馆藏 always, and
+/// the name the kind of institution uses (a museum's 特质展品, a cultural centre's 特有品牌).
+fn special_collection_names(kind: InstitutionType) -> &'static [&'static str] {
+    match kind {
+        InstitutionType::Library => &["特色馆藏"],
+        InstitutionType::Museum | InstitutionType::ArtGallery => &["特色馆藏", "特质展品"],
+        InstitutionType::CulturalCentre => &["特色馆藏", "特有品牌"],
     }
 }
 

@@ -4,6 +4,7 @@
 mod chinese;
 mod citizen;
 mod relevance;
+mod works;
 
 use jincheng_indexer::{Error, Filters, Index, MAX_QUERY_CHARS, SearchRequest, SearchResults};
 use schemas::{DateRange, District, Institution, InstitutionType, Level, Record, ResourceType};
@@ -535,6 +536,11 @@ fn browse_facets_count_everything() {
             "language",
             "period",
             "accessible_format",
+            "level",
+            "branch",
+            "brand",
+            "audience",
+            "special_collection",
             "year"
         ]
     );

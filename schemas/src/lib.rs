@@ -7,7 +7,8 @@
 //! - [`Institution`] with its [`InstitutionType`], [`District`] and [`Level`]: who holds it.
 //! - [`ResourceType`]: what it is, from a controlled vocabulary (the original term is kept).
 //! - [`DateRange`]: a date as displayed plus the years it spans, for range filters.
-//! - [`Holding`]: one copy at one branch.
+//! - [`Holding`]: one copy at one branch; [`Branch`]: where a branch is (configuration the
+//!   index uses to place copies in districts).
 //! - [`EventInfo`] and [`ImageLink`]: when and where an event happens; pictures of an item.
 //!
 //! The normalisers every mapping shares live here too, so that a date means the same years
@@ -42,7 +43,7 @@ mod vocab;
 pub use crate::{
     curation::{AccessibleFormat, Audience, Curation},
     mapping::{FieldStatus, MAPPABLE_FIELDS, UnknownField},
-    model::{DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
+    model::{Branch, DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
     normalize::{
         MODERN_PERIOD, broad_periods, is_clc_class, normalize_date, normalize_datetime, normalize_isbn,
         normalize_language, parse_time_span, periods_of_years,

@@ -25,6 +25,24 @@ pub struct Institution {
     pub level: Level,
 }
 
+/// A branch (分馆) of an institution and the district it is in.
+///
+/// Holdings name their branch as free text (`七里河分馆`); this is how the app tells the
+/// index where such a branch is, so that a copy at a county branch is found under that
+/// county's district rather than under the district of the institution's main building.
+/// It is configuration, not part of a record: records only carry the branch's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// Id of the institution the branch belongs to (`lzlib`).
+    pub institution: String,
+    /// The branch's name as holdings write it (`七里河分馆`). Compared folded: width, case,
+    /// traditional characters, spaces and punctuation do not matter.
+    pub name: String,
+    /// Where the branch is.
+    pub district: District,
+}
+
 /// One catalogue record: a book, an artefact, an artwork, an event, …
 ///
 /// Fields that a format does not have stay empty; nothing is invented to fill them.

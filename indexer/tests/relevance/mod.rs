@@ -5,6 +5,12 @@
 //!
 //! Gains are binary. Recall@10 is capped: found in the top 10 / min(relevant, 10), so a
 //! query with 39 relevant records can reach 1.0.
+//!
+//! Every query runs twice: on records (`collapse: false`) and on works (`collapse: true`,
+//! as the HTTP API defaults to). On works, a hit stands for its record and then the copies
+//! listed under it, so collapsing true copies costs nothing — except for queries of kind
+//! `works`, whose relevant records must each be a hit of its own (things that look alike
+//! but are not copies: nine fragments of one museum, one poet's untitled poems).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -13,7 +19,7 @@ use jincheng_indexer::{Index, SearchRequest};
 use schemas::{DateRange, Institution, InstitutionType, Level, Record};
 
 /// Overall thresholds: measured values minus a margin. Raise them when ranking improves.
-const MIN_NDCG: f64 = 0.97;
+const MIN_NDCG: f64 = 0.99;
 const MIN_RECALL: f64 = 0.98;
 
 fn dir() -> &'static Path {
@@ -63,6 +69,10 @@ fn demo_index() -> Index {
             let local = item["identifier"].as_str().unwrap().rsplit(':').next().unwrap();
             let title = strings(dc, "title").into_iter().next().unwrap_or_default();
             let mut record = Record::new(format!("{id}:{local}"), id.clone(), title);
+            record.resource_type = strings(dc, "type")
+                .first()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_default();
             record.creators = strings(dc, "creator");
             record.subjects = strings(dc, "subject");
             record.description = strings(dc, "description").into_iter().next();
@@ -108,6 +118,7 @@ fn poems_index() -> Index {
             "poems",
             poem["title"].as_str().unwrap(),
         );
+        record.resource_type = schemas::ResourceType::Book;
         record.creators = vec![poem["author"].as_str().unwrap().to_string()];
         record.description = Some(strings(&poem, "lines").concat());
         record.subjects = strings(&poem, "tags");
@@ -157,59 +168,92 @@ fn scores(ranked: &[String], relevant: &HashSet<String>) -> (f64, f64) {
     (dcg / ideal, found as f64 / ideal_hits as f64)
 }
 
+/// The ranked record ids of a query: the hits, and when collapsing (except for kind
+/// `works`) each hit followed by the other records listed under it.
+fn ranked(index: &Index, q: &Judged, collapse: bool) -> Vec<String> {
+    let results = index
+        .search(&SearchRequest {
+            query: q.query.clone(),
+            limit: 10,
+            collapse,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut ranked = Vec::new();
+    for hit in results.hits {
+        let copies: Vec<String> = if collapse && q.kind != "works" {
+            hit.holdings
+                .iter()
+                .map(|h| h.record_id.clone())
+                .filter(|id| *id != hit.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        ranked.push(hit.id);
+        for copy in copies {
+            if !ranked.contains(&copy) {
+                ranked.push(copy);
+            }
+        }
+    }
+    ranked
+}
+
 #[test]
 fn judged_queries_keep_their_ndcg_and_recall() {
     let queries = judged();
     assert!(queries.len() >= 80, "{} judged queries", queries.len());
     let demo = demo_index();
     let poems = poems_index();
-    let mut by_kind: BTreeMap<(String, String), (f64, f64, usize)> = BTreeMap::new();
-    let (mut ndcg_sum, mut recall_sum) = (0.0, 0.0);
-    let mut misses = Vec::new();
-    for q in &queries {
-        let index = if q.corpus == "poems" { &poems } else { &demo };
-        let results = index
-            .search(&SearchRequest {
-                query: q.query.clone(),
-                limit: 10,
-                collapse: false,
-                ..Default::default()
-            })
-            .unwrap();
-        let ranked: Vec<String> = results.hits.into_iter().map(|h| h.id).collect();
-        let (ndcg, recall) = scores(&ranked, &q.relevant);
-        if ndcg < 0.999 {
-            misses.push(format!(
-                "{:.2} {:.2} {} {:?}",
-                ndcg,
-                recall,
-                q.query,
-                &ranked[..ranked.len().min(3)]
-            ));
+    for collapse in [false, true] {
+        let mode = if collapse { "works" } else { "records" };
+        let mut by_kind: BTreeMap<(String, String), (f64, f64, usize)> = BTreeMap::new();
+        let (mut ndcg_sum, mut recall_sum) = (0.0, 0.0);
+        let mut misses = Vec::new();
+        for q in &queries {
+            let index = if q.corpus == "poems" { &poems } else { &demo };
+            let ranked = ranked(index, q, collapse);
+            let (ndcg, recall) = scores(&ranked, &q.relevant);
+            if ndcg < 0.999 {
+                misses.push(format!(
+                    "{:.2} {:.2} {} {:?}",
+                    ndcg,
+                    recall,
+                    q.query,
+                    &ranked[..ranked.len().min(3)]
+                ));
+            }
+            ndcg_sum += ndcg;
+            recall_sum += recall;
+            let entry = by_kind.entry((q.corpus.clone(), q.kind.clone())).or_default();
+            entry.0 += ndcg;
+            entry.1 += recall;
+            entry.2 += 1;
         }
-        ndcg_sum += ndcg;
-        recall_sum += recall;
-        let entry = by_kind.entry((q.corpus.clone(), q.kind.clone())).or_default();
-        entry.0 += ndcg;
-        entry.1 += recall;
-        entry.2 += 1;
-    }
-    println!("corpus  kind         queries  nDCG@10  recall@10");
-    for ((corpus, kind), (ndcg, recall, n)) in &by_kind {
-        let n = *n as f64;
+        println!("{mode}: corpus  kind         queries  nDCG@10  recall@10");
+        for ((corpus, kind), (ndcg, recall, n)) in &by_kind {
+            let n = *n as f64;
+            println!(
+                "{mode}: {corpus:<7} {kind:<12} {:>7}  {:>7.3}  {:>9.3}",
+                n,
+                ndcg / n,
+                recall / n
+            );
+        }
+        let n = queries.len() as f64;
+        let (ndcg, recall) = (ndcg_sum / n, recall_sum / n);
         println!(
-            "{corpus:<7} {kind:<12} {:>7}  {:>7.3}  {:>9.3}",
-            n,
-            ndcg / n,
-            recall / n
+            "{mode}: overall {:>20}  {ndcg:>7.3}  {recall:>9.3}",
+            queries.len()
+        );
+        for miss in &misses {
+            println!("{mode}: imperfect: {miss}");
+        }
+        assert!(ndcg >= MIN_NDCG, "{mode}: nDCG@10 {ndcg:.3} < {MIN_NDCG}");
+        assert!(
+            recall >= MIN_RECALL,
+            "{mode}: recall@10 {recall:.3} < {MIN_RECALL}"
         );
     }
-    let n = queries.len() as f64;
-    let (ndcg, recall) = (ndcg_sum / n, recall_sum / n);
-    println!("overall {:>20}  {ndcg:>7.3}  {recall:>9.3}", queries.len());
-    for miss in &misses {
-        println!("imperfect: {miss}");
-    }
-    assert!(ndcg >= MIN_NDCG, "nDCG@10 {ndcg:.3} < {MIN_NDCG}");
-    assert!(recall >= MIN_RECALL, "recall@10 {recall:.3} < {MIN_RECALL}");
 }
