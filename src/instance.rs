@@ -90,7 +90,7 @@ impl Instance {
             )?;
         }
         let index = open_index(&config.data_dir)?;
-        let indexing = IndexService::start(Arc::clone(&store), index)?;
+        let indexing = IndexService::start(Arc::clone(&store), index, &config.branches)?;
         let access = Arc::new(Access::new(config.api.clone()));
         let analytics = Arc::new(services::analytics::Analytics::start(
             Arc::clone(&store),

@@ -169,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(&config)?;
             let store = jincheng::open_store(&config.data_dir)?;
             let index = jincheng::open_index(&config.data_dir)?;
-            let watermark = services::indexing::rebuild(&store, &index)?;
+            let watermark = services::indexing::rebuild(&store, &index, &config.branches)?;
             println!(
                 "reindexed {} records (up to change {watermark})",
                 index.num_docs()

@@ -1248,7 +1248,7 @@ async fn curated_records_survive_a_restart_and_a_reindex() {
     {
         let store = store::Store::open(&dir.path().join("jincheng.db")).unwrap();
         let index = indexer::Index::open_or_create(&dir.path().join("index")).unwrap();
-        services::indexing::rebuild(&store, &index).unwrap();
+        services::indexing::rebuild(&store, &index, &[]).unwrap();
     }
 
     let instance = Instance::open(config(dir.path())).unwrap();

@@ -56,6 +56,11 @@ pub struct Config {
     /// Where their records come from.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// Branches (分馆) with their districts: a copy held at a branch counts under the
+    /// branch's district in the region filter and facet. Changing this list reaches records
+    /// indexed before the change after `jincheng reindex`.
+    #[serde(default)]
+    pub branches: Vec<schemas::Branch>,
 }
 
 /// `[server]`.
@@ -691,6 +696,26 @@ impl Config {
                 );
             }
             source.check()?;
+        }
+        let mut branches = HashSet::new();
+        for branch in &self.branches {
+            if !institutions.contains(branch.institution.as_str()) {
+                bail!(
+                    "branch {:?} names institution {:?}, which is not declared",
+                    branch.name,
+                    branch.institution
+                );
+            }
+            if branch.name.trim().is_empty() {
+                bail!("a branch of {:?} has no name", branch.institution);
+            }
+            if !branches.insert((branch.institution.as_str(), branch.name.trim())) {
+                bail!(
+                    "branch {:?} of {:?} is declared twice",
+                    branch.name,
+                    branch.institution
+                );
+            }
         }
         if !(1..=MAX_OAI_PAGE_SIZE).contains(&self.oai.page_size) {
             bail!("[oai] page_size must be from 1 to {MAX_OAI_PAGE_SIZE}");

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indexer::{Index, RecordWriter};
-use schemas::Institution;
+use schemas::{Branch, Institution};
 use tokio::sync::watch;
 
 use store::Store;
@@ -45,11 +45,13 @@ pub struct IndexService {
 }
 
 impl IndexService {
-    /// Takes the index's writer and starts following `store`.
-    pub fn start(store: Arc<Store>, index: Index) -> anyhow::Result<IndexService> {
-        let writer = index.writer().context(
+    /// Takes the index's writer and starts following `store`; holdings at `branches` are
+    /// indexed under the branch's district.
+    pub fn start(store: Arc<Store>, index: Index, branches: &[Branch]) -> anyhow::Result<IndexService> {
+        let mut writer = index.writer().context(
             "cannot take the index writer: is another jincheng process using this data directory?",
         )?;
+        writer.set_branches(branches);
         let start = index.watermark()?;
         let (commands, inbox) = mpsc::channel();
         let (publish, watermark) = watch::channel(start);
@@ -186,10 +188,11 @@ pub fn catch_up(
 }
 
 /// Rebuilds the index from the store, from scratch (`jincheng reindex`).
-pub fn rebuild(store: &Store, index: &Index) -> anyhow::Result<u64> {
+pub fn rebuild(store: &Store, index: &Index, branches: &[Branch]) -> anyhow::Result<u64> {
     let mut writer = index
         .writer()
         .context("cannot take the index writer: stop the server using this data directory first")?;
+    writer.set_branches(branches);
     writer.delete_all()?;
     writer.commit(0)?;
     catch_up(store, &mut writer, 0, |_| {})

@@ -4,9 +4,11 @@
 //!
 //! - [`SearchParams::parse`] reads the search parameters of a query string (the API's and the
 //!   results page's URLs are the same): `q`, `institution`, `institution_type`,
-//!   `resource_type`, `region`, `language`, `period`, `accessible_format` (each may repeat:
-//!   values of one kind are OR, kinds are AND), `year_from`, `year_to`, `sort`, `page`,
-//!   `page_size`, `collapse`, `explain`. Parameters it does not know are ignored.
+//!   `resource_type`, `region`, `language`, `period`, `accessible_format`, `level`, `branch`,
+//!   `brand`, `audience` (each may repeat: values of one kind are OR, kinds are AND),
+//!   `special_collection` (`true`: only curators' special holdings), `year_from`, `year_to`,
+//!   `sort`, `page`, `page_size` (0 to 100; 0 asks only for the total and the facets),
+//!   `collapse`, `explain`. Parameters it does not know are ignored.
 //! - [`SearchService::search`] runs a request against the index and finds each hit's
 //!   thumbnail: the local copy of its first image, whether a curator uploaded it or the
 //!   background fetcher copied a harvested link. Hits never hot-link an institution's server.
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use indexer::{Filters, Index, SearchRequest, SearchResults, SortOrder};
-use schemas::{AccessibleFormat, District};
+use schemas::{AccessibleFormat, Audience, District, Level};
 use store::Store;
 
 use crate::remote_images::LocalImage;
@@ -107,6 +109,15 @@ fn parse_params(raw: Option<&str>) -> Result<SearchParams, SearchError> {
                 "accessible_format",
                 parse_term::<AccessibleFormat>(&key, value)?,
             )?,
+            "level" => push(&mut filters.levels, "level", parse_term::<Level>(&key, value)?)?,
+            "branch" => push(&mut filters.branches, "branch", value.to_string())?,
+            "brand" => push(&mut filters.brands, "brand", value.to_string())?,
+            "audience" => push(
+                &mut filters.audiences,
+                "audience",
+                parse_term::<Audience>(&key, value)?,
+            )?,
+            "special_collection" => filters.special_collection = parse_bool(&key, value)?,
             "sort" => {
                 sort = value.parse().map_err(|_| {
                     SearchError::InvalidParameter(format!(
@@ -117,7 +128,7 @@ fn parse_params(raw: Option<&str>) -> Result<SearchParams, SearchError> {
             "year_from" => filters.year_from = Some(parse_number(&key, value, -10_000, 2_100)?),
             "year_to" => filters.year_to = Some(parse_number(&key, value, -10_000, 2_100)?),
             "page" => page = parse_number(&key, value, 1, MAX_RESULT_WINDOW as i64)?,
-            "page_size" => page_size = parse_number(&key, value, 1, MAX_PAGE_SIZE as i64)?,
+            "page_size" => page_size = parse_number(&key, value, 0, MAX_PAGE_SIZE as i64)?,
             "collapse" => collapse = parse_bool(&key, value)?,
             "explain" => explain = parse_bool(&key, value)?,
             _ => {}

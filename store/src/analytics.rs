@@ -64,8 +64,8 @@ pub struct SearchEvent {
     /// The normalised query (the analytics service's query normalisation); empty for browsing.
     pub query: String,
     /// The filters, as (kind, value) pairs: `institution`, `institution_type`,
-    /// `resource_type`, `region`, `language`, `period`, `accessible_format`, `year_from`,
-    /// `year_to`.
+    /// `resource_type`, `region`, `language`, `period`, `accessible_format`, `level`,
+    /// `branch`, `brand`, `audience`, `special_collection`, `year_from`, `year_to`.
     pub filters: Vec<(&'static str, String)>,
     /// Number of matching records.
     pub results: u64,

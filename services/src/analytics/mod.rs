@@ -294,6 +294,13 @@ impl Analytics {
                 .iter()
                 .map(|v| ("accessible_format", v.as_str().to_string())),
         );
+        filters.extend(f.levels.iter().map(|v| ("level", v.as_str().to_string())));
+        filters.extend(f.branches.iter().map(|v| ("branch", v.clone())));
+        filters.extend(f.brands.iter().map(|v| ("brand", v.clone())));
+        filters.extend(f.audiences.iter().map(|v| ("audience", v.as_str().to_string())));
+        if f.special_collection {
+            filters.push(("special_collection", "true".to_string()));
+        }
         filters.extend(f.year_from.map(|y| ("year_from", y.to_string())));
         filters.extend(f.year_to.map(|y| ("year_to", y.to_string())));
         self.record(Event::Search(SearchEvent {
