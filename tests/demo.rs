@@ -216,6 +216,74 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     .await;
     assert_eq!(found["hits"][0]["title"], "靜夜思", "{found}");
 
+    // Distinct museum objects with one title are distinct hits (issue 12): each fragment of
+    // 织金锦残片 is its own hit, never "holdings" of another; collapsing changes nothing there.
+    let collapsed = get(
+        &demo.base_url,
+        &format!("/api/v1/search?q={}&page_size=100", encode("织金锦残片")),
+    )
+    .await;
+    let every = get(
+        &demo.base_url,
+        &format!(
+            "/api/v1/search?q={}&page_size=100&collapse=false",
+            encode("织金锦残片")
+        ),
+    )
+    .await;
+    let fragments = every["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["title"] == "织金锦残片")
+        .count();
+    assert!(fragments >= 2, "{every}");
+    let fragment_hits = collapsed["hits"].as_array().unwrap();
+    assert_eq!(
+        fragment_hits
+            .iter()
+            .filter(|h| h["title"] == "织金锦残片")
+            .count(),
+        fragments,
+        "{collapsed}"
+    );
+    assert!(
+        fragment_hits
+            .iter()
+            .all(|h| h["holdings"].as_array().unwrap().len() <= 1)
+    );
+    // page_size=0: the total and the facets, no hits.
+    let counted = get(
+        &demo.base_url,
+        &format!("/api/v1/search?q={}&page_size=0", encode("织金锦残片")),
+    )
+    .await;
+    assert_eq!(counted["total"], collapsed["total"]);
+    assert_eq!(counted["hits"].as_array().unwrap().len(), 0);
+    assert!(
+        counted["facets"]["institution"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())
+    );
+    // A copy held by 兰州市图书馆七里河分馆 counts under 七里河区 (the branch's district, from
+    // the config), though the library itself is in 城关区; the branch facet lists it.
+    let branch = get(
+        &demo.base_url,
+        &format!(
+            "/api/v1/search?q=&institution=lzlib&region={}",
+            encode("七里河区")
+        ),
+    )
+    .await;
+    assert!(branch["total"].as_u64().unwrap() > 0, "{branch}");
+    let branches: Vec<&str> = branch["facets"]["branch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert!(branches.contains(&"兰州市图书馆七里河分馆"), "{branches:?}");
+
     let health = get(&demo.base_url, "/healthz").await;
     assert_eq!(health["status"], "ok");
     let _ = stop.send(());

@@ -211,7 +211,19 @@ async fn api_works(RawQuery(query): RawQuery) -> Response {
     axum::Json(body).into_response()
 }
 
-/// The `[[institutions]]` and `[[sources]]` of the file sources, appended to the config.
+/// Branches named in the sample MARC holdings, with their districts.
+const BRANCHES: [(&str, &str, &str); 7] = [
+    ("lzlib", "兰州市图书馆总馆", "城关区"),
+    ("lzlib", "兰州市图书馆七里河分馆", "七里河区"),
+    ("lzlib", "兰州市图书馆安宁分馆", "安宁区"),
+    ("ydlib", "永登县图书馆总馆", "永登县"),
+    ("ydlib", "永登县图书馆连城分馆", "永登县"),
+    ("ydlib", "永登县图书馆苦水分馆", "永登县"),
+    ("ydlib", "永登县图书馆红城分馆", "永登县"),
+];
+
+/// The `[[institutions]]`, `[[branches]]` and `[[sources]]` of the file sources, appended to
+/// the config.
 pub(crate) fn config_toml(toml: &mut String, base: &str, quoted: impl Fn(&str) -> String) {
     for i in EXTRA_INSTITUTIONS {
         let _ = write!(
@@ -222,6 +234,17 @@ pub(crate) fn config_toml(toml: &mut String, base: &str, quoted: impl Fn(&str) -
             quoted(i.institution_type),
             quoted(i.district),
             quoted(i.level),
+        );
+    }
+    // The branches whose holdings the MARC files list (852 $b, 905): a copy at a branch counts
+    // under the branch's district, so 七里河分馆's books are found under 七里河区.
+    for (institution, name, district) in BRANCHES {
+        let _ = write!(
+            toml,
+            "\n[[branches]]\ninstitution = {}\nname = {}\ndistrict = {}\n",
+            quoted(institution),
+            quoted(name),
+            quoted(district),
         );
     }
     let file = |name: &str| quoted(&format!("{base}/demo/files/{name}"));

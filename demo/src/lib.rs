@@ -83,7 +83,10 @@ mod tests {
         let text = config_toml("http://127.0.0.1:9999/");
         let doc: toml::Table = toml::from_str(&text).unwrap();
         assert!(doc.get("data_dir").is_none() && doc.get("server").is_none());
-        assert_eq!(doc.keys().collect::<Vec<_>>(), ["institutions", "sources"]);
+        assert_eq!(
+            doc.keys().collect::<Vec<_>>(),
+            ["branches", "institutions", "sources"]
+        );
         let institutions = doc["institutions"].as_array().unwrap();
         let sources = doc["sources"].as_array().unwrap();
         let names = collections();

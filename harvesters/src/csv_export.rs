@@ -290,6 +290,9 @@ pub(crate) fn map_fields<'a>(
     let mut record = Record::new(record_id(source_id, local_id), institution, "");
     let mut problems = Vec::new();
     let mut set_fields = HashSet::new();
+    // Fields already reported, by name (not by searching the messages: `title` is inside
+    // `alternative_titles`).
+    let mut reported = HashSet::new();
     for (field, origin, values) in cells {
         let status = record.set_field(field, &values).map_err(|e| e.to_string())?;
         let required = rules.required().iter().any(|r| r == field);
@@ -297,19 +300,24 @@ pub(crate) fn map_fields<'a>(
             FieldStatus::Set => {
                 set_fields.insert(field);
             }
-            FieldStatus::Empty if required => problems.push(format!("required {field} ({origin}) is empty")),
+            FieldStatus::Empty if required => {
+                reported.insert(field);
+                problems.push(format!("required {field} ({origin}) is empty"));
+            }
             FieldStatus::NotUnderstood(why) if required => {
+                reported.insert(field);
                 problems.push(format!("required {field} ({origin}): {why}"));
             }
             _ => {}
         }
     }
     for field in rules.required() {
-        if !set_fields.contains(field.as_str()) && !problems.iter().any(|p| p.contains(field.as_str())) {
+        if !set_fields.contains(field.as_str()) && !reported.contains(field.as_str()) {
+            reported.insert(field.as_str());
             problems.push(format!("required {field} is not mapped"));
         }
     }
-    if record.title.trim().is_empty() && !problems.iter().any(|p| p.contains("title")) {
+    if record.title.trim().is_empty() && !reported.contains("title") {
         problems.push("no title".into());
     }
     if !problems.is_empty() {
@@ -353,6 +361,27 @@ fn decode(bytes: &[u8], options: &CsvOptions) -> Result<(String, CsvEncoding)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_title_is_reported_beside_a_missing_alternative_title() {
+        struct Rules(Vec<String>);
+        impl FieldRules for Rules {
+            fn required(&self) -> &[String] {
+                &self.0
+            }
+            fn default_resource_type(&self) -> Option<ResourceType> {
+                None
+            }
+        }
+        let rules = Rules(vec!["alternative_titles".into()]);
+        let cells = [("alternative_titles", "别名", Vec::new())];
+        let err = map_fields("src", "inst", "1", cells.into_iter(), &rules).unwrap_err();
+        assert!(
+            err.contains("required alternative_titles (别名) is empty"),
+            "{err}"
+        );
+        assert!(err.contains("no title"), "{err}");
+    }
 
     #[test]
     fn encodings_are_detected() {

@@ -23,8 +23,11 @@ use quick_xml::{
     Reader,
     events::{BytesRef, BytesStart, Event},
 };
+use schemas::oai::ErrorCode;
 
-use crate::xml_text::{check_depth, find_end_tag, resolve_reference, resolve_references};
+use crate::xml_text::{
+    check_depth, find_end_tag, read_splitting_event, resolve_reference, resolve_references,
+};
 use crate::{
     Granularity, HarvestedItem, Identify, ItemOutcome, Page,
     oai_dc::{DcFields, map_oai_dc},
@@ -268,28 +271,8 @@ pub(crate) fn parse_list_records(body: &[u8], context: MappingContext<'_>) -> Re
     let mut base = 0usize;
     let mut reader = envelope_reader(text);
     loop {
-        let event_start = base + reader.buffer_position() as usize;
-        let event = reader
-            .read_event()
-            .map_err(|e| {
-                let at = base + reader.error_position() as usize;
-                (at, format!("malformed XML at byte {at}: {e}"))
-            })
-            .and_then(|event| match event {
-                Event::Start(_) | Event::Empty(_) => {
-                    // Inside a record, depth counts from `<record>`, as the strict pass
-                    // counts it; outside, from the root.
-                    let depth = match &record {
-                        Some(open) => (stack.len() + 1).saturating_sub(open.depth),
-                        None => stack.len() + 1,
-                    };
-                    check_depth(depth, event_start)
-                        .map(|()| event)
-                        .map_err(|reason| (event_start, reason))
-                }
-                _ => Ok(event),
-            });
-        let event = match event {
+        let event = read_splitting_event(&mut reader, base, stack.len(), record.as_ref().map(|r| r.depth));
+        let (event_start, event) = match event {
             Ok(event) => event,
             Err((at, reason)) => {
                 let Some(open) = record.take() else {
@@ -417,7 +400,7 @@ pub(crate) fn parse_list_records(body: &[u8], context: MappingContext<'_>) -> Re
         ..
     } = envelope;
     if let Some((code, message)) = error {
-        if code == "noRecordsMatch" {
+        if ErrorCode::from_name(&code) == Some(ErrorCode::NoRecordsMatch) {
             return Ok(Page {
                 response_date,
                 items: Vec::new(),

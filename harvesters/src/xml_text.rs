@@ -32,6 +32,34 @@ pub(crate) fn check_depth(depth: usize, at: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The next event of a pass that cuts records out of a document, with the element depth
+/// checked: `open` is the number of elements open before this event, and `record_depth` the
+/// depth of the record element being cut out, if any (inside a record depth counts from the
+/// record's element, as a reader of the record alone counts it; outside, from the root).
+/// `base` is the byte offset of `reader`'s text in the document. An error is the byte
+/// offset it concerns and the reason.
+pub(crate) fn read_splitting_event<'a>(
+    reader: &mut quick_xml::Reader<&'a [u8]>,
+    base: usize,
+    open: usize,
+    record_depth: Option<usize>,
+) -> Result<(usize, quick_xml::events::Event<'a>), (usize, String)> {
+    let offset = |position: u64| base.saturating_add(usize::try_from(position).unwrap_or(usize::MAX));
+    let event_start = offset(reader.buffer_position());
+    let event = reader.read_event().map_err(|e| {
+        let at = offset(reader.error_position());
+        (at, format!("malformed XML at byte {at}: {e}"))
+    })?;
+    if let quick_xml::events::Event::Start(_) | quick_xml::events::Event::Empty(_) = event {
+        let depth = match record_depth {
+            Some(record) => (open + 1).saturating_sub(record),
+            None => open + 1,
+        };
+        check_depth(depth, event_start).map_err(|reason| (event_start, reason))?;
+    }
+    Ok((event_start, event))
+}
+
 /// Resolves an entity or character reference (`amp`, `#x4E2D`, …) without expanding any
 /// entity a DTD may have declared; a reference to a character XML forbids is an error.
 pub(crate) fn resolve_reference(name: &str) -> Result<char, String> {

@@ -146,6 +146,7 @@ fn default_retention_days() -> u32 {
 /// max_image_bytes = 10485760
 /// max_image_width = 12000
 /// max_image_height = 12000
+/// max_image_megapixels = 40
 /// [curation.remote_images]
 /// enabled = true
 /// concurrency = 2
@@ -168,6 +169,11 @@ pub struct CurationConfig {
     /// Tallest image decoded, in pixels.
     #[serde(default = "default_max_image_side")]
     pub max_image_height: u32,
+    /// The pixel budget: most pixels (width × height, in millions) an image may have to be
+    /// decoded at all. 40 megapixels is more than any camera photo of an exhibit needs and
+    /// bounds one decode at about 160 MB (four bytes a pixel).
+    #[serde(default = "default_max_image_megapixels")]
+    pub max_image_megapixels: u32,
     /// Fetching harvested records' image links in the background.
     #[serde(default)]
     pub remote_images: RemoteImagesConfig,
@@ -180,6 +186,7 @@ impl Default for CurationConfig {
             max_image_bytes: default_max_image_bytes(),
             max_image_width: default_max_image_side(),
             max_image_height: default_max_image_side(),
+            max_image_megapixels: default_max_image_megapixels(),
             remote_images: RemoteImagesConfig::default(),
         }
     }
@@ -192,6 +199,7 @@ impl CurationConfig {
             max_bytes: self.max_image_bytes,
             max_width: self.max_image_width,
             max_height: self.max_image_height,
+            max_pixels: u64::from(self.max_image_megapixels) * 1_000_000,
             ..ImageLimits::default()
         }
     }
@@ -219,6 +227,9 @@ impl CurationConfig {
         if self.max_image_width == 0 || self.max_image_height == 0 {
             bail!("[curation] max_image_width and max_image_height must be at least 1");
         }
+        if !(1..=MAX_IMAGE_MEGAPIXELS).contains(&self.max_image_megapixels) {
+            bail!("[curation] max_image_megapixels must be between 1 and {MAX_IMAGE_MEGAPIXELS}");
+        }
         let remote = &self.remote_images;
         if !(1..=MAX_IMAGE_FETCH_CONCURRENCY).contains(&remote.concurrency) {
             bail!("[curation.remote_images] concurrency must be between 1 and {MAX_IMAGE_FETCH_CONCURRENCY}");
@@ -240,6 +251,8 @@ pub struct ImageLimits {
     pub max_width: u32,
     /// Tallest image, in pixels.
     pub max_height: u32,
+    /// The pixel budget: most pixels (width × height) decoded.
+    pub max_pixels: u64,
     /// Most memory a decode may allocate, in bytes.
     pub max_alloc: u64,
 }
@@ -250,9 +263,18 @@ impl Default for ImageLimits {
             max_bytes: 10 * 1024 * 1024,
             max_width: 12_000,
             max_height: 12_000,
+            max_pixels: u64::from(default_max_image_megapixels()) * 1_000_000,
             max_alloc: 256 * 1024 * 1024,
         }
     }
+}
+
+/// Largest `[curation] max_image_megapixels`: the decoder's allocation cap (256 MiB at four
+/// bytes a pixel) is the ceiling anyway.
+const MAX_IMAGE_MEGAPIXELS: u32 = 64;
+
+fn default_max_image_megapixels() -> u32 {
+    40
 }
 
 /// Most image links fetched at once.
@@ -898,14 +920,19 @@ url = "https://museum.example/events.rss"
     #[test]
     fn curation_section_parses() {
         let text = format!(
-            "{EXAMPLE}\n[curation]\nsecure_cookies = true\nmax_image_bytes = 2048\nmax_image_width = 800\nmax_image_height = 600\n[curation.remote_images]\nenabled = false\nconcurrency = 4\nmax_attempts = 2\nallow_internal_addresses = true\n"
+            "{EXAMPLE}\n[curation]\nsecure_cookies = true\nmax_image_bytes = 2048\nmax_image_width = 800\nmax_image_height = 600\nmax_image_megapixels = 12\n[curation.remote_images]\nenabled = false\nconcurrency = 4\nmax_attempts = 2\nallow_internal_addresses = true\n"
         );
         let curation = Config::parse(&text).unwrap().curation;
         assert!(curation.secure_cookies);
         let limits = curation.image_limits();
         assert_eq!(
-            (limits.max_bytes, limits.max_width, limits.max_height),
-            (2048, 800, 600)
+            (
+                limits.max_bytes,
+                limits.max_width,
+                limits.max_height,
+                limits.max_pixels
+            ),
+            (2048, 800, 600, 12_000_000)
         );
         let remote = curation.remote_images;
         assert!(!remote.enabled);
@@ -924,6 +951,8 @@ url = "https://museum.example/events.rss"
         for (section, needle) in [
             ("[curation]\nmax_image_bytes = 0", "max_image_bytes"),
             ("[curation]\nmax_image_width = 0", "max_image_width"),
+            ("[curation]\nmax_image_megapixels = 0", "max_image_megapixels"),
+            ("[curation]\nmax_image_megapixels = 1000", "max_image_megapixels"),
             ("[curation]\nsecure_cookie = true", "secure_cookie"),
             ("[curation]\nmax_image_bytes = -1", "max_image_bytes"),
             ("[curation]\nsecure_cookies = \"yes\"", "secure_cookies"),

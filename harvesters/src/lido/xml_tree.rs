@@ -14,7 +14,9 @@
 //! (It lives under `lido/` because the LIDO mapping was its first user; the feed mapping
 //! borrows it.)
 
-use crate::xml_text::{check_depth, find_end_tag, resolve_reference, resolve_references};
+use crate::xml_text::{
+    check_depth, find_end_tag, read_splitting_event, resolve_reference, resolve_references,
+};
 use quick_xml::{
     NsReader, Reader,
     events::{BytesStart, Event},
@@ -183,28 +185,8 @@ pub(crate) fn split_records(
     let mut base = 0usize;
     let mut reader = lenient_reader(text);
     loop {
-        let event_start = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = reader
-            .read_event()
-            .map_err(|e| {
-                let at = base + usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
-                (at, format!("malformed XML at byte {at}: {e}"))
-            })
-            .and_then(|event| match event {
-                Event::Start(_) | Event::Empty(_) => {
-                    // Inside a record, depth counts from the record's element, as
-                    // `parse_record` counts it; outside, from the document's root.
-                    let depth = match &open {
-                        Some(record) => (stack.len() + 1).saturating_sub(record.depth),
-                        None => stack.len() + 1,
-                    };
-                    check_depth(depth, event_start)
-                        .map(|()| event)
-                        .map_err(|reason| (event_start, reason))
-                }
-                _ => Ok(event),
-            });
-        let event = match event {
+        let event = read_splitting_event(&mut reader, base, stack.len(), open.as_ref().map(|r| r.depth));
+        let (event_start, event) = match event {
             Ok(event) => event,
             Err((at, reason)) => {
                 let Some(record) = open.take() else {

@@ -141,14 +141,18 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, Ima
         .into_dimensions()
         .map_err(limit_error)?;
     let pixels = u64::from(width) * u64::from(height);
-    if width > limits.max_width || height > limits.max_height || pixels.saturating_mul(4) > limits.max_alloc {
+    let budget = limits.max_pixels.min(limits.max_alloc / 4);
+    if width > limits.max_width || height > limits.max_height || pixels > budget {
         return Err(ImageError::TooLarge(format!(
             "the image is {width}×{height} pixels; at most {}×{} and {} megapixels",
             limits.max_width,
             limits.max_height,
-            limits.max_alloc / 4 / 1_000_000
+            budget / 1_000_000
         )));
     }
+    // Decoding is where the memory goes: at most DECODE_SLOTS at once in the whole process,
+    // whoever asks (uploads, curator pages, the fetcher of harvested links).
+    let _slot = DECODES.acquire();
     let mut decoder = reader(bytes, format, limits)
         .into_decoder()
         .map_err(limit_error)?;
@@ -164,6 +168,59 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, Ima
         display: encode_jpeg(&display)?,
         thumb: encode_jpeg(&thumb)?,
     })
+}
+
+/// Decodes that may run at once, process-wide: one per core of the machine this is sized
+/// for. With the pixel budget this bounds the memory of decoding at about
+/// `DECODE_SLOTS × 4 × max_pixels` bytes (320 MB at the defaults), however many uploads
+/// arrive together; the others wait their turn (within the request timeout).
+pub const DECODE_SLOTS: usize = 2;
+
+static DECODES: Slots = Slots::new(DECODE_SLOTS);
+
+/// A counting semaphore for blocking threads (decodes run on tokio's blocking pool).
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    released: std::sync::Condvar,
+}
+
+/// A taken slot, given back when dropped.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    const fn new(slots: usize) -> Slots {
+        Slots {
+            free: std::sync::Mutex::new(slots),
+            released: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot and takes it.
+    fn acquire(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+
+    /// Takes a free slot if there is one.
+    #[cfg(test)]
+    fn try_acquire(&self) -> Option<Slot<'_>> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        (*free > 0).then(|| {
+            *free -= 1;
+            Slot(self)
+        })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.released.notify_one();
+    }
 }
 
 /// True if a JPEG's end-of-image marker (`FF D9`) is within its last KiB (some writers pad
@@ -298,5 +355,42 @@ mod tests {
             process(&png(4, 4), &small),
             Err(ImageError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn the_pixel_budget_is_checked_before_decoding() {
+        let limits = ImageLimits {
+            max_pixels: 10_000,
+            ..ImageLimits::default()
+        };
+        assert!(process(&png(100, 100), &limits).is_ok());
+        let Err(ImageError::TooLarge(message)) = process(&png(101, 100), &limits) else {
+            panic!("an image over the budget is refused");
+        };
+        assert!(message.contains("101×100"), "{message}");
+        // The default budget is 40 megapixels, whatever the sides allow.
+        assert_eq!(ImageLimits::default().max_pixels, 40_000_000);
+    }
+
+    #[test]
+    fn decodes_take_slots_and_give_them_back() {
+        let slots = Slots::new(2);
+        let a = slots.try_acquire().expect("a first slot");
+        let b = slots.try_acquire().expect("a second slot");
+        assert!(slots.try_acquire().is_none(), "only two at once");
+        drop(a);
+        let c = slots.try_acquire().expect("a slot given back is free again");
+        drop((b, c));
+        let waiter = std::thread::scope(|scope| {
+            let held = slots.acquire();
+            let held2 = slots.acquire();
+            let waiting = scope.spawn(|| {
+                let _slot = slots.acquire();
+                true
+            });
+            drop((held, held2));
+            waiting.join().expect("the waiter got a slot")
+        });
+        assert!(waiter);
     }
 }
