@@ -954,6 +954,38 @@ async fn five_failed_logins_lock_the_username_whether_or_not_it_exists() {
     assert_eq!(h.login("cur-b", PASSWORD).await.0, StatusCode::OK);
 }
 
+/// Parallel guesses cannot all slip past the lockout check while argon2 runs: each attempt
+/// is counted before hashing, in the transaction that checks the lock.
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_wrong_passwords_are_counted_before_hashing() {
+    let h = Harness::new();
+    let attempts = (0..40).map(|_| h.login("cur-a", "wrong password!"));
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let refused = outcomes
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::UNAUTHORIZED)
+        .count();
+    let locked = outcomes
+        .iter()
+        .filter(|(status, _, body)| {
+            *status == StatusCode::TOO_MANY_REQUESTS && body["error"]["code"] == "too_many_attempts"
+        })
+        .count();
+    let limit = jincheng::auth::lockout::MAX_FAILURES as usize;
+    assert!(
+        refused <= limit,
+        "{refused} attempts checked a password, at most {limit} may"
+    );
+    assert_eq!(refused + locked, 40, "every other attempt is answered 429");
+    assert_eq!(
+        h.instance.store.login_failures_since("cur-a", 0).unwrap(),
+        40,
+        "every attempt is counted"
+    );
+    // The right password is locked out too, until the window has passed.
+    assert_eq!(h.login("cur-a", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn admins_create_accounts_over_the_api() {
     let h = Harness::new();
