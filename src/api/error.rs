@@ -21,6 +21,7 @@
 //! | `conflict`          | 409    | it exists already (e.g. a username)               |
 //! | `precondition_failed` | 412  | `If-Match` does not match the current ETag        |
 //! | `payload_too_large` | 413    | a body, upload or image (in pixels) over a limit  |
+//! | `uri_too_long`      | 414    | the URL is longer than 16 KiB                     |
 //! | `unsupported_media_type` | 415 | an upload that is not JPEG, PNG or WebP       |
 //! | `validation_failed` | 422    | invalid fields; `errors` lists every one, each    |
 //! |                     |        | with `field`, `code`, `message` and `message_zh`  |
@@ -32,6 +33,9 @@
 //! | `rate_limited`      | 429    | over the client's rate; `retry_after_secs` (and   |
 //! |                     |        | `Retry-After`) say how long to wait               |
 //! | `timeout`           | 503    | the request took longer than the server allows    |
+//! | `too_many_connections` | 503 | the server holds `[server] max_connections`       |
+//! |                     |        | connections; sent on the new connection, closed   |
+//! |                     |        | after it (`Connection: close`, `Retry-After`)     |
 //! | `internal`          | 500    | a bug or a storage failure (details in the log)   |
 
 use axum::Json;
@@ -175,6 +179,24 @@ impl ApiError {
     /// `payload_too_large` (413).
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::with(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// `uri_too_long` (414).
+    pub fn uri_too_long(max_bytes: usize) -> Self {
+        Self::with(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the URL is longer than {max_bytes} bytes"),
+        )
+    }
+
+    /// `too_many_connections` (503): written by the accept loop on a connection over the cap.
+    pub fn too_many_connections() -> Self {
+        Self::with(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "the server has too many open connections; try again shortly",
+        )
     }
 
     /// `unsupported_media_type` (415).
