@@ -196,11 +196,7 @@ async fn an_empty_export_is_a_complete_empty_body() {
         assert_eq!(body, "", "nothing matches");
     }
     // A non-empty export still streams every line.
-    let response = client
-        .get(format!("{base}/api/v1/export"))
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(format!("{base}/api/v1/export")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body = response.text().await.expect("a complete body");
     assert_eq!(lines(&body).len(), 30);
