@@ -40,7 +40,8 @@ pub async fn start(
     config.curation.remote_images.allow_internal_addresses = true;
     let instance = Instance::open(config)?;
     let router = instance.router().merge(jincheng_demo::router());
-    let server = tokio::spawn(crate::server::serve(listener, router, shutdown));
+    let limits = crate::server::ConnectionLimits::from(&instance.config.server);
+    let server = tokio::spawn(crate::server::serve_with(listener, router, limits, shutdown));
     let mut runs = Vec::new();
     for source in instance.config.sources.iter() {
         runs.push(instance.harvest(source, |_| {}).await?);

@@ -21,6 +21,7 @@
 //! | `conflict`          | 409    | it exists already (e.g. a username)               |
 //! | `precondition_failed` | 412  | `If-Match` does not match the current ETag        |
 //! | `payload_too_large` | 413    | a body, upload or image (in pixels) over a limit  |
+//! | `uri_too_long`      | 414    | the URL is longer than 16 KiB                     |
 //! | `unsupported_media_type` | 415 | an upload that is not JPEG, PNG or WebP       |
 //! | `validation_failed` | 422    | invalid fields; `errors` lists every one, each    |
 //! |                     |        | with `field`, `code`, `message` and `message_zh`  |
@@ -32,6 +33,9 @@
 //! | `rate_limited`      | 429    | over the client's rate; `retry_after_secs` (and   |
 //! |                     |        | `Retry-After`) say how long to wait               |
 //! | `timeout`           | 503    | the request took longer than the server allows    |
+//! | `too_many_connections` | 503 | the server holds `[server] max_connections`       |
+//! |                     |        | connections; sent on the new connection, closed   |
+//! |                     |        | after it (`Connection: close`, `Retry-After`)     |
 //! | `internal`          | 500    | a bug or a storage failure (details in the log)   |
 
 use axum::Json;
@@ -66,6 +70,8 @@ pub enum ErrorCode {
     PreconditionFailed,
     /// `payload_too_large`.
     PayloadTooLarge,
+    /// `uri_too_long`.
+    UriTooLong,
     /// `unsupported_media_type`.
     UnsupportedMediaType,
     /// `validation_failed`.
@@ -82,13 +88,15 @@ pub enum ErrorCode {
     RateLimited,
     /// `timeout`.
     Timeout,
+    /// `too_many_connections`.
+    TooManyConnections,
     /// `internal`.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidParameter,
         ErrorCode::QueryTooLong,
         ErrorCode::PageOutOfRange,
@@ -101,6 +109,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::PreconditionFailed,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::UriTooLong,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::ValidationFailed,
         ErrorCode::PreconditionRequired,
@@ -109,6 +118,7 @@ impl ErrorCode {
         ErrorCode::InvalidApiKey,
         ErrorCode::RateLimited,
         ErrorCode::Timeout,
+        ErrorCode::TooManyConnections,
         ErrorCode::Internal,
     ];
 
@@ -127,6 +137,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::PreconditionFailed => "precondition_failed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UriTooLong => "uri_too_long",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ValidationFailed => "validation_failed",
             ErrorCode::PreconditionRequired => "precondition_required",
@@ -135,6 +146,7 @@ impl ErrorCode {
             ErrorCode::InvalidApiKey => "invalid_api_key",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Internal => "internal",
         }
     }
@@ -154,6 +166,7 @@ impl ErrorCode {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -162,6 +175,7 @@ impl ErrorCode {
             ErrorCode::InvalidApiKey => StatusCode::UNAUTHORIZED,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -293,6 +307,22 @@ impl ApiError {
     /// `payload_too_large` (413).
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::with(ErrorCode::PayloadTooLarge, message)
+    }
+
+    /// `uri_too_long` (414).
+    pub fn uri_too_long(max_bytes: usize) -> Self {
+        Self::with(
+            ErrorCode::UriTooLong,
+            format!("the URL is longer than {max_bytes} bytes"),
+        )
+    }
+
+    /// `too_many_connections` (503): written by the accept loop on a connection over the cap.
+    pub fn too_many_connections() -> Self {
+        Self::with(
+            ErrorCode::TooManyConnections,
+            "the server has too many open connections; try again shortly",
+        )
     }
 
     /// `unsupported_media_type` (415).

@@ -91,6 +91,12 @@ impl Instance {
         }
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index, &config.branches)?;
+        // Holding the index writer, we are the only process using this data directory: a
+        // run still `running` was cut short by a crash or a kill.
+        let interrupted = store.mark_interrupted_runs()?;
+        if interrupted > 0 {
+            tracing::warn!("{interrupted} harvest run(s) were interrupted by the last stop");
+        }
         let access = Arc::new(Access::new(config.api.clone()));
         let analytics = Arc::new(services::analytics::Analytics::start(
             Arc::clone(&store),
@@ -192,5 +198,43 @@ impl Instance {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_cut_short_is_marked_interrupted_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = || {
+            let mut config = Config::parse("").unwrap();
+            config.data_dir = dir.path().to_path_buf();
+            config
+        };
+        let instance = Instance::open(config()).unwrap();
+        let done = instance.store.start_run("lzlib-oai", false).unwrap();
+        instance.store.finish_run(done, None).unwrap();
+        // The process dies here, during a run: nothing finishes it.
+        let cut = instance.store.start_run("lzlib-oai", false).unwrap();
+        assert_eq!(
+            instance.store.runs(None, 10).unwrap()[0].status,
+            store::RunStatus::Running
+        );
+        instance.indexing.shutdown();
+        drop(instance);
+
+        let instance = Instance::open(config()).unwrap();
+        let runs = instance.store.runs(None, 10).unwrap();
+        let status = |id| runs.iter().find(|r| r.id == id).map(|r| r.status.as_str());
+        assert_eq!(status(cut), Some("interrupted"));
+        assert!(
+            runs[0].finished_at.is_some() && runs[0].error.is_some(),
+            "{:?}",
+            runs[0]
+        );
+        assert_eq!(status(done), Some("complete"), "finished runs are left alone");
+        instance.indexing.shutdown();
     }
 }

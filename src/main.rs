@@ -230,7 +230,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("金城 serving on http://{}", listener.local_addr()?);
     instance.spawn_scheduled_harvests();
     spawn_dictionary_reload_on_sighup(instance.clone());
-    jincheng::server::serve(listener, instance.router(), shutdown_signal()).await?;
+    let limits = jincheng::server::ConnectionLimits::from(&instance.config.server);
+    jincheng::server::serve_with(listener, instance.router(), limits, shutdown_signal()).await?;
     instance.indexing.shutdown();
     Ok(())
 }

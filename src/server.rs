@@ -1,16 +1,18 @@
-//! The HTTP server: shared state, the router with its protective layers, and the accept loop.
+//! The HTTP server: shared state, the router with its protective layers
+//! ([`response_policy`]: security headers and uniform error shapes), and the accept loop
+//! ([`connections`]: connection cap, first-request and idle timeouts).
+
+mod connections;
+pub mod response_policy;
+
+pub use connections::{ConnectionLimits, serve_with};
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -23,8 +25,6 @@ pub use crate::state::AppState;
 
 /// Largest request body any route accepts.
 const MAX_BODY_BYTES: usize = 1 << 20;
-/// Time a client has to send its request headers (slowloris guard).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The whole application as a router, without a socket (tests call it with `oneshot`).
 pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) -> Router {
@@ -53,6 +53,7 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
             crate::access::guard,
         ))
         .with_state(state)
+        .layer(axum::middleware::from_fn(response_policy::apply))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TimeoutLayer::with_status_code(
@@ -64,49 +65,12 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         }))
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves; connections that are open then
-/// are finished gracefully.
+/// Serves `router` on `listener` with the default [`ConnectionLimits`] until `shutdown`
+/// resolves; connections that are open then are finished gracefully.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(err) => {
-                    // Running out of file descriptors must not end the server.
-                    tracing::warn!("accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let service = TowerToHyperService::new(router.clone().map_request(
-            move |req: Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                req.extensions_mut().insert(ConnectInfo(peer));
-                req
-            },
-        ));
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection.into_owned());
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {}
-    }
-    Ok(())
+    serve_with(listener, router, ConnectionLimits::default(), shutdown).await
 }

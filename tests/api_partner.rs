@@ -10,6 +10,9 @@ use services::config::Config;
 use store::{Checkpoint, Incoming};
 use tower::ServiceExt;
 
+#[path = "support/http.rs"]
+mod http;
+
 fn instance(dir: &std::path::Path) -> Instance {
     let mut text = format!("data_dir = {:?}\n", dir.display().to_string());
     for i in synthetic_institutions() {
@@ -140,4 +143,62 @@ async fn records_come_as_json_ld_when_asked() {
     assert!(content_type.starts_with("application/json"));
     let plain: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(plain["title"], book.title.as_str());
+}
+
+/// An export that matches nothing is a complete, empty 200 body, also compressed and over a
+/// real socket (the stream used to be polled after its end there, and panicked), and the
+/// server goes on answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_export_is_a_complete_empty_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path());
+    let institutions = synthetic_institutions();
+    let records: Vec<_> = (0..30).map(|i| synthetic_record(i, &institutions)).collect();
+    instance.store.import_records(&records).unwrap();
+
+    // Through the router, compressed.
+    for uri in [
+        "/api/v1/export?institution=&resource_type=book",
+        "/api/v1/export?institution=nowhere",
+    ] {
+        let response = instance
+            .router()
+            .oneshot(
+                Request::get(uri)
+                    .header(header::ACCEPT_ENCODING, "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{uri}");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+        assert!(body.is_ok(), "{uri}: the body did not end cleanly");
+    }
+
+    // Over loopback: reqwest asks for gzip and reads to the end.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(jincheng::server::serve(
+        listener,
+        instance.router(),
+        std::future::pending(),
+    ));
+    let client = http::client();
+    for _ in 0..3 {
+        let response = client
+            .get(format!("{base}/api/v1/export?institution=&resource_type=book"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.expect("a complete body");
+        assert_eq!(body, "", "nothing matches");
+    }
+    // A non-empty export still streams every line.
+    let response = client.get(format!("{base}/api/v1/export")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.expect("a complete body");
+    assert_eq!(lines(&body).len(), 30);
+    assert!(body.ends_with('\n'));
 }

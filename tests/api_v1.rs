@@ -522,3 +522,37 @@ async fn search_by_period_and_accessible_format_sorted_by_date() {
         check(&doc, "ErrorResponse", &error);
     }
 }
+
+/// Bodies and URLs over the limits are refused in the documented error shape, whichever
+/// layer refuses them.
+#[tokio::test(flavor = "multi_thread")]
+async fn too_large_bodies_and_too_long_urls_get_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path(), "");
+    let big = vec![b' '; 2 << 20];
+    let request = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big))
+        .unwrap();
+    let (response, body) = send(&instance, request).await;
+    assert_eq!(response.status(), 413);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+
+    let long = format!("/api/v1/search?q={}", "a".repeat(20_000));
+    let (status, body) = get_json(&instance, &long).await;
+    assert_eq!(status, 414, "{body}");
+    assert_eq!(body["error"]["code"], "uri_too_long", "{body}");
+    let (status, body) = get_json(&instance, &format!("/search?q={}", "a".repeat(20_000))).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (414, &Value::from("uri_too_long"))
+    );
+}

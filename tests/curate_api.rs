@@ -953,6 +953,95 @@ async fn five_failed_logins_lock_the_username_whether_or_not_it_exists() {
     assert_eq!(h.login("cur-b", PASSWORD).await.0, StatusCode::OK);
 }
 
+/// Parallel guesses cannot all slip past the lockout check while argon2 runs: each attempt
+/// is counted before hashing, in the transaction that checks the lock.
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_wrong_passwords_are_counted_before_hashing() {
+    let h = Harness::new();
+    let attempts = (0..40).map(|_| h.login("cur-a", "wrong password!"));
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let refused = outcomes
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::UNAUTHORIZED)
+        .count();
+    let locked = outcomes
+        .iter()
+        .filter(|(status, _, body)| {
+            *status == StatusCode::TOO_MANY_REQUESTS && body["error"]["code"] == "too_many_attempts"
+        })
+        .count();
+    let limit = services::auth::lockout::MAX_FAILURES as usize;
+    assert!(
+        refused <= limit,
+        "{refused} attempts checked a password, at most {limit} may"
+    );
+    assert_eq!(refused + locked, 40, "every other attempt is answered 429");
+    assert_eq!(
+        h.instance.store.login_failures_since("cur-a", 0).unwrap(),
+        40,
+        "every attempt is counted"
+    );
+    // The right password is locked out too, until the window has passed.
+    assert_eq!(h.login("cur-a", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// What only a signed-in user sees is never stored by a cache, and the signed-in pages are
+/// never framed by another site.
+#[tokio::test(flavor = "multi_thread")]
+async fn private_answers_are_never_cached_and_never_framed() {
+    let h = Harness::new();
+    let admin = h.token("admin").await;
+    for path in [
+        "/api/v1/auth/me",
+        "/api/v1/auth/tokens",
+        "/api/v1/admin/users",
+        "/api/v1/admin/runs",
+        "/api/v1/admin/analytics/volume",
+        "/api/v1/analytics/export?since=2020-01-01",
+        "/admin/analytics",
+    ] {
+        let (status, headers, body) = h.call(Method::GET, path, &admin, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let cache = headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("");
+        assert!(cache.contains("no-store"), "{path}: Cache-Control {cache:?}");
+    }
+    // Anonymous answers under those routes too (a 401 names no one, but is not cached).
+    let (status, headers, _) = h
+        .call(Method::GET, "/api/v1/auth/me", &Auth::Anonymous, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+
+    for (path, auth) in [("/curator/login", &Auth::Anonymous), ("/admin/analytics", &admin)] {
+        let (status, headers, _) = h.call(Method::GET, path, auth, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let policy = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("script-src 'unsafe"), "{path}: {policy}");
+    }
+    // A public answer stays cacheable.
+    let (_, headers, _) = h
+        .call(
+            Method::GET,
+            &format!("/api/v1/records/{HARVESTED}"),
+            &Auth::Anonymous,
+            None,
+        )
+        .await;
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=60");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn admins_create_accounts_over_the_api() {
     let h = Harness::new();

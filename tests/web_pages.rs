@@ -81,6 +81,15 @@ fn hostile() -> Record {
             url: "https://img.example.cn/x.jpg\" onerror=\"alert(1)".into(),
             caption: Some(XSS.into()),
         },
+        // Browsers read these as //evil.example/…: another site.
+        ImageLink {
+            url: "/\\evil.example/x.jpg".into(),
+            caption: None,
+        },
+        ImageLink {
+            url: "/\t/evil.example/y.jpg".into(),
+            caption: None,
+        },
     ];
     record.holdings = vec![Holding {
         institution: "b-lzlib".into(),
@@ -277,6 +286,7 @@ async fn hostile_text_is_escaped_everywhere() {
         assert!(!body.contains("href=\"javascript:"), "{uri}");
         assert!(!body.contains("src=\"javascript:"), "{uri}");
         assert!(!body.contains("\" onerror"), "{uri}");
+        assert!(!body.contains("evil.example"), "{uri}: a link to another site");
         assert!(every_image_has_alt(&body), "{uri}");
     }
     let (_, _, page) = get(&instance, "/records/web:xss").await;
@@ -571,4 +581,90 @@ async fn periods_formats_sorting_and_events() {
             "{format}"
         );
     }
+}
+
+/// Every page carries a Content-Security-Policy without inline code, and keeps to it: its
+/// scripts are files of our own or JSON-LD (data, never run), and it has no inline style.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_carry_a_content_security_policy_they_keep_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path()).await;
+    for uri in [
+        "/",
+        "/search?q=%E9%9D%99%E5%A4%9C",
+        "/records/web:jys",
+        "/records/web:xss",
+        "/institutions/b-lzlib",
+        "/events",
+        "/records/no-such-record",
+    ] {
+        let response = instance
+            .router()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let policy = response
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{uri}: no Content-Security-Policy"));
+        assert!(policy.contains("default-src 'self'"), "{uri}: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{uri}: {policy}");
+        assert!(policy.contains("object-src 'none'"), "{uri}: {policy}");
+        assert!(!policy.contains("unsafe-"), "{uri}: {policy}");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        for script in body.split("<script").skip(1) {
+            let tag = &script[..script.find('>').unwrap()];
+            assert!(
+                tag.contains(" src=\"/static/") || tag.contains("type=\"application/ld+json\""),
+                "{uri}: an inline script <script{tag}>"
+            );
+        }
+        assert!(!body.contains("<style"), "{uri}: an inline style sheet");
+        assert!(!body.contains(" style=\""), "{uri}: an inline style");
+        assert!(!body.contains(" onclick=") && !body.contains(" onload="), "{uri}");
+    }
+
+    // The API docs run one inline script and style, allowed by their hashes only.
+    let response = instance
+        .router()
+        .oneshot(Request::get("/api/docs").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    let between = |open: &str, close: &str| {
+        let start = body.find(open).unwrap() + open.len();
+        body[start..start + body[start..].find(close).unwrap()].to_string()
+    };
+    let hash = |text: &str| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    };
+    assert!(
+        policy.contains(&format!("script-src {}", hash(&between("<script>", "</script>")))),
+        "{policy}"
+    );
+    assert!(
+        policy.contains(&format!("style-src {}", hash(&between("<style>", "</style>")))),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-"),
+        "{policy}"
+    );
 }

@@ -73,6 +73,20 @@ pub struct ServerConfig {
     /// Longest time a request may take, e.g. `10s`.
     #[serde(default = "default_request_timeout", with = "humantime_serde_compat")]
     pub request_timeout: Duration,
+    /// Most connections open at once (1024 by default). One more is answered `503` with a
+    /// JSON error and closed, so file descriptors never run out.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, `10s` by default: from accepting the
+    /// connection to the first request (protocol detection included), and between requests
+    /// on an idle HTTP/1 keep-alive connection. A connection that sends nothing is closed.
+    #[serde(default = "default_header_read_timeout", with = "humantime_serde_compat")]
+    pub header_read_timeout: Duration,
+    /// Time a connection may stay open with no request in flight, `60s` by default (HTTP/2
+    /// connections are then told to go away; HTTP/1 ones are bounded by `header_read_timeout`
+    /// already).
+    #[serde(default = "default_idle_timeout", with = "humantime_serde_compat")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -80,8 +94,38 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: default_bind(),
             request_timeout: default_request_timeout(),
+            max_connections: default_max_connections(),
+            header_read_timeout: default_header_read_timeout(),
+            idle_timeout: default_idle_timeout(),
         }
     }
+}
+
+impl ServerConfig {
+    fn check(&self) -> anyhow::Result<()> {
+        if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
+            bail!("[server] max_connections must be from 1 to {MAX_CONNECTIONS}");
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            bail!("[server] header_read_timeout and idle_timeout must be longer than 0s");
+        }
+        Ok(())
+    }
+}
+
+/// Largest `[server] max_connections` (far beyond any file-descriptor limit).
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+
+fn default_max_connections() -> usize {
+    1024
+}
+
+fn default_header_read_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[analytics]`: how long raw search events are kept before they are rolled up into daily
@@ -745,6 +789,7 @@ impl Config {
         if self.analytics.raw_retention_days == 0 {
             bail!("[analytics] raw_retention_days must be at least 1");
         }
+        self.server.check()?;
         self.curation.check()?;
         Ok(())
     }
@@ -808,6 +853,23 @@ interval = "6h"
         assert_eq!(config.sources[0].set.as_deref(), Some("nlc"));
         assert_eq!(config.sources[0].interval, Some(Duration::from_secs(6 * 3600)));
         assert_eq!(config.server.request_timeout, Duration::from_secs(10));
+        assert_eq!(config.server.max_connections, 1024);
+        assert_eq!(config.server.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.server.idle_timeout, Duration::from_secs(60));
+        let limited = EXAMPLE.replace(
+            "[server]\n",
+            "[server]\nmax_connections = 8\nheader_read_timeout = \"2s\"\nidle_timeout = \"5s\"\n",
+        );
+        let server = Config::parse(&limited).unwrap().server;
+        assert_eq!(
+            (
+                server.max_connections,
+                server.header_read_timeout,
+                server.idle_timeout
+            ),
+            (8, Duration::from_secs(2), Duration::from_secs(5))
+        );
+        assert!(Config::parse(&EXAMPLE.replace("[server]\n", "[server]\nmax_connections = 0\n")).is_err());
         assert_eq!(config.api.keys, KeyPolicy::Optional);
 
         let with_api = format!(

@@ -282,7 +282,11 @@ async fn dashboard_page(
             ),
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+                // No script; the inline style sheet only. Never framed (clickjacking).
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                     form-action 'self'; frame-ancestors 'none'",
+                ),
             ),
         ],
         html,

@@ -68,7 +68,7 @@ fn parse(raw: Option<&str>) -> Result<ExportParams, ApiError> {
 
 async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let params = parse(raw.as_deref())?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut after = 0;
@@ -110,8 +110,9 @@ async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
             }
         }
     });
-    let stream =
-        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    // A receiver keeps answering `None` once its senders are gone, so this stream may be
+    // polled again after it ended (compression and hyper do): `stream::unfold` would panic.
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok((
         [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
         Body::from_stream(stream),

@@ -9,11 +9,13 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use axum::Router;
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
+use crate::server::response_policy;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -22,7 +24,7 @@ pub fn router() -> Router<AppState> {
 
 /// `/api/docs`, mounted outside `/api/v1`.
 pub fn docs_router() -> Router<AppState> {
-    Router::new().route("/api/docs", get(|| async { Html(DOCS_PAGE) }))
+    Router::new().route("/api/docs", get(docs_page))
 }
 
 static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
@@ -166,15 +168,13 @@ pub fn document() -> Value {
     })
 }
 
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>金城 API v1</title>
-<style>body{font:16px/1.6 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
+/// The docs page's only style sheet, inline (allowed by hash in its policy).
+const DOCS_STYLE: &str = r#"body{font:16px/1.6 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
 code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow:auto}
-h2{border-top:1px solid #ccc;padding-top:1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
-</head><body><h1>金城 Jincheng API v1</h1><p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>
-<main id="docs">Loading…</main>
-<script>
+h2{border-top:1px solid #ccc;padding-top:1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"#;
+
+/// The docs page's only script, inline (allowed by hash in its policy).
+const DOCS_SCRIPT: &str = r#"
 fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
   const esc=s=>String(s??'').replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
   let html='<p>'+esc(doc.info.description)+'</p>';
@@ -188,4 +188,31 @@ fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
   html+='<h2>Schemas</h2><pre>'+esc(JSON.stringify(doc.components.schemas,null,2))+'</pre>';
   document.getElementById('docs').innerHTML=html;
 });
-</script></body></html>"#;
+"#;
+
+static DOCS_PAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>金城 API v1</title>
+<style>{DOCS_STYLE}</style>
+</head><body><h1>金城 Jincheng API v1</h1><p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>
+<main id="docs">Loading…</main>
+<script>{DOCS_SCRIPT}</script></body></html>"#
+    )
+});
+
+/// The page's Content-Security-Policy: its own inline script and style, nothing else.
+static DOCS_POLICY: LazyLock<String> =
+    LazyLock::new(|| response_policy::inline_page_policy(Some(DOCS_SCRIPT), Some(DOCS_STYLE)));
+
+async fn docs_page() -> Response {
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            response_policy::header_value(&DOCS_POLICY),
+        )],
+        Html(DOCS_PAGE.as_str()),
+    )
+        .into_response()
+}

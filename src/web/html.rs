@@ -47,9 +47,15 @@ pub(crate) fn json_in_script(value: &serde_json::Value) -> String {
 }
 
 /// A URL from a record that may be linked to: only `http`, `https` and same-site paths,
-/// never `javascript:` or `data:`.
+/// never `javascript:` or `data:`, nor another site in disguise. Browsers read `\` as `/`
+/// and drop tabs and newlines inside a URL, so `/\evil.example/` or `/<tab>/evil.example/`
+/// would be the protocol-relative `//evil.example/`: a URL with a backslash or a control
+/// character is refused, like `//…` itself.
 pub(crate) fn safe_url(url: &str) -> Option<&str> {
     let url = url.trim();
+    if url.chars().any(|c| c == '\\' || c.is_control()) {
+        return None;
+    }
     let lower = url.to_ascii_lowercase();
     let ok = lower.starts_with("https://")
         || lower.starts_with("http://")
@@ -60,6 +66,32 @@ pub(crate) fn safe_url(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_urls_are_web_links_or_same_site_paths() {
+        for ok in [
+            "https://lzlib.example/a?b=1",
+            "HTTP://lzlib.example/",
+            "/records/x",
+            " /images/ab/cd/thumb.jpg ",
+        ] {
+            assert!(safe_url(ok).is_some(), "{ok:?}");
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "//evil.example/",
+            "/\\evil.example/x",
+            "\\/evil.example/x",
+            "\\\\evil.example/x",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "https://lzlib.example\\@evil.example/",
+            "lzlib.example/x",
+        ] {
+            assert_eq!(safe_url(refused), None, "{refused:?}");
+        }
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

@@ -301,25 +301,56 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Earliest failed login for `username` at or after `since` (when the lockout lifts).
-    pub fn first_login_failure_since(&self, username: &str, since: i64) -> Result<Option<i64>> {
-        Ok(self.reader().query_row(
-            "SELECT MIN(at) FROM login_failures WHERE username = ?1 AND at >= ?2",
+    /// Counts a login attempt for `username` before its password is checked, in one
+    /// IMMEDIATE transaction with the lockout check, so parallel guesses cannot all pass the
+    /// check before any of them is counted. Failures before `forget_before` are forgotten
+    /// first. If `username` already has `max_failures` failures at or after `since`, the
+    /// attempt is refused and the answer is when the lock lifts (Unix time): the attempt is
+    /// still counted (so guessing keeps the lock on), up to `max_recorded` rows per username.
+    /// Otherwise the attempt is counted as a failure until a successful login clears it.
+    pub fn begin_login_attempt(
+        &self,
+        username: &str,
+        at: i64,
+        since: i64,
+        forget_before: i64,
+        max_failures: u64,
+        max_recorded: u64,
+    ) -> Result<Option<i64>> {
+        let mut conn = self.writer();
+        let tx = super::write_transaction(&mut conn)?;
+        tx.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
+        let count: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2",
             params![username, since],
             |r| r.get(0),
-        )?)
-    }
-
-    /// Notes a failed login (for any username, existing or not) and forgets failures older
-    /// than `forget_before`.
-    pub fn record_login_failure(&self, username: &str, at: i64, forget_before: i64) -> Result<()> {
-        let conn = self.writer();
-        conn.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
-        conn.execute(
-            "INSERT INTO login_failures (username, at) VALUES (?1, ?2)",
-            params![username, at],
         )?;
-        Ok(())
+        let count = count.max(0) as u64;
+        // The lock lifts when fewer than `max_failures` remain in the window, that is when
+        // the `max_failures`-th newest failure leaves it.
+        let lifts_at: Option<i64> = if count >= max_failures {
+            tx.query_row(
+                "SELECT at FROM login_failures WHERE username = ?1 AND at >= ?2
+                 ORDER BY at DESC LIMIT 1 OFFSET ?3",
+                params![username, since, max_failures.saturating_sub(1) as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+        } else {
+            None
+        };
+        if count < max_recorded {
+            tx.execute(
+                "INSERT INTO login_failures (username, at) VALUES (?1, ?2)",
+                params![username, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(if count >= max_failures {
+            Some(lifts_at.unwrap_or(at))
+        } else {
+            None
+        })
     }
 
     /// Forgets a username's failed logins (after a successful one).

@@ -244,7 +244,8 @@ pub struct HarvestRun {
     pub started_at: String,
     /// UTC end, if finished.
     pub finished_at: Option<String>,
-    /// Where it stands.
+    /// Where it stands ([`RunStatus::Interrupted`]: the process stopped during the run;
+    /// marked when the data directory is next opened, see [`Store::mark_interrupted_runs`]).
     pub status: RunStatus,
     /// Whether it resumed an interrupted list.
     pub resumed: bool,
@@ -475,6 +476,21 @@ impl Store {
             params![run_id, error],
         )?;
         Ok(())
+    }
+
+    /// Marks every run still `running` as `interrupted`, with an end time and a reason, and
+    /// returns how many. Called when the data directory is opened by the one process that
+    /// may harvest into it (it holds the index writer's lock), so a run left `running` by a
+    /// crash or a kill does not stay `running` forever. The next run resumes from the
+    /// checkpoint as before.
+    pub fn mark_interrupted_runs(&self) -> Result<usize> {
+        Ok(self.writer().execute(
+            "UPDATE harvest_runs SET status = 'interrupted',
+                 finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                 error = COALESCE(error, 'the process stopped during the run')
+             WHERE status = 'running'",
+            [],
+        )?)
     }
 
     /// Stores one harvested page and the checkpoint that follows it, in one transaction:

@@ -3,7 +3,8 @@
 //!
 //! A failure is the same [`LoginError::WrongCredentials`] whether or not the username
 //! exists, and costs the same argon2 work; a locked username answers
-//! [`LoginError::Locked`] before any password is checked (see [`super::lockout`]).
+//! [`LoginError::Locked`] before any password is checked (see [`super::lockout`]). Every
+//! attempt is counted before hashing, in the transaction that checks the lock.
 
 use super::accounts::normalise_username;
 use super::password::{self, Password};
@@ -55,7 +56,8 @@ pub fn log_in(store: &Store, username: &str, password: &Password) -> Result<NewS
         }
         username.truncate(cut);
     }
-    if let Some(wait) = lockout::locked_for(store, &username)? {
+    // Counted as a failure now, before any hashing; a success below clears it.
+    if let Some(wait) = lockout::begin_attempt(store, &username)? {
         return Err(LoginError::Locked {
             retry_after_secs: wait,
         });
@@ -72,8 +74,9 @@ pub fn log_in(store: &Store, username: &str, password: &Password) -> Result<NewS
         }
     };
     let Some(user) = user else {
-        lockout::record_failure(store, &username)?;
-        tracing::info!(username = %username, "failed login");
+        // The attempt is already counted. What was typed is not logged: it may be a
+        // password typed into the wrong field, and it is attacker-controlled text.
+        tracing::info!("failed login");
         return Err(LoginError::WrongCredentials);
     };
     lockout::record_success(store, &username)?;
@@ -81,7 +84,8 @@ pub fn log_in(store: &Store, username: &str, password: &Password) -> Result<NewS
     let csrf = Secret::generate("");
     let expires_at = now() + SESSION_TTL_SECS;
     store.create_session(&session.stored_hash(), user.id, csrf.expose(), expires_at)?;
-    tracing::info!(username = %username, "logged in");
+    // Debug formatting escapes control characters, so a name cannot forge a log line.
+    tracing::info!(username = ?user.username, "logged in");
     Ok(NewSession {
         user,
         session,
@@ -101,4 +105,73 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure
         cookie.push_str("; Secure");
     }
     cookie
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::auth::{NewUser, Role};
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(run: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, run);
+        let bytes = captured.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn typed_usernames_cannot_forge_log_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jincheng.db")).unwrap();
+        let password = Password::new("a long enough password");
+        crate::auth::accounts::create_user(
+            &store,
+            &NewUser {
+                username: "cur-a".into(),
+                password: password.clone(),
+                role: Role::Admin,
+                institutions: Vec::new(),
+            },
+        )
+        .unwrap();
+
+        let forged = "x\n2026-01-01T00:00:00Z  INFO jincheng: logged in username=admin";
+        let log = logged(|| {
+            let outcome = log_in(&store, forged, &Password::new("wrong password!"));
+            assert!(matches!(outcome, Err(LoginError::WrongCredentials)));
+        });
+        assert!(log.contains("failed login"), "{log}");
+        assert!(
+            !log.contains("username"),
+            "a failed login logs no username: {log}"
+        );
+        assert_eq!(log.lines().count(), 1, "{log}");
+
+        let log = logged(|| {
+            assert!(log_in(&store, "cur-a", &password).is_ok());
+        });
+        assert!(log.contains("username=\"cur-a\""), "{log}");
+    }
 }

@@ -11,7 +11,8 @@
 //!   cookie or a bearer token); it carries the role and institutions that the services'
 //!   object- and property-level checks use.
 //! - [`lockout`]: after 5 failed logins in 15 minutes a username is locked for the rest of
-//!   the window, whether or not it exists.
+//!   the window, whether or not it exists. Attempts are counted before hashing, locked ones
+//!   too, so parallel or continued guessing cannot get past it.
 //!
 //! Secrets never reach a log: the types that hold them ([`Password`], [`secret::Secret`])
 //! print as `[redacted]`.
