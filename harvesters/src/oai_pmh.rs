@@ -42,14 +42,9 @@ pub struct Identify {
     pub deleted_record: String,
 }
 
-/// Datestamp granularity of a repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Granularity {
-    /// `YYYY-MM-DD`.
-    Day,
-    /// `YYYY-MM-DDThh:mm:ssZ`.
-    Second,
-}
+/// Datestamp granularity of a repository: the protocol's vocabulary, shared with the
+/// provider.
+pub use schemas::oai::Granularity;
 
 /// Which `ListRecords` page to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +275,7 @@ fn format_datestamp(text: &str, granularity: Granularity, bound: Bound) -> Resul
     };
     let formatted = match granularity {
         Granularity::Day => datetime.date().format(day_format),
-        Granularity::Second => datetime.format(second_format),
+        Granularity::Seconds => datetime.format(second_format),
     };
     formatted.map_err(|_| invalid())
 }
@@ -366,7 +361,7 @@ mod tests {
     fn datestamps_follow_the_repository_granularity() {
         let f = |t, g, b| format_datestamp(t, g, b).unwrap();
         assert_eq!(
-            f("2023-05-01T12:34:56Z", Granularity::Second, Bound::From),
+            f("2023-05-01T12:34:56Z", Granularity::Seconds, Bound::From),
             "2023-05-01T12:34:56Z"
         );
         assert_eq!(
@@ -378,17 +373,17 @@ mod tests {
             "2023-05-01"
         );
         assert_eq!(
-            f("2023-05-01", Granularity::Second, Bound::From),
+            f("2023-05-01", Granularity::Seconds, Bound::From),
             "2023-05-01T00:00:00Z"
         );
         assert_eq!(
-            f("2023-05-01", Granularity::Second, Bound::Until),
+            f("2023-05-01", Granularity::Seconds, Bound::Until),
             "2023-05-01T23:59:59Z"
         );
         for bad in ["yesterday", "2023-05-01T12:34:56+08:00", "2023-13-01", ""] {
             assert!(
                 matches!(
-                    format_datestamp(bad, Granularity::Second, Bound::From),
+                    format_datestamp(bad, Granularity::Seconds, Bound::From),
                     Err(Error::InvalidRequest(_))
                 ),
                 "{bad:?}"

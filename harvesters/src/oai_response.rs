@@ -169,15 +169,9 @@ pub(crate) fn parse_identify(body: &[u8]) -> Result<Identify, ResponseError> {
         return Err(ResponseError::Oai { code, message });
     }
     let missing = |what: &str| ResponseError::Unreadable(format!("Identify has no {what}"));
-    let granularity = match granularity.ok_or_else(|| missing("granularity"))?.as_str() {
-        "YYYY-MM-DD" => Granularity::Day,
-        "YYYY-MM-DDThh:mm:ssZ" => Granularity::Second,
-        other => {
-            return Err(ResponseError::Unreadable(format!(
-                "unknown granularity {other:?}"
-            )));
-        }
-    };
+    let granularity = granularity.ok_or_else(|| missing("granularity"))?;
+    let granularity = Granularity::from_name(&granularity)
+        .ok_or_else(|| ResponseError::Unreadable(format!("unknown granularity {granularity:?}")))?;
     Ok(Identify {
         repository_name: name.ok_or_else(|| missing("repositoryName"))?,
         granularity,
@@ -857,7 +851,7 @@ mod tests {
     fn identify_is_read() {
         let identify = parse_identify(&fixture("identify.xml")).unwrap();
         assert_eq!(identify.repository_name, "测试文化遗产元数据库 (pyoai test peer)");
-        assert_eq!(identify.granularity, Granularity::Second);
+        assert_eq!(identify.granularity, Granularity::Seconds);
         assert_eq!(identify.earliest_datestamp, "2020-01-30T06:14:36Z");
         assert_eq!(identify.deleted_record, "persistent");
         let day = String::from_utf8(fixture("identify.xml"))

@@ -86,7 +86,7 @@ async fn full_harvest_follows_tokens_and_matches_the_ground_truth() {
     let server = PeerServer::start(2000);
     let harvester = harvester(&server, None);
     let identify = harvester.identify().await.unwrap();
-    assert_eq!(identify.granularity, jincheng_harvesters::Granularity::Second);
+    assert_eq!(identify.granularity, jincheng_harvesters::Granularity::Seconds);
     assert_eq!(identify.deleted_record, "persistent");
 
     let (items, pages) = harvest_all(

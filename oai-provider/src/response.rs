@@ -118,7 +118,7 @@ impl ResponseWriter {
         }
         self.element("earliestDatestamp", info.earliest_datestamp.as_str());
         self.element("deletedRecord", info.deleted_record.as_str());
-        self.element("granularity", "YYYY-MM-DDThh:mm:ssZ");
+        self.element("granularity", schemas::oai::Granularity::Seconds.as_str());
         self.close("Identify");
     }
 

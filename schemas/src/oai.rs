@@ -86,6 +86,23 @@ pub enum Granularity {
     Seconds,
 }
 
+impl Granularity {
+    /// As Identify spells it: `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Day => "YYYY-MM-DD",
+            Granularity::Seconds => "YYYY-MM-DDThh:mm:ssZ",
+        }
+    }
+
+    /// The granularity Identify names, if it is one of the protocol's two.
+    pub fn from_name(name: &str) -> Option<Granularity> {
+        [Granularity::Day, Granularity::Seconds]
+            .into_iter()
+            .find(|g| g.as_str() == name.trim())
+    }
+}
+
 /// A valid `from` or `until` argument, kept as given so resumption tokens can repeat it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateArgument {
