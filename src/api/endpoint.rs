@@ -65,6 +65,17 @@ pub enum RequestBody {
     Multipart(&'static [(&'static str, &'static str, &'static str)]),
 }
 
+/// A path parameter that is not a plain string: name, schema, description.
+#[derive(Clone, Copy)]
+pub struct PathParam {
+    /// Its name in the path.
+    pub name: &'static str,
+    /// Its schema.
+    pub schema: fn() -> Value,
+    /// What it is.
+    pub description: &'static str,
+}
+
 /// The content of a response.
 #[derive(Clone)]
 pub enum Content {
@@ -108,7 +119,7 @@ pub struct Endpoint {
     /// The query struct, whose properties are the query parameters.
     pub query: Option<SchemaFn>,
     /// Path parameters that are not plain strings (name, schema, description).
-    pub path_params: Vec<(&'static str, fn() -> Value, &'static str)>,
+    pub path_params: Vec<PathParam>,
     /// Request headers it reads (name, description).
     pub headers: Vec<(&'static str, &'static str)>,
     /// The body.
@@ -181,7 +192,11 @@ impl Endpoint {
         schema: fn() -> Value,
         description: &'static str,
     ) -> Self {
-        self.path_params.push((name, schema, description));
+        self.path_params.push(PathParam {
+            name,
+            schema,
+            description,
+        });
         self
     }
 

@@ -206,10 +206,8 @@ fn operation(generator: &mut SchemaGenerator, group: &Group, endpoint: &Endpoint
         let (schema, description) = endpoint
             .path_params
             .iter()
-            .find(|(n, _, _)| *n == name)
-            .map_or((json!({"type": "string"}), ""), |(_, schema, description)| {
-                (schema(), *description)
-            });
+            .find(|p| p.name == name)
+            .map_or((json!({"type": "string"}), ""), |p| ((p.schema)(), p.description));
         parameters.push(json!({
             "name": name, "in": "path", "required": true, "schema": schema, "description": description,
         }));
@@ -262,10 +260,11 @@ fn operation(generator: &mut SchemaGenerator, group: &Group, endpoint: &Endpoint
                 json!({"description": description, "schema": {"type": "string"}}),
             );
         }
-        if endpoint.cache != Cache::None && success.status == 200 {
-            if let Some(cache) = cache_headers.as_object() {
-                headers.extend(cache.clone());
-            }
+        if endpoint.cache != Cache::None
+            && success.status == 200
+            && let Some(cache) = cache_headers.as_object()
+        {
+            headers.extend(cache.clone());
         }
         if !headers.is_empty() {
             response["headers"] = Value::Object(headers);
@@ -387,6 +386,30 @@ pub fn document() -> Value {
     })
 }
 
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>金城 API v1</title>
+<style>body{font:16px/1.6 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
+code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow:auto}
+h2{border-top:1px solid #ccc;padding-top:1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
+</head><body><h1>金城 Jincheng API v1</h1><p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>
+<main id="docs">Loading…</main>
+<script>
+fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
+  const esc=s=>String(s??'').replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+  let html='<p>'+esc(doc.info.description)+'</p>';
+  for(const [path,ops] of Object.entries(doc.paths)){for(const [method,op] of Object.entries(ops)){
+    html+='<h2><code>'+method.toUpperCase()+' '+esc(path)+'</code></h2><p>'+esc(op.summary)+'</p>';
+    if(op.parameters&&op.parameters.length){html+='<table><tr><th>parameter</th><th>type</th><th>meaning</th></tr>';
+      for(const p of op.parameters){const s=p.schema.items||p.schema;const t=s.enum?s.enum.join(' | '):(s.type||String(s.$ref||'').split('/').pop());html+='<tr><td><code>'+esc(p.name)+'</code></td><td>'+esc(t)+(p.schema.items?' (repeatable)':'')+'</td><td>'+esc(p.description)+'</td></tr>';}
+      html+='</table>';}
+    html+='<ul>'+Object.entries(op.responses).map(([c,r])=>'<li><code>'+c+'</code> '+esc(r.description)+'</li>').join('')+'</ul>';
+  }}
+  html+='<h2>Schemas</h2><pre>'+esc(JSON.stringify(doc.components.schemas,null,2))+'</pre>';
+  document.getElementById('docs').innerHTML=html;
+});
+</script></body></html>"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,27 +525,3 @@ mod tests {
         assert_eq!(find("institution")["schema"]["type"], "array");
     }
 }
-
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>金城 API v1</title>
-<style>body{font:16px/1.6 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
-code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}pre{padding:.6rem;overflow:auto}
-h2{border-top:1px solid #ccc;padding-top:1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
-</head><body><h1>金城 Jincheng API v1</h1><p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>
-<main id="docs">Loading…</main>
-<script>
-fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
-  const esc=s=>String(s??'').replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
-  let html='<p>'+esc(doc.info.description)+'</p>';
-  for(const [path,ops] of Object.entries(doc.paths)){for(const [method,op] of Object.entries(ops)){
-    html+='<h2><code>'+method.toUpperCase()+' '+esc(path)+'</code></h2><p>'+esc(op.summary)+'</p>';
-    if(op.parameters&&op.parameters.length){html+='<table><tr><th>parameter</th><th>type</th><th>meaning</th></tr>';
-      for(const p of op.parameters){const s=p.schema.items||p.schema;const t=s.enum?s.enum.join(' | '):(s.type||String(s.$ref||'').split('/').pop());html+='<tr><td><code>'+esc(p.name)+'</code></td><td>'+esc(t)+(p.schema.items?' (repeatable)':'')+'</td><td>'+esc(p.description)+'</td></tr>';}
-      html+='</table>';}
-    html+='<ul>'+Object.entries(op.responses).map(([c,r])=>'<li><code>'+c+'</code> '+esc(r.description)+'</li>').join('')+'</ul>';
-  }}
-  html+='<h2>Schemas</h2><pre>'+esc(JSON.stringify(doc.components.schemas,null,2))+'</pre>';
-  document.getElementById('docs').innerHTML=html;
-});
-</script></body></html>"#;
