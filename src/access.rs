@@ -1,11 +1,15 @@
 //! Who may call the API, and how often: API keys and rate limits.
 //!
-//! Every `/api/v1` request passes [`guard`]:
+//! The guard is attached by router structure: every route of a guarded group of the route
+//! table ([`crate::api::groups`]) gets it as a route layer ([`layer`]), so a new route is
+//! guarded by being listed in its group, and no list of URL prefixes has to be kept. A
+//! guarded request:
 //! 1. The client address is the TCP peer, unless the peer is a configured trusted proxy, in
 //!    which case it is the right-most address of `X-Forwarded-For` that is not itself a
 //!    trusted proxy. Headers from anyone else are ignored: they are trivially forged.
 //! 2. An `X-API-Key` header must name a live key; keys are required on the public read routes
-//!    when `[api] keys = "required"`, and always on the routes listed in `keys_required_for`.
+//!    ([`Guard::PublicRead`]) when `[api] keys = "required"`, and on every route of the areas
+//!    listed in `keys_required_for` (an area is the first path segment after `/api/v1/`).
 //! 3. Requests with a key are limited per key, others per client address (token buckets);
 //!    past the limit the answer is `429 rate_limited` with `Retry-After`.
 
@@ -18,20 +22,59 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
+use axum::routing::MethodRouter;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use services::config::{ApiConfig, KeyPolicy, Rate};
 
-/// Route areas that are public reads (keys optional unless configured otherwise).
-const PUBLIC_READS: &[&str] = &[
-    "search",
-    "suggest",
-    "records",
-    "institutions",
-    "export",
-    "openapi.json",
-];
+/// How a group of routes is guarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Not at all: health, pages, images.
+    None,
+    /// Public reads: keys required when `[api] keys = "required"` (or for the areas of
+    /// `keys_required_for`); rate limited.
+    PublicRead,
+    /// Accounts, curation, administration and analytics: a key sent is checked, one is
+    /// required only for the areas of `keys_required_for`; rate limited.
+    Limited,
+}
+
+/// What the guard of one route knows: the state, the route's area and its group's guard.
+#[derive(Clone)]
+pub struct RouteGuard {
+    state: AppState,
+    area: &'static str,
+    public_read: bool,
+}
+
+/// The area of an API path: its first segment after `/api/v1/` (`export`, `admin`, …).
+pub fn area_of(path: &'static str) -> &'static str {
+    path.strip_prefix("/api/v1/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("")
+}
+
+/// `handler` with the guard of `guard` (if any) as a route layer.
+pub fn layer(
+    state: &AppState,
+    guard: Guard,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    let public_read = match guard {
+        Guard::None => return handler,
+        Guard::PublicRead => true,
+        Guard::Limited => false,
+    };
+    let route = RouteGuard {
+        state: state.clone(),
+        area: area_of(path),
+        public_read,
+    };
+    handler.route_layer(axum::middleware::from_fn_with_state(route, self::guard))
+}
 /// Buckets idle this long are forgotten when the table grows large.
 const IDLE: Duration = Duration::from_secs(600);
 /// Table size past which idle buckets are swept.
@@ -108,35 +151,25 @@ impl Access {
             .unwrap_or(peer)
     }
 
-    fn key_required(&self, area: &str) -> bool {
+    fn key_required(&self, area: &str, public_read: bool) -> bool {
         self.config.keys_required_for.iter().any(|a| a.as_str() == area)
-            || (self.config.keys == KeyPolicy::Required && PUBLIC_READS.contains(&area))
+            || (self.config.keys == KeyPolicy::Required && public_read)
     }
 }
 
 /// The middleware; see the module documentation.
 pub async fn guard(
-    State(state): State<AppState>,
+    State(route): State<RouteGuard>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if !request.uri().path().starts_with("/api/v1/") {
-        return Ok(next.run(request).await);
-    }
+    let state = &route.state;
     let access = &state.access;
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     let ip = access.client_ip(peer, request.headers());
-    let area = request
-        .uri()
-        .path()
-        .trim_start_matches("/api/v1/")
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .to_string();
     let key = request
         .headers()
         .get("x-api-key")
@@ -150,7 +183,9 @@ pub async fn guard(
                 None => return Err(ApiError::invalid_api_key()),
             }
         }
-        None if access.key_required(&area) => return Err(ApiError::api_key_required()),
+        None if access.key_required(route.area, route.public_read) => {
+            return Err(ApiError::api_key_required());
+        }
         None => None,
     };
     let now = Instant::now();

@@ -393,6 +393,11 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// The message sent with it (for people).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -485,6 +490,7 @@ pub(super) struct ErrorResponse {
 #[derive(serde::Serialize, schemars::JsonSchema)]
 struct ErrorBody {
     /// Stable code from the table in this module.
+    #[schemars(schema_with = "error_codes")]
     code: String,
     /// For people; may change.
     message: String,
@@ -494,6 +500,13 @@ struct ErrorBody {
     /// `too_many_attempts`, `rate_limited`: seconds to wait.
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_secs: Option<u64>,
+}
+
+/// Every code, as the schema of `code` (a client may meet codes added later: within v1 they
+/// are only added).
+fn error_codes(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    schemars::json_schema!({"type": "string", "examples": codes})
 }
 
 /// One invalid field of a `validation_failed` error.

@@ -102,3 +102,187 @@ impl FromRequestParts<AppState> for Principal {
         Ok(principal)
     }
 }
+
+/// A typed query string: `ApiQuery<T>` deserializes the request's query into `T` (a struct
+/// deriving `Deserialize` and `JsonSchema`, which also documents it in the OpenAPI
+/// description).
+///
+/// Keys may repeat (`institution=a&institution=b`) for `Vec` fields; values are trimmed;
+/// parameters `T` does not name are ignored, so clients may add their own. A query that does
+/// not fit answers `400 invalid_parameter` naming the parameter, like every other API error.
+/// Range checks (e.g. `limit` from 1 to 500) are the handler's, so they keep their own
+/// messages and codes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parse_query(parts.uri.query()).map(ApiQuery)
+    }
+}
+
+/// Deserializes a raw query string the way [`ApiQuery`] does.
+pub fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, ApiError> {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    let mut trimmed = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        *seen.entry(key.to_string()).or_default() += 1;
+        trimmed.append_pair(&key, value.trim());
+    }
+    let trimmed = trimmed.finish();
+    let deserializer = serde_html_form::Deserializer::new(form_urlencoded::parse(trimmed.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let name = err.path().to_string();
+        if seen.get(&name).is_some_and(|n| *n > 1) {
+            ApiError::invalid_parameter(format!("{name} may be given only once"))
+        } else if name == "." {
+            ApiError::invalid_parameter(format!("invalid query: {}", err.inner()))
+        } else {
+            ApiError::invalid_parameter(format!("{name}: {}", err.inner()))
+        }
+    })
+}
+
+/// A term of a controlled vocabulary in a query parameter: its machine value, its Chinese
+/// label or a known alias (`resource_type=图书` is `book`), as [`schemas`] parses them. It is
+/// documented as the vocabulary's machine values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term<T>(pub T);
+
+impl<'de, T> serde::Deserialize<'de> for Term<T>
+where
+    T: std::str::FromStr<Err = schemas::UnknownTerm>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        text.parse().map(Term).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Term<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+/// A yes/no query parameter: `true` or `1`, `false` or `0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flag(pub bool);
+
+impl<'de> serde::Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        match text.as_ref() {
+            "true" | "1" => Ok(Flag(true)),
+            "false" | "0" => Ok(Flag(false)),
+            _ => Err(serde::de::Error::custom("must be true or false")),
+        }
+    }
+}
+
+impl serde::Serialize for Flag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(self.0)
+    }
+}
+
+impl schemars::JsonSchema for Flag {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Flag".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "boolean"})
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// A whole-number parameter checked against its range: `name must be a whole number from
+/// {min} to {max}` (400 `invalid_parameter`) otherwise, the message every range check of the
+/// API gives.
+pub fn in_range<T>(name: &str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T, ApiError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid_parameter(format!(
+            "{name} must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Example {
+        #[serde(default)]
+        institution: Vec<String>,
+        limit: Option<usize>,
+        #[serde(default)]
+        wait: Flag,
+        resource_type: Option<Term<schemas::ResourceType>>,
+    }
+
+    fn message(raw: &str) -> String {
+        let err = parse_query::<Example>(Some(raw)).unwrap_err();
+        assert_eq!(err.code().as_str(), "invalid_parameter");
+        err.message().to_string()
+    }
+
+    #[test]
+    fn repeated_keys_trimmed_values_and_unknown_parameters() {
+        let q: Example = parse_query(Some(
+            "institution=a&institution=%20b%20&limit=+7&utm=x&wait=1&resource_type=%E5%9B%BE%E4%B9%A6",
+        ))
+        .unwrap();
+        assert_eq!(q.institution, ["a", "b"]);
+        assert_eq!(q.limit, Some(7));
+        assert!(q.wait.0);
+        assert_eq!(q.resource_type, Some(Term(schemas::ResourceType::Book)));
+        let empty: Example = parse_query(None).unwrap();
+        assert!(empty.institution.is_empty() && empty.limit.is_none() && !empty.wait.0);
+    }
+
+    #[test]
+    fn rejections_name_the_parameter() {
+        assert!(
+            message("limit=x").starts_with("limit: "),
+            "{}",
+            message("limit=x")
+        );
+        assert_eq!(message("limit=1&limit=2"), "limit may be given only once");
+        assert!(message("wait=maybe").contains("wait: must be true or false"));
+        assert!(message("resource_type=spoon").contains("resource_type: unknown"));
+        assert_eq!(
+            in_range("limit", 0, 1..=20).unwrap_err().message(),
+            "limit must be a whole number from 1 to 20"
+        );
+    }
+}

@@ -36,22 +36,16 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .allow_headers([HeaderName::from_static("x-api-key"), header::IF_NONE_MATCH])
         .expose_headers([header::ETAG, header::RETRY_AFTER]);
     let limits = state.curation.image_limits();
-    api::router()
+    // API keys, rate limits and ETags are route layers inside `api::router` and
+    // `api::upload_router`, given by where each route is listed (`api::groups`).
+    api::router(&state)
         .merge(crate::oai::router())
         .merge(crate::web::router())
         .fallback(|| async { ApiError::not_found() })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Image uploads are larger: their routes cap the raw body themselves.
-        .merge(api::upload_router(&limits))
+        .merge(api::upload_router(&state, &limits))
         .merge(crate::web::curator::upload_router(&limits))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            api::caching::etag,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::access::guard,
-        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(response_policy::apply))
         .layer(CompressionLayer::new())

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::body::Body;
-use axum::http::{Request, Response, header};
+use axum::http::{HeaderValue, Request, Response, header};
 use jincheng::Instance;
 use jincheng::bench::{synthetic_institutions, synthetic_record};
 use serde_json::Value;
@@ -49,6 +49,60 @@ async fn get_json(instance: &Instance, uri: &str) -> (u16, Value) {
         response.status().as_u16(),
         serde_json::from_slice(&body).unwrap_or(Value::Null),
     )
+}
+
+/// Validates `value` against what the document says `method path` answers with `status`.
+fn check_response(doc: &Value, method: &str, path: &str, status: u16, value: &Value) {
+    let schema =
+        &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {path} does not document a JSON {status}"
+    );
+    let root = serde_json::json!({"allOf": [schema], "components": doc["components"]});
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status}: {errors:#?}\n{value}"
+    );
+}
+
+/// An admin's session cookie and CSRF token.
+async fn admin_session(instance: &Instance) -> (String, String) {
+    use services::auth::accounts::create_user;
+    use services::auth::{NewUser, Password, Role};
+    let password = "correct horse battery staple";
+    let admin = NewUser {
+        username: "admin".into(),
+        password: Password::new(password),
+        role: Role::Admin,
+        institutions: vec![],
+    };
+    create_user(&instance.store, &admin).unwrap();
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"username": "admin", "password": password}).to_string(),
+        ))
+        .unwrap();
+    let (response, body) = send(instance, login).await;
+    assert_eq!(response.status(), 200);
+    let csrf = serde_json::from_slice::<Value>(&body).unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("jincheng_session="))
+        .unwrap();
+    (cookie, csrf)
 }
 
 /// Validates `value` against the named component schema of the OpenAPI document.
@@ -105,6 +159,18 @@ async fn the_openapi_document_describes_real_responses() {
     let (status, error) = get_json(&instance, "/api/v1/search?page=0").await;
     assert_eq!(status, 400);
     check(&doc, "ErrorResponse", &error);
+
+    // page_size=0: the total and the facets, no hits.
+    let (status, counts) = get_json(&instance, "/api/v1/search?q=%E9%BB%84%E6%B2%B3&page_size=0").await;
+    assert_eq!(status, 200, "{counts}");
+    check(&doc, "SearchResponse", &counts);
+    assert_eq!(counts["total"], search["total"]);
+    assert_eq!(counts["page_size"], 0);
+    assert!(counts["hits"].as_array().unwrap().is_empty(), "{counts}");
+    assert!(
+        !counts["facets"]["institution"].as_array().unwrap().is_empty(),
+        "{counts}"
+    );
 
     let (response, page) = send(&instance, Request::get("/api/docs").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), 200);
@@ -555,4 +621,327 @@ async fn too_large_bodies_and_too_long_urls_get_json_errors() {
         (status, &body["error"]["code"]),
         (414, &Value::from("uri_too_long"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn account_curation_and_admin_responses_match_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path(), "").await;
+    let (_, doc) = get_json(&instance, "/api/v1/openapi.json").await;
+    let (cookie, csrf) = admin_session(&instance).await;
+    let call = |method: &str, uri: &str, body: Option<Value>| {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &cookie)
+            .header("x-csrf-token", &csrf);
+        match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => request.body(Body::empty()).unwrap(),
+        }
+    };
+    let calls: Vec<(&str, &str, &str, Option<Value>, u16)> = vec![
+        ("get", "/api/v1/auth/me", "/api/v1/auth/me", None, 200),
+        (
+            "post",
+            "/api/v1/auth/tokens",
+            "/api/v1/auth/tokens",
+            Some(serde_json::json!({"name": "nightly", "expires_in_days": 30})),
+            201,
+        ),
+        ("get", "/api/v1/auth/tokens", "/api/v1/auth/tokens", None, 200),
+        ("get", "/api/v1/admin/users", "/api/v1/admin/users", None, 200),
+        (
+            "post",
+            "/api/v1/admin/users",
+            "/api/v1/admin/users",
+            Some(
+                serde_json::json!({"username": "curator", "password": "another long passphrase",
+                "role": "curator", "institutions": ["b-lzlib"]}),
+            ),
+            201,
+        ),
+        (
+            "post",
+            "/api/v1/admin/users",
+            "/api/v1/admin/users",
+            Some(
+                serde_json::json!({"username": "curator", "password": "another long passphrase",
+                "role": "curator", "institutions": ["b-lzlib"]}),
+            ),
+            409,
+        ),
+        (
+            "get",
+            "/api/v1/admin/runs?limit=5",
+            "/api/v1/admin/runs",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/admin/quarantine",
+            "/api/v1/admin/quarantine",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/admin/images?state=failed",
+            "/api/v1/admin/images",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/admin/images?state=lost",
+            "/api/v1/admin/images",
+            None,
+            400,
+        ),
+        (
+            "get",
+            "/api/v1/admin/runs?limit=501",
+            "/api/v1/admin/runs",
+            None,
+            400,
+        ),
+        (
+            "post",
+            "/api/v1/admin/api-keys",
+            "/api/v1/admin/api-keys",
+            Some(serde_json::json!({"name": "app"})),
+            201,
+        ),
+        (
+            "get",
+            "/api/v1/admin/api-keys",
+            "/api/v1/admin/api-keys",
+            None,
+            200,
+        ),
+        (
+            "post",
+            "/api/v1/admin/dictionaries/reload",
+            "/api/v1/admin/dictionaries/reload",
+            None,
+            200,
+        ),
+        (
+            "post",
+            "/api/v1/curate/records",
+            "/api/v1/curate/records",
+            Some(
+                serde_json::json!({"institution": "b-lzlib", "title": "兰州手抄本", "resource_type": "manuscript"}),
+            ),
+            201,
+        ),
+        (
+            "post",
+            "/api/v1/curate/records",
+            "/api/v1/curate/records",
+            Some(serde_json::json!({"institution": "b-lzlib", "title": ""})),
+            422,
+        ),
+        (
+            "get",
+            "/api/v1/curate/records?status=all&page_size=5",
+            "/api/v1/curate/records",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/curate/records?page_size=0",
+            "/api/v1/curate/records",
+            None,
+            400,
+        ),
+        (
+            "get",
+            "/api/v1/admin/audit?limit=3",
+            "/api/v1/admin/audit",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/admin/analytics/volume?format=json",
+            "/api/v1/admin/analytics/{report}",
+            None,
+            200,
+        ),
+        (
+            "get",
+            "/api/v1/admin/analytics/volume?by=month",
+            "/api/v1/admin/analytics/{report}",
+            None,
+            400,
+        ),
+    ];
+    for (method, uri, path, body, expected) in calls {
+        let (response, bytes) = send(&instance, call(&method.to_uppercase(), uri, body)).await;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert_eq!(response.status().as_u16(), expected, "{method} {uri}: {value}");
+        check_response(&doc, method, path, expected, &value);
+    }
+}
+
+/// A stand-in for each kind of path parameter.
+fn concrete(path: &str, record_id: &str) -> String {
+    path.replace("{id}", record_id)
+        .replace("{report}", "volume")
+        .replace("{username}", "nobody")
+        .replace("{hash}", &"0".repeat(64))
+        .replace("{file}", "thumb.jpg")
+}
+
+/// Parameters a route needs to answer 200 (the rest need none).
+fn sample_query(path: &str) -> &'static str {
+    match path {
+        "/api/v1/suggest" => "?q=%E9%BB%84",
+        _ => "",
+    }
+}
+
+/// Every (method, path, operation) of the document.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            all.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_route_is_served_with_its_documented_layers() {
+    // Rate limits: one request per client an hour; the client is X-Forwarded-For.
+    let dir = tempfile::tempdir().unwrap();
+    let api = "[api]\nrate_per_ip = \"1/h\"\ntrusted_proxies = [\"0.0.0.0\"]";
+    let instance = instance(dir.path(), api);
+    let doc = serde_json::to_value(jincheng::api::document()).unwrap();
+    let operations = operations(&doc);
+    assert!(operations.len() >= 40, "{}", operations.len());
+    for (n, (method, path, op)) in operations.iter().enumerate() {
+        let uri = format!("{}{}", concrete(path, "nope"), sample_query(path));
+        let client = format!("198.51.100.{}", n + 1);
+        let request = || {
+            Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header("x-forwarded-for", &client)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (first, body) = send(&instance, request()).await;
+        let status = first.status().as_u16();
+        assert_ne!(status, 405, "{method} {path} is not served");
+        assert!(
+            op["responses"][status.to_string()].is_object(),
+            "{method} {path} answered an undocumented {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        if status >= 400 {
+            check_response(
+                &doc,
+                method,
+                path,
+                status,
+                &serde_json::from_slice(&body).unwrap(),
+            );
+        }
+        let (second, body) = send(&instance, request()).await;
+        if op["responses"]["429"].is_object() {
+            assert_eq!(second.status(), 429, "{method} {path} is rate limited");
+            assert!(
+                second.headers()[header::RETRY_AFTER]
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 1
+            );
+            let error: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(error["error"]["code"], "rate_limited");
+        } else {
+            assert_ne!(second.status(), 429, "{method} {path} is not rate limited");
+            assert!(op["x-guard"].is_null(), "{method} {path}");
+        }
+    }
+
+    // API keys: required on the public reads only.
+    let dir = tempfile::tempdir().unwrap();
+    let instance = filled(dir.path(), "[api]\nkeys = \"required\"").await;
+    let (_, search) = get_json(&instance, "/api/v1/search?page_size=1").await;
+    assert_eq!(search["error"]["code"], "api_key_required");
+    let (_, key) = instance.store.create_api_key("app").unwrap();
+    let record_id = {
+        let request = Request::get("/api/v1/search?page_size=1")
+            .header("x-api-key", &key)
+            .body(Body::empty())
+            .unwrap();
+        let (_, body) = send(&instance, request).await;
+        serde_json::from_slice::<Value>(&body).unwrap()["hits"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut public_reads = 0;
+    for (method, path, op) in &operations {
+        let uri = format!("{}{}", concrete(path, &record_id), sample_query(path));
+        let request = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(&uri)
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send(&instance, request).await;
+        let code = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)["error"]["code"].clone();
+        if op["x-guard"] == "public-read" {
+            public_reads += 1;
+            assert_eq!(response.status(), 401, "{method} {path}");
+            assert_eq!(code, "api_key_required", "{method} {path}");
+        } else {
+            assert_ne!(code, "api_key_required", "{method} {path} needs no key");
+        }
+    }
+    assert!(public_reads >= 6, "{public_reads}");
+
+    // ETags: on exactly the routes documented with them, revalidated with 304.
+    let mut tagged = 0;
+    for (method, path, op) in operations.iter().filter(|(m, _, _)| m == "get") {
+        let uri = format!("{}{}", concrete(path, &record_id), sample_query(path));
+        let get = |etag: Option<&HeaderValue>| {
+            let mut request = Request::get(&uri).header("x-api-key", &key);
+            if let Some(etag) = etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            request.body(Body::empty()).unwrap()
+        };
+        let (first, _) = send(&instance, get(None)).await;
+        if op["x-etag"].is_string() {
+            tagged += 1;
+            assert_eq!(first.status(), 200, "{method} {path}");
+            let etag = first
+                .headers()
+                .get(header::ETAG)
+                .unwrap_or_else(|| panic!("{path} has no ETag"));
+            assert_eq!(
+                first.headers()[header::CACHE_CONTROL],
+                "public, max-age=60",
+                "{path}"
+            );
+            let (again, body) = send(&instance, get(Some(etag))).await;
+            assert_eq!(again.status(), 304, "{path}");
+            assert!(body.is_empty());
+            assert!(op["responses"]["304"].is_object(), "{path}");
+        } else if path.starts_with("/api/v1/") {
+            assert!(first.headers().get(header::ETAG).is_none(), "{path} is tagged");
+        }
+    }
+    assert!(tagged >= 5, "{tagged}");
 }

@@ -16,17 +16,19 @@
 //! nothing an admin report would not already show to the platform's operators; keys are
 //! issued by admins, revocable, and never stored in the analytics.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::Date;
 
 use super::ApiError;
+use super::endpoint::{Content, Endpoint, Success, schema_of};
+use crate::error::ErrorCode;
+use crate::extract::ApiQuery;
 use services::analytics::reports::{self, Period, Range};
 use services::analytics::{MAX_RECORD_ID_CHARS, format_day, parse_day, today};
 use services::search::{MAX_QUERY_CHARS, MAX_RESULT_WINDOW};
@@ -41,23 +43,91 @@ pub const MIN_PUBLISHED_SEARCHES: u64 = 3;
 const MAX_RANGE_DAYS: i64 = 3_660;
 
 /// The `/api/v1` routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/analytics/click", post(click))
-        .route("/analytics/export", get(export))
-        .route("/admin/analytics/{report}", get(report))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::post("/api/v1/analytics/click", click)
+            .summary("Log which hit of which query was opened")
+            .json_body::<ClickBody>()
+            .respond(Success {
+                status: 202,
+                description: "Queued",
+                content: vec![Content::Empty],
+                headers: Vec::new(),
+            })
+            .errors(&[ErrorCode::QueryTooLong, ErrorCode::InvalidParameter]),
+        Endpoint::get("/api/v1/analytics/export", export)
+            .summary("Daily aggregates of complete days, for the provincial platform")
+            .description(
+                "Only queries searched at least 3 times that day, from `since` up to yesterday, so a \
+                 day's numbers never change after it was fetched.",
+            )
+            .admin_or_key()
+            .query::<ExportQuery>()
+            .respond(Success {
+                status: 200,
+                description: "One JSON object a line",
+                content: vec![Content::Other("application/x-ndjson", || {
+                    json!({"type": "string", "description": "lines of {day, query, searches, zero_results, low_results, clicks}"})
+                })],
+                headers: Vec::new(),
+            }),
+        Endpoint::get("/api/v1/admin/analytics/{report}", report)
+            .summary("A search report")
+            .admin()
+            .path_param(
+                "report",
+                || json!({"type": "string", "enum": reports::REPORTS}),
+                "Which report",
+            )
+            .query::<ReportQuery>()
+            .respond(Success {
+                status: 200,
+                description: "The report: JSON, CSV or NDJSON (`format`)",
+                content: vec![
+                    Content::Json(schema_of::<ReportResponse>),
+                    Content::Other("text/csv", || json!({"type": "string"})),
+                    Content::Other("application/x-ndjson", || json!({"type": "string"})),
+                ],
+                headers: Vec::new(),
+            })
+            .errors(&[ErrorCode::NotFound]),
+    ]
 }
 
 /// The dashboard page, outside `/api/v1`.
-pub fn page_router() -> Router<AppState> {
-    Router::new().route("/admin/analytics", get(dashboard_page))
+pub fn page_endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/admin/analytics", dashboard_page)
+            .summary("The search statistics dashboard (HTML, admins)")
+            .admin()
+            .query::<ReportQuery>()
+            .respond(super::openapi::html("The dashboard")),
+    ]
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /analytics/click`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct ClickBody {
+    /// The query whose results were shown.
     query: String,
+    /// The record opened.
     record_id: String,
+    /// Its position in the results, from 1.
+    #[schemars(range(min = 1, max = MAX_RESULT_WINDOW))]
     position: u32,
+}
+
+/// A report as JSON.
+#[derive(Serialize, schemars::JsonSchema)]
+struct ReportResponse {
+    /// Its name.
+    report: String,
+    /// First day (Lanzhou).
+    from: String,
+    /// Last day.
+    to: String,
+    /// One object per row, keyed by column.
+    rows: Vec<serde_json::Value>,
 }
 
 async fn click(
@@ -88,11 +158,52 @@ async fn click(
 }
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 enum Format {
+    /// `{report, from, to, rows}`.
+    #[default]
     Json,
+    /// A header line and a line per row.
     Csv,
+    /// A JSON object per row, a line each.
     Ndjson,
+}
+
+/// Days grouped by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum By {
+    /// Days.
+    #[default]
+    Day,
+    /// Weeks.
+    Week,
+}
+
+/// The report parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ReportQuery {
+    /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[schemars(extend("format" = "date"))]
+    from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (default: today, in Lanzhou).
+    #[schemars(extend("format" = "date"))]
+    to: Option<String>,
+    /// Output format.
+    #[serde(default)]
+    format: Format,
+    /// Grouping of the days, where the report has one.
+    #[serde(default)]
+    by: By,
+}
+
+/// The export parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ExportQuery {
+    /// First day, `YYYY-MM-DD` (default: 30 days ago).
+    #[schemars(extend("format" = "date"))]
+    since: Option<String>,
 }
 
 struct ReportParams {
@@ -104,35 +215,13 @@ fn day_param(key: &str, value: &str) -> Result<Date, ApiError> {
     parse_day(value).ok_or_else(|| ApiError::invalid_parameter(format!("{key} must be a date YYYY-MM-DD")))
 }
 
-fn report_params(raw: Option<&str>) -> Result<ReportParams, ApiError> {
-    let (mut from, mut to) = (None, None);
-    let mut format = Format::Json;
-    let mut by = Period::Day;
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        let value = value.trim();
-        match key.as_ref() {
-            "from" => from = Some(day_param(&key, value)?),
-            "to" => to = Some(day_param(&key, value)?),
-            "format" => {
-                format = match value {
-                    "json" => Format::Json,
-                    "csv" => Format::Csv,
-                    "ndjson" => Format::Ndjson,
-                    _ => {
-                        return Err(ApiError::invalid_parameter("format must be json, csv or ndjson"));
-                    }
-                }
-            }
-            "by" => {
-                by = match value {
-                    "day" => Period::Day,
-                    "week" => Period::Week,
-                    _ => return Err(ApiError::invalid_parameter("by must be day or week")),
-                }
-            }
-            _ => {}
-        }
-    }
+fn report_params(query: ReportQuery) -> Result<ReportParams, ApiError> {
+    let from = query.from.as_deref().map(|v| day_param("from", v)).transpose()?;
+    let to = query.to.as_deref().map(|v| day_param("to", v)).transpose()?;
+    let by = match query.by {
+        By::Day => Period::Day,
+        By::Week => Period::Week,
+    };
     let to = to.unwrap_or_else(today);
     let from = from.unwrap_or(to - time::Duration::days(29));
     if from > to {
@@ -145,7 +234,7 @@ fn report_params(raw: Option<&str>) -> Result<ReportParams, ApiError> {
     }
     Ok(ReportParams {
         range: Range { from, to, by },
-        format,
+        format: query.format,
     })
 }
 
@@ -153,10 +242,10 @@ async fn report(
     State(state): State<AppState>,
     principal: Principal,
     Path(name): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     principal.require_admin()?;
-    let params = report_params(raw.as_deref())?;
+    let params = report_params(query)?;
     if !reports::REPORTS.contains(&name.as_str()) {
         return Err(ApiError::not_found());
     }
@@ -169,12 +258,12 @@ async fn report(
             .await??
             .ok_or_else(ApiError::not_found)?;
     let response = match params.format {
-        Format::Json => Json(json!({
-            "report": name,
-            "from": format_day(range.from),
-            "to": format_day(range.to),
-            "rows": table.objects(),
-        }))
+        Format::Json => Json(ReportResponse {
+            report: name,
+            from: format_day(range.from),
+            to: format_day(range.to),
+            rows: table.objects(),
+        })
         .into_response(),
         Format::Csv => (
             [(
@@ -200,7 +289,7 @@ async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
     principal: Result<Principal, ApiError>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     // The access guard has already rejected an unknown or revoked key, so a key here is valid.
     if !headers.contains_key("x-api-key") {
@@ -208,12 +297,11 @@ async fn export(
             .map_err(|_| ApiError::unauthorized("send an X-API-Key, or log in as an admin"))?
             .require_admin()?;
     }
-    let mut since = None;
-    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
-        if key == "since" {
-            since = Some(day_param(&key, &value)?);
-        }
-    }
+    let since = query
+        .since
+        .as_deref()
+        .map(|v| day_param("since", v))
+        .transpose()?;
     let today = today();
     let since = since.unwrap_or(today - time::Duration::days(30));
     let store = state.store.clone();
@@ -247,10 +335,10 @@ async fn export(
 async fn dashboard_page(
     State(state): State<AppState>,
     principal: Principal,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     principal.require_admin()?;
-    let params = report_params(raw.as_deref())?;
+    let params = report_params(query)?;
     let store = state.store.clone();
     let stats = state.analytics.stats();
     let range = params.range;

@@ -12,15 +12,16 @@
 //!   `GET /auth/tokens` lists one's tokens (never their secrets); `DELETE /auth/tokens/{id}`
 //!   revokes one.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use super::endpoint::{Content, Endpoint, Success};
+use crate::error::ErrorCode;
 use crate::state::AppState;
 use services::auth::login::{self, LoginError, NewSession};
 use services::auth::secret::{Secret, TOKEN_PREFIX};
@@ -32,27 +33,77 @@ use store::accounts::{TokenRow, now};
 /// Longest token lifetime one may ask for, in days.
 const MAX_TOKEN_DAYS: u32 = 366;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route("/auth/tokens", post(create_token).get(list_tokens))
-        .route("/auth/tokens/{id}", delete(revoke_token))
+/// The routes.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::post("/api/v1/auth/login", login)
+            .summary("Log in: a session cookie and its CSRF token")
+            .description(
+                "Sets the `HttpOnly` session cookie and the `jincheng_csrf` cookie; echo the CSRF \
+                 token in `X-CSRF-Token` on every unsafe request made with the cookie. A failure is \
+                 the same `401` whether or not the username exists; after 5 failures in 15 minutes \
+                 the username answers `429 too_many_attempts` until the window has passed.",
+            )
+            .json_body::<LoginRequest>()
+            .respond(Success {
+                status: 200,
+                description: "Logged in",
+                content: vec![Content::Json(super::endpoint::schema_of::<LoginResponse>)],
+                headers: vec![("Set-Cookie", "The session and CSRF cookies")],
+            })
+            .errors(&[ErrorCode::Unauthorized, ErrorCode::TooManyAttempts]),
+        Endpoint::post("/api/v1/auth/logout", logout)
+            .summary("End the session")
+            .signed_in()
+            .respond(Success {
+                status: 204,
+                description: "Logged out; the cookies are cleared",
+                content: vec![Content::Empty],
+                headers: vec![("Set-Cookie", "Expired session and CSRF cookies")],
+            }),
+        Endpoint::get("/api/v1/auth/me", me)
+            .summary("Who am I")
+            .signed_in()
+            .json::<Me>(200, "The account"),
+        Endpoint::post("/api/v1/auth/tokens", create_token)
+            .summary("A bearer token for scripts, shown this once")
+            .signed_in()
+            .json_body::<TokenRequest>()
+            .json::<CreatedToken>(201, "The token")
+            .errors(&[ErrorCode::ValidationFailed]),
+        Endpoint::get("/api/v1/auth/tokens", list_tokens)
+            .summary("One's tokens (never their secrets)")
+            .signed_in()
+            .json::<TokenList>(200, "The tokens"),
+        Endpoint::delete("/api/v1/auth/tokens/{id}", revoke_token)
+            .summary("Revoke one of one's tokens")
+            .signed_in()
+            .path_param("id", || serde_json::json!({"type": "integer"}), "The token's id")
+            .respond(Success {
+                status: 204,
+                description: "Revoked",
+                content: vec![Content::Empty],
+                headers: Vec::new(),
+            })
+            .errors(&[ErrorCode::NotFound]),
+    ]
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     username: String,
+    #[schemars(with = "String")]
     password: Password,
 }
 
 /// Who is logged in.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Me {
     username: String,
+    /// `admin` or `curator`.
     role: &'static str,
+    /// Institutions a curator curates (none for admins, who may curate all).
     institutions: Vec<String>,
 }
 
@@ -66,7 +117,7 @@ impl From<&Principal> for Me {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct LoginResponse {
     #[serde(flatten)]
     me: Me,
@@ -147,7 +198,7 @@ async fn me(principal: Principal) -> Json<Me> {
     Json(Me::from(&principal))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
     /// What the token is for (`nightly import script`).
@@ -157,10 +208,43 @@ struct TokenRequest {
     expires_in_days: Option<u32>,
 }
 
-#[derive(Serialize)]
+/// A bearer token as listed (never with its secret).
+#[derive(Serialize, schemars::JsonSchema)]
+struct TokenView {
+    /// Token id (for revoking it).
+    id: i64,
+    /// The owner's name for it.
+    name: String,
+    /// UTC creation time.
+    created_at: String,
+    /// Unix time it stops working, if it expires.
+    expires_at: Option<i64>,
+    /// Whether it has been revoked.
+    revoked: bool,
+}
+
+impl From<TokenRow> for TokenView {
+    fn from(row: TokenRow) -> TokenView {
+        TokenView {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            revoked: row.revoked,
+        }
+    }
+}
+
+/// One's tokens.
+#[derive(Serialize, schemars::JsonSchema)]
+struct TokenList {
+    tokens: Vec<TokenView>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
 struct CreatedToken {
     #[serde(flatten)]
-    row: TokenRow,
+    row: TokenView,
     /// The token itself: send it as `Authorization: Bearer <token>`. Shown only now.
     token: String,
 }
@@ -205,7 +289,7 @@ async fn create_token(
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
-            row,
+            row: row.into(),
             token: token.expose().to_string(),
         }),
     ))
@@ -214,10 +298,12 @@ async fn create_token(
 async fn list_tokens(
     State(state): State<AppState>,
     principal: Principal,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TokenList>, ApiError> {
     let store = state.store.clone();
     let tokens = tokio::task::spawn_blocking(move || store.tokens(principal.user_id)).await??;
-    Ok(Json(serde_json::json!({ "tokens": tokens })))
+    Ok(Json(TokenList {
+        tokens: tokens.into_iter().map(TokenView::from).collect(),
+    }))
 }
 
 async fn revoke_token(

@@ -20,18 +20,19 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use tower_http::limit::RequestBodyLimitLayer;
+use serde_json::{Value, json};
 
 use super::ApiError;
+use super::endpoint::{Content, Endpoint, RequestBody, Success, schema_of};
+use crate::error::ErrorCode;
+use crate::extract::{ApiQuery, Flag, Term, in_range};
 use crate::state::AppState;
 use services::auth::Principal;
 use services::curate::images::{self, ImageError, ImageLimits, Variant};
@@ -45,31 +46,147 @@ const MAX_PAGE_SIZE: usize = 100;
 /// Room for the multipart framing and the alt text around the file.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-/// The JSON routes (nested under `/api/v1`, inside the server's general 1 MiB body limit).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/curate/records", post(create).get(list))
-        .route("/curate/records/{id}", get(read).put(update).delete(remove))
-        .route("/curate/records/{id}/restore", post(restore))
+/// Errors every write can answer: its record's rules and its `If-Match`.
+const WRITE_ERRORS: &[ErrorCode] = &[
+    ErrorCode::Forbidden,
+    ErrorCode::RecordNotFound,
+    ErrorCode::PreconditionFailed,
+    ErrorCode::ValidationFailed,
+];
+
+/// A curated record answered with its `ETag` (and `Location` on creation).
+fn curated(status: u16, description: &'static str) -> Success {
+    let mut headers = vec![("ETag", "The record's version, for `If-Match`")];
+    if status == 201 {
+        headers.push(("Location", "The record's URL"));
+    }
+    Success {
+        status,
+        description,
+        content: vec![Content::Json(schema_of::<CuratedView>)],
+        headers,
+    }
 }
 
-/// The image routes, with absolute paths. They are merged outside the server's general body
-/// limit because uploads are larger; the raw body is capped here instead (the transport
-/// limit, not only the extractor's `DefaultBodyLimit`), and the file again as it streams in.
-pub fn upload_router(limits: &ImageLimits) -> Router<AppState> {
-    let cap = limits.max_bytes + MULTIPART_OVERHEAD;
-    Router::new()
-        .route(
-            "/api/v1/curate/records/{id}/images",
-            post(upload_image).put(update_images),
+/// A write: `?wait=true`, and `If-Match` (required where `required`).
+fn write(endpoint: Endpoint, if_match_required: bool) -> Endpoint {
+    let endpoint = endpoint.signed_in().query::<WaitQuery>().errors(WRITE_ERRORS);
+    if if_match_required {
+        endpoint
+            .header("If-Match", "The record's current `ETag` (required)")
+            .errors(&[ErrorCode::PreconditionRequired])
+    } else {
+        endpoint.header("If-Match", "The record's current `ETag` (optional)")
+    }
+}
+
+/// The JSON routes (inside the server's general 1 MiB body limit).
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        write(Endpoint::post("/api/v1/curate/records", create), false)
+            .summary("Create a curated record")
+            .body(RequestBody::RecordInput)
+            .respond(curated(201, "Created")),
+        Endpoint::get("/api/v1/curate/records", list)
+            .summary("List the curated records of one's institutions")
+            .signed_in()
+            .query::<ListQuery>()
+            .json::<ListResponse>(200, "A page of records")
+            .errors(&[
+                ErrorCode::Forbidden,
+                ErrorCode::QueryTooLong,
+                ErrorCode::PageOutOfRange,
+            ]),
+        Endpoint::get("/api/v1/curate/records/{id}", read)
+            .summary("One curated record, with its `ETag`")
+            .signed_in()
+            .respond(curated(200, "The record"))
+            .errors(&[ErrorCode::Forbidden, ErrorCode::RecordNotFound]),
+        write(Endpoint::put("/api/v1/curate/records/{id}", update), true)
+            .summary("Replace a curated record")
+            .body(RequestBody::RecordInput)
+            .respond(curated(200, "Replaced")),
+        write(Endpoint::delete("/api/v1/curate/records/{id}", remove), false)
+            .summary("Soft-delete a curated record")
+            .respond(curated(200, "Deleted (restorable)")),
+        write(
+            Endpoint::post("/api/v1/curate/records/{id}/restore", restore),
+            false,
         )
-        .route(
-            "/api/v1/curate/records/{id}/images/{hash}",
-            axum::routing::delete(delete_image),
+        .summary("Undo a soft delete")
+        .respond(curated(200, "Restored")),
+    ]
+}
+
+/// The image routes. They are mounted outside the server's general body limit because
+/// uploads are larger; their group caps the raw body at [`upload_cap`] instead (the
+/// transport limit, not only the extractor's), and the file is capped again as it streams in.
+pub fn upload_endpoints() -> Vec<Endpoint> {
+    vec![
+        write(
+            Endpoint::post("/api/v1/curate/records/{id}/images", upload_image),
+            false,
         )
-        .layer(DefaultBodyLimit::max(cap))
-        .layer(RequestBodyLimitLayer::new(cap))
-        .route("/images/{hash}/{file}", get(serve_image))
+        .summary("Upload an image (JPEG, PNG or WebP) with its alt text")
+        .body(RequestBody::Multipart(&[
+            ("file", "file", "The image"),
+            (
+                "alt",
+                "string",
+                "What the image shows, for people who cannot see it (required)",
+            ),
+        ]))
+        .respond(curated(201, "The record with its new image"))
+        .errors(&[ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType]),
+        write(
+            Endpoint::put("/api/v1/curate/records/{id}/images", update_images),
+            false,
+        )
+        .summary("Reorder, re-caption or drop images: the full list, in order")
+        .json_body::<Vec<ImageOrderEntry>>()
+        .respond(curated(200, "The record with its images")),
+        write(
+            Endpoint::delete("/api/v1/curate/records/{id}/images/{hash}", delete_image),
+            false,
+        )
+        .summary("Remove one image")
+        .respond(curated(200, "The record without the image")),
+    ]
+}
+
+/// `/images/…`: public, immutable, outside the API's guard.
+pub fn image_endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/images/{hash}/{file}", serve_image)
+            .summary("An image: `thumb.jpg` or `display.jpg`")
+            .path_param(
+                "file",
+                || json!({"type": "string", "enum": ["thumb.jpg", "display.jpg"]}),
+                "The size",
+            )
+            .header("If-None-Match", "The image's `ETag`: `304` if unchanged")
+            .respond(Success {
+                status: 200,
+                description: "The JPEG (cached for a year: its URL names its content)",
+                content: vec![Content::Other(
+                    "image/jpeg",
+                    || json!({"type": "string", "contentMediaType": "image/jpeg"}),
+                )],
+                headers: vec![("ETag", "The image's tag")],
+            })
+            .respond(Success {
+                status: 304,
+                description: "Not modified",
+                content: vec![Content::Empty],
+                headers: Vec::new(),
+            })
+            .errors(&[ErrorCode::NotFound]),
+    ]
+}
+
+/// The largest raw body of an upload: the image and the multipart framing around it.
+pub fn upload_cap(limits: &ImageLimits) -> usize {
+    limits.max_bytes + MULTIPART_OVERHEAD
 }
 
 impl From<CurateError> for ApiError {
@@ -104,7 +221,7 @@ impl From<ImageError> for ApiError {
 }
 
 /// One image as served.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ImageView {
     hash: String,
     alt: String,
@@ -115,7 +232,7 @@ struct ImageView {
 }
 
 /// A curated record as served.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct CuratedView {
     id: String,
     institution: String,
@@ -178,19 +295,13 @@ fn respond(status: StatusCode, view: CuratedView) -> Response {
     response
 }
 
-/// `?wait=true` (the only query parameter of the write routes).
-fn wants_wait(raw: Option<&str>) -> Result<bool, ApiError> {
-    let mut wait = false;
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if key == "wait" {
-            wait = match value.as_ref() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => return Err(ApiError::invalid_parameter("wait must be true or false")),
-            };
-        }
-    }
-    Ok(wait)
+/// The only query parameter of the write routes.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+struct WaitQuery {
+    /// `true`: answer only once the change is searchable (or after 5 s, saying
+    /// `"indexed": false`).
+    #[serde(default)]
+    wait: Flag,
 }
 
 fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
@@ -231,10 +342,9 @@ async fn blocking<T: Send + 'static>(
 async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let Json(body) = body?;
     let store = state.store.clone();
     let change = blocking(move || curate::create(&store, &principal, body)).await?;
@@ -255,11 +365,10 @@ async fn update(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     let Json(body) = body?;
     let store = state.store.clone();
@@ -271,11 +380,10 @@ async fn set_deleted(
     state: AppState,
     principal: Principal,
     id: String,
-    raw: Option<String>,
+    wait: bool,
     headers: &HeaderMap,
     deleted: bool,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(headers)?;
     let store = state.store.clone();
     let change =
@@ -287,23 +395,24 @@ async fn remove(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    set_deleted(state, principal, id, raw, &headers, true).await
+    set_deleted(state, principal, id, wait, &headers, true).await
 }
 
 async fn restore(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    set_deleted(state, principal, id, raw, &headers, false).await
+    set_deleted(state, principal, id, wait, &headers, false).await
 }
 
-#[derive(Serialize)]
+/// A page of curated records.
+#[derive(Serialize, schemars::JsonSchema)]
 struct ListResponse {
     total: u64,
     page: usize,
@@ -311,82 +420,93 @@ struct ListResponse {
     records: Vec<CuratedView>,
 }
 
-fn parse_list_query(raw: Option<&str>) -> Result<(CuratedQuery, usize, usize), ApiError> {
-    let mut query = CuratedQuery {
-        deleted: Some(false),
-        ..CuratedQuery::default()
-    };
-    let (mut page, mut page_size) = (1usize, 20usize);
-    let number = |key: &str, value: &str, max: usize| {
-        value
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid_parameter(format!("{key} must be a whole number from 1 to {max}"))
-            })
-    };
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        let value = value.trim().to_string();
-        match key.as_ref() {
-            "q" if value.chars().count() > 256 => {
-                return Err(ApiError::query_too_long("q has more than 256 characters"));
-            }
-            "q" => query.q = Some(value),
-            "institution" => query.institutions.get_or_insert_with(Vec::new).push(value),
-            "special_collection" => {
-                query.special_collection = Some(match value.as_str() {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => {
-                        return Err(ApiError::invalid_parameter(
-                            "special_collection must be true or false",
-                        ));
-                    }
-                })
-            }
-            "brand" => query.brand = Some(value),
-            "accessible_format" => {
-                let format: schemas::AccessibleFormat = value
-                    .parse()
-                    .map_err(|e: schemas::UnknownTerm| ApiError::invalid_parameter(e.to_string()))?;
-                query.accessible_format = Some(format.as_str().into());
-            }
-            "audience" => {
-                let audience: schemas::Audience = value
-                    .parse()
-                    .map_err(|e: schemas::UnknownTerm| ApiError::invalid_parameter(e.to_string()))?;
-                query.audience = Some(audience.as_str().into());
-            }
-            "status" => {
-                query.deleted = match value.as_str() {
-                    "live" => Some(false),
-                    "deleted" => Some(true),
-                    "all" => None,
-                    _ => return Err(ApiError::invalid_parameter("status must be live, deleted or all")),
-                }
-            }
-            "page" => page = number("page", &value, 10_000)?,
-            "page_size" => page_size = number("page_size", &value, MAX_PAGE_SIZE)?,
-            _ => {}
-        }
+/// The list's parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ListQuery {
+    /// A substring of the title, the brand or the id (at most 256 characters).
+    #[schemars(length(max = 256))]
+    q: Option<String>,
+    /// Only these institutions (of one's own).
+    #[serde(default)]
+    institution: Vec<String>,
+    /// Only special collections (`true`) or only the rest (`false`).
+    special_collection: Option<Flag>,
+    /// Only this brand.
+    brand: Option<String>,
+    /// Only records with this accessible format.
+    accessible_format: Option<Term<schemas::AccessibleFormat>>,
+    /// Only records for this audience.
+    audience: Option<Term<schemas::Audience>>,
+    /// Live records (the default), deleted ones, or all.
+    #[serde(default)]
+    status: Status,
+    /// Page, from 1; `page × page_size` ≤ 10000.
+    #[serde(default = "first_page")]
+    #[schemars(range(min = 1, max = 10_000))]
+    page: usize,
+    /// Records per page.
+    #[serde(default = "default_page_size")]
+    #[schemars(range(min = 1, max = MAX_PAGE_SIZE))]
+    page_size: usize,
+}
+
+fn first_page() -> usize {
+    1
+}
+
+fn default_page_size() -> usize {
+    20
+}
+
+/// Which records the list shows.
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    /// Not deleted.
+    #[default]
+    Live,
+    /// Soft-deleted.
+    Deleted,
+    /// Both.
+    All,
+}
+
+fn check_list_query(list: ListQuery) -> Result<(CuratedQuery, usize, usize), ApiError> {
+    if list.q.as_ref().is_some_and(|q| q.chars().count() > 256) {
+        return Err(ApiError::query_too_long("q has more than 256 characters"));
     }
+    let page = in_range("page", list.page, 1..=10_000)?;
+    let page_size = in_range("page_size", list.page_size, 1..=MAX_PAGE_SIZE)?;
     if page * page_size > 10_000 {
         return Err(ApiError::page_out_of_range(
             "page × page_size goes past result 10000",
         ));
     }
-    query.limit = page_size;
-    query.offset = (page - 1) * page_size;
+    let query = CuratedQuery {
+        q: list.q,
+        institutions: (!list.institution.is_empty()).then_some(list.institution),
+        special_collection: list.special_collection.map(|Flag(f)| f),
+        brand: list.brand,
+        accessible_format: list.accessible_format.map(|Term(f)| f.as_str().into()),
+        audience: list.audience.map(|Term(a)| a.as_str().into()),
+        deleted: match list.status {
+            Status::Live => Some(false),
+            Status::Deleted => Some(true),
+            Status::All => None,
+        },
+        limit: page_size,
+        offset: (page - 1) * page_size,
+        ..CuratedQuery::default()
+    };
     Ok((query, page, page_size))
 }
 
 async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    RawQuery(raw): RawQuery,
+    ApiQuery(list): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let (query, page, page_size) = parse_list_query(raw.as_deref())?;
+    let (query, page, page_size) = check_list_query(list)?;
     let store = state.store.clone();
     let (rows, total) = blocking(move || curate::list(&store, &principal, query)).await?;
     let body = ListResponse {
@@ -420,11 +540,10 @@ async fn upload_image(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     // Authorise before reading a byte of the body.
     {
@@ -487,7 +606,8 @@ async fn upload_image(
     Ok(finish(&state, change, wait, StatusCode::CREATED).await)
 }
 
-#[derive(Deserialize)]
+/// One image of the new list.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ImageOrderEntry {
     hash: String,
@@ -498,11 +618,10 @@ async fn update_images(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
     body: Result<Json<Vec<ImageOrderEntry>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     let Json(entries) = body?;
     let wanted = entries.into_iter().map(|entry| (entry.hash, entry.alt)).collect();
@@ -525,10 +644,9 @@ async fn delete_image(
     State(state): State<AppState>,
     principal: Principal,
     Path((id, hash)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(WaitQuery { wait: Flag(wait) }): ApiQuery<WaitQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let wait = wants_wait(raw.as_deref())?;
     let condition = if_match(&headers)?;
     let store = state.store.clone();
     let change =

@@ -6,23 +6,51 @@
 //! `{"id", "updated_at", "deleted", "record"}`; the stream is produced in batches from the
 //! store, so memory does not grow with the collection.
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use schemas::{Record, ResourceType};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiError;
+use super::endpoint::{Content, Endpoint, Success};
+use crate::extract::{ApiQuery, Term};
 use crate::state::AppState;
 
 /// Rows read from the store per batch.
 const BATCH: usize = 1_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/export", get(export))
+/// The route. Streamed, so it is not tagged for caching.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/api/v1/export", export)
+            .summary("Every record of some institutions as NDJSON, streamed; `since` gives increments with deletions")
+            .query::<ExportQuery>()
+            .respond(Success {
+                status: 200,
+                description: "One JSON object a line: `{id, updated_at, deleted, record}`",
+                content: vec![Content::Other("application/x-ndjson", || {
+                    json!({"type": "string"})
+                })],
+                headers: Vec::new(),
+            }),
+    ]
+}
+
+/// The export parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ExportQuery {
+    /// Institution ids (all when absent).
+    #[serde(default)]
+    institution: Vec<String>,
+    /// Resource types (all when absent).
+    #[serde(default)]
+    resource_type: Vec<Term<ResourceType>>,
+    /// UTC time: only changes at or after it, deletions included (e.g. `2026-01-31T00:00:00Z`).
+    #[schemars(extend("format" = "date-time"))]
+    since: Option<String>,
 }
 
 struct ExportParams {
@@ -31,43 +59,35 @@ struct ExportParams {
     since: Option<String>,
 }
 
-fn parse(raw: Option<&str>) -> Result<ExportParams, ApiError> {
-    let mut params = ExportParams {
-        institutions: Vec::new(),
-        resource_types: Vec::new(),
-        since: None,
-    };
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        match key.as_ref() {
-            "institution" => params.institutions.push(value.into_owned()),
-            "resource_type" => {
-                params
-                    .resource_types
-                    .push(value.parse().map_err(|e: schemas::UnknownTerm| {
-                        ApiError::invalid_parameter(format!("resource_type: {e}"))
-                    })?)
-            }
-            "since" => {
-                let format = time::format_description::well_known::Rfc3339;
-                let at = time::OffsetDateTime::parse(&value, &format).map_err(|_| {
-                    ApiError::invalid_parameter("since must be a UTC time like 2026-01-31T00:00:00Z")
-                })?;
-                let utc = at.to_offset(time::UtcOffset::UTC);
-                let text = utc
-                    .format(&time::macros::format_description!(
-                        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-                    ))
-                    .map_err(ApiError::internal)?;
-                params.since = Some(text);
-            }
-            _ => {}
+fn check(query: ExportQuery) -> Result<ExportParams, ApiError> {
+    let since = match query.since {
+        None => None,
+        Some(since) => {
+            let format = time::format_description::well_known::Rfc3339;
+            let at = time::OffsetDateTime::parse(&since, &format).map_err(|_| {
+                ApiError::invalid_parameter("since must be a UTC time like 2026-01-31T00:00:00Z")
+            })?;
+            let utc = at.to_offset(time::UtcOffset::UTC);
+            let text = utc
+                .format(&time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+                ))
+                .map_err(ApiError::internal)?;
+            Some(text)
         }
-    }
-    Ok(params)
+    };
+    Ok(ExportParams {
+        institutions: query.institution,
+        resource_types: query.resource_type.into_iter().map(|Term(t)| t).collect(),
+        since,
+    })
 }
 
-async fn export(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let params = parse(raw.as_deref())?;
+async fn export(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let params = check(query)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {

@@ -1,15 +1,20 @@
 //! `GET /healthz`: liveness plus how far the index is behind the store.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::ApiError;
+use super::endpoint::Endpoint;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+/// The route.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/healthz", healthz)
+            .summary("Liveness and indexing progress")
+            .json::<Health>(200, "Health"),
+    ]
 }
 
 /// The health report.

@@ -1,16 +1,22 @@
 //! `GET /api/v1/institutions`: every institution with its live record count.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use schemas::Institution;
 use serde::Serialize;
 
 use super::ApiError;
+use super::endpoint::{Cache, Endpoint};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/institutions", get(institutions))
+/// The route.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/api/v1/institutions", institutions)
+            .summary("Every institution with its live record count")
+            .json::<Institutions>(200, "Institutions")
+            .cache(Cache::Body),
+    ]
 }
 
 /// One institution with its record count.
@@ -25,6 +31,7 @@ pub(super) struct InstitutionEntry {
 
 /// Every institution.
 #[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "InstitutionList")]
 pub(super) struct Institutions {
     institutions: Vec<InstitutionEntry>,
 }

@@ -2,6 +2,7 @@
 //!
 //! - `/healthz` — [`health`]
 //! - `/api/v1/search` — [`search`]
+//! - `/api/v1/suggest` — [`suggest`]
 //! - `/api/v1/records/{id}` — [`records`]
 //! - `/api/v1/institutions` — [`institutions`]
 //! - `/api/v1/export` — [`export`]
@@ -11,12 +12,19 @@
 //! - `/api/v1/admin/…` — [`admin`] (accounts, institutions, audit, harvest reports)
 //! - `/api/v1/analytics/…`, `/api/v1/admin/analytics/…`, `/admin/analytics` — [`analytics`]
 //!   (click logging, search reports, the export for the provincial platform, the dashboard)
+//!
+//! Every route is an [`Endpoint`] in one table, [`groups`], which both the router and the
+//! OpenAPI document are built from. A route's layers come from where it is listed: its
+//! group's [`Guard`] (API keys and rate limits, [`crate::access`]) and body limit, and its
+//! own [`Cache`] (ETags, [`caching`]). A new route therefore gets the right layers, and its
+//! documentation, by being added to its area's list.
 
 mod admin;
 mod analytics;
 mod auth;
 pub mod caching;
 mod curate;
+mod endpoint;
 mod export;
 mod health;
 mod institutions;
@@ -26,33 +34,119 @@ pub(crate) mod search;
 mod suggest;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::limit::RequestBodyLimitLayer;
 
 pub use crate::error::ApiError;
+pub use endpoint::{Auth, Cache, Endpoint};
+pub use openapi::document;
 
+use crate::access::{self, Guard};
 use crate::state::AppState;
 
-/// The image routes (upload under `/api/v1/curate/…`, serving under `/images/…`). They carry
-/// their own body limits, so the server mounts them outside its general one.
-pub fn upload_router(limits: &services::curate::images::ImageLimits) -> Router<AppState> {
-    curate::upload_router(limits)
+/// Which body limit a group's routes are mounted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// The server's general limit (1 MiB).
+    General,
+    /// Image uploads: their own, larger cap (the configured image size plus the multipart
+    /// framing), outside the general limit.
+    Images,
 }
 
-/// Every API route.
-pub fn router() -> Router<AppState> {
-    let v1 = Router::new()
-        .merge(search::router())
-        .merge(suggest::router())
-        .merge(export::router())
-        .merge(openapi::router())
-        .merge(records::router())
-        .merge(institutions::router())
-        .merge(auth::router())
-        .merge(curate::router())
-        .merge(admin::router())
-        .merge(analytics::router());
-    Router::new()
-        .nest("/api/v1", v1)
-        .merge(health::router())
-        .merge(analytics::page_router())
-        .merge(openapi::docs_router())
+/// Routes that share their layers.
+pub struct Group {
+    /// What they are, for people.
+    pub name: &'static str,
+    /// Who may call them, and how often.
+    pub guard: Guard,
+    /// Their body limit.
+    pub bodies: Bodies,
+    /// The routes.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// The route table: every API route, grouped by the layers it gets.
+pub fn groups() -> Vec<Group> {
+    vec![
+        Group {
+            name: "public reads",
+            guard: Guard::PublicRead,
+            bodies: Bodies::General,
+            endpoints: [
+                search::endpoints(),
+                suggest::endpoints(),
+                records::endpoints(),
+                institutions::endpoints(),
+                export::endpoints(),
+                openapi::endpoints(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        },
+        Group {
+            name: "accounts, curation, administration and analytics",
+            guard: Guard::Limited,
+            bodies: Bodies::General,
+            endpoints: [
+                auth::endpoints(),
+                curate::endpoints(),
+                admin::endpoints(),
+                analytics::endpoints(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        },
+        Group {
+            name: "image uploads",
+            guard: Guard::Limited,
+            bodies: Bodies::Images,
+            endpoints: curate::upload_endpoints(),
+        },
+        Group {
+            name: "health, documentation, dashboard and images",
+            guard: Guard::None,
+            bodies: Bodies::General,
+            endpoints: [
+                health::endpoints(),
+                openapi::page_endpoints(),
+                analytics::page_endpoints(),
+                curate::image_endpoints(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        },
+    ]
+}
+
+/// The routes of the groups with `bodies`, each with its layers.
+fn build(state: &AppState, bodies: Bodies) -> Router<AppState> {
+    let mut router = Router::new();
+    for group in groups().into_iter().filter(|g| g.bodies == bodies) {
+        for endpoint in group.endpoints {
+            // The last layer added runs first: the guard, then the ETag, then the handler.
+            let handler = caching::layer(state, endpoint.cache, endpoint.handler);
+            let handler = access::layer(state, group.guard, endpoint.path, handler);
+            router = router.route(endpoint.path, handler);
+        }
+    }
+    router
+}
+
+/// Every API route under the server's general body limit.
+pub fn router(state: &AppState) -> Router<AppState> {
+    build(state, Bodies::General)
+}
+
+/// The image upload routes. They carry their own body limit (the raw body is capped here,
+/// the transport limit and not only the extractor's `DefaultBodyLimit`, and the file again
+/// as it streams in), so the server mounts them outside its general one.
+pub fn upload_router(state: &AppState, limits: &services::curate::images::ImageLimits) -> Router<AppState> {
+    let cap = curate::upload_cap(limits);
+    build(state, Bodies::Images)
+        .layer(DefaultBodyLimit::max(cap))
+        .layer(RequestBodyLimitLayer::new(cap))
 }

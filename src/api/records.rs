@@ -5,19 +5,40 @@
 //! fetched by [`services::remote_images`]) also carries `thumb_url` and `display_url`, served
 //! from `/images/…`; its `url` stays the original link.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 
 use super::ApiError;
+use super::endpoint::{Cache, Content, Endpoint, Success};
+use crate::error::ErrorCode;
 use crate::jsonld::record_to_jsonld;
 use crate::state::AppState;
 use services::remote_images::LocalImage;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/records/{id}", get(record))
+/// The route.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/api/v1/records/{id}", record)
+            .summary("One record, as stored")
+            .description(
+                "JSON, or schema.org JSON-LD with `Accept: application/ld+json`. An image with a \
+                 local copy also has `thumb_url` and `display_url`; its `url` stays the original link.",
+            )
+            .header("Accept", "`application/ld+json` for schema.org JSON-LD")
+            .respond(Success {
+                status: 200,
+                description: "The record",
+                content: vec![
+                    Content::Json(super::endpoint::schema_of::<schemas::Record>),
+                    Content::Other("application/ld+json", || serde_json::json!({"type": "object"})),
+                ],
+                headers: Vec::new(),
+            })
+            .errors(&[ErrorCode::RecordNotFound])
+            .cache(Cache::Body),
+    ]
 }
 
 fn wants_jsonld(headers: &HeaderMap) -> bool {

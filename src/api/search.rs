@@ -5,29 +5,165 @@
 //! (`braille`, `large_print`, `audio`, `sign_language`) (each may repeat: values of one kind
 //! are OR, kinds are AND), `year_from`, `year_to`, `sort` (`relevance`, the default;
 //! `date_desc`, newest first; `date_asc`, oldest first; undated records come last), `page`
-//! (from 1), `page_size` (1–100), `collapse` (default `true`: one hit per work, listing every
-//! copy under `holdings`; `false` lists every record) and `explain` (default `false`: `true`
-//! adds each hit's score `explanation`). An empty `q` browses with the filters. Every filter
-//! has a facet of the same name in the response (and `year`), counted disjunctively: a
-//! facet's counts ignore its own filter.
+//! (from 1), `page_size` (0–100; `0` answers only the total and the facets, with no hits),
+//! `collapse` (default `true`: one hit per work, listing every copy under `holdings`;
+//! `false` lists every record) and `explain` (default `false`: `true` adds each hit's score
+//! `explanation`); also `level`, `branch`, `brand`, `audience` (repeatable) and
+//! `special_collection`. An empty `q` browses with the filters. Every filter has a facet of
+//! the same name in the response (and `year`), counted disjunctively: a facet's counts
+//! ignore its own filter.
 //! Parameters this version does not know are ignored, so clients may add their own (e.g.
 //! tracking tags). The parameters are read, and the search run, by the search service
-//! (`services::search`), which the results page uses too.
+//! (`services::search`), which the results page uses too; [`SearchQuery`] describes them
+//! for the OpenAPI document, and a test checks that the service understands each one.
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use schemas::{InstitutionType, ResourceType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use services::search::{Found, SearchParams};
 
+use crate::error::ErrorCode;
+
 use super::ApiError;
+use super::endpoint::{Cache, Endpoint};
+use crate::extract::Flag;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/search", get(search))
+/// The route.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/api/v1/search", search)
+            .summary("Search records")
+            .description(
+                "Filters of one kind are OR, kinds are AND. Every filter has a facet of the same \
+                 name in the response (and `year`), counted disjunctively: a facet's counts \
+                 ignore its own filter. `page_size=0` answers only `total` and `facets`.",
+            )
+            .query::<SearchQuery>()
+            .json::<SearchResponse>(200, "Hits, facets and highlights")
+            .errors(&[ErrorCode::QueryTooLong, ErrorCode::PageOutOfRange])
+            .cache(Cache::IndexState),
+    ]
+}
+
+/// The search parameters, as documented. They are read by
+/// [`services::search::SearchParams::parse`] (shared with the results page), not through
+/// this type; `tests::every_documented_parameter_is_understood` keeps the two in step.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct SearchQuery {
+    /// Query: words (all must match), "phrases", -exclusions, `title:`/`creator:`/
+    /// `subject:`/`isbn:` prefixes. Empty browses with the filters.
+    #[schemars(length(max = services::search::MAX_QUERY_CHARS))]
+    q: Option<String>,
+    /// Institution ids (OR).
+    #[serde(default)]
+    institution: Vec<String>,
+    /// Institution types (OR).
+    #[serde(default)]
+    institution_type: Vec<InstitutionType>,
+    /// Resource types (OR).
+    #[serde(default)]
+    resource_type: Vec<ResourceType>,
+    /// Districts of Lanzhou (OR); a copy at a known branch counts under the branch's district.
+    #[serde(default)]
+    region: Vec<schemas::District>,
+    /// Language codes (OR).
+    #[serde(default)]
+    language: Vec<String>,
+    /// Broad dynasties or periods (OR), from the record's years, e.g. 唐, 宋, 明, 清, 民国,
+    /// 现代; a record spanning several has each.
+    #[serde(default)]
+    period: Vec<Period>,
+    /// Accessible formats (OR), from the curators' flags.
+    #[serde(default)]
+    accessible_format: Vec<schemas::AccessibleFormat>,
+    /// Administrative levels of the institution (OR).
+    #[serde(default)]
+    level: Vec<schemas::Level>,
+    /// Branches holding a copy (OR).
+    #[serde(default)]
+    branch: Vec<String>,
+    /// Curators' brands (reading programmes, named collections) (OR).
+    #[serde(default)]
+    brand: Vec<String>,
+    /// Intended audiences (OR).
+    #[serde(default)]
+    audience: Vec<schemas::Audience>,
+    /// `true`: only the curators' special collections.
+    special_collection: Option<Flag>,
+    /// Records covering this year or later (negative years are BCE).
+    #[schemars(range(min = -10_000, max = 2_100))]
+    year_from: Option<i32>,
+    /// Records covering this year or earlier.
+    #[schemars(range(min = -10_000, max = 2_100))]
+    year_to: Option<i32>,
+    /// Order of hits: best match, newest first or oldest first (by first year; undated
+    /// records last).
+    #[serde(default)]
+    sort: Sort,
+    /// Page, from 1; `page × page_size` ≤ 10000.
+    #[serde(default = "first_page")]
+    #[schemars(range(min = 1, max = services::search::MAX_RESULT_WINDOW))]
+    page: usize,
+    /// Hits per page; `0` answers only the total and the facets.
+    #[serde(default = "default_page_size")]
+    #[schemars(range(min = 0, max = services::search::MAX_PAGE_SIZE))]
+    page_size: usize,
+    /// `true`: one hit per work, every copy under `holdings`; `false`: every record.
+    #[serde(default = "yes")]
+    collapse: Flag,
+    /// `true` adds each hit's score `explanation`.
+    #[serde(default)]
+    explain: Flag,
+}
+
+fn first_page() -> usize {
+    1
+}
+
+fn default_page_size() -> usize {
+    20
+}
+
+fn yes() -> Flag {
+    Flag(true)
+}
+
+/// A broad period (the values [`schemas::broad_periods`] gives).
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Period(String);
+
+impl schemars::JsonSchema for Period {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let values: Vec<&str> = schemas::broad_periods().collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A broad dynasty or period",
+            "enum": values,
+        })
+    }
+}
+
+/// The order of hits.
+#[derive(Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Newest first.
+    DateDesc,
+    /// Oldest first.
+    DateAsc,
 }
 
 /// The search response, version 1. Fields are only ever added, never renamed or removed.
@@ -182,4 +318,74 @@ async fn search(
         hits,
         facets,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value of a documented parameter that is not its default.
+    fn sample(schema: &serde_json::Value, generator: &schemars::SchemaGenerator) -> String {
+        let schema = match schema.get("items") {
+            Some(items) => items,
+            None => schema,
+        };
+        let schema = match schema.get("$ref").and_then(|r| r.as_str()) {
+            Some(reference) => {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                serde_json::to_value(&generator.definitions()[name]).unwrap()
+            }
+            None => schema.clone(),
+        };
+        if let Some(values) = schema.get("enum").or_else(|| schema.get("oneOf")) {
+            let last = values.as_array().unwrap().last().unwrap();
+            let last = last.get("const").unwrap_or(last);
+            return last.as_str().unwrap().to_string();
+        }
+        let types = schema["type"].to_string();
+        if types.contains("boolean") {
+            let default = schema.get("default").and_then(|d| d.as_bool()).unwrap_or(false);
+            return (!default).to_string();
+        }
+        if types.contains("integer") {
+            let min = schema.get("minimum").and_then(|m| m.as_i64()).unwrap_or(0);
+            let default = schema.get("default").and_then(|d| d.as_i64());
+            return if default == Some(min) { min + 1 } else { min }.to_string();
+        }
+        "x".into()
+    }
+
+    #[test]
+    fn every_documented_parameter_is_understood() {
+        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let schema =
+            serde_json::to_value(<SearchQuery as schemars::JsonSchema>::json_schema(&mut generator)).unwrap();
+        let properties = schema["properties"].as_object().unwrap();
+        assert!(properties.len() >= 20, "{properties:?}");
+        let plain = format!("{:?}", SearchParams::parse(None).unwrap());
+        for (name, property) in properties {
+            let value = sample(property, &generator);
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(name, &value)
+                .finish();
+            let parsed = SearchParams::parse(Some(&query))
+                .unwrap_or_else(|e| panic!("{query}: a documented value is refused: {e}"));
+            assert_ne!(
+                format!("{parsed:?}"),
+                plain,
+                "{query} changes nothing: not a parameter?"
+            );
+        }
+        for name in [
+            "level",
+            "branch",
+            "brand",
+            "audience",
+            "special_collection",
+            "collapse",
+            "explain",
+        ] {
+            assert!(properties.contains_key(name), "{name} is documented");
+        }
+    }
 }

@@ -6,12 +6,14 @@
 //! pinyin does), the values held by most records first:
 //! `{"suggestions": [{"text": "靜夜思", "field": "title", "count": 3}]}`.
 
-use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use super::endpoint::{Cache, Endpoint};
+use crate::error::ErrorCode;
+use crate::extract::{ApiQuery, in_range};
 use crate::state::AppState;
 
 /// Longest accepted prefix, in characters.
@@ -21,8 +23,18 @@ pub const MAX_LIMIT: usize = indexer::MAX_SUGGEST_LIMIT;
 /// Suggestions when `limit` is not given.
 const DEFAULT_LIMIT: usize = 10;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/suggest", get(suggest))
+/// The route.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::get("/api/v1/suggest", suggest)
+            .summary(
+                "Completions of a prefix (Chinese, pinyin or initials) from titles, creators and subjects",
+            )
+            .query::<SuggestQuery>()
+            .json::<SuggestResponse>(200, "Completions, best first")
+            .errors(&[ErrorCode::QueryTooLong])
+            .cache(Cache::IndexState),
+    ]
 }
 
 /// The suggest response, version 1. Fields are only ever added, never renamed or removed.
@@ -43,52 +55,54 @@ pub struct SuggestionResponse {
     count: u64,
 }
 
+/// The suggest parameters.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct SuggestQuery {
+    /// The prefix typed so far (required, not empty).
+    #[schemars(length(min = 1, max = MAX_PREFIX_CHARS))]
+    q: Option<String>,
+    /// How many completions.
+    #[serde(default = "default_limit")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    DEFAULT_LIMIT
+}
+
 #[derive(Debug, PartialEq, Eq)]
 struct Params {
     prefix: String,
     limit: usize,
 }
 
+/// The explicit checks: the prefix is required and bounded, the limit in range.
+fn check(query: SuggestQuery) -> Result<Params, ApiError> {
+    let prefix = query.q.unwrap_or_default();
+    let chars = prefix.chars().count();
+    if chars > MAX_PREFIX_CHARS {
+        return Err(ApiError::query_too_long(format!(
+            "q has {chars} characters; at most {MAX_PREFIX_CHARS}"
+        )));
+    }
+    if prefix.is_empty() {
+        return Err(ApiError::invalid_parameter("q is required and may not be empty"));
+    }
+    let limit = in_range("limit", query.limit, 1..=MAX_LIMIT)?;
+    Ok(Params { prefix, limit })
+}
+
+#[cfg(test)]
 fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
-    let mut prefix = None;
-    let mut limit = DEFAULT_LIMIT;
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        let value = value.trim();
-        match key.as_ref() {
-            "q" => {
-                let chars = value.chars().count();
-                if chars > MAX_PREFIX_CHARS {
-                    return Err(ApiError::query_too_long(format!(
-                        "q has {chars} characters; at most {MAX_PREFIX_CHARS}"
-                    )));
-                }
-                prefix = Some(value.to_string());
-            }
-            "limit" => {
-                limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::invalid_parameter(format!(
-                            "limit must be a whole number from 1 to {MAX_LIMIT}"
-                        ))
-                    })?;
-            }
-            _ => {}
-        }
-    }
-    match prefix {
-        Some(prefix) if !prefix.is_empty() => Ok(Params { prefix, limit }),
-        _ => Err(ApiError::invalid_parameter("q is required and may not be empty")),
-    }
+    check(crate::extract::parse_query(raw)?)
 }
 
 async fn suggest(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<SuggestQuery>,
 ) -> Result<Json<SuggestResponse>, ApiError> {
-    let Params { prefix, limit } = parse_params(raw.as_deref())?;
+    let Params { prefix, limit } = check(query)?;
     let index = state.indexing.index().clone();
     let suggestions = tokio::task::spawn_blocking(move || index.suggest(&prefix, limit))
         .await?
