@@ -120,6 +120,7 @@ pub struct Access {
     config: ApiConfig,
     per_key: RateLimiter,
     per_ip: RateLimiter,
+    per_ip_pages: RateLimiter,
 }
 
 impl Access {
@@ -128,6 +129,7 @@ impl Access {
         Access {
             per_key: RateLimiter::new(config.rate_per_key),
             per_ip: RateLimiter::new(config.rate_per_ip),
+            per_ip_pages: RateLimiter::new(config.rate_per_ip_pages),
             config,
         }
     }
@@ -194,6 +196,25 @@ pub async fn guard(
         None => access.per_ip.take(&ip.to_string(), now),
     };
     if let Err(retry_after) = verdict {
+        return Err(ApiError::rate_limited(retry_after));
+    }
+    Ok(next.run(request).await)
+}
+
+/// The middleware of the pages and `/oai`: a per-client rate (`[api] rate_per_ip_pages`),
+/// no keys. Over the rate the answer is `429 rate_limited` with `Retry-After`, before any
+/// page is built or any password hashed.
+pub async fn page_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let ip = state.access.client_ip(peer, request.headers());
+    if let Err(retry_after) = state.access.per_ip_pages.take(&ip.to_string(), Instant::now()) {
         return Err(ApiError::rate_limited(retry_after));
     }
     Ok(next.run(request).await)

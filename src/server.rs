@@ -38,14 +38,16 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
     let limits = state.curation.image_limits();
     // API keys, rate limits and ETags are route layers inside `api::router` and
     // `api::upload_router`, given by where each route is listed (`api::groups`).
+    // The pages and the OAI-PMH provider have a per-client rate of their own.
+    let pages = axum::middleware::from_fn_with_state(state.clone(), crate::access::page_guard);
     api::router(&state)
-        .merge(crate::oai::router())
-        .merge(crate::web::router())
+        .merge(crate::oai::router().route_layer(pages.clone()))
+        .merge(crate::web::router().route_layer(pages.clone()))
         .fallback(|| async { ApiError::not_found() })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Image uploads are larger: their routes cap the raw body themselves.
         .merge(api::upload_router(&state, &limits))
-        .merge(crate::web::curator::upload_router(&limits))
+        .merge(crate::web::curator::upload_router(&limits).route_layer(pages))
         .with_state(state)
         .layer(axum::middleware::from_fn(response_policy::apply))
         .layer(CompressionLayer::new())

@@ -945,3 +945,34 @@ async fn every_documented_route_is_served_with_its_documented_layers() {
     }
     assert!(tagged >= 5, "{tagged}");
 }
+
+/// The pages and `/oai` have a per-client rate of their own (issue 18): a client over it is
+/// refused before any page is built or any password hashed, and the API's budget is apart.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_and_the_oai_provider_are_rate_limited_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path(), "[api]\nrate_per_ip_pages = \"3/h\"");
+    for uri in ["/search?q=x", "/oai?verb=Identify", "/records/none"] {
+        let (response, _) = send(&instance, Request::get(uri).body(Body::empty()).unwrap()).await;
+        assert_ne!(response.status(), 429, "{uri}");
+    }
+    let login = Request::post("/curator/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("username=a&password=b"))
+        .unwrap();
+    let (response, body) = send(&instance, login).await;
+    assert_eq!(response.status(), 429, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        response.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"]["code"], "rate_limited");
+    // The API's budget is counted apart.
+    let (status, _) = get_json(&instance, "/api/v1/search?q=x").await;
+    assert_eq!(status, 200);
+}

@@ -404,6 +404,11 @@ pub struct ApiConfig {
     /// Limit per client address for requests without a key, e.g. `"300/min"`.
     #[serde(default = "default_rate_per_ip")]
     pub rate_per_ip: Rate,
+    /// Limit per client address on the pages (`/`, `/search`, `/records/…`, `/curator/…`,
+    /// the login form included) and the OAI-PMH provider at `/oai`, counted apart from the
+    /// API's.
+    #[serde(default = "default_rate_per_ip")]
+    pub rate_per_ip_pages: Rate,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -419,6 +424,7 @@ impl Default for ApiConfig {
             keys_required_for: Vec::new(),
             rate_per_key: default_rate_per_key(),
             rate_per_ip: default_rate_per_ip(),
+            rate_per_ip_pages: default_rate_per_ip(),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
         }

@@ -20,11 +20,11 @@ use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::server::response_policy;
 use super::Group;
 use super::endpoint::{Auth, Cache, Content, Endpoint, RequestBody, Success};
 use crate::access::Guard;
 use crate::error::ErrorCode;
+use crate::server::response_policy;
 
 /// `/api/v1/openapi.json`.
 pub fn endpoints() -> Vec<Endpoint> {
