@@ -113,7 +113,11 @@ pub struct SearchQuery {
     #[serde(default = "default_page_size")]
     #[schemars(range(min = 0, max = services::search::MAX_PAGE_SIZE))]
     page_size: usize,
-    /// `true`: one hit per work, every copy under `holdings`; `false`: every record.
+    /// `true`: one hit per work, every copy under `holdings` (records sharing an ISBN or
+    /// ISSN, or — published types only, across different sources — the same normalised
+    /// title, creators, publisher and year; museum objects, artworks, manuscripts, rubbings,
+    /// photographs and events never collapse); `total` and facet counts then count works.
+    /// `false`: every record.
     #[serde(default = "yes")]
     collapse: Flag,
     /// `true` adds each hit's score `explanation`.
