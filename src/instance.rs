@@ -41,10 +41,15 @@ pub struct Instance {
     pub remote_images: RemoteImageFetcher,
 }
 
+/// Where the store file of `data_dir` is.
+pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join(STORE_FILE)
+}
+
 /// Opens the store under `data_dir`, creating it if needed.
 pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    Ok(Store::open(&data_dir.join(STORE_FILE))?)
+    Ok(Store::open(&store_path(data_dir))?)
 }
 
 /// Opens the index under `data_dir`, with the user dictionary and synonyms of

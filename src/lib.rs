@@ -22,4 +22,4 @@ pub mod server;
 pub mod state;
 pub mod web;
 
-pub use crate::instance::{Instance, open_index, open_store};
+pub use crate::instance::{Instance, open_index, open_store, store_path};

@@ -55,6 +55,25 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Copy the store to a file while the server keeps serving (SQLite's online backup: one
+    /// consistent state, every write acknowledged before it began).
+    Backup {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the store by a backup and rebuild the index from it (stop the server first).
+    Restore {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Show the last harvest runs and quarantined records.
     Report {
         /// The TOML config file.
@@ -176,6 +195,19 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { config, to } => {
+            let config = Config::load(&config)?;
+            let copied = store::backup::backup(&jincheng::store_path(&config.data_dir), &to)?;
+            println!(
+                "backed up {} records (up to change {}, {} pages) to {}",
+                copied.records,
+                copied.last_change,
+                copied.pages,
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { config, from } => restore(Config::load(&config)?, &from),
         Command::Report {
             config,
             source,
@@ -375,6 +407,27 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `jincheng restore`: the index writer is taken first (no server may use the data
+/// directory meanwhile), then the store is replaced and the index rebuilt from it.
+fn restore(config: Config, from: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let index = jincheng::open_index(&config.data_dir)?;
+    let mut writer = index
+        .writer()
+        .context("a server is using this data directory: stop it before restoring")?;
+    let copied = store::backup::restore(from, &jincheng::store_path(&config.data_dir))?;
+    let store = jincheng::open_store(&config.data_dir)?;
+    let watermark = services::indexing::rebuild_with(&store, &mut writer, &config.branches)?;
+    println!(
+        "restored {} records (up to change {}) from {}; index rebuilt up to change {watermark}",
+        copied.records,
+        copied.last_change,
+        from.display()
+    );
+    Ok(())
 }
 
 fn report(config: Config, source: Option<String>, limit: usize) -> anyhow::Result<()> {

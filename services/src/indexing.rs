@@ -192,8 +192,14 @@ pub fn rebuild(store: &Store, index: &Index, branches: &[Branch]) -> anyhow::Res
     let mut writer = index
         .writer()
         .context("cannot take the index writer: stop the server using this data directory first")?;
+    rebuild_with(store, &mut writer, branches)
+}
+
+/// [`rebuild`] with a writer the caller already holds (`jincheng restore` takes it first, to
+/// be sure no server uses the data directory while the store is replaced).
+pub fn rebuild_with(store: &Store, writer: &mut RecordWriter, branches: &[Branch]) -> anyhow::Result<u64> {
     writer.set_branches(branches);
     writer.delete_all()?;
     writer.commit(0)?;
-    catch_up(store, &mut writer, 0, |_| {})
+    catch_up(store, writer, 0, |_| {})
 }

@@ -39,6 +39,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod backup;
 pub mod curated;
 pub mod remote_images;
 
@@ -67,6 +68,12 @@ pub enum StoreError {
     /// A stored JSON document could not be read back (written by an incompatible version).
     #[error("store: stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
+    /// A file could not be read or written (a backup, a restore).
+    #[error("store: {0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// A database that is not a sound Jincheng store (a backup that fails its check).
+    #[error("store: the database is not sound: {0}")]
+    Corrupt(String),
     /// The database was written by a newer Jincheng.
     #[error("store: schema version {found} is newer than this program's {supported}")]
     TooNew {
