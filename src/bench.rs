@@ -371,7 +371,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
     let index = Index::open_or_create(&data_dir.join("index"))?;
     let mut writer = index.writer()?;
     let started = Instant::now();
-    indexing::catch_up(&store, &mut writer, 0, |_| {})?;
+    indexing::catch_up(&store, &mut writer, 0, &mut Default::default(), |_| {})?;
     let build = started.elapsed();
     drop(writer);
     anyhow::ensure!(

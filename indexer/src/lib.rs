@@ -101,6 +101,14 @@ mod search;
 mod suggest;
 mod writer;
 
+/// Failpoints, compiled only with the `failpoints` feature (the tests turn it on): a record
+/// whose title starts with this makes [`RecordWriter::upsert`] panic…
+#[cfg(feature = "failpoints")]
+pub const FAILPOINT_PANIC: &str = "\u{2620}failpoint:panic";
+/// …and with this, stop the tantivy writer (as a document that kills it would).
+#[cfg(feature = "failpoints")]
+pub const FAILPOINT_KILL: &str = "\u{2620}failpoint:kill";
+
 pub use crate::{
     analysis::{AnalyzedToken, ChineseAnalyzer, LOCAL_WORDS},
     dictionary::{AnalysisOptions, DictionaryStats},

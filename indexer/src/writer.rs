@@ -77,6 +77,16 @@ impl RecordWriter {
     /// A record that fails validation is rejected with [`Error::InvalidRecord`] before it
     /// touches the tantivy writer, so one bad record never takes the writer down.
     pub fn upsert(&mut self, record: &Record, institution: &Institution) -> Result<()> {
+        #[cfg(feature = "failpoints")]
+        {
+            if record.title.starts_with(crate::FAILPOINT_PANIC) {
+                panic!("failpoint: a panic while indexing {}", record.id);
+            }
+            if record.title.starts_with(crate::FAILPOINT_KILL) {
+                let cause = tantivy::TantivyError::SystemError("failpoint: the writer was killed".into());
+                return Err(self.restart(cause));
+            }
+        }
         check(record, institution)?;
         let document = self.document(record, institution);
         let id = Term::from_field_text(self.index.inner.fields.id, &record.id);

@@ -10,7 +10,7 @@
 //! It also polls the store every second, so changes written by another process (the
 //! `jincheng harvest` command next to a running server) are picked up too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -109,8 +109,9 @@ fn follow(
     inbox: mpsc::Receiver<Command>,
     publish: watch::Sender<u64>,
 ) {
+    let mut poisoned = HashSet::new();
     loop {
-        match catch_up(&store, &mut writer, watermark, |w| {
+        match catch_up(&store, &mut writer, watermark, &mut poisoned, |w| {
             publish.send_replace(w);
         }) {
             Ok(w) => watermark = w,
@@ -137,10 +138,19 @@ fn follow(
 
 /// Applies every change after `watermark`, committing each batch and reporting each new
 /// watermark to `committed`; returns the final watermark.
+///
+/// A record that cannot be indexed (an error, or a panic in the analysis) is quarantined
+/// with its reason (source `index` in the store's quarantine) and left out of the index; the
+/// rest of the batch goes on. A record that stops the tantivy writer itself takes the batch's
+/// uncommitted work with it: it is quarantined, and this returns an error so that the caller
+/// resumes from the last committed watermark without it. Quarantined records are noted in
+/// `poisoned` (by id and change), so a batch done again neither retries nor re-reports them.
+/// The record stays in the store; a later change to it is tried again.
 pub fn catch_up(
     store: &Store,
     writer: &mut RecordWriter,
     mut watermark: u64,
+    poisoned: &mut HashSet<(String, u64)>,
     mut committed: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
     loop {
@@ -161,12 +171,56 @@ pub fn catch_up(
                 .record
                 .as_ref()
                 .and_then(|r| institutions.get(&r.institution));
+            if poisoned.contains(&(change.id.clone(), change.seq)) {
+                // Quarantined already (a batch redone after a writer stopped): left out until
+                // it changes again.
+                writer.delete(&change.id)?;
+                continue;
+            }
             match (&change.record, institution) {
                 (Some(record), Some(institution)) => {
-                    if let Err(err) = writer.upsert(record, institution) {
-                        // The record stays in the store; only this one is missing from search.
-                        tracing::error!("record {} cannot be indexed: {err}", change.id);
-                        writer.delete(&change.id)?;
+                    let upserted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        writer.upsert(record, institution)
+                    }));
+                    match upserted {
+                        Ok(Ok(())) => {}
+                        Ok(Err(indexer::Error::WriterRestarted(reason))) => {
+                            // Everything since the last commit went with the old writer: this
+                            // record is set aside, and the batch is redone from the watermark.
+                            store.quarantine_unindexable(
+                                &change.id,
+                                change.seq,
+                                &format!("it stopped the index writer: {reason}"),
+                            )?;
+                            poisoned.insert((change.id.clone(), change.seq));
+                            anyhow::bail!(
+                                "record {} stopped the index writer ({reason}); it is quarantined and indexing resumes from change {watermark}",
+                                change.id
+                            );
+                        }
+                        Ok(Err(err)) => {
+                            // The record stays in the store; only this one is missing from
+                            // search, with its reason in the quarantine.
+                            tracing::error!("record {} cannot be indexed: {err}", change.id);
+                            store.quarantine_unindexable(&change.id, change.seq, &err.to_string())?;
+                            poisoned.insert((change.id.clone(), change.seq));
+                            writer.delete(&change.id)?;
+                        }
+                        Err(panic) => {
+                            let reason = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "a panic".into());
+                            tracing::error!("record {} made the indexer panic: {reason}", change.id);
+                            store.quarantine_unindexable(
+                                &change.id,
+                                change.seq,
+                                &format!("the indexer panicked: {reason}"),
+                            )?;
+                            poisoned.insert((change.id.clone(), change.seq));
+                            writer.delete(&change.id)?;
+                        }
                     }
                 }
                 (Some(record), None) => {
@@ -201,5 +255,21 @@ pub fn rebuild_with(store: &Store, writer: &mut RecordWriter, branches: &[Branch
     writer.set_branches(branches);
     writer.delete_all()?;
     writer.commit(0)?;
-    catch_up(store, writer, 0, |_| {})
+    let mut poisoned = HashSet::new();
+    loop {
+        match catch_up(store, writer, 0, &mut poisoned, |_| {}) {
+            Ok(watermark) => return Ok(watermark),
+            // A record stopped the writer: it is in `poisoned` now; start again.
+            Err(err) if !poisoned.is_empty() && poisoned.len() <= MAX_POISONED => {
+                tracing::warn!("{err:#}");
+                writer.delete_all()?;
+                writer.commit(0)?;
+            }
+            Err(err) => return Err(err),
+        }
+    }
 }
+
+/// Most records set aside for stopping the writer in one rebuild before it gives up (each
+/// one costs a restart of the rebuild).
+const MAX_POISONED: usize = 100;

@@ -420,6 +420,16 @@ impl Store {
         Ok(())
     }
 
+    /// Quarantines a stored record that the index cannot take (source `index`, the record's
+    /// id as local id, `change {seq}` as raw): it stays in the store, out of the index.
+    pub fn quarantine_unindexable(&self, record_id: &str, seq: u64, reason: &str) -> Result<()> {
+        self.writer().execute(
+            "INSERT INTO quarantine (run_id, source, local_id, reason, raw) VALUES (NULL, 'index', ?1, ?2, ?3)",
+            params![record_id, reason, format!("change {seq}")],
+        )?;
+        Ok(())
+    }
+
     /// Every institution, by id.
     pub fn institutions(&self) -> Result<Vec<Institution>> {
         let conn = self.reader();
