@@ -721,7 +721,7 @@ const BREAKOUT: &str = "\"onmouseover=alert(1) x=\"";
 /// A record whose every shown field is hostile, at an institution whose name is too.
 fn hostile_everywhere() -> Record {
     use schemas::{Curation, EventInfo};
-    let mut record = Record::new("web:evil", "evil", &format!("{XSS}{BREAKOUT}标题"));
+    let mut record = Record::new("web:evil", "evil", format!("{XSS}{BREAKOUT}标题"));
     record.resource_type = ResourceType::Event;
     record.creators = vec![format!("{XSS}{BREAKOUT}")];
     record.description = Some(format!("{XSS}{BREAKOUT} 标题"));

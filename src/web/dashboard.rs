@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn labels_are_escaped() {
         let empty = Table {
-            columns: vec!["term".into(), "searches".into()],
+            columns: vec!["term", "searches"],
             rows: vec![vec![Cell::Text("<script>\"x".into()), Cell::Int(3)]],
         };
         let html = page("<b>", "2026-01-31", &empty, &empty, &empty, &empty, &empty);

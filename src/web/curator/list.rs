@@ -182,7 +182,7 @@ pub(super) async fn list(
         ],
         types,
         institutions,
-        total: total as u64,
+        total,
         rows,
         page_number,
         pages,
