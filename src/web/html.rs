@@ -183,6 +183,9 @@ mod tests {
                     visit(&path, found);
                     continue;
                 }
+                if path.extension().is_none_or(|e| e != "html") {
+                    continue;
+                }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let mut rest = text.as_str();
                 while let Some(at) = rest.find("|safe") {

@@ -1,5 +1,6 @@
-//! `GET /records/{id}`: one record with every field, its holdings per branch, a citation,
-//! and the record as schema.org JSON-LD for search engines.
+//! `GET /records/{id}`: one record with every field, its holdings per branch (each branch
+//! a link to its holdings in the results), a citation, and the record as schema.org
+//! JSON-LD for search engines (`templates/record.html`).
 
 use askama::Template;
 use axum::extract::{Path, State};

@@ -1,8 +1,10 @@
 //! `GET /search`: the results page. Takes the parameters of `/api/v1/search` (parsed by the
 //! same function, so the page and the API never disagree) and shows the hits with their
-//! highlights, the facets as links that keep the rest of the URL (period and accessible
-//! format among them), the order (relevance, newest or oldest first), a year range and
-//! paging.
+//! highlights, the facets as links that keep the rest of the URL (period, accessible
+//! format, level, branch, brand, audience and special collections among them), the filters
+//! in force, the order (relevance, newest or oldest first), a year range and paging. The
+//! page is `templates/search.html`; the hits (`templates/hits.html`) and the pager
+//! (`templates/pager.html`) are shared with the institution page.
 
 use std::collections::HashMap;
 
@@ -182,6 +184,7 @@ pub(crate) struct PagerLink {
 }
 
 impl PagerLink {
+    /// A link to `href` reading `label`, with `rel` (`prev`, `next`, or empty).
     pub(crate) fn to(href: String, label: String, rel: &'static str) -> PagerLink {
         PagerLink {
             href,
