@@ -926,3 +926,126 @@ async fn delete_restore_and_the_history_with_user_names() {
     assert!(entries[3].contains(&by("cur-a")) && entries[3].contains("创建"));
     assert!(entries.iter().all(|e| e.contains("<time datetime=\"")));
 }
+
+/// Text made to end an element or break out of an attribute's quotes.
+const HOSTILE: &str = "<script>alert(1)</script>\"onmouseover=alert(1) x=\"";
+
+/// Asserts that `html` shows no hostile markup unescaped. Inside the JSON-LD of a record's
+/// public page a quote is `\"` within a JSON string, and `<` is `\u003c`.
+fn assert_escaped(what: &str, page: &str) {
+    let html = match page.split_once("<script type=\"application/ld+json\">") {
+        Some((before, rest)) => {
+            let (json, after) = rest.split_once("</script>").unwrap();
+            assert!(!json.contains('<') && !json.contains('>'), "{what}: {json}");
+            format!("{before}{after}")
+        }
+        None => page.to_string(),
+    };
+    assert!(!html.contains("<script>alert"), "{what}: {html}");
+    assert!(!html.contains("\"onmouseover="), "{what}: {html}");
+    assert!(!html.contains(" onmouseover="), "{what}: {html}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_in_form_fields_is_escaped_on_every_curator_page() {
+    let server = Server::start().await;
+    // The login form keeps the username it was given.
+    let mut stranger = server.browser();
+    let page = stranger.login(HOSTILE, "wrong password").await;
+    assert_eq!(page.status, 401, "{}", page.body);
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover")
+    );
+    assert_escaped("login", &page.body);
+    let page = stranger
+        .get("/curator/login?next=%22onmouseover%3Dalert(1)%20x%3D%22&done=%3Cscript%3E")
+        .await;
+    assert_escaped("login with a hostile next", &page.body);
+
+    // A refused form comes back with every value as typed, escaped.
+    let mut browser = server.curator("cur-a").await;
+    let mut fields = vec![("title", HOSTILE), ("institution", MUSEUM), ("date", HOSTILE)];
+    for key in [
+        "creators",
+        "description",
+        "subjects",
+        "brand",
+        "publisher",
+        "period",
+        "place",
+        "inventory_number",
+        "event_venue",
+        "event_organiser",
+        "event_live_stream_url",
+        "event_registration_url",
+        "resource_type",
+        "accessible_formats",
+        "audiences",
+    ] {
+        fields.push((key, HOSTILE));
+    }
+    let page = browser.submit("/curator/records", &fields).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert_escaped("the refused create form", &page.body);
+    assert!(
+        page.field("title")
+            .contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=alert(1) x=&quot;\""),
+        "{}",
+        page.field("title")
+    );
+    assert!(page.field("description").contains("&lt;script&gt;alert(1)"));
+
+    // A stored hostile record: on the list, its edit page, its history and its public page.
+    let page = browser
+        .submit(
+            "/curator/records",
+            &[
+                ("title", HOSTILE),
+                ("institution", MUSEUM),
+                ("resource_type", "artefact"),
+                ("creators", HOSTILE),
+                ("description", HOSTILE),
+                ("brand", "金城讲坛"),
+                ("place", HOSTILE),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let id = page.record_id();
+    let path = format!("/curator/records/{id}");
+    for uri in [
+        "/curator".to_string(),
+        "/curator?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22onmouseover%3D".to_string(),
+        path.clone(),
+        format!("{path}/history"),
+        format!("/records/{id}"),
+    ] {
+        let page = browser.get(&uri).await;
+        assert_eq!(page.status, 200, "{uri}: {}", page.body);
+        assert_escaped(&uri, &page.body);
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)"),
+            "{uri}: the text is shown"
+        );
+    }
+    // An image with hostile alt text: on the edit page (the list and its thumbnails).
+    let edit = browser.get(&path).await;
+    let page = browser
+        .upload(
+            &id,
+            &edit.version(),
+            &png(40, 30, 9),
+            &format!("铜奔马 {HOSTILE}"),
+        )
+        .await;
+    assert_escaped("the upload", &page.body);
+    let edit = browser.get(&path).await;
+    assert_escaped("the edit page with an image", &edit.body);
+    assert!(
+        edit.body
+            .contains("alt=\"铜奔马 &lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover"),
+        "{}",
+        edit.body
+    );
+}

@@ -1,6 +1,7 @@
 //! The citizen web pages, through the real router: home, results, record, institution,
-//! events, the period and accessible-format facets, sorting, escaping, errors and page
-//! weight.
+//! events, the period and accessible-format facets, the level, branch, brand, audience and
+//! special-collection facets, sorting, escaping (hostile text on every page), errors and
+//! page weight.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::body::Body;
@@ -18,11 +19,12 @@ fn instance(dir: &std::path::Path) -> Instance {
     let mut text = format!("data_dir = {:?}\n", dir.display().to_string());
     for i in synthetic_institutions() {
         text.push_str(&format!(
-            "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\ndistrict = {:?}\n",
+            "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\ndistrict = {:?}\nlevel = {:?}\n",
             i.id,
             i.name,
             i.institution_type.as_str(),
-            i.district.unwrap().as_str()
+            i.district.unwrap().as_str(),
+            i.level.as_str()
         ));
     }
     Instance::open(Config::parse(&text).unwrap()).unwrap()
@@ -667,4 +669,234 @@ async fn pages_carry_a_content_security_policy_they_keep_to() {
         policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-"),
         "{policy}"
     );
+}
+
+/// Curated books at two libraries of different levels, with branches, brands and audiences.
+fn faceted_records() -> Vec<Record> {
+    use schemas::{Audience, Curation};
+    let book = |id: &str, institution: &str, title: &str, branch: &str| {
+        let mut record = Record::new(id, institution, title);
+        record.resource_type = ResourceType::Book;
+        record.holdings = vec![Holding {
+            institution: institution.into(),
+            branch: Some(branch.into()),
+            call_number: Some(format!("K29/{id}")),
+            ..Holding::default()
+        }];
+        record
+    };
+    let mut lecture = book("web:f1", "b-lzlib", "丝路讲坛文集", "七里河分馆");
+    lecture.curation = Some(Curation {
+        special_collection: true,
+        brand: Some("金城讲坛".into()),
+        audiences: vec![Audience::Elderly],
+        ..Curation::default()
+    });
+    let mut picture = book("web:f2", "b-lzlib", "丝路绘本", "总馆二楼");
+    picture.curation = Some(Curation {
+        audiences: vec![Audience::Children],
+        ..Curation::default()
+    });
+    let county = book("web:f3", "b-qlhlib", "丝路地方志", "总馆");
+    vec![lecture, picture, county]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn level_branch_brand_audience_and_special_collection_facets() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path());
+    instance.store.import_records(&faceted_records()).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    let q = "q=%E4%B8%9D%E8%B7%AF"; // 丝路
+    let (status, _, results) = get(&instance, &format!("/search?{q}")).await;
+    assert_eq!(status, 200, "{results}");
+    assert!(results.contains("共 3 条结果"), "{results}");
+    for title in ["层级", "分馆", "品牌", "适用人群", "特色馆藏"] {
+        assert!(
+            results.contains(&format!("<legend>{title}</legend>")),
+            "{title}: {results}"
+        );
+    }
+    // Levels and audiences by their Chinese labels; the boolean facet as 是.
+    assert!(
+        results.contains(" 市级 <span class=\"n\">(2)</span>"),
+        "{results}"
+    );
+    assert!(
+        results.contains(" 县区级 <span class=\"n\">(1)</span>"),
+        "{results}"
+    );
+    assert!(
+        results.contains(" 老年人 <span class=\"n\">(1)</span>"),
+        "{results}"
+    );
+    assert!(
+        results.contains(" 少年儿童 <span class=\"n\">(1)</span>"),
+        "{results}"
+    );
+    assert!(
+        results.contains(" 金城讲坛 <span class=\"n\">(1)</span>"),
+        "{results}"
+    );
+    assert!(
+        results.contains(" 七里河分馆 <span class=\"n\">(1)</span>"),
+        "{results}"
+    );
+    assert!(results.contains(" 是 <span class=\"n\">(1)</span>"), "{results}");
+
+    // Each facet value is a link that keeps the query and adds its filter.
+    let all = links(&results);
+    for (key, value) in [
+        ("level", "county"),
+        ("branch", "七里河分馆"),
+        ("brand", "金城讲坛"),
+        ("audience", "elderly"),
+        ("special_collection", "true"),
+    ] {
+        let link = all
+            .iter()
+            .find(|l| pairs(l).contains(&(key.into(), value.into())))
+            .unwrap_or_else(|| panic!("a {key}={value} facet link in {all:?}"));
+        let link_pairs = pairs(link);
+        assert!(link_pairs.contains(&("q".into(), "丝路".into())), "{link}");
+        let (status, _, chosen) = get(&instance, link).await;
+        assert_eq!(status, 200, "{link}: {chosen}");
+        assert!(chosen.contains("共 1 条结果"), "{link}: {chosen}");
+        // The active filter names the facet and the value, and removing it keeps the query.
+        let nav = &chosen[chosen
+            .find("aria-label=\"已选条件\"")
+            .expect("the active filters")..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let title = match key {
+            "level" => "层级：县区级",
+            "branch" => "分馆：七里河分馆",
+            "brand" => "品牌：金城讲坛",
+            "audience" => "适用人群：老年人",
+            _ => "特色馆藏：是",
+        };
+        assert!(nav.contains(title), "{key}: {nav}");
+        let removal = links(nav).into_iter().next().expect("the filter's removal link");
+        assert_eq!(pairs(&removal), [("q".to_string(), "丝路".to_string())]);
+        // The year form and the search box keep the filter.
+        assert!(
+            chosen.contains(&format!("<input type=\"hidden\" name=\"{key}\"")),
+            "{key}"
+        );
+    }
+
+    // The record page links each holding's branch to its holdings in the results.
+    let (status, _, page) = get(&instance, "/records/web:f1").await;
+    assert_eq!(status, 200);
+    let branch_link = links(&page)
+        .into_iter()
+        .find(|l| l.contains("branch="))
+        .expect("a branch link");
+    assert_eq!(
+        pairs(&branch_link),
+        [
+            ("institution".to_string(), "b-lzlib".to_string()),
+            ("branch".to_string(), "七里河分馆".to_string())
+        ]
+    );
+    let (status, _, branch) = get(&instance, &branch_link).await;
+    assert_eq!(status, 200);
+    assert!(
+        branch.contains("共 1 条结果") && branch.contains("丝路讲坛文集"),
+        "{branch}"
+    );
+    assert!(branch.contains("分馆：七里河分馆"), "{branch}");
+}
+
+/// Text made to break out of an element or an attribute.
+const BREAKOUT: &str = "\"onmouseover=alert(1) x=\"";
+
+/// A record whose every shown field is hostile, at an institution whose name is too.
+fn hostile_everywhere() -> Record {
+    use schemas::{Curation, EventInfo};
+    let mut record = Record::new("web:evil", "evil", format!("{XSS}{BREAKOUT}标题"));
+    record.resource_type = ResourceType::Event;
+    record.creators = vec![format!("{XSS}{BREAKOUT}")];
+    record.description = Some(format!("{XSS}{BREAKOUT} 标题"));
+    record.subjects = vec![format!("{XSS}{BREAKOUT}")];
+    record.holdings = vec![Holding {
+        institution: "evil".into(),
+        branch: Some(format!("{XSS}{BREAKOUT}")),
+        call_number: Some(format!("{XSS}{BREAKOUT}")),
+        ..Holding::default()
+    }];
+    record.curation = Some(Curation {
+        brand: Some(format!("{XSS}{BREAKOUT}")),
+        ..Curation::default()
+    });
+    record.event = Some(EventInfo {
+        start: Some("2099-01-01T10:00".into()),
+        venue: Some(format!("{XSS}{BREAKOUT}")),
+        registration_url: Some(format!("https://reg.example.cn/{BREAKOUT}")),
+        ..EventInfo::default()
+    });
+    record
+}
+
+/// No page shows hostile text from a record, an institution or the URL unescaped: neither
+/// the script nor the attribute that breaks out of its quotes.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_record_institution_and_url_text_never_reaches_a_page_unescaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("data_dir = {:?}\n", dir.path().display().to_string());
+    text.push_str(&format!(
+        "[[institutions]]\nid = \"evil\"\nname = {:?}\ntype = \"library\"\ndistrict = \"城关区\"\n",
+        format!("{XSS}{BREAKOUT}图书馆")
+    ));
+    let instance = Instance::open(Config::parse(&text).unwrap()).unwrap();
+    instance.store.import_records(&[hostile_everywhere()]).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let hostile_query = "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22onmouseover%3Dalert(1)%20x%3D%22";
+    let mut pages = 0;
+    for uri in [
+        "/".to_string(),
+        "/search?q=%E6%A0%87%E9%A2%98".to_string(),
+        "/search?q=alert".to_string(),
+        "/search".to_string(),
+        format!("/search?q={hostile_query}&brand={hostile_query}&year_from=1&year_to={hostile_query}"),
+        format!("/search?q={hostile_query}&branch={hostile_query}"),
+        "/records/web:evil".to_string(),
+        "/institutions/evil".to_string(),
+        format!("/institutions/evil?page={hostile_query}"),
+        "/events".to_string(),
+    ] {
+        let (status, _, body) = get(&instance, &uri).await;
+        assert!(status == 200 || status == 400, "{uri}: {status}");
+        assert!(!body.contains("<script>alert"), "{uri}: {body}");
+        // Inside the JSON-LD a quote is `\"`, within a JSON string; elsewhere a quote
+        // followed by an attribute would be markup.
+        let (html, jsonld) = match body.split_once("<script type=\"application/ld+json\">") {
+            Some((before, rest)) => {
+                let (json, after) = rest.split_once("</script>").unwrap();
+                (format!("{before}{after}"), json.to_string())
+            }
+            None => (body.clone(), String::new()),
+        };
+        assert!(!jsonld.contains('<') && !jsonld.contains('>'), "{uri}: {jsonld}");
+        assert!(!html.contains("\"onmouseover="), "{uri}: {body}");
+        assert!(!html.contains(" onmouseover="), "{uri}: {body}");
+        pages += 1;
+    }
+    assert_eq!(pages, 10);
+    // The text is there, escaped, on the record page and in the results.
+    let (_, _, record) = get(&instance, "/records/web:evil").await;
+    assert!(record.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=alert(1) x=&quot;标题"));
+    assert!(
+        record.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=alert(1) x=&quot;图书馆")
+    );
+    assert_eq!(record.matches("<script").count(), 2, "{record}");
+    let (_, _, results) = get(&instance, "/search?q=%E6%A0%87%E9%A2%98").await;
+    assert!(results.contains("class=\"hit\""), "{results}");
+    assert!(results.contains("&quot;onmouseover=alert(1)"), "{results}");
 }

@@ -1,11 +1,9 @@
 //! The admin dashboard: one HTML page with SVG charts drawn on the server. No script runs on
 //! it, and nothing is loaded from elsewhere (its Content-Security-Policy forbids both).
+//! The page is `templates/dashboard.html`; this module computes the charts' geometry.
 
-use std::fmt::Write;
-
+use askama::Template;
 use services::analytics::reports::{Cell, Table};
-
-use super::html::escape;
 
 fn int(cell: Option<&Cell>) -> u64 {
     match cell {
@@ -23,44 +21,89 @@ fn text(cell: Option<&Cell>) -> String {
     }
 }
 
+/// A horizontal bar chart, ready to draw.
+pub struct BarChart {
+    title: String,
+    width: u64,
+    height: u64,
+    /// Where the labels end and the bars start.
+    label_x: u64,
+    bar_x: u64,
+    bar_height: u64,
+    bars: Vec<Bar>,
+}
+
+/// One bar with its label and value.
+struct Bar {
+    label: String,
+    value: u64,
+    y: u64,
+    width: u64,
+    text_y: u64,
+    value_x: u64,
+}
+
 /// A horizontal bar chart of `(label, value)`.
-pub fn bar_chart(title: &str, bars: &[(String, u64)]) -> String {
+pub fn bar_chart(title: &str, bars: &[(String, u64)]) -> BarChart {
     const WIDTH: u64 = 640;
     const LABEL: u64 = 200;
     const ROW: u64 = 22;
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
-    let height = ROW * bars.len().max(1) as u64 + 30;
-    let mut svg = format!(
-        "<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
-        escape(title),
-        escape(title)
-    );
-    if bars.is_empty() {
-        svg.push_str("<text x=\"0\" y=\"20\">no data</text>");
+    BarChart {
+        title: title.to_string(),
+        width: WIDTH,
+        height: ROW * bars.len().max(1) as u64 + 30,
+        label_x: LABEL - 6,
+        bar_x: LABEL,
+        bar_height: ROW - 6,
+        bars: bars
+            .iter()
+            .enumerate()
+            .map(|(i, (label, value))| {
+                let y = i as u64 * ROW + 4;
+                let width = (WIDTH - LABEL - 60) * value / max;
+                Bar {
+                    label: label.clone(),
+                    value: *value,
+                    y,
+                    width,
+                    text_y: y + 14,
+                    value_x: LABEL + width + 4,
+                }
+            })
+            .collect(),
     }
-    for (i, (label, value)) in bars.iter().enumerate() {
-        let y = i as u64 * ROW + 4;
-        let w = (WIDTH - LABEL - 60) * value / max;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>\
-             <rect x=\"{LABEL}\" y=\"{y}\" width=\"{w}\" height=\"{}\" fill=\"#3b6ea5\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"12\">{value}</text>",
-            LABEL - 6,
-            y + 14,
-            escape(label),
-            ROW - 6,
-            LABEL + w + 4,
-            y + 14
-        );
-    }
-    svg.push_str("</svg></figure>");
-    svg
+}
+
+/// A line chart, ready to draw.
+pub struct LineChart {
+    title: String,
+    width: u64,
+    height: u64,
+    pad: u64,
+    /// The x axis's height and end.
+    axis_y: u64,
+    axis_end: u64,
+    max: u64,
+    /// The points as `x,y x,y …`.
+    polyline: String,
+    points: Vec<Point>,
+    /// The first and last labels, under the axis.
+    first: String,
+    last: String,
+    label_y: u64,
+}
+
+/// One point, with its label and value as a tooltip.
+struct Point {
+    x: String,
+    y: String,
+    label: String,
+    value: u64,
 }
 
 /// A line chart of `(label, value)` in order (days or weeks).
-pub fn line_chart(title: &str, points: &[(String, u64)]) -> String {
+pub fn line_chart(title: &str, points: &[(String, u64)]) -> LineChart {
     const WIDTH: u64 = 640;
     const HEIGHT: u64 = 200;
     const PAD: u64 = 30;
@@ -70,58 +113,48 @@ pub fn line_chart(title: &str, points: &[(String, u64)]) -> String {
     } else {
         0.0
     };
-    let coords: Vec<(f64, f64)> = points
+    let drawn: Vec<Point> = points
         .iter()
         .enumerate()
-        .map(|(i, (_, v))| {
+        .map(|(i, (label, v))| {
             let x = PAD as f64 + step * i as f64;
             let y = (HEIGHT - PAD) as f64 - (HEIGHT - 2 * PAD) as f64 * (*v as f64) / max as f64;
-            (x, y)
+            Point {
+                x: format!("{x:.1}"),
+                y: format!("{y:.1}"),
+                label: label.clone(),
+                value: *v,
+            }
         })
         .collect();
-    let mut svg = format!(
-        "<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" \
-         width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{}\">\
-         <line x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>\
-         <text x=\"2\" y=\"{}\" font-size=\"11\">{max}</text>",
-        escape(title),
-        escape(title),
-        HEIGHT - PAD,
-        WIDTH - PAD,
-        HEIGHT - PAD,
-        PAD
-    );
-    if coords.is_empty() {
-        svg.push_str("<text x=\"40\" y=\"100\">no data</text>");
-    } else {
-        let path: Vec<String> = coords.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"#3b6ea5\" stroke-width=\"2\" points=\"{}\"/>",
-            path.join(" ")
-        );
-        for ((x, y), (label, value)) in coords.iter().zip(points) {
-            let _ = write!(
-                svg,
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#3b6ea5\"><title>{}: {value}</title></circle>",
-                escape(label)
-            );
-        }
-        if let (Some(first), Some(last)) = (points.first(), points.last()) {
-            let _ = write!(
-                svg,
-                "<text x=\"{PAD}\" y=\"{}\" font-size=\"11\">{}</text>\
-                 <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
-                HEIGHT - 10,
-                escape(&first.0),
-                WIDTH - PAD,
-                HEIGHT - 10,
-                escape(&last.0)
-            );
-        }
+    LineChart {
+        title: title.to_string(),
+        width: WIDTH,
+        height: HEIGHT,
+        pad: PAD,
+        axis_y: HEIGHT - PAD,
+        axis_end: WIDTH - PAD,
+        max,
+        polyline: drawn
+            .iter()
+            .map(|p| format!("{},{}", p.x, p.y))
+            .collect::<Vec<_>>()
+            .join(" "),
+        points: drawn,
+        first: points.first().map(|p| p.0.clone()).unwrap_or_default(),
+        last: points.last().map(|p| p.0.clone()).unwrap_or_default(),
+        label_y: HEIGHT - 10,
     }
-    svg.push_str("</svg></figure>");
-    svg
+}
+
+/// `templates/dashboard.html`.
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage<'a> {
+    from: &'a str,
+    to: &'a str,
+    volume: LineChart,
+    bars: Vec<BarChart>,
 }
 
 /// `(first column, column `value`)` pairs of a table, at most `n`.
@@ -174,27 +207,22 @@ pub fn page(
         }
     }
     by_activity.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <title>Jincheng search analytics</title>\
-         <style>body{{font-family:sans-serif;margin:2em;max-width:60em}}figure{{margin:1.5em 0}}\
-         figcaption{{font-weight:bold;margin-bottom:.5em}}</style></head><body>\
-         <h1>搜索分析 Search analytics</h1><p>{} – {} (Lanzhou days). Reports: \
-         <code>/api/v1/admin/analytics/{{report}}?from=&amp;to=&amp;format=json|csv|ndjson</code></p>\
-         <form method=\"get\"><label>from <input name=\"from\" value=\"{}\"></label> \
-         <label>to <input name=\"to\" value=\"{}\"></label> <button>show</button></form>\
-         {}{}{}{}{}{}</body></html>",
-        escape(from),
-        escape(to),
-        escape(from),
-        escape(to),
-        line_chart("Searches per day", &series(volume, "searches", usize::MAX)),
-        bar_chart("Top queries", &series(top, "searches", 15)),
-        bar_chart("Zero-result queries", &series(zero, "zero_results", 15)),
-        bar_chart("Demand by district (region filter)", &districts),
-        bar_chart("Demand by institution and resource type", &kinds),
-        bar_chart("Demand by activity type (cultural centres)", &by_activity),
-    )
+    let page = DashboardPage {
+        from,
+        to,
+        volume: line_chart("Searches per day", &series(volume, "searches", usize::MAX)),
+        bars: vec![
+            bar_chart("Top queries", &series(top, "searches", 15)),
+            bar_chart("Zero-result queries", &series(zero, "zero_results", 15)),
+            bar_chart("Demand by district (region filter)", &districts),
+            bar_chart("Demand by institution and resource type", &kinds),
+            bar_chart("Demand by activity type (cultural centres)", &by_activity),
+        ],
+    };
+    page.render().unwrap_or_else(|err| {
+        tracing::error!("the dashboard failed to render: {err}");
+        "<!doctype html><title>error</title><p>The dashboard failed to render.</p>".to_string()
+    })
 }
 
 #[cfg(test)]
@@ -203,8 +231,26 @@ mod tests {
 
     #[test]
     fn labels_are_escaped() {
-        let svg = bar_chart("t", &[("<script>".into(), 3)]);
-        assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
-        assert!(line_chart("t", &[("a".into(), 1), ("b".into(), 2)]).contains("<polyline"));
+        let empty = Table {
+            columns: vec!["term", "searches"],
+            rows: vec![vec![Cell::Text("<script>\"x".into()), Cell::Int(3)]],
+        };
+        let html = page("<b>", "2026-01-31", &empty, &empty, &empty, &empty, &empty);
+        assert!(
+            html.contains("&lt;script&gt;&quot;x") && !html.contains("<script>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("value=\"&lt;b&gt;\"") && !html.contains("<b>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<polyline") && html.contains("<rect x=\"200\""),
+            "{html}"
+        );
+        assert_eq!(
+            line_chart("t", &[("a".into(), 1), ("b".into(), 2)]).polyline,
+            "30.0,100.0 610.0,30.0"
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! Errors as pages: a friendly message in Chinese with the right status, never a stack of
 //! JSON, and never a 500 for a reader's mistake.
 
+use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
-use super::html::escape;
-use super::layout::Frame;
+use super::layout::{Frame, render};
 use crate::error::{ApiError, ErrorCode};
 
 /// Why a page could not be shown.
@@ -31,14 +31,24 @@ impl PageError {
                 "服务器暂时出了问题，请稍后再试。".to_string(),
             ),
         };
-        let main = format!(
-            "<div class=\"notice\" role=\"alert\"><h1>{}</h1><p>{}</p></div>\n\
-<p><a href=\"/\">返回首页</a> · <a href=\"/search\">浏览全部馆藏</a></p>",
-            escape(title),
-            escape(&message)
-        );
-        (status, Html(frame.page(title, &main))).into_response()
+        render(
+            status,
+            &ErrorPage {
+                frame,
+                title,
+                message: &message,
+            },
+        )
     }
+}
+
+/// `templates/error.html`: a notice and the ways back.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    message: &'a str,
 }
 
 impl From<ApiError> for PageError {

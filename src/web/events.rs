@@ -6,16 +6,17 @@
 //! [`schemas::EventInfo`], local to Lanzhou unless they carry an offset, so "today" is the
 //! date in Beijing time (UTC+8).
 
+use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use indexer::{Filters, SearchRequest, SortOrder};
 use schemas::{Record, ResourceType};
 
 use super::error::PageError;
 use super::home::url_segment;
-use super::html::{escape, safe_url};
-use super::layout::Frame;
+use super::html::safe_url;
+use super::layout::{Frame, render};
 use super::search::year_label;
 use super::url_state::UrlState;
 use crate::state::AppState;
@@ -32,7 +33,7 @@ const LOCAL_OFFSET_HOURS: i8 = 8;
 pub(crate) async fn events(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let frame = Frame::new(&headers, &uri);
     match load(&state).await {
-        Ok(calendar) => Html(frame.page("文化活动", &render(&calendar))).into_response(),
+        Ok(calendar) => render(StatusCode::OK, &EventsPage::new(&frame, &calendar)),
         Err(err) => err.render(&frame),
     }
 }
@@ -210,112 +211,121 @@ pub(crate) fn time_label(event: &Listed) -> Option<String> {
     }
 }
 
-fn render(calendar: &Calendar) -> String {
-    let all = UrlState::default()
-        .with("resource_type", ResourceType::Event.as_str())
-        .sorted("date_desc")
-        .href();
-    let mut main = String::from("<h1>文化活动</h1>\n");
-    main.push_str(&format!(
-        "<p>讲座、展览、演出等活动，按日期排列。<a href=\"{all}\">在检索结果中查看全部活动</a></p>\n"
-    ));
-    main.push_str("<section aria-labelledby=\"upcoming\"><h2 id=\"upcoming\">即将举办</h2>\n");
-    if calendar.upcoming.is_empty() {
-        main.push_str("<p>近期暂无活动预告。</p>\n");
-    } else {
-        main.push_str(&by_day(&calendar.upcoming));
-    }
-    main.push_str("</section>\n");
-    if !calendar.past.is_empty() {
-        main.push_str("<section aria-labelledby=\"past\"><h2 id=\"past\">往期活动</h2>\n");
-        main.push_str(&by_day(&calendar.past));
-        main.push_str("</section>\n");
-    }
-    if !calendar.undated.is_empty() {
-        main.push_str("<section aria-labelledby=\"undated\"><h2 id=\"undated\">具体日期未详</h2>\n");
+/// `templates/events.html`.
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage<'a> {
+    frame: &'a Frame,
+    title: &'static str,
+    /// Every event in the results.
+    all_href: String,
+    upcoming: Vec<Group>,
+    past: Vec<Group>,
+    /// Events without a start time, by year.
+    undated: Vec<Group>,
+    /// Undated events not listed.
+    undated_more: usize,
+}
+
+/// The events of one day (or, undated, of one year).
+struct Group {
+    /// `YYYY-MM-DD` (empty for a year).
+    day: String,
+    label: String,
+    events: Vec<EventItem>,
+}
+
+/// One event as `templates/event_item.html` shows it.
+struct EventItem {
+    href: String,
+    title: String,
+    /// Time, venue and organiser, each with its label.
+    meta: Vec<String>,
+    links: Vec<EventLink>,
+}
+
+struct EventLink {
+    href: String,
+    label: &'static str,
+}
+
+impl<'a> EventsPage<'a> {
+    fn new(frame: &'a Frame, calendar: &Calendar) -> EventsPage<'a> {
+        let mut undated: Vec<Group> = Vec::new();
         let mut current = None;
         for event in &calendar.undated {
-            if current != Some(event.year) {
-                if current.is_some() {
-                    main.push_str("</ul>\n");
-                }
-                let heading = event.year.map_or_else(|| "年份不详".to_string(), year_label);
-                main.push_str(&format!("<h3>{heading}</h3>\n<ul class=\"agenda\">"));
+            if current != Some(event.year) || undated.is_empty() {
+                undated.push(Group {
+                    day: String::new(),
+                    label: event.year.map_or_else(|| "年份不详".to_string(), year_label),
+                    events: Vec::new(),
+                });
                 current = Some(event.year);
             }
-            main.push_str(&event_item(event));
+            if let Some(group) = undated.last_mut() {
+                group.events.push(event_item(event));
+            }
         }
-        main.push_str("</ul>\n");
-        if calendar.undated_total > calendar.undated.len() {
-            main.push_str(&format!(
-                "<p><a href=\"{all}\">查看其余 {} 项</a></p>\n",
-                calendar.undated_total - calendar.undated.len()
-            ));
+        EventsPage {
+            frame,
+            title: "文化活动",
+            all_href: UrlState::default()
+                .with("resource_type", ResourceType::Event.as_str())
+                .sorted("date_desc")
+                .href(),
+            upcoming: by_day(&calendar.upcoming),
+            past: by_day(&calendar.past),
+            undated,
+            undated_more: calendar.undated_total.saturating_sub(calendar.undated.len()),
         }
-        main.push_str("</section>\n");
     }
-    main
 }
 
 /// The events under one heading per day, in the order given.
-fn by_day(events: &[Listed]) -> String {
-    let mut out = String::new();
-    let mut current: Option<&str> = None;
+fn by_day(events: &[Listed]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
     for event in events {
-        if current != Some(event.day.as_str()) {
-            if current.is_some() {
-                out.push_str("</ul>\n");
-            }
-            out.push_str(&format!(
-                "<h3><time datetime=\"{}\">{}</time></h3>\n<ul class=\"agenda\">",
-                escape(&event.day),
-                escape(&day_label(&event.day))
-            ));
-            current = Some(event.day.as_str());
+        if out.last().is_none_or(|group| group.day != event.day) {
+            out.push(Group {
+                day: event.day.clone(),
+                label: day_label(&event.day),
+                events: Vec::new(),
+            });
         }
-        out.push_str(&event_item(event));
-    }
-    if current.is_some() {
-        out.push_str("</ul>\n");
+        if let Some(group) = out.last_mut() {
+            group.events.push(event_item(event));
+        }
     }
     out
 }
 
-fn event_item(event: &Listed) -> String {
-    let mut out = format!(
-        "<li class=\"event\"><a href=\"/records/{}\">{}</a>",
-        escape(&url_segment(&event.id)),
-        escape(&event.title)
-    );
+fn event_item(event: &Listed) -> EventItem {
     let mut meta = Vec::new();
     if let Some(time) = time_label(event) {
-        meta.push(format!("时间：{}", escape(&time)));
+        meta.push(format!("时间：{time}"));
     }
     if let Some(venue) = &event.venue {
-        meta.push(format!("地点：{}", escape(venue)));
+        meta.push(format!("地点：{venue}"));
     }
-    meta.push(format!("主办：{}", escape(&event.institution_name)));
-    out.push_str(&format!("<p class=\"meta\">{}</p>", meta.join(" · ")));
-    let mut links = Vec::new();
-    if let Some(url) = event.registration_url.as_deref().and_then(safe_url) {
-        links.push(format!(
-            "<a href=\"{}\" rel=\"noopener\">报名<span class=\"sr\">：{}</span></a>",
-            escape(url),
-            escape(&event.title)
-        ));
+    meta.push(format!("主办：{}", event.institution_name));
+    let links = [
+        (event.registration_url.as_deref(), "报名"),
+        (event.live_stream_url.as_deref(), "观看直播"),
+    ]
+    .into_iter()
+    .filter_map(|(url, label)| {
+        url.and_then(safe_url).map(|href| EventLink {
+            href: href.to_string(),
+            label,
+        })
+    })
+    .collect();
+    EventItem {
+        href: format!("/records/{}", url_segment(&event.id)),
+        title: event.title.clone(),
+        meta,
+        links,
     }
-    if let Some(url) = event.live_stream_url.as_deref().and_then(safe_url) {
-        links.push(format!(
-            "<a href=\"{}\" rel=\"noopener\">观看直播<span class=\"sr\">：{}</span></a>",
-            escape(url),
-            escape(&event.title)
-        ));
-    }
-    if !links.is_empty() {
-        out.push_str(&format!("<p class=\"links\">{}</p>", links.join(" ")));
-    }
-    out.push_str("</li>");
-    out
 }
 
 #[cfg(test)]

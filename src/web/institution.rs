@@ -1,14 +1,14 @@
 //! `GET /institutions/{id}`: one institution and a browse of its records (the results page's
 //! search, restricted to it; `?page=` pages through them).
 
+use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 
 use super::error::PageError;
-use super::html::escape;
-use super::layout::{Frame, search_form};
-use super::search::{Outcome, render_hits, run};
+use super::layout::{Frame, SearchForm, render};
+use super::search::{HitsView, Outcome, PagerLink, run};
 use super::url_state::UrlState;
 use crate::state::AppState;
 
@@ -26,73 +26,78 @@ pub(crate) async fn institution(
         url = url.with("page", page);
     }
     match run(&state, &url).await {
-        Ok(outcome) => match outcome.institutions.get(&id) {
-            Some(institution) => {
-                let main = render(&url, &outcome, &id);
-                Html(frame.page(&institution.name, &main)).into_response()
-            }
+        Ok(outcome) => match InstitutionPage::new(&frame, &url, &outcome, &id) {
+            Some(page) => render(StatusCode::OK, &page),
             None => PageError::NotFound("没有这个机构，链接可能有误。".into()).render(&frame),
         },
         Err(err) => err.render(&frame),
     }
 }
 
-fn render(url: &UrlState, outcome: &Outcome, id: &str) -> String {
-    let Some(institution) = outcome.institutions.get(id) else {
-        return String::new();
-    };
-    let mut out = format!("<h1>{}</h1>\n<dl class=\"fields\">", escape(&institution.name));
-    out.push_str(&format!(
-        "<dt>类型</dt><dd>{}</dd><dt>级别</dt><dd>{}</dd>",
-        institution.institution_type.label(),
-        institution.level.label()
-    ));
-    if let Some(district) = institution.district {
-        out.push_str(&format!("<dt>所在区县</dt><dd>{}</dd>", district.label()));
+/// `templates/institution.html`.
+#[derive(Template)]
+#[template(path = "institution.html")]
+struct InstitutionPage<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    kind: &'static str,
+    level: &'static str,
+    district: Option<&'static str>,
+    /// Searches within the institution.
+    search: SearchForm<'a>,
+    hits: HitsView,
+    pager: Vec<PagerLink>,
+}
+
+impl<'a> InstitutionPage<'a> {
+    /// The page of institution `id`, if there is one.
+    fn new(
+        frame: &'a Frame,
+        url: &UrlState,
+        outcome: &'a Outcome,
+        id: &'a str,
+    ) -> Option<InstitutionPage<'a>> {
+        let institution = outcome.institutions.get(id)?;
+        Some(InstitutionPage {
+            frame,
+            title: &institution.name,
+            kind: institution.institution_type.label(),
+            level: institution.level.label(),
+            district: institution.district.map(|d| d.label()),
+            search: SearchForm {
+                label: "检索词",
+                ..SearchForm::new("", vec![("institution", id)])
+            },
+            hits: HitsView::new(url, outcome, "h3"),
+            pager: institution_pager(url, outcome, id),
+        })
     }
-    out.push_str(&format!(
-        "<dt>馆藏记录</dt><dd>{} 条</dd></dl>\n",
-        outcome.results.total
-    ));
-    out.push_str("<section aria-labelledby=\"in-this\"><h2 id=\"in-this\">在本馆中搜索</h2>");
-    out.push_str(&search_form("", &[("institution", id)]).replacen(
-        "<label for=\"q\">搜索馆藏与活动</label>",
-        "<label for=\"q\">检索词</label>",
-        1,
-    ));
-    out.push_str("</section>\n<section aria-labelledby=\"browse\"><h2 id=\"browse\">馆藏浏览</h2>\n");
-    out.push_str(&render_hits(url, outcome, "h3"));
-    out.push_str(&institution_pager(url, outcome, id));
-    out.push_str("</section>");
-    out
 }
 
 /// Previous and next within the institution's own page.
-fn institution_pager(url: &UrlState, outcome: &Outcome, id: &str) -> String {
+fn institution_pager(url: &UrlState, outcome: &Outcome, id: &str) -> Vec<PagerLink> {
     let page = outcome.page;
     let shown = page * outcome.page_size;
     let base = format!("/institutions/{}", super::home::url_segment(id));
     let mut links = Vec::new();
     if page > 1 {
-        links.push(format!(
-            "<li><a href=\"{}?page={}\" rel=\"prev\">上一页</a></li>",
-            escape(&base),
-            page - 1
+        links.push(PagerLink::to(
+            format!("{base}?page={}", page - 1),
+            "上一页".into(),
+            "prev",
         ));
     }
     if shown < outcome.results.total && shown < services::search::MAX_RESULT_WINDOW {
-        links.push(format!(
-            "<li><a href=\"{}?page={}\" rel=\"next\">下一页</a></li>",
-            escape(&base),
-            page + 1
+        links.push(PagerLink::to(
+            format!("{base}?page={}", page + 1),
+            "下一页".into(),
+            "next",
         ));
     }
-    links.push(format!(
-        "<li><a href=\"{}\">按条件筛选本馆馆藏</a></li>",
-        url.without(&["page"]).href()
+    links.push(PagerLink::to(
+        url.without(&["page"]).href(),
+        "按条件筛选本馆馆藏".into(),
+        "",
     ));
-    format!(
-        "<nav class=\"pager\" aria-label=\"分页\"><ul>{}</ul></nav>\n",
-        links.join("")
-    )
+    links
 }

@@ -1,19 +1,18 @@
 //! The frame every page shares: `lang="zh-CN"`, the skip link, the header with the display
 //! switch, and the footer; and the switch itself.
 
+use askama::Template;
 use axum::extract::RawQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-
-use super::html::escape;
+use axum::response::{Html, IntoResponse, Response};
 
 /// The cookie that remembers the large-text, high-contrast mode.
 const DISPLAY_COOKIE: &str = "jc_display";
 
-/// What the frame needs to know about the request.
+/// What the frame (`templates/base.html`) needs to know about the request.
 pub(crate) struct Frame {
     /// Large text and high contrast.
-    large: bool,
+    pub(crate) large: bool,
     /// This page's path and query, where the display switch comes back to.
     here: String,
 }
@@ -33,57 +32,64 @@ impl Frame {
         Frame { large, here }
     }
 
-    /// A whole page: `title` in the tab, `main` as the page's main content.
-    pub(crate) fn page(&self, title: &str, main: &str) -> String {
-        let (class, switch_mode, switch_label) = if self.large {
-            (" class=\"large\"", "normal", "标准显示")
-        } else {
-            ("", "large", "大字高对比")
-        };
-        let switch_href = escape(&format!(
+    /// The display switch's link: to the other mode, and back here.
+    pub(crate) fn switch_href(&self) -> String {
+        let mode = if self.large { "normal" } else { "large" };
+        format!(
             "/display?{}",
             form_urlencoded::Serializer::new(String::new())
-                .append_pair("mode", switch_mode)
+                .append_pair("mode", mode)
                 .append_pair("back", &self.here)
                 .finish()
-        ));
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\"{class}>\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{title} · 金城文化资源检索</title>\n\
-<link rel=\"stylesheet\" href=\"/static/site.css\">\n\
-<script src=\"/static/suggest.js\" defer></script>\n</head>\n<body>\n\
-<a class=\"skip\" href=\"#main\">跳到主要内容</a>\n\
-<header class=\"site\"><a class=\"brand\" href=\"/\">金城 · 兰州公共文化资源检索</a>\
-<a class=\"display\" href=\"{switch_href}\">{switch_label}</a></header>\n\
-<main id=\"main\" tabindex=\"-1\">\n{main}\n</main>\n\
-<footer class=\"site\"><p>汇集兰州市图书馆、博物馆、美术馆、文化馆的馆藏与活动。\
-<a href=\"/api/docs\">开放接口</a></p></footer>\n</body>\n</html>\n",
-            title = escape(title),
         )
+    }
+
+    /// The display switch's text.
+    pub(crate) fn switch_label(&self) -> &'static str {
+        if self.large {
+            "标准显示"
+        } else {
+            "大字高对比"
+        }
     }
 }
 
-/// The search form shown on the home page and above results. `hidden` are the filters a new
-/// query keeps, as `(key, value)`.
-pub(crate) fn search_form(query: &str, hidden: &[(&str, &str)]) -> String {
-    let mut out = String::from(
-        "<form class=\"search\" role=\"search\" action=\"/search\" method=\"get\">\n\
-<label for=\"q\">搜索馆藏与活动</label>\n<div class=\"searchrow\">\
-<input id=\"q\" name=\"q\" type=\"search\" autocomplete=\"off\" \
-placeholder=\"题名、作者、主题，如：静夜思\" maxlength=\"256\"",
-    );
-    out.push_str(&format!(" value=\"{}\">", escape(query)));
-    out.push_str("<button type=\"submit\">搜索</button></div>\n");
-    for (key, value) in hidden {
-        out.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-            escape(key),
-            escape(value)
-        ));
+/// The search form (`templates/search_form.html`) shown on the home page, above results and
+/// on an institution's page.
+pub(crate) struct SearchForm<'a> {
+    /// The label of the search box.
+    pub(crate) label: &'static str,
+    /// The query in the box.
+    pub(crate) query: &'a str,
+    /// The filters a new query keeps, as `(key, value)`.
+    pub(crate) hidden: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> SearchForm<'a> {
+    /// The form with its usual label.
+    pub(crate) fn new(query: &'a str, hidden: Vec<(&'a str, &'a str)>) -> SearchForm<'a> {
+        SearchForm {
+            label: "搜索馆藏与活动",
+            query,
+            hidden,
+        }
     }
-    out.push_str("</form>");
-    out
+}
+
+/// A rendered page with `status`; a template that fails to render (it cannot, short of a
+/// formatting bug) is logged and answered with a 500.
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!("page failed to render: {err}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器暂时出了问题，请稍后再试。",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// `GET /display?mode=large|normal&back=/…`: remembers the mode in a cookie for a year and

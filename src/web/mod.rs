@@ -12,9 +12,23 @@
 //! - `/static/…` — the stylesheet and the autocomplete script, compiled into the binary so
 //!   the pages work on an intranet without any CDN.
 //!
-//! Pages are built as strings: every value from a record or the URL goes through
-//! [`html::escape`]; the only markup taken from elsewhere is the indexer's highlights, which
-//! are checked to contain nothing but `<em>` tags ([`html::highlight`]).
+//! **Pages are askama templates** (`templates/*.html`, the curator pages under
+//! `templates/curator/`), compiled into the binary and checked by the compiler: a template
+//! that names a missing field or method does not build. Each handler fills a view struct
+//! (`#[derive(Template)]`) with plain values, and the template escapes every `{{ value }}`
+//! by default, so no page can forget to escape anything. The escaper is ours
+//! ([`html::Html`], named in `askama.toml`), writing the named entities the pages always
+//! wrote. Only two kinds of value are written unescaped, with `|safe`, and each is a
+//! newtype whose constructor does the checking: [`html::Highlight`] (the indexer's
+//! highlights, checked to contain nothing but `<em>` tags, or escaped whole) and
+//! [`html::SafeJson`] (the JSON-LD, with `<`, `>` and `&` as `\u` escapes so that no
+//! record text can close its `<script>`). A test reads every template and fails on any
+//! other `|safe`.
+//!
+//! Why askama: its templates are HTML files with the Jinja syntax that people who write
+//! HTML already know, checked at compile time, escaping by default for `.html`; maud would
+//! have kept the HTML inside Rust macros, where only Rust programmers can edit it, and
+//! run-time engines (tera, minijinja) would find a mistyped field only when a page is shown.
 
 pub(crate) mod curator;
 pub mod dashboard;

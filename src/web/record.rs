@@ -1,15 +1,17 @@
-//! `GET /records/{id}`: one record with every field, its holdings per branch, a citation,
-//! and the record as schema.org JSON-LD for search engines.
+//! `GET /records/{id}`: one record with every field, its holdings per branch (each branch
+//! a link to its holdings in the results), a citation, and the record as schema.org
+//! JSON-LD for search engines (`templates/record.html`).
 
+use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use schemas::{Institution, Record, ResourceType};
 
 use super::error::PageError;
 use super::home::url_segment;
-use super::html::{escape, json_in_script, safe_url};
-use super::layout::Frame;
+use super::html::{SafeJson, safe_url};
+use super::layout::{Frame, render};
 use super::url_state::UrlState;
 use crate::jsonld::record_to_jsonld;
 use crate::state::AppState;
@@ -22,10 +24,10 @@ pub(crate) async fn record(
 ) -> Response {
     let frame = Frame::new(&headers, &uri);
     match load(&state, id).await {
-        Ok((record, institution, fetched)) => {
-            let main = render(&record, institution.as_ref(), &fetched);
-            Html(frame.page(&record.title, &main)).into_response()
-        }
+        Ok((record, institution, fetched)) => render(
+            StatusCode::OK,
+            &RecordPage::new(&frame, &record, institution.as_ref(), &fetched),
+        ),
         Err(err) => err.render(&frame),
     }
 }
@@ -53,48 +55,138 @@ async fn load(
     found.ok_or_else(|| PageError::NotFound("没有这条记录：它可能已被删除，或链接有误。".into()))
 }
 
-fn render(record: &Record, institution: Option<&Institution>, fetched: &FetchedImages) -> String {
-    let mut out = String::with_capacity(8 * 1024);
-    out.push_str(&format!(
-        "<article class=\"record\"><h1>{}</h1>\n",
-        escape(&record.title)
-    ));
-    if let Some(institution) = institution {
-        let district = institution
-            .district
-            .map(|d| format!(" · {}", d.label()))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "<p class=\"where\"><a href=\"/institutions/{}\">{}</a> <span class=\"meta\">{}{district}</span></p>\n",
-            escape(&url_segment(&institution.id)),
-            escape(&institution.name),
-            institution.institution_type.label()
-        ));
-    }
+/// `templates/record.html`.
+#[derive(Template)]
+#[template(path = "record.html")]
+struct RecordPage<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    institution: Option<Place>,
+    images: Vec<Figure>,
+    /// `(label, value)` of every field the record fills.
+    fields: Vec<(&'static str, String)>,
+    description: Option<&'a str>,
+    /// Registration and live stream of an event.
+    event_links: Vec<LinkOut>,
+    holdings: Vec<HoldingRow>,
+    /// None for events: an event is attended, not cited.
+    citation: Option<String>,
+    source_url: Option<&'a str>,
+    more_href: String,
+    json_href: String,
+    jsonld: SafeJson,
+}
 
-    for image in &record.images {
-        // The local copy when there is one (fetched in the background), else the original.
-        let local = services::remote_images::LocalImage::of_link(&image.url, fetched).map(|l| l.display_url);
-        let Some(src) = local.as_deref().or_else(|| safe_url(&image.url)) else {
-            continue;
-        };
-        let alt = image.caption.as_deref().unwrap_or(&record.title);
-        out.push_str(&format!(
-            "<figure><img src=\"{}\" alt=\"{}\" loading=\"lazy\">{}</figure>\n",
-            escape(src),
-            escape(alt),
-            image
-                .caption
-                .as_deref()
-                .map(|c| format!("<figcaption>{}</figcaption>", escape(c)))
-                .unwrap_or_default()
-        ));
-    }
+/// The institution of a record, linked.
+struct Place {
+    href: String,
+    name: String,
+    /// Its type and district.
+    meta: String,
+}
 
-    out.push_str("<dl class=\"fields\">\n");
-    let mut field = |label: &str, value: &str| {
+struct Figure {
+    src: String,
+    alt: String,
+    caption: Option<String>,
+}
+
+struct LinkOut {
+    href: String,
+    label: &'static str,
+}
+
+/// One row of the holdings table.
+struct HoldingRow {
+    /// The institution holding the copy (empty when the branch says it all).
+    owner: String,
+    /// The branch, linked to its holdings in the results.
+    branch: Option<BranchLink>,
+    call_number: String,
+    items: String,
+    status: String,
+}
+
+struct BranchLink {
+    href: String,
+    name: String,
+}
+
+impl<'a> RecordPage<'a> {
+    fn new(
+        frame: &'a Frame,
+        record: &'a Record,
+        institution: Option<&Institution>,
+        fetched: &FetchedImages,
+    ) -> RecordPage<'a> {
+        let images = record
+            .images
+            .iter()
+            .filter_map(|image| {
+                // The local copy when there is one (fetched in the background), else the original.
+                let local =
+                    services::remote_images::LocalImage::of_link(&image.url, fetched).map(|l| l.display_url);
+                let src = local.or_else(|| safe_url(&image.url).map(str::to_string))?;
+                Some(Figure {
+                    src,
+                    alt: image.caption.clone().unwrap_or_else(|| record.title.clone()),
+                    caption: image.caption.clone(),
+                })
+            })
+            .collect();
+        let event_links = record
+            .event
+            .iter()
+            .flat_map(|event| {
+                [
+                    (event.registration_url.as_deref(), "报名参加"),
+                    (event.live_stream_url.as_deref(), "观看直播"),
+                ]
+            })
+            .filter_map(|(url, label)| {
+                url.and_then(safe_url).map(|u| LinkOut {
+                    href: u.to_string(),
+                    label,
+                })
+            })
+            .collect();
+        RecordPage {
+            frame,
+            title: &record.title,
+            institution: institution.map(|institution| Place {
+                href: format!("/institutions/{}", url_segment(&institution.id)),
+                name: institution.name.clone(),
+                meta: format!(
+                    "{}{}",
+                    institution.institution_type.label(),
+                    institution
+                        .district
+                        .map(|d| format!(" · {}", d.label()))
+                        .unwrap_or_default()
+                ),
+            }),
+            images,
+            fields: fields(record),
+            description: record.description.as_deref(),
+            event_links,
+            holdings: holdings(record, institution),
+            citation: (record.resource_type != ResourceType::Event).then(|| citation(record)),
+            source_url: record.source_url.as_deref().and_then(safe_url),
+            more_href: UrlState::default()
+                .with("institution", &record.institution)
+                .href(),
+            json_href: format!("/api/v1/records/{}", url_segment(&record.id)),
+            jsonld: SafeJson::new(&record_to_jsonld(record, institution)),
+        }
+    }
+}
+
+/// Every field the record fills, as `(label, value)`.
+fn fields(record: &Record) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut field = |label: &'static str, value: &str| {
         if !value.trim().is_empty() {
-            out.push_str(&format!("<dt>{label}</dt><dd>{}</dd>\n", escape(value)));
+            out.push((label, value.to_string()));
         }
     };
     field("资源类型", record.resource_type.label());
@@ -141,96 +233,53 @@ fn render(record: &Record, institution: Option<&Institution>, fetched: &FetchedI
         field("地点", event.venue.as_deref().unwrap_or(""));
         field("主办", event.organiser.as_deref().unwrap_or(""));
     }
-    out.push_str("</dl>\n");
-
-    if let Some(description) = &record.description {
-        out.push_str(&format!(
-            "<section aria-labelledby=\"about\"><h2 id=\"about\">简介</h2><p class=\"description\">{}</p></section>\n",
-            escape(description)
-        ));
-    }
-
-    if let Some(event) = &record.event {
-        let links: Vec<String> = [
-            (event.registration_url.as_deref(), "报名参加"),
-            (event.live_stream_url.as_deref(), "观看直播"),
-        ]
-        .into_iter()
-        .filter_map(|(url, label)| {
-            url.and_then(safe_url)
-                .map(|u| format!("<a href=\"{}\" rel=\"noopener nofollow\">{label}</a>", escape(u)))
-        })
-        .collect();
-        if !links.is_empty() {
-            out.push_str(&format!("<p class=\"links\">{}</p>\n", links.join(" · ")));
-        }
-    }
-
-    out.push_str(&holdings(record, institution));
-
-    // An event is attended, not cited.
-    if record.resource_type != ResourceType::Event {
-        out.push_str(&format!(
-        "<section aria-labelledby=\"cite\"><h2 id=\"cite\">引用</h2><p class=\"citation\">{}</p></section>\n",
-        escape(&citation(record))
-    ));
-    }
-    if let Some(url) = record.source_url.as_deref().and_then(safe_url) {
-        out.push_str(&format!(
-            "<p class=\"links\"><a href=\"{}\" rel=\"noopener nofollow\">在来源系统中查看</a></p>\n",
-            escape(url)
-        ));
-    }
-    let more = UrlState::default()
-        .with("institution", &record.institution)
-        .href();
-    out.push_str(&format!(
-        "<p class=\"links\"><a href=\"{more}\">本馆更多馆藏</a> · <a href=\"/api/v1/records/{}\">JSON 数据</a></p>\n",
-        escape(&url_segment(&record.id))
-    ));
-    out.push_str("</article>\n");
-
-    out.push_str(&format!(
-        "<script type=\"application/ld+json\">{}</script>",
-        json_in_script(&record_to_jsonld(record, institution))
-    ));
     out
 }
 
-/// The holdings table: one row per branch with its call number, items and status.
-fn holdings(record: &Record, institution: Option<&Institution>) -> String {
-    // A holding that says nothing but its institution (a museum's object) needs no table.
+/// The holdings table's rows: one per branch with its call number, items and status; none
+/// when no holding says more than its institution (a museum's object needs no table).
+fn holdings(record: &Record, institution: Option<&Institution>) -> Vec<HoldingRow> {
     let informative = record
         .holdings
         .iter()
         .any(|h| h.call_number.is_some() || h.items.is_some() || h.status.is_some() || h.branch.is_some());
     if !informative {
-        return String::new();
+        return Vec::new();
     }
-    let mut out = String::from(
-        "<section aria-labelledby=\"holdings\"><h2 id=\"holdings\">馆藏信息</h2>\n\
-<div class=\"table-wrap\"><table class=\"holdings\"><caption class=\"sr\">各馆藏地点的索书号与状态</caption>\n\
-<thead><tr><th scope=\"col\">馆藏地点</th><th scope=\"col\">索书号</th><th scope=\"col\">册数</th><th scope=\"col\">状态</th></tr></thead><tbody>\n",
-    );
-    for holding in &record.holdings {
-        let owner = match institution {
-            Some(i) if i.id == holding.institution => i.name.clone(),
-            _ => holding.institution.clone(),
-        };
-        let place = match &holding.branch {
-            Some(branch) if *branch != owner => format!("{owner} {branch}"),
-            _ => owner,
-        };
-        out.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&place),
-            escape(holding.call_number.as_deref().unwrap_or("—")),
-            holding.items.map_or_else(|| "—".to_string(), |n| n.to_string()),
-            escape(holding.status.as_deref().unwrap_or("—")),
-        ));
-    }
-    out.push_str("</tbody></table></div></section>\n");
-    out
+    record
+        .holdings
+        .iter()
+        .map(|holding| {
+            let owner = match institution {
+                Some(i) if i.id == holding.institution => i.name.clone(),
+                _ => holding.institution.clone(),
+            };
+            let branch = holding
+                .branch
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(|branch| BranchLink {
+                    href: UrlState::default()
+                        .with("institution", &holding.institution)
+                        .with("branch", branch)
+                        .href(),
+                    name: branch.to_string(),
+                });
+            // A branch named like its institution stands for both.
+            let owner = match &branch {
+                Some(b) if b.name == owner => String::new(),
+                _ => owner,
+            };
+            HoldingRow {
+                owner,
+                branch,
+                call_number: holding.call_number.clone().unwrap_or_else(|| "—".into()),
+                items: holding.items.map_or_else(|| "—".to_string(), |n| n.to_string()),
+                status: holding.status.clone().unwrap_or_else(|| "—".into()),
+            }
+        })
+        .collect()
 }
 
 /// A reference in the style of GB/T 7714-2015: `作者. 题名[M]. 出版地: 出版者, 年.`

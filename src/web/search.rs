@@ -1,21 +1,24 @@
 //! `GET /search`: the results page. Takes the parameters of `/api/v1/search` (parsed by the
 //! same function, so the page and the API never disagree) and shows the hits with their
-//! highlights, the facets as links that keep the rest of the URL (period and accessible
-//! format among them), the order (relevance, newest or oldest first), a year range and
-//! paging.
+//! highlights, the facets as links that keep the rest of the URL (period, accessible
+//! format, level, branch, brand, audience and special collections among them), the filters
+//! in force, the order (relevance, newest or oldest first), a year range and paging. The
+//! page is `templates/search.html`; the hits (`templates/hits.html`) and the pager
+//! (`templates/pager.html`) are shared with the institution page.
 
 use std::collections::HashMap;
 
+use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use indexer::{Hit, SearchResults};
-use schemas::{AccessibleFormat, Institution, InstitutionType, ResourceType};
+use schemas::{AccessibleFormat, Audience, Institution, InstitutionType, Level, ResourceType};
 
 use super::error::PageError;
 use super::home::url_segment;
-use super::html::{escape, highlight};
-use super::layout::{Frame, search_form};
+use super::html::Highlight;
+use super::layout::{Frame, SearchForm, render};
 use super::url_state::{FILTER_KEYS, UrlState};
 use crate::state::AppState;
 use services::analytics::{Channel, SearchLog};
@@ -55,8 +58,7 @@ pub(crate) async fn search(
                 Some(q) => format!("“{q}”的检索结果"),
                 None => "浏览馆藏".to_string(),
             };
-            let main = render_results_page(&url, &outcome);
-            Html(frame.page(&title, &main)).into_response()
+            render(StatusCode::OK, &ResultsPage::new(&frame, title, &url, &outcome))
         }
         Err(err) => err.render(&frame),
     }
@@ -118,159 +120,265 @@ pub(crate) async fn run(state: &AppState, url: &UrlState) -> Result<Outcome, Pag
     })
 }
 
-fn render_results_page(url: &UrlState, outcome: &Outcome) -> String {
-    let query = url.get("q").unwrap_or("");
-    let kept: Vec<(&str, &str)> = FILTER_KEYS
-        .iter()
-        .flat_map(|key| url.all(key).map(move |v| (*key, v)))
-        .chain(
-            ["year_from", "year_to", "sort"]
-                .iter()
-                .filter_map(|k| url.get(k).map(|v| (*k, v))),
-        )
-        .collect();
-    let mut main = String::with_capacity(16 * 1024);
-    main.push_str("<h1 class=\"sr\">检索结果</h1>\n");
-    main.push_str(&search_form(query, &kept));
-    main.push_str(&active_filters(url, outcome));
-    main.push_str("\n<div class=\"results-layout\">\n<div class=\"results\">\n");
-    if outcome.results.total > 1 {
-        main.push_str(&sort_control(url));
-    }
-    main.push_str(&render_hits(url, outcome, "h2"));
-    main.push_str(&pager(url, outcome));
-    main.push_str("</div>\n<aside class=\"facets\" aria-labelledby=\"facets-title\"><h2 id=\"facets-title\">筛选结果</h2>\n");
-    main.push_str(&facets(url, outcome));
-    main.push_str(&year_form(url));
-    main.push_str("</aside>\n</div>");
-    main
+/// `templates/search.html`: the results page.
+#[derive(Template)]
+#[template(path = "search.html")]
+struct ResultsPage<'a> {
+    frame: &'a Frame,
+    title: String,
+    search: SearchForm<'a>,
+    /// The filters in force, each a link that removes it.
+    active: Vec<ActiveFilter>,
+    /// The state without any filter.
+    clear_href: String,
+    /// The orders, when there is more than one result to order.
+    sorts: Vec<SortLink>,
+    hits: HitsView,
+    pager: Vec<PagerLink>,
+    facets: Vec<FacetView>,
+    /// The year form's hidden fields (everything but the years and the page).
+    year_hidden: Vec<(&'static str, &'a str)>,
+    year_from: &'a str,
+    year_to: &'a str,
 }
 
-/// The count and the list of hits; `heading` is the element of each hit's title.
-pub(crate) fn render_hits(url: &UrlState, outcome: &Outcome, heading: &str) -> String {
-    let results = &outcome.results;
-    let mut out = String::new();
-    let pages = page_count(results.total, outcome.page_size);
-    if results.total == 0 {
-        out.push_str(
-            "<p class=\"count\" role=\"status\">没有找到结果。可以换一个检索词，或减少筛选条件。</p>\n",
-        );
-        if url.get("q").is_some() && url.without(&["q", "page"]) != UrlState::default() {
-            let href = url
+/// One filter in force.
+struct ActiveFilter {
+    href: String,
+    text: String,
+}
+
+/// One order of the results.
+struct SortLink {
+    href: String,
+    label: &'static str,
+    current: bool,
+}
+
+/// One facet with its values.
+struct FacetView {
+    title: &'static str,
+    values: Vec<FacetValueView>,
+    /// Values shown before the rest fold away under “更多”.
+    shown: usize,
+}
+
+/// One value of a facet: a link that chooses or unchooses it.
+struct FacetValueView {
+    href: String,
+    label: String,
+    count: u64,
+    chosen: bool,
+}
+
+/// One link of a pager (`templates/pager.html`), or the gap between page numbers.
+pub(crate) struct PagerLink {
+    pub(crate) href: String,
+    pub(crate) label: String,
+    /// `prev`, `next` or nothing.
+    pub(crate) rel: &'static str,
+    /// This page.
+    pub(crate) current: bool,
+    /// An ellipsis, not a link.
+    pub(crate) gap: bool,
+}
+
+impl PagerLink {
+    /// A link to `href` reading `label`, with `rel` (`prev`, `next`, or empty).
+    pub(crate) fn to(href: String, label: String, rel: &'static str) -> PagerLink {
+        PagerLink {
+            href,
+            label,
+            rel,
+            current: false,
+            gap: false,
+        }
+    }
+}
+
+impl<'a> ResultsPage<'a> {
+    fn new(frame: &'a Frame, title: String, url: &'a UrlState, outcome: &Outcome) -> ResultsPage<'a> {
+        let query = url.get("q").unwrap_or("");
+        let kept: Vec<(&str, &str)> = FILTER_KEYS
+            .iter()
+            .flat_map(|key| url.all(key).map(move |v| (*key, v)))
+            .chain(
+                ["year_from", "year_to", "sort"]
+                    .iter()
+                    .filter_map(|k| url.get(k).map(|v| (*k, v))),
+            )
+            .collect();
+        let year_hidden = ["q", "sort"]
+            .iter()
+            .chain(FILTER_KEYS.iter())
+            .flat_map(|key| url.all(key).map(move |v| (*key, v)))
+            .collect();
+        ResultsPage {
+            frame,
+            title,
+            search: SearchForm::new(query, kept),
+            active: active_filters(url, outcome),
+            clear_href: url
                 .without(&FILTER_KEYS)
                 .without(&["year_from", "year_to", "page"])
-                .href();
-            out.push_str(&format!("<p><a href=\"{href}\">去掉全部筛选再搜索</a></p>\n"));
+                .href(),
+            sorts: if outcome.results.total > 1 {
+                sort_links(url)
+            } else {
+                Vec::new()
+            },
+            hits: HitsView::new(url, outcome, "h2"),
+            pager: pager(url, outcome),
+            facets: facets(url, outcome),
+            year_hidden,
+            year_from: url.get("year_from").unwrap_or(""),
+            year_to: url.get("year_to").unwrap_or(""),
         }
-        return out;
     }
-    out.push_str(&format!(
-        "<p class=\"count\" role=\"status\">共 {} 条结果，第 {} / {} 页</p>\n",
-        results.total,
-        outcome.page,
-        pages.max(1)
-    ));
-    if results.hits.is_empty() {
-        out.push_str(&format!(
-            "<p>这一页已超出结果范围。<a href=\"{}\">回到第 1 页</a></p>\n",
-            url.on_page(1).href()
-        ));
-        return out;
-    }
-    let start = (outcome.page - 1) * outcome.page_size + 1;
-    // The query and each hit's position feed the click statistics (web/suggest.js).
-    out.push_str(&format!(
-        "<ol class=\"hits\" start=\"{start}\" data-q=\"{}\">\n",
-        escape(url.get("q").unwrap_or(""))
-    ));
-    for (n, hit) in results.hits.iter().enumerate() {
-        out.push_str(&render_hit(hit, outcome, heading, start + n));
-    }
-    out.push_str("</ol>\n");
-    out
 }
 
-fn render_hit(hit: &Hit, outcome: &Outcome, heading: &str, position: usize) -> String {
+/// The count and the list of hits (`templates/hits.html`).
+pub(crate) struct HitsView {
+    /// The element of each hit's title (`h2` on the results page, `h3` under a heading).
+    pub(crate) heading: &'static str,
+    pub(crate) total: usize,
+    pub(crate) page: usize,
+    pub(crate) pages: usize,
+    /// Without hits: the same search without its filters, when there were any.
+    pub(crate) unfiltered_href: Option<String>,
+    /// Past the last page: the first page.
+    pub(crate) first_page_href: String,
+    /// The position of the first hit.
+    pub(crate) start: usize,
+    /// The query, for the click statistics (`web/suggest.js`).
+    pub(crate) query: String,
+    pub(crate) items: Vec<HitView>,
+}
+
+/// One hit.
+pub(crate) struct HitView {
+    pub(crate) thumbnail: Option<Thumbnail>,
+    pub(crate) href: String,
+    pub(crate) id: String,
+    pub(crate) position: usize,
+    pub(crate) title: Highlight,
+    pub(crate) creators: Highlight,
+    pub(crate) kind: &'static str,
+    pub(crate) year: Option<String>,
+    pub(crate) institution_href: String,
+    pub(crate) institution_name: String,
+    /// The institution's type and district.
+    pub(crate) institution_meta: String,
+    pub(crate) snippets: Vec<Snippet>,
+    /// Where copies are, at most [`HOLDINGS_SHOWN`].
+    pub(crate) copies: Vec<String>,
+    /// ` 等 n 处` when there are more.
+    pub(crate) copies_more: String,
+}
+
+pub(crate) struct Thumbnail {
+    pub(crate) src: String,
+    pub(crate) alt: String,
+}
+
+/// A highlighted passage of the subjects or the description.
+pub(crate) struct Snippet {
+    pub(crate) label: &'static str,
+    pub(crate) html: Highlight,
+}
+
+impl HitsView {
+    /// The hits of `outcome`; `heading` is the element of each hit's title.
+    pub(crate) fn new(url: &UrlState, outcome: &Outcome, heading: &'static str) -> HitsView {
+        let results = &outcome.results;
+        let filtered = url.get("q").is_some() && url.without(&["q", "page"]) != UrlState::default();
+        let start = (outcome.page.max(1) - 1) * outcome.page_size + 1;
+        HitsView {
+            heading,
+            total: results.total,
+            page: outcome.page,
+            pages: page_count(results.total, outcome.page_size).max(1),
+            unfiltered_href: filtered.then(|| {
+                url.without(&FILTER_KEYS)
+                    .without(&["year_from", "year_to", "page"])
+                    .href()
+            }),
+            first_page_href: url.on_page(1).href(),
+            start,
+            query: url.get("q").unwrap_or("").to_string(),
+            items: results
+                .hits
+                .iter()
+                .enumerate()
+                .map(|(n, hit)| hit_view(hit, outcome, start + n))
+                .collect(),
+        }
+    }
+}
+
+fn hit_view(hit: &Hit, outcome: &Outcome, position: usize) -> HitView {
     let highlighted = |field: &str| {
         hit.highlights
             .iter()
             .find(|(name, _)| name == field)
-            .map(|(_, html)| highlight(html))
+            .map(|(_, html)| Highlight::checked(html))
     };
-    let title = highlighted("title").unwrap_or_else(|| escape(&hit.title));
-    let creators = highlighted("creators").unwrap_or_else(|| escape(&hit.creators.join("; ")));
-    let mut out = String::from("<li class=\"hit\">");
-    if let Some((src, alt)) = outcome.thumbnails.get(&hit.id) {
-        out.push_str(&format!(
-            "<img class=\"thumb\" src=\"{}\" alt=\"{}\" width=\"72\" height=\"72\" loading=\"lazy\">",
-            escape(src),
-            escape(alt)
-        ));
-    }
-    out.push_str(&format!(
-        "<{heading}><a href=\"/records/{}\" data-rid=\"{}\" data-pos=\"{position}\">{title}</a></{heading}>\n<p class=\"meta\">",
-        escape(&url_segment(&hit.id)),
-        escape(&hit.id)
-    ));
-    let mut meta = Vec::new();
-    if !creators.is_empty() {
-        meta.push(format!("作者：{creators}"));
-    }
-    meta.push(hit.resource_type.label().to_string());
-    if let Some(year) = hit.year {
-        meta.push(year_label(year));
-    }
-    out.push_str(&meta.join(" · "));
-    out.push_str("</p>\n");
     let district = outcome
         .institutions
         .get(&hit.institution)
         .and_then(|i| i.district)
         .map(|d| format!(" · {}", d.label()))
         .unwrap_or_default();
-    out.push_str(&format!(
-        "<p class=\"where\"><a href=\"/institutions/{}\">{}</a> <span class=\"meta\">{}{district}</span></p>\n",
-        escape(&url_segment(&hit.institution)),
-        escape(&hit.institution_name),
-        hit.institution_type.label(),
-    ));
-    for field in ["subjects", "description"] {
-        if let Some(html) = highlighted(field) {
-            let label = if field == "subjects" { "主题：" } else { "" };
-            out.push_str(&format!("<p class=\"snippet\">{label}{html}</p>\n"));
-        }
-    }
+    let snippets = ["subjects", "description"]
+        .into_iter()
+        .filter_map(|field| {
+            highlighted(field).map(|html| Snippet {
+                label: if field == "subjects" { "主题：" } else { "" },
+                html,
+            })
+        })
+        .collect();
     let copies: Vec<String> = hit
         .holdings
         .iter()
         .filter(|h| h.branch.is_some() || h.call_number.is_some() || hit.holdings.len() > 1)
         .take(HOLDINGS_SHOWN)
         .map(|h| {
-            let mut text = escape(&h.institution_name);
+            let mut text = h.institution_name.clone();
             if let Some(branch) = &h.branch {
                 text.push(' ');
-                text.push_str(&escape(branch));
+                text.push_str(branch);
             }
             if let Some(call) = &h.call_number {
-                text.push_str(&format!("（索书号 {}）", escape(call)));
+                text.push_str(&format!("（索书号 {call}）"));
             }
             text
         })
         .collect();
-    if !copies.is_empty() {
-        let more = hit.holdings.len().saturating_sub(HOLDINGS_SHOWN);
-        let more = if more > 0 {
-            format!(" 等 {} 处", hit.holdings.len())
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "<p class=\"copies\">馆藏：{}{more}</p>\n",
-            copies.join("；")
-        ));
+    let copies_more = if hit.holdings.len() > HOLDINGS_SHOWN && !copies.is_empty() {
+        format!(" 等 {} 处", hit.holdings.len())
+    } else {
+        String::new()
+    };
+    HitView {
+        thumbnail: outcome.thumbnails.get(&hit.id).map(|(src, alt)| Thumbnail {
+            src: src.clone(),
+            alt: alt.clone(),
+        }),
+        href: format!("/records/{}", url_segment(&hit.id)),
+        id: hit.id.clone(),
+        position,
+        title: highlighted("title").unwrap_or_else(|| Highlight::plain(&hit.title)),
+        creators: highlighted("creators").unwrap_or_else(|| Highlight::plain(&hit.creators.join("; "))),
+        kind: hit.resource_type.label(),
+        year: hit.year.map(year_label),
+        institution_href: format!("/institutions/{}", url_segment(&hit.institution)),
+        institution_name: hit.institution_name.clone(),
+        institution_meta: format!("{}{district}", hit.institution_type.label()),
+        snippets,
+        copies,
+        copies_more,
     }
-    out.push_str("</li>\n");
-    out
 }
 
 /// Names the parameter that makes a URL unusable, in words a reader understands: each pair
@@ -308,24 +416,16 @@ const SORT_ORDERS: [(&str, &str); 3] = [
 ];
 
 /// The order of the results: one link per order, the current one marked.
-fn sort_control(url: &UrlState) -> String {
+fn sort_links(url: &UrlState) -> Vec<SortLink> {
     let current = url.get("sort").unwrap_or("relevance");
-    let mut out = String::from("<nav class=\"sort\" aria-label=\"排序\"><span>排序：</span><ul>");
-    for (sort, label) in SORT_ORDERS {
-        if sort == current {
-            out.push_str(&format!(
-                "<li><a href=\"{}\" aria-current=\"true\">{label}<span class=\"sr\">（当前排序）</span></a></li>",
-                url.sorted(sort).href()
-            ));
-        } else {
-            out.push_str(&format!(
-                "<li><a href=\"{}\">{label}</a></li>",
-                url.sorted(sort).href()
-            ));
-        }
-    }
-    out.push_str("</ul></nav>\n");
-    out
+    SORT_ORDERS
+        .iter()
+        .map(|(sort, label)| SortLink {
+            href: url.sorted(sort).href(),
+            label,
+            current: *sort == current,
+        })
+        .collect()
 }
 
 /// `1998年`, or `公元前221年` for years before the common era.
@@ -342,41 +442,27 @@ fn page_count(total: usize, page_size: usize) -> usize {
     total.div_ceil(page_size.max(1)).min(reachable)
 }
 
-/// The filters in force, each removable, and a link that clears them all.
-fn active_filters(url: &UrlState, outcome: &Outcome) -> String {
+/// The filters in force, each removable.
+fn active_filters(url: &UrlState, outcome: &Outcome) -> Vec<ActiveFilter> {
     let mut items = Vec::new();
     for key in FILTER_KEYS {
         for value in url.all(key) {
-            items.push(format!(
-                "<li><a href=\"{}\">{}：{} <span aria-hidden=\"true\">✕</span><span class=\"sr\">（取消）</span></a></li>",
-                url.toggled(key, value).href(),
-                facet_title(key),
-                escape(&value_label(key, value, outcome)),
-            ));
+            items.push(ActiveFilter {
+                href: url.toggled(key, value).href(),
+                text: format!("{}：{}", facet_title(key), value_label(key, value, outcome)),
+            });
         }
     }
     let years = (url.get("year_from"), url.get("year_to"));
     if years != (None, None) {
         let from = years.0.unwrap_or("…");
         let to = years.1.unwrap_or("…");
-        items.push(format!(
-            "<li><a href=\"{}\">年代：{}–{} <span aria-hidden=\"true\">✕</span><span class=\"sr\">（取消）</span></a></li>",
-            url.without(&["year_from", "year_to", "page"]).href(),
-            escape(from),
-            escape(to)
-        ));
+        items.push(ActiveFilter {
+            href: url.without(&["year_from", "year_to", "page"]).href(),
+            text: format!("年代：{from}–{to}"),
+        });
     }
-    if items.is_empty() {
-        return String::new();
-    }
-    let clear = url
-        .without(&FILTER_KEYS)
-        .without(&["year_from", "year_to", "page"])
-        .href();
-    format!(
-        "<nav class=\"active\" aria-label=\"已选条件\"><ul>{}<li><a href=\"{clear}\">清除全部筛选</a></li></ul></nav>",
-        items.join("")
-    )
+    items
 }
 
 fn facet_title(key: &str) -> &'static str {
@@ -388,6 +474,11 @@ fn facet_title(key: &str) -> &'static str {
         "language" => "语种",
         "period" => "朝代",
         "accessible_format" => "无障碍格式",
+        "level" => "层级",
+        "branch" => "分馆",
+        "brand" => "品牌",
+        "audience" => "适用人群",
+        "special_collection" => "特色馆藏",
         _ => "其他",
     }
 }
@@ -409,6 +500,13 @@ fn value_label(key: &str, value: &str, outcome: &Outcome) -> String {
         "accessible_format" => value
             .parse::<AccessibleFormat>()
             .map_or_else(|_| value.to_string(), |f| f.label().to_string()),
+        "level" => value
+            .parse::<Level>()
+            .map_or_else(|_| value.to_string(), |l| l.label().to_string()),
+        "audience" => value
+            .parse::<Audience>()
+            .map_or_else(|_| value.to_string(), |a| a.label().to_string()),
+        "special_collection" if value == "true" => "是".to_string(),
         _ => value.to_string(),
     }
 }
@@ -429,8 +527,8 @@ pub(crate) fn language_label(code: &str) -> &str {
     }
 }
 
-fn facets(url: &UrlState, outcome: &Outcome) -> String {
-    let mut out = String::new();
+fn facets(url: &UrlState, outcome: &Outcome) -> Vec<FacetView> {
+    let mut out = Vec::new();
     for key in FILTER_KEYS {
         let Some(facet) = outcome.results.facets.iter().find(|f| f.name == key) else {
             continue;
@@ -445,77 +543,37 @@ fn facets(url: &UrlState, outcome: &Outcome) -> String {
         if values.is_empty() {
             continue;
         }
-        out.push_str(&format!(
-            "<fieldset class=\"facet\"><legend>{}</legend><ul>",
-            facet_title(key)
-        ));
-        for (n, (value, count)) in values.iter().take(FACET_VALUES_MAX).enumerate() {
-            if n == FACET_VALUES_SHOWN {
-                out.push_str("</ul><details><summary>更多</summary><ul>");
-            }
-            let chosen = url.has(key, value);
-            let (mark, state, current) = if chosen {
-                (
-                    "☑",
-                    "<span class=\"sr\">（已选，点击取消）</span>",
-                    " aria-current=\"true\"",
-                )
-            } else {
-                ("☐", "", "")
-            };
-            out.push_str(&format!(
-                "<li><a href=\"{}\"{current}><span aria-hidden=\"true\">{mark}</span> {} <span class=\"n\">({count})</span>{state}</a></li>",
-                url.toggled(key, value).href(),
-                escape(&value_label(key, value, outcome)),
-            ));
-        }
-        if values.len().min(FACET_VALUES_MAX) > FACET_VALUES_SHOWN {
-            out.push_str("</ul></details></fieldset>\n");
-        } else {
-            out.push_str("</ul></fieldset>\n");
-        }
+        out.push(FacetView {
+            title: facet_title(key),
+            values: values
+                .iter()
+                .take(FACET_VALUES_MAX)
+                .map(|(value, count)| FacetValueView {
+                    href: url.toggled(key, value).href(),
+                    label: value_label(key, value, outcome),
+                    count: *count,
+                    chosen: url.has(key, value),
+                })
+                .collect(),
+            shown: FACET_VALUES_SHOWN,
+        });
     }
-    out
-}
-
-/// The year range: a small form that keeps everything else in hidden fields.
-fn year_form(url: &UrlState) -> String {
-    let mut out = String::from(
-        "<form class=\"years\" action=\"/search\" method=\"get\"><fieldset><legend>年代范围</legend>",
-    );
-    let rest = url.without(&["year_from", "year_to", "page"]);
-    for key in ["q", "sort"].iter().chain(FILTER_KEYS.iter()) {
-        for value in rest.all(key) {
-            out.push_str(&format!(
-                "<input type=\"hidden\" name=\"{key}\" value=\"{}\">",
-                escape(value)
-            ));
-        }
-    }
-    out.push_str(&format!(
-        "<label for=\"year_from\">从<span class=\"sr\">（起始年份）</span></label><input id=\"year_from\" name=\"year_from\" type=\"number\" \
-inputmode=\"numeric\" min=\"-10000\" max=\"2100\" value=\"{}\">\
-<label for=\"year_to\">到<span class=\"sr\">（结束年份）</span></label><input id=\"year_to\" name=\"year_to\" type=\"number\" \
-inputmode=\"numeric\" min=\"-10000\" max=\"2100\" value=\"{}\">\
-<p class=\"hint\">公元前年份请填负数，如 -221</p><button type=\"submit\">按年代筛选</button></fieldset></form>\n",
-        escape(url.get("year_from").unwrap_or("")),
-        escape(url.get("year_to").unwrap_or("")),
-    ));
     out
 }
 
 /// Previous, a window of page numbers around this one, next.
-pub(crate) fn pager(url: &UrlState, outcome: &Outcome) -> String {
+pub(crate) fn pager(url: &UrlState, outcome: &Outcome) -> Vec<PagerLink> {
     let pages = page_count(outcome.results.total, outcome.page_size);
     if pages <= 1 {
-        return String::new();
+        return Vec::new();
     }
     let page = outcome.page;
-    let mut out = String::from("<nav class=\"pager\" aria-label=\"分页\"><ul>");
+    let mut out = Vec::new();
     if page > 1 {
-        out.push_str(&format!(
-            "<li><a href=\"{}\" rel=\"prev\">上一页</a></li>",
-            url.on_page(page - 1).href()
+        out.push(PagerLink::to(
+            url.on_page(page - 1).href(),
+            "上一页".into(),
+            "prev",
         ));
     }
     let mut last_shown = 0;
@@ -525,24 +583,27 @@ pub(crate) fn pager(url: &UrlState, outcome: &Outcome) -> String {
             continue;
         }
         if n > last_shown + 1 {
-            out.push_str("<li class=\"gap\" aria-hidden=\"true\">…</li>");
+            out.push(PagerLink {
+                gap: true,
+                ..PagerLink::to(String::new(), String::new(), "")
+            });
         }
         last_shown = n;
         if n == page {
-            out.push_str(&format!(
-                "<li><a href=\"{}\" aria-current=\"page\">第 {n} 页</a></li>",
-                url.on_page(n).href()
-            ));
+            out.push(PagerLink {
+                current: true,
+                ..PagerLink::to(url.on_page(n).href(), format!("第 {n} 页"), "")
+            });
         } else {
-            out.push_str(&format!("<li><a href=\"{}\">{n}</a></li>", url.on_page(n).href()));
+            out.push(PagerLink::to(url.on_page(n).href(), n.to_string(), ""));
         }
     }
     if page < pages {
-        out.push_str(&format!(
-            "<li><a href=\"{}\" rel=\"next\">下一页</a></li>",
-            url.on_page(page + 1).href()
+        out.push(PagerLink::to(
+            url.on_page(page + 1).href(),
+            "下一页".into(),
+            "next",
         ));
     }
-    out.push_str("</ul></nav>\n");
     out
 }

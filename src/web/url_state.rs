@@ -1,10 +1,8 @@
 //! The search state as it lives in the URL: every link on a results page is this state with
 //! one thing changed, so a page can be shared, bookmarked and reloaded.
 
-use super::html::escape;
-
 /// The parameters the pages carry from link to link; anything else in a URL is dropped.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 18] = [
     "q",
     "institution",
     "institution_type",
@@ -13,6 +11,11 @@ const KEYS: [&str; 13] = [
     "language",
     "period",
     "accessible_format",
+    "level",
+    "branch",
+    "brand",
+    "audience",
+    "special_collection",
     "year_from",
     "year_to",
     "sort",
@@ -21,7 +24,7 @@ const KEYS: [&str; 13] = [
 ];
 
 /// The filter parameters, whose values are facet values.
-pub(crate) const FILTER_KEYS: [&str; 7] = [
+pub(crate) const FILTER_KEYS: [&str; 12] = [
     "institution",
     "institution_type",
     "resource_type",
@@ -29,6 +32,11 @@ pub(crate) const FILTER_KEYS: [&str; 7] = [
     "language",
     "period",
     "accessible_format",
+    "level",
+    "branch",
+    "brand",
+    "audience",
+    "special_collection",
 ];
 
 /// Search parameters in URL order, without empty values (an empty year box is no filter).
@@ -64,13 +72,13 @@ impl UrlState {
         out.finish()
     }
 
-    /// `/search?…` for this state, HTML-escaped for an `href`.
+    /// `/search?…` for this state (the templates escape it for an `href`).
     pub(crate) fn href(&self) -> String {
         let query = self.query();
         if query.is_empty() {
             "/search".to_string()
         } else {
-            escape(&format!("/search?{query}"))
+            format!("/search?{query}")
         }
     }
 
@@ -161,7 +169,7 @@ mod tests {
         assert!(state.toggled("region", "城关区").has("institution", "x"));
         assert!(!state.toggled("institution", "x").has("institution", "x"));
         assert_eq!(state.on_page(2).query(), "q=a&institution=x&page=2");
-        assert_eq!(state.href(), "/search?q=a&amp;page=3&amp;institution=x");
+        assert_eq!(state.href(), "/search?q=a&page=3&institution=x");
     }
 
     #[test]

@@ -11,8 +11,6 @@
 use schemas::{AccessibleFormat, Audience, FieldError, Record, ResourceType};
 use serde_json::{Map, Value};
 
-use crate::web::html::escape;
-
 /// Longest text accepted in a single-line field here, in characters (the schema has its own
 /// limits for title and description).
 const MAX_LINE_CHARS: usize = 500;
@@ -407,338 +405,295 @@ impl<'a> FieldErrors<'a> {
         (!messages.is_empty()).then(|| messages.join(" "))
     }
 
-    /// The summary at the top of the form: every error, linked to its field.
-    pub(super) fn summary(&self) -> String {
-        if self.errors.is_empty() {
-            return String::new();
-        }
-        let mut out = format!(
-            "<div class=\"error-summary\" role=\"alert\" id=\"error-summary\" tabindex=\"-1\">\
-<h2>有 {} 处需要修改</h2><ul>",
-            self.errors.len()
-        );
-        for error in self.errors {
-            let key = form_key(&error.field).unwrap_or(match error.field.as_str() {
-                "file" => "file",
-                "alt" => "alt",
-                _ => "",
-            });
-            if key.is_empty() {
-                out.push_str(&format!("<li>{}</li>", escape(&message(error))));
-            } else {
-                out.push_str(&format!(
-                    "<li><a href=\"#f-{key}\">{}：{}</a></li>",
-                    label(key),
-                    escape(&message(error))
-                ));
-            }
-        }
-        out.push_str("</ul></div>\n");
-        out
+    /// The summary at the top of the form: every error, linked to its field when it has one.
+    pub(super) fn summary(&self) -> Vec<SummaryItem> {
+        self.errors
+            .iter()
+            .map(|error| {
+                let key = form_key(&error.field).unwrap_or(match error.field.as_str() {
+                    "file" => "file",
+                    "alt" => "alt",
+                    _ => "",
+                });
+                SummaryItem {
+                    key,
+                    label: label(key),
+                    message: message(error),
+                }
+            })
+            .collect()
     }
 }
 
-/// How one field is drawn.
-enum Input<'a> {
-    Line { kind: &'a str },
-    Area { rows: u8 },
+/// One error in the summary at the top of the form.
+pub(super) struct SummaryItem {
+    /// The form field it links to (`#f-{key}`), or empty.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub message: String,
+}
+
+/// One choice of a `<select>` or a group of checkboxes.
+pub(super) struct Choice {
+    pub value: String,
+    pub text: String,
+    /// Selected or checked.
+    pub selected: bool,
+}
+
+/// How one field is drawn (`templates/curator/record_form.html`).
+pub(super) enum Control {
+    /// A one-line `<input>` of `kind` (`text`, `url`).
+    Line { kind: &'static str, value: String },
+    /// A `<textarea>`.
+    Area { rows: u8, value: String },
+    /// A required `<select>`.
+    Select { options: Vec<Choice> },
+    /// A value that cannot be changed, shown as text (the hint says why).
+    Fixed { name: String },
+    /// One checkbox, with the hint as its label.
+    Check { checked: bool },
+    /// A group of checkboxes.
+    Choices { options: Vec<Choice> },
 }
 
 /// One labelled field with its hint and, if any, its error beside it.
-fn field(
-    key: &str,
-    value: &str,
-    input: Input<'_>,
-    hint: &str,
-    required: bool,
-    errors: &FieldErrors<'_>,
-) -> String {
-    let error = errors.for_key(key);
-    let mut described = Vec::new();
-    let mut above = String::new();
-    if !hint.is_empty() {
-        described.push(format!("{key}-hint"));
-        above.push_str(&format!(
-            "<p class=\"hint\" id=\"{key}-hint\">{}</p>",
-            escape(hint)
-        ));
-    }
-    if let Some(message) = &error {
-        described.push(format!("{key}-error"));
-        above.push_str(&format!(
-            "<p class=\"field-error\" id=\"{key}-error\">{}</p>",
-            escape(message)
-        ));
-    }
-    let mut attrs = String::new();
-    if error.is_some() {
-        attrs.push_str(" aria-invalid=\"true\"");
-    }
-    if !described.is_empty() {
-        attrs.push_str(&format!(" aria-describedby=\"{}\"", described.join(" ")));
-    }
-    if required {
-        attrs.push_str(" required aria-required=\"true\"");
-    }
-    let control = match input {
-        Input::Line { kind } => format!(
-            "<input id=\"f-{key}\" name=\"{key}\" type=\"{kind}\" value=\"{}\"{attrs}>",
-            escape(value)
-        ),
-        Input::Area { rows } => format!(
-            "<textarea id=\"f-{key}\" name=\"{key}\" rows=\"{rows}\"{attrs}>{}</textarea>",
-            escape(value)
-        ),
-    };
-    format!(
-        "<div class=\"field{}\" id=\"field-{key}\"><label for=\"f-{key}\">{}{}</label>{above}{control}</div>\n",
-        if error.is_some() { " invalid" } else { "" },
-        label(key),
-        if required {
-            "<span class=\"req\">（必填）</span>"
-        } else {
-            ""
-        },
-    )
+pub(super) struct FieldView {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+    pub hint: &'static str,
+    pub error: Option<String>,
+    pub control: Control,
 }
 
-/// A `<select>` field.
-fn select(key: &str, selected: &str, options: &[(String, String)], errors: &FieldErrors<'_>) -> String {
-    let error = errors.for_key(key);
-    let mut attrs = String::new();
-    let mut above = String::new();
-    if let Some(message) = &error {
-        attrs.push_str(&format!(
-            " aria-invalid=\"true\" aria-describedby=\"{key}-error\""
-        ));
-        above = format!(
-            "<p class=\"field-error\" id=\"{key}-error\">{}</p>",
-            escape(message)
-        );
+impl FieldView {
+    fn new(key: &'static str, control: Control, hint: &'static str, errors: &FieldErrors<'_>) -> FieldView {
+        FieldView {
+            key,
+            label: label(key),
+            required: false,
+            hint,
+            error: errors.for_key(key),
+            control,
+        }
     }
-    let mut out = format!(
-        "<div class=\"field{}\" id=\"field-{key}\"><label for=\"f-{key}\">{}<span class=\"req\">（必填）</span></label>{above}\
-<select id=\"f-{key}\" name=\"{key}\" required{attrs}>",
-        if error.is_some() { " invalid" } else { "" },
-        label(key),
-    );
-    for (value, text) in options {
-        out.push_str(&format!(
-            "<option value=\"{}\"{}>{}</option>",
-            escape(value),
-            if value == selected { " selected" } else { "" },
-            escape(text)
-        ));
-    }
-    out.push_str("</select></div>\n");
-    out
-}
 
-/// A group of checkboxes.
-fn checkboxes(key: &str, checked: &[String], options: &[(&str, &str)], errors: &FieldErrors<'_>) -> String {
-    let error = errors.for_key(key);
-    let (cls, described, above, invalid) = match &error {
-        Some(message) => (
-            " invalid",
-            format!(" aria-describedby=\"{key}-error\""),
-            format!(
-                "<p class=\"field-error\" id=\"{key}-error\">{}</p>",
-                escape(message)
-            ),
-            " aria-invalid=\"true\"",
-        ),
-        None => ("", String::new(), String::new(), ""),
-    };
-    let mut out = format!(
-        "<fieldset class=\"field choices{cls}\" id=\"field-{key}\"{described}><legend id=\"f-{key}\">{}</legend>{above}",
-        label(key)
-    );
-    for (value, text) in options {
-        out.push_str(&format!(
-            "<label class=\"choice\"><input type=\"checkbox\" name=\"{key}\" value=\"{}\"{}{invalid}> {}</label>",
-            escape(value),
-            if checked.iter().any(|c| c == value) { " checked" } else { "" },
-            escape(text)
-        ));
+    /// The ids of the hint and the error, for `aria-describedby`.
+    pub fn described(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.key));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.key));
+        }
+        ids.join(" ")
     }
-    out.push_str("</fieldset>\n");
-    out
+
+    /// Whether a single checkbox is checked.
+    pub fn is_checked(&self) -> bool {
+        matches!(self.control, Control::Check { checked: true })
+    }
 }
 
 /// What the form needs besides its values.
 pub(super) struct FormContext<'a> {
     /// Where it posts.
     pub action: &'a str,
-    /// The hidden CSRF field.
-    pub csrf_field: &'a str,
+    /// The session's CSRF token, for the hidden field.
+    pub csrf: &'a str,
     /// The institutions one may choose (create) — `(id, name)`.
     pub institutions: &'a [(String, String)],
     /// The fixed institution's name (edit).
     pub fixed_institution: Option<&'a str>,
     /// The submit button's text.
-    pub submit: &'a str,
+    pub submit: &'static str,
+}
+
+/// The whole form as `templates/curator/record_form.html` draws it.
+pub(super) struct FormView {
+    /// Every error, at the top.
+    pub summary: Vec<SummaryItem>,
+    pub action: String,
+    pub csrf: String,
+    pub version: Option<i64>,
+    pub basic: Vec<FieldView>,
+    pub services: Vec<FieldView>,
+    /// An error about the event details as a whole.
+    pub event_error: Option<String>,
+    pub event: Vec<FieldView>,
+    pub submit: &'static str,
+}
+
+fn choices(options: impl IntoIterator<Item = (String, String)>, chosen: &[&str]) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(value, text)| Choice {
+            selected: chosen.contains(&value.as_str()),
+            value,
+            text,
+        })
+        .collect()
 }
 
 /// The whole form, with `errors` beside their fields and in a summary at the top.
-pub(super) fn render(values: &RecordForm, context: &FormContext<'_>, errors: &[FieldError]) -> String {
+pub(super) fn view(values: &RecordForm, context: &FormContext<'_>, errors: &[FieldError]) -> FormView {
     let errors = FieldErrors::new(errors);
-    let mut out = errors.summary();
-    out.push_str(&format!(
-        "<form class=\"record\" method=\"post\" action=\"{}\" novalidate>\n{}\n",
-        escape(context.action),
-        context.csrf_field
-    ));
-    if let Some(version) = values.version {
-        out.push_str(&format!(
-            "<input type=\"hidden\" name=\"version\" value=\"{version}\">\n"
-        ));
-    }
-    out.push_str("<fieldset class=\"group\"><legend>基本信息</legend>\n");
-    out.push_str(&field(
-        "title",
-        &values.title,
-        Input::Line { kind: "text" },
-        "",
-        true,
-        &errors,
-    ));
-    let mut types: Vec<(String, String)> = Vec::new();
-    for t in ResourceType::ALL {
-        types.push((t.as_str().to_string(), t.label().to_string()));
-    }
+    let line = |key: &'static str, value: &str, hint: &'static str| {
+        let kind = if key.ends_with("_url") { "url" } else { "text" };
+        FieldView::new(
+            key,
+            Control::Line {
+                kind,
+                value: value.to_string(),
+            },
+            hint,
+            &errors,
+        )
+    };
+    let area = |key: &'static str, value: &str, rows: u8, hint: &'static str| {
+        FieldView::new(
+            key,
+            Control::Area {
+                rows,
+                value: value.to_string(),
+            },
+            hint,
+            &errors,
+        )
+    };
+    let mut basic = vec![FieldView {
+        required: true,
+        ..line("title", &values.title, "")
+    }];
     let selected_type = if values.resource_type.is_empty() {
         "other"
     } else {
         &values.resource_type
     };
-    out.push_str(&select("resource_type", selected_type, &types, &errors));
-    match context.fixed_institution {
-        Some(name) => out.push_str(&format!(
-            "<div class=\"field\" id=\"field-institution\"><span class=\"label\">所属机构</span>\
-<p class=\"fixed\">{}</p><p class=\"hint\">记录创建后不能转移到其他机构。</p></div>\n",
-            escape(name)
-        )),
+    basic.push(FieldView::new(
+        "resource_type",
+        Control::Select {
+            options: choices(
+                ResourceType::ALL
+                    .iter()
+                    .map(|t| (t.as_str().to_string(), t.label().to_string())),
+                &[selected_type],
+            ),
+        },
+        "",
+        &errors,
+    ));
+    basic.push(match context.fixed_institution {
+        Some(name) => FieldView {
+            error: None,
+            ..FieldView::new(
+                "institution",
+                Control::Fixed {
+                    name: name.to_string(),
+                },
+                "记录创建后不能转移到其他机构。",
+                &errors,
+            )
+        },
         None => {
-            let selected = if values.institution.is_empty() && context.institutions.len() == 1 {
-                context.institutions[0].0.as_str()
-            } else {
-                values.institution.as_str()
+            let selected = match context.institutions {
+                [(only, _)] if values.institution.is_empty() => only.as_str(),
+                _ => values.institution.as_str(),
             };
             let mut options = Vec::new();
             if context.institutions.len() > 1 {
                 options.push((String::new(), "请选择".to_string()));
             }
             options.extend(context.institutions.iter().cloned());
-            out.push_str(&select("institution", selected, &options, &errors));
+            FieldView::new(
+                "institution",
+                Control::Select {
+                    options: choices(options, &[selected]),
+                },
+                "",
+                &errors,
+            )
         }
-    }
-    out.push_str(&field(
+    });
+    basic.push(area(
         "creators",
         &values.creators,
-        Input::Area { rows: 2 },
+        2,
         "每行一位（或用分号隔开），如：李白",
-        false,
-        &errors,
     ));
-    out.push_str(&field(
+    basic.push(line(
         "date",
         &values.date,
-        Input::Line { kind: "text" },
         "如：2003、1956年5月、清乾隆年间、公元前221年",
-        false,
-        &errors,
     ));
-    out.push_str(&field(
+    basic.push(area(
         "subjects",
         &values.subjects,
-        Input::Area { rows: 2 },
+        2,
         "每行一个（或用分号隔开），如：丝绸之路",
-        false,
-        &errors,
     ));
-    out.push_str(&field(
-        "description",
-        &values.description,
-        Input::Area { rows: 6 },
-        "",
-        false,
-        &errors,
-    ));
-    for (key, _, hint) in EXTRA_LINES {
-        out.push_str(&field(
-            key,
-            values.line(key),
-            Input::Line { kind: "text" },
-            hint,
-            false,
-            &errors,
-        ));
+    basic.push(area("description", &values.description, 6, ""));
+    for &(key, _, hint) in EXTRA_LINES {
+        basic.push(line(key, values.line(key), hint));
     }
-    out.push_str("</fieldset>\n<fieldset class=\"group\"><legend>特色与服务</legend>\n");
-    let special_error = errors.for_key("special_collection");
-    out.push_str(&format!(
-        "<div class=\"field check{}\" id=\"field-special_collection\">{}<label><input id=\"f-special_collection\" \
-type=\"checkbox\" name=\"special_collection\" value=\"true\"{}{}> 特色馆藏（特色馆藏、特质展品或特有品牌）</label></div>\n",
-        if special_error.is_some() { " invalid" } else { "" },
-        special_error.as_ref().map_or_else(String::new, |m| format!(
-            "<p class=\"field-error\" id=\"special_collection-error\">{}</p>",
-            escape(m)
-        )),
-        if values.special_collection { " checked" } else { "" },
-        if special_error.is_some() {
-            " aria-invalid=\"true\" aria-describedby=\"special_collection-error\""
-        } else {
-            ""
-        },
-    ));
-    out.push_str(&field(
-        "brand",
-        &values.brand,
-        Input::Line { kind: "text" },
-        "如：金城讲坛（没有可不填）",
-        false,
-        &errors,
-    ));
-    let formats: Vec<(&str, &str)> = AccessibleFormat::ALL
+    let services = vec![
+        FieldView::new(
+            "special_collection",
+            Control::Check {
+                checked: values.special_collection,
+            },
+            "特色馆藏（特色馆藏、特质展品或特有品牌）",
+            &errors,
+        ),
+        line("brand", &values.brand, "如：金城讲坛（没有可不填）"),
+        FieldView::new(
+            "accessible_formats",
+            Control::Choices {
+                options: choices(
+                    AccessibleFormat::ALL
+                        .iter()
+                        .map(|f| (f.as_str().to_string(), f.label().to_string())),
+                    &values
+                        .accessible_formats
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                ),
+            },
+            "",
+            &errors,
+        ),
+        FieldView::new(
+            "audiences",
+            Control::Choices {
+                options: choices(
+                    Audience::ALL
+                        .iter()
+                        .map(|a| (a.as_str().to_string(), a.label().to_string())),
+                    &values.audiences.iter().map(String::as_str).collect::<Vec<_>>(),
+                ),
+            },
+            "",
+            &errors,
+        ),
+    ];
+    let event = EVENT_FIELDS
         .iter()
-        .map(|f| (f.as_str(), f.label()))
+        .map(|&(key, _, hint)| line(key, values.line(key), hint))
         .collect();
-    out.push_str(&checkboxes(
-        "accessible_formats",
-        &values.accessible_formats,
-        &formats,
-        &errors,
-    ));
-    let audiences: Vec<(&str, &str)> = Audience::ALL.iter().map(|a| (a.as_str(), a.label())).collect();
-    out.push_str(&checkboxes("audiences", &values.audiences, &audiences, &errors));
-    out.push_str("</fieldset>\n");
-    let event_error = errors.for_key("event");
-    out.push_str(&format!(
-        "<fieldset class=\"group event{}\" id=\"field-event\" data-event-fields{}><legend id=\"f-event\">活动信息（仅“活动”类记录填写）</legend>{}\n",
-        if event_error.is_some() { " invalid" } else { "" },
-        if event_error.is_some() { " aria-describedby=\"event-error\"" } else { "" },
-        event_error.as_ref().map_or_else(String::new, |m| format!(
-            "<p class=\"field-error\" id=\"event-error\">{}</p>",
-            escape(m)
-        )),
-    ));
-    for (key, _, hint) in EVENT_FIELDS {
-        let kind = if key.ends_with("_url") { "url" } else { "text" };
-        out.push_str(&field(
-            key,
-            values.line(key),
-            Input::Line { kind },
-            hint,
-            false,
-            &errors,
-        ));
+    FormView {
+        summary: errors.summary(),
+        action: context.action.to_string(),
+        csrf: context.csrf.to_string(),
+        version: values.version,
+        basic,
+        services,
+        event_error: errors.for_key("event"),
+        event,
+        submit: context.submit,
     }
-    out.push_str("</fieldset>\n");
-    out.push_str(&format!(
-        "<div class=\"actions\"><button type=\"submit\">{}</button></div>\n</form>\n",
-        escape(context.submit)
-    ));
-    out
 }
 
 #[cfg(test)]

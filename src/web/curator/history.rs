@@ -1,6 +1,7 @@
 //! `GET /curator/records/{id}/history`: the audit log of one record — who, when, and what
 //! changed, field by field (before → after), newest first.
 
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -8,10 +9,8 @@ use serde_json::Value;
 use store::curated::AuditAction;
 
 use super::records::load;
-use super::{Curator, Failure, form, institution_name, local_time, page, record_path, respond};
+use super::{Curator, Failure, Who, form, institution_name, local_time, record_path, respond};
 use crate::state::AppState;
-use crate::web::html::escape;
-use store::curated::AuditEntry;
 
 /// The record's fields in the order the form shows them.
 const FIELD_ORDER: &[&str] = &[
@@ -195,34 +194,25 @@ fn changes(
     out
 }
 
-fn render_entry(entry: &AuditEntry, institutions: &[schemas::Institution]) -> String {
-    let rows = changes(entry.before.as_ref(), entry.after.as_ref(), institutions);
-    let mut out = format!(
-        "<li class=\"entry\"><p class=\"who\"><time datetime=\"{}\">{}</time> · <strong class=\"actor\">{}</strong> · {}</p>\n",
-        escape(&entry.at),
-        escape(&local_time(&entry.at)),
-        escape(&entry.actor),
-        escape(action_label(entry.action)),
-    );
-    if rows.is_empty() {
-        out.push_str("<p class=\"hint\">内容没有变化。</p>\n");
-    } else {
-        out.push_str(
-            "<div class=\"table-wrap\"><table class=\"changes\"><thead><tr><th scope=\"col\">字段</th>\
-<th scope=\"col\">修改前</th><th scope=\"col\">修改后</th></tr></thead><tbody>\n",
-        );
-        for (field, before, after) in rows {
-            out.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>\n",
-                escape(&field),
-                escape(&before),
-                escape(&after)
-            ));
-        }
-        out.push_str("</tbody></table></div>\n");
-    }
-    out.push_str("</li>\n");
-    out
+/// `templates/curator/history.html`.
+#[derive(Template)]
+#[template(path = "curator/history.html")]
+struct HistoryPage {
+    title: String,
+    who: Option<Who>,
+    path: String,
+    record_title: String,
+    entries: Vec<EntryView>,
+}
+
+/// One audit entry: who did what, when, and the changed fields.
+struct EntryView {
+    at: String,
+    local_at: String,
+    actor: String,
+    action: &'static str,
+    /// `(label, before, after)`.
+    changes: Vec<(String, String, String)>,
 }
 
 /// `GET /curator/records/{id}/history`
@@ -238,27 +228,25 @@ pub(super) async fn history(
         store.audit_log(Some(&[institution]), Some(&record_id), MAX_ENTRIES, 0)
     })
     .await??;
-    let mut main = format!(
-        "<p class=\"crumbs\"><a href=\"/curator\">我的记录</a> › <a href=\"{}\">{}</a> › 修改历史</p>\n\
-<h1>修改历史：{}</h1>\n<p class=\"meta\">共 {} 次修改，最新的在前。</p>\n<ol class=\"history\" reversed>\n",
-        record_path(&row.id),
-        escape(&row.state.record.title),
-        escape(&row.state.record.title),
-        entries.len()
-    );
     let institutions = state.store.institutions()?;
-    for entry in &entries {
-        main.push_str(&render_entry(entry, &institutions));
-    }
-    main.push_str("</ol>\n");
-    Ok(respond(
-        StatusCode::OK,
-        &page(
-            &format!("修改历史：{}", row.state.record.title),
-            Some(&curator),
-            &main,
-        ),
-    ))
+    let title = &row.state.record.title;
+    let page = HistoryPage {
+        title: format!("修改历史：{title}"),
+        who: curator.who(),
+        path: record_path(&row.id),
+        record_title: title.clone(),
+        entries: entries
+            .iter()
+            .map(|entry| EntryView {
+                at: entry.at.clone(),
+                local_at: local_time(&entry.at),
+                actor: entry.actor.clone(),
+                action: action_label(entry.action),
+                changes: changes(entry.before.as_ref(), entry.after.as_ref(), &institutions),
+            })
+            .collect(),
+    };
+    Ok(respond(StatusCode::OK, &page))
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@ use schemas::FieldError;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::records::{EditView, edit_page, load, settle};
-use super::{Curator, Failure, FormData, blocking, page, record_path, redirect, respond};
+use super::{Curator, Failure, FormData, blocking, conflict, record_path, redirect, respond};
 use crate::state::AppState;
-use crate::web::html::escape;
 use services::auth::secret;
 use services::curate::images::{self, ImageError, ImageLimits, Variant};
 use services::curate::{self, AuditAction, CurateError, IfMatch};
@@ -48,135 +47,79 @@ fn error_of<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
         .map(|e| e.message_zh.as_str())
 }
 
-/// The images section of the edit page. `errors` are of the upload form (`file`, `alt`) or
-/// of an image's alt text (`images[i].alt`).
-pub(super) fn section(
-    curator: &Curator,
-    limits: &ImageLimits,
-    row: &CuratedRow,
-    errors: &[FieldError],
-    upload_alt: &str,
-) -> String {
-    let path = record_path(&row.id);
-    let csrf = curator.csrf_field();
-    let version = format!(
-        "<input type=\"hidden\" name=\"version\" value=\"{}\">",
-        row.version
-    );
-    let mut out = String::from(
-        "<section class=\"images\" aria-labelledby=\"h-images\"><h2 id=\"h-images\">图像</h2>\n",
-    );
-    let list = &row.state.images;
-    // Errors about the list itself (an image listed twice, or no longer on the record).
-    let list_errors: Vec<&str> = errors
-        .iter()
-        .filter(|e| e.field.starts_with("images[") && e.field.ends_with("].hash"))
-        .map(|e| e.message_zh.as_str())
-        .collect();
-    if !list_errors.is_empty() {
-        out.push_str(&format!(
-            "<div class=\"error-summary\" role=\"alert\" id=\"images-error\"><p>{}</p></div>\n",
-            escape(&list_errors.join(" "))
-        ));
-    }
-    if list.is_empty() {
-        out.push_str("<p>还没有图像。</p>\n");
-    } else {
-        out.push_str(&format!(
-            "<form method=\"post\" action=\"{path}/images/change\">{csrf}{version}\n<ol class=\"image-list\">\n"
-        ));
-        for (i, image) in list.iter().enumerate() {
-            let key = format!("images[{i}].alt");
-            let error = error_of(errors, &key);
-            let (invalid, message) = match error {
-                Some(m) => (
-                    format!(" aria-invalid=\"true\" aria-describedby=\"alt-{i}-error\""),
-                    format!("<p class=\"field-error\" id=\"alt-{i}-error\">{}</p>", escape(m)),
-                ),
-                None => (String::new(), String::new()),
-            };
-            let n = i + 1;
-            out.push_str(&format!(
-                "<li class=\"image-item\"><img src=\"{thumb}\" alt=\"{alt}\" loading=\"lazy\">\
-<div class=\"field{cls}\"><label for=\"alt-{i}\">第 {n} 张的替代文字<span class=\"req\">（必填）</span></label>{message}\
-<input id=\"alt-{i}\" name=\"alt\" type=\"text\" value=\"{alt}\" required{invalid}>\
-<input type=\"hidden\" name=\"hash\" value=\"{hash}\"></div>\
-<div class=\"image-actions\">\
-<button type=\"submit\" name=\"action\" value=\"up:{hash}\" aria-label=\"第 {n} 张上移\"{first}>上移</button>\
-<button type=\"submit\" name=\"action\" value=\"down:{hash}\" aria-label=\"第 {n} 张下移\"{last}>下移</button>\
-<button type=\"submit\" name=\"action\" value=\"delete:{hash}\" class=\"danger\" aria-label=\"删除第 {n} 张\" \
-data-confirm=\"确定删除这张图像吗？\">删除</button></div></li>\n",
-                thumb = escape(&images::url(&image.hash, Variant::Thumb)),
-                alt = escape(&image.alt),
-                hash = escape(&image.hash),
-                cls = if error.is_some() { " invalid" } else { "" },
-                first = if i == 0 { " disabled" } else { "" },
-                last = if n == list.len() { " disabled" } else { "" },
-            ));
+/// The images section of the edit page (`templates/curator/images.html`).
+pub(super) struct ImagesView {
+    pub(super) path: String,
+    pub(super) csrf: String,
+    pub(super) version: i64,
+    /// Errors about the list itself (an image listed twice, or no longer on the record).
+    pub(super) list_error: Option<String>,
+    pub(super) items: Vec<ImageItem>,
+    pub(super) file_hint: String,
+    pub(super) file_error: Option<String>,
+    pub(super) alt_error: Option<String>,
+    pub(super) upload_alt: String,
+    pub(super) max_bytes: usize,
+    pub(super) max_alt_chars: usize,
+}
+
+/// One image of the list, with its alt text to edit and its buttons.
+pub(super) struct ImageItem {
+    pub(super) index: usize,
+    /// `index + 1`, as people count.
+    pub(super) n: usize,
+    pub(super) thumb: String,
+    pub(super) alt: String,
+    pub(super) hash: String,
+    pub(super) error: Option<String>,
+    pub(super) first: bool,
+    pub(super) last: bool,
+}
+
+impl ImagesView {
+    /// The section for `row`. `errors` are of the upload form (`file`, `alt`) or of an
+    /// image's alt text (`images[i].alt`).
+    pub(super) fn new(
+        curator: &Curator,
+        limits: &ImageLimits,
+        row: &CuratedRow,
+        errors: &[FieldError],
+        upload_alt: &str,
+    ) -> ImagesView {
+        let list = &row.state.images;
+        let list_errors: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.field.starts_with("images[") && e.field.ends_with("].hash"))
+            .map(|e| e.message_zh.as_str())
+            .collect();
+        let megabytes = limits.max_bytes.div_ceil(1024 * 1024);
+        ImagesView {
+            path: record_path(&row.id),
+            csrf: curator.csrf.clone(),
+            version: row.version,
+            list_error: (!list_errors.is_empty()).then(|| list_errors.join(" ")),
+            items: list
+                .iter()
+                .enumerate()
+                .map(|(i, image)| ImageItem {
+                    index: i,
+                    n: i + 1,
+                    thumb: images::url(&image.hash, Variant::Thumb),
+                    alt: image.alt.clone(),
+                    hash: image.hash.clone(),
+                    error: error_of(errors, &format!("images[{i}].alt")).map(str::to_string),
+                    first: i == 0,
+                    last: i + 1 == list.len(),
+                })
+                .collect(),
+            file_hint: format!("JPEG、PNG 或 WebP，不超过 {megabytes} MB。上传后会去除拍摄地点等隐私信息。"),
+            file_error: error_of(errors, "file").map(str::to_string),
+            alt_error: error_of(errors, "alt").map(str::to_string),
+            upload_alt: upload_alt.to_string(),
+            max_bytes: limits.max_bytes,
+            max_alt_chars: curate::MAX_ALT_CHARS,
         }
-        out.push_str(
-            "</ol>\n<div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"save\">保存替代文字</button></div>\n</form>\n",
-        );
     }
-    let megabytes = limits.max_bytes.div_ceil(1024 * 1024);
-    let upload_field = |key: &str, label: &str, hint: &str, control: &str| {
-        let error = error_of(errors, key);
-        let described = match error {
-            Some(_) => format!("{key}-hint {key}-error"),
-            None => format!("{key}-hint"),
-        };
-        let control = control.replace("{described}", &described).replace(
-            "{invalid}",
-            if error.is_some() {
-                " aria-invalid=\"true\""
-            } else {
-                ""
-            },
-        );
-        format!(
-            "<div class=\"field{}\" id=\"field-{key}\"><label for=\"f-{key}\">{label}<span class=\"req\">（必填）</span></label>\
-<p class=\"hint\" id=\"{key}-hint\">{}</p>{}{control}</div>\n",
-            if error.is_some() { " invalid" } else { "" },
-            escape(hint),
-            error.map_or_else(String::new, |m| format!(
-                "<p class=\"field-error\" id=\"{key}-error\">{}</p>",
-                escape(m)
-            )),
-        )
-    };
-    out.push_str(&format!(
-        "<h3 id=\"h-upload\">上传图像</h3>\n<form class=\"upload\" method=\"post\" action=\"{path}/images\" \
-enctype=\"multipart/form-data\" aria-labelledby=\"h-upload\">{csrf}{version}\n"
-    ));
-    out.push_str(&upload_field(
-        "file",
-        "图像文件",
-        &format!("JPEG、PNG 或 WebP，不超过 {megabytes} MB。上传后会去除拍摄地点等隐私信息。"),
-        &format!(
-            "<input id=\"f-file\" name=\"file\" type=\"file\" accept=\"image/jpeg,image/png,image/webp\" required \
-data-max-bytes=\"{}\" data-preview=\"upload-preview\" aria-describedby=\"{{described}}\"{{invalid}}>",
-            limits.max_bytes
-        ),
-    ));
-    out.push_str(
-        "<figure class=\"preview\" id=\"upload-preview-box\" hidden><img id=\"upload-preview\" alt=\"\">\
-<figcaption>预览（尚未上传）</figcaption></figure>\n",
-    );
-    out.push_str(&upload_field(
-        "alt",
-        "替代文字",
-        "用一句话说明图像内容，供看不见图像的读者使用，如：铜奔马侧面，昂首嘶鸣，右后蹄踏飞燕。",
-        &format!(
-            "<input id=\"f-alt\" name=\"alt\" type=\"text\" maxlength=\"{}\" value=\"{}\" required \
-aria-describedby=\"{{described}}\"{{invalid}}>",
-            curate::MAX_ALT_CHARS,
-            escape(upload_alt)
-        ),
-    ));
-    out.push_str(
-        "<div class=\"actions\"><button type=\"submit\">上传图像</button></div>\n</form>\n</section>\n",
-    );
-    out
 }
 
 /// The edit page again, with errors in the images section (422).
@@ -201,19 +144,14 @@ async fn refused(
 }
 
 /// The answer to a change made on a stale page.
-fn conflict(curator: &Curator, id: &str) -> Response {
-    respond(
-        StatusCode::CONFLICT,
-        &page(
-            "记录已被修改",
-            Some(curator),
-            &format!(
-                "<div class=\"error-summary\" role=\"alert\"><h1>未保存：记录已被修改</h1>\
-<p>在您打开页面之后，这条记录（或它的图像）又被修改过。为避免覆盖对方的修改，本次没有保存。\
-请<a href=\"{}\">打开最新版本</a>后再试。</p></div>",
-                record_path(id)
-            ),
-        ),
+fn stale(curator: &Curator, id: &str) -> Response {
+    conflict(
+        curator,
+        "未保存：记录已被修改",
+        "在您打开页面之后，这条记录（或它的图像）又被修改过。为避免覆盖对方的修改，本次没有保存。"
+            .to_string(),
+        id,
+        "后再试。",
     )
 }
 
@@ -328,7 +266,7 @@ pub(super) async fn upload(
             settle(&state, change.seq).await;
             Ok(redirect(&format!("{}?done=uploaded#h-images", record_path(&id))))
         }
-        Err(CurateError::PreconditionFailed { .. }) => Ok(conflict(&curator, &id)),
+        Err(CurateError::PreconditionFailed { .. }) => Ok(stale(&curator, &id)),
         Err(CurateError::Invalid(invalid)) => refused(&state, &curator, &row, &invalid.errors, &alt).await,
         Err(other) => Err(other.into()),
     }
@@ -401,7 +339,7 @@ pub(super) async fn change(
             settle(&state, change.seq).await;
             Ok(redirect(&format!("{}?done=images#h-images", record_path(&id))))
         }
-        Err(CurateError::PreconditionFailed { .. }) => Ok(conflict(&curator, &id)),
+        Err(CurateError::PreconditionFailed { .. }) => Ok(stale(&curator, &id)),
         Err(CurateError::Invalid(invalid)) => {
             // The list as shown: `[i].alt` of the service is `images[i].alt` on the page.
             let errors: Vec<FieldError> = invalid

@@ -3,17 +3,17 @@
 //! service restricts the list to the account's institutions; asking for another one is a
 //! 403 page.
 
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use schemas::ResourceType;
 
 use super::{
-    Curator, Failure, blocking, done_block, institution_name, local_time, own_institutions, page,
+    Curator, Failure, Who, blocking, done_message, institution_name, local_time, own_institutions,
     query_pairs, record_path, respond,
 };
 use crate::state::AppState;
-use crate::web::html::escape;
 use services::curate;
 use store::curated::CuratedQuery;
 
@@ -22,13 +22,53 @@ const PAGE_SIZE: usize = 20;
 /// Deepest page.
 const MAX_PAGE: usize = 500;
 
-fn option(value: &str, text: &str, selected: &str) -> String {
-    format!(
-        "<option value=\"{}\"{}>{}</option>",
-        escape(value),
-        if value == selected { " selected" } else { "" },
-        escape(text)
-    )
+/// One `<option>` of a filter.
+struct Choice {
+    value: String,
+    text: String,
+    selected: bool,
+}
+
+fn option(value: &str, text: &str, selected: &str) -> Choice {
+    Choice {
+        value: value.to_string(),
+        text: text.to_string(),
+        selected: value == selected,
+    }
+}
+
+/// One of the curator's records.
+struct Row {
+    path: String,
+    title: String,
+    special: bool,
+    kind: &'static str,
+    institution: String,
+    deleted: bool,
+    updated_by: String,
+    updated_at: String,
+    version: i64,
+}
+
+/// `templates/curator/list.html`.
+#[derive(Template)]
+#[template(path = "curator/list.html")]
+struct ListPage<'a> {
+    title: &'static str,
+    who: Option<Who>,
+    csrf: &'a str,
+    done: Option<&'static str>,
+    q: &'a str,
+    statuses: Vec<Choice>,
+    types: Vec<Choice>,
+    /// The institutions to choose from, for curators of more than one.
+    institutions: Vec<Choice>,
+    total: u64,
+    rows: Vec<Row>,
+    page_number: usize,
+    pages: usize,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 /// `GET /curator?q=&status=live|deleted|all&resource_type=&institution=&page=`
@@ -83,123 +123,71 @@ pub(super) async fn list(
     let own = own_institutions(&state, &curator)?;
     let all_institutions = state.store.institutions()?;
 
-    let mut main = String::from("<h1>我的记录</h1>\n");
-    main.push_str(&done_block(params.get("done")));
-    main.push_str("<p><a class=\"button\" href=\"/curator/records/new\">新建记录</a></p>\n");
-    // The filters.
-    main.push_str(
-        "<form class=\"filters\" method=\"get\" action=\"/curator\" role=\"search\" aria-label=\"筛选我的记录\">\n",
-    );
-    main.push_str(&format!(
-        "<div class=\"field\"><label for=\"f-q\">检索（题名、品牌或记录号）</label>\
-<input id=\"f-q\" name=\"q\" type=\"search\" value=\"{}\" maxlength=\"256\"></div>\n",
-        escape(&q)
-    ));
-    main.push_str(&format!(
-        "<div class=\"field\"><label for=\"f-status\">状态</label><select id=\"f-status\" name=\"status\">{}{}{}</select></div>\n",
-        option("live", "在用", status),
-        option("deleted", "已删除", status),
-        option("all", "全部", status)
-    ));
     let chosen_type = resource_type.map_or("", |t| t.as_str());
-    let mut types = option("", "全部类型", chosen_type);
-    for t in ResourceType::ALL {
-        types.push_str(&option(t.as_str(), t.label(), chosen_type));
-    }
-    main.push_str(&format!(
-        "<div class=\"field\"><label for=\"f-resource_type\">资源类型</label>\
-<select id=\"f-resource_type\" name=\"resource_type\">{types}</select></div>\n"
-    ));
+    let mut types = vec![option("", "全部类型", chosen_type)];
+    types.extend(
+        ResourceType::ALL
+            .iter()
+            .map(|t| option(t.as_str(), t.label(), chosen_type)),
+    );
+    let mut institutions = Vec::new();
     if own.len() > 1 {
-        let mut options = option("", "全部机构", &institution);
-        for i in &own {
-            options.push_str(&option(&i.id, &i.name, &institution));
-        }
-        main.push_str(&format!(
-            "<div class=\"field\"><label for=\"f-institution\">机构</label>\
-<select id=\"f-institution\" name=\"institution\">{options}</select></div>\n"
-        ));
+        institutions.push(option("", "全部机构", &institution));
+        institutions.extend(own.iter().map(|i| option(&i.id, &i.name, &institution)));
     }
-    main.push_str("<div class=\"actions\"><button type=\"submit\">筛选</button></div>\n</form>\n");
-    // The records.
-    main.push_str(&format!(
-        "<p class=\"count\" role=\"status\">共 {total} 条{}</p>\n",
-        if q.is_empty() {
-            String::new()
-        } else {
-            format!("，检索“{}”", escape(&q))
-        }
-    ));
-    if rows.is_empty() {
-        main.push_str("<p>没有符合条件的记录。</p>\n");
-    } else {
-        main.push_str(
-            "<div class=\"table-wrap\"><table class=\"records\"><caption class=\"sr\">我的记录</caption>\
-<thead><tr><th scope=\"col\">题名</th><th scope=\"col\">类型</th><th scope=\"col\">机构</th>\
-<th scope=\"col\">状态</th><th scope=\"col\">最后修改</th><th scope=\"col\">操作</th></tr></thead><tbody>\n",
-        );
-        for row in &rows {
+    let rows = rows
+        .iter()
+        .map(|row| {
             let record = &row.state.record;
-            let path = record_path(&row.id);
-            let mut flags = String::new();
-            if record.curation.as_ref().is_some_and(|c| c.special_collection) {
-                flags.push_str(" <span class=\"tag\">特色</span>");
+            Row {
+                path: record_path(&row.id),
+                title: record.title.clone(),
+                special: record.curation.as_ref().is_some_and(|c| c.special_collection),
+                kind: record.resource_type.label(),
+                institution: institution_name(&all_institutions, &row.state.institution),
+                deleted: row.state.deleted,
+                updated_by: row.updated_by.clone(),
+                updated_at: local_time(&row.updated_at),
+                version: row.version,
             }
-            let actions = if row.state.deleted {
-                format!(
-                    "<form method=\"post\" action=\"{path}/restore\">{}<input type=\"hidden\" name=\"version\" value=\"{}\">\
-<button type=\"submit\">恢复</button></form> <a href=\"{path}/history\">历史</a>",
-                    curator.csrf_field(),
-                    row.version
-                )
-            } else {
-                format!("<a href=\"{path}\">编辑</a> <a href=\"{path}/history\">历史</a>")
-            };
-            main.push_str(&format!(
-                "<tr><td><a href=\"{path}\">{}</a>{flags}</td><td>{}</td><td>{}</td><td>{}</td><td>{} · {}</td><td>{actions}</td></tr>\n",
-                escape(&record.title),
-                escape(record.resource_type.label()),
-                escape(&institution_name(&all_institutions, &row.state.institution)),
-                if row.state.deleted { "已删除" } else { "在用" },
-                escape(&row.updated_by),
-                escape(&local_time(&row.updated_at)),
-            ));
-        }
-        main.push_str("</tbody></table></div>\n");
-    }
+        })
+        .collect();
     // Paging.
     let pages = (total as usize).div_ceil(PAGE_SIZE).min(MAX_PAGE);
-    if pages > 1 {
-        let link = |n: usize| {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in [
-                ("q", q.as_str()),
-                ("status", status),
-                ("resource_type", chosen_type),
-                ("institution", institution.as_str()),
-            ] {
-                if !value.is_empty() {
-                    query.append_pair(key, value);
-                }
+    let link = |n: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("q", q.as_str()),
+            ("status", status),
+            ("resource_type", chosen_type),
+            ("institution", institution.as_str()),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(key, value);
             }
-            query.append_pair("page", &n.to_string());
-            escape(&format!("/curator?{}", query.finish()))
-        };
-        main.push_str("<nav class=\"pager\" aria-label=\"翻页\"><ul>");
-        if page_number > 1 {
-            main.push_str(&format!(
-                "<li><a href=\"{}\">上一页</a></li>",
-                link(page_number - 1)
-            ));
         }
-        main.push_str(&format!("<li>第 {page_number} / {pages} 页</li>"));
-        if page_number < pages {
-            main.push_str(&format!(
-                "<li><a href=\"{}\">下一页</a></li>",
-                link(page_number + 1)
-            ));
-        }
-        main.push_str("</ul></nav>\n");
-    }
-    Ok(respond(StatusCode::OK, &page("我的记录", Some(&curator), &main)))
+        query.append_pair("page", &n.to_string());
+        format!("/curator?{}", query.finish())
+    };
+    let page = ListPage {
+        title: "我的记录",
+        who: curator.who(),
+        csrf: &curator.csrf,
+        done: done_message(params.get("done")),
+        q: &q,
+        statuses: vec![
+            option("live", "在用", status),
+            option("deleted", "已删除", status),
+            option("all", "全部", status),
+        ],
+        types,
+        institutions,
+        total,
+        rows,
+        page_number,
+        pages,
+        previous: (page_number > 1).then(|| link(page_number - 1)),
+        next: (page_number < pages).then(|| link(page_number + 1)),
+    };
+    Ok(respond(StatusCode::OK, &page))
 }

@@ -5,14 +5,14 @@
 //! the username exists). Success sets the session and CSRF cookies and goes to the page
 //! the curator came for (only ever a `/curator` path), or to the list.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::{Curator, Failure, FormData, done_block, page, query_pairs, redirect, respond};
+use super::{Curator, Failure, FormData, Who, done_message, query_pairs, redirect, respond};
 use crate::state::AppState;
-use crate::web::html::escape;
 use services::auth::login::{self, LoginError};
 use services::auth::{AuthMethod, CSRF_COOKIE, Password, SESSION_COOKIE, SESSION_TTL_SECS};
 
@@ -38,58 +38,32 @@ struct LoginView<'a> {
     done: &'a str,
 }
 
-fn render(view: &LoginView<'_>) -> String {
-    let alert = view.alert.as_ref().map_or_else(String::new, |message| {
-        format!(
-            "<div class=\"error-summary\" role=\"alert\" id=\"login-error\"><p>{}</p></div>\n",
-            escape(message)
-        )
-    });
-    let field = |key: &str, label: &str, kind: &str, value: &str, autocomplete: &str, error: Option<&str>| {
-        let (invalid, described, message) = match error {
-            Some(message) => (
-                " aria-invalid=\"true\"",
-                format!(" aria-describedby=\"{key}-error\""),
-                format!(
-                    "<p class=\"field-error\" id=\"{key}-error\">{}</p>",
-                    escape(message)
-                ),
-            ),
-            None => ("", String::new(), String::new()),
-        };
-        format!(
-            "<div class=\"field{cls}\" id=\"field-{key}\"><label for=\"f-{key}\">{label}</label>{message}\
-<input id=\"f-{key}\" name=\"{key}\" type=\"{kind}\" value=\"{value}\" autocomplete=\"{autocomplete}\" \
-required{invalid}{described}></div>\n",
-            cls = if error.is_some() { " invalid" } else { "" },
-            value = escape(value),
-        )
-    };
-    format!(
-        "<h1>馆员登录</h1>\n{done}{alert}\
-<form class=\"login\" method=\"post\" action=\"/curator/login\" novalidate>\n\
-<input type=\"hidden\" name=\"next\" value=\"{next}\">\n{username}{password}\
-<div class=\"actions\"><button type=\"submit\">登录</button></div>\n</form>\n\
-<p class=\"hint\">账号由管理员创建。连续输错 5 次密码，账号将锁定 15 分钟。</p>",
-        done = done_block(view.done),
-        next = escape(safe_next(view.next)),
-        username = field(
-            "username",
-            "用户名",
-            "text",
-            view.username,
-            "username",
-            view.username_error
-        ),
-        password = field(
-            "password",
-            "密码",
-            "password",
-            "",
-            "current-password",
-            view.password_error
-        ),
-    )
+/// `templates/curator/login.html`.
+#[derive(Template)]
+#[template(path = "curator/login.html")]
+struct LoginPage<'a> {
+    title: &'a str,
+    who: Option<Who>,
+    done: Option<&'static str>,
+    alert: Option<String>,
+    next: &'a str,
+    username: &'a str,
+    username_error: Option<&'static str>,
+    password_error: Option<&'static str>,
+}
+
+/// The login page titled `title`.
+fn render<'a>(title: &'a str, view: LoginView<'a>) -> LoginPage<'a> {
+    LoginPage {
+        title,
+        who: None,
+        done: done_message(view.done),
+        alert: view.alert,
+        next: safe_next(view.next),
+        username: view.username,
+        username_error: view.username_error,
+        password_error: view.password_error,
+    }
 }
 
 /// `GET /curator/login?next=…`
@@ -100,7 +74,7 @@ pub(super) async fn form(RawQuery(raw): RawQuery) -> Response {
         done: query.get("done"),
         ..LoginView::default()
     };
-    respond(StatusCode::OK, &page("馆员登录", None, &render(&view)))
+    respond(StatusCode::OK, &render("馆员登录", view))
 }
 
 /// `POST /curator/login`: `username`, `password`, `next`.
@@ -137,7 +111,7 @@ pub(super) async fn submit(
         view.alert = Some("请填写用户名和密码。".into());
         return Ok(respond(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page("馆员登录", None, &render(&view)),
+            &render("馆员登录", view),
         ));
     }
     let store = state.store.clone();
@@ -148,20 +122,14 @@ pub(super) async fn submit(
         Ok(session) => session,
         Err(LoginError::WrongCredentials) => {
             view.alert = Some("用户名或密码错误，请重试。".into());
-            return Ok(respond(
-                StatusCode::UNAUTHORIZED,
-                &page("登录失败", None, &render(&view)),
-            ));
+            return Ok(respond(StatusCode::UNAUTHORIZED, &render("登录失败", view)));
         }
         Err(LoginError::Locked { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60);
             view.alert = Some(format!(
                 "登录失败次数过多，该账号已暂时锁定。请在约 {minutes} 分钟后再试；如忘记密码，请联系管理员。"
             ));
-            let mut response = respond(
-                StatusCode::TOO_MANY_REQUESTS,
-                &page("账号已暂时锁定", None, &render(&view)),
-            );
+            let mut response = respond(StatusCode::TOO_MANY_REQUESTS, &render("账号已暂时锁定", view));
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

@@ -32,7 +32,8 @@
 //! **Lost updates.** The edit form carries the version it was rendered from; saving sends
 //! it as `If-Match`, so a stale form is refused with a message (and the entered values kept).
 //!
-//! Every value on these pages goes through [`html::escape`].
+//! The pages are askama templates under `templates/curator/`, which escape every value
+//! (see [`crate::web`]); no value is ever written into them unescaped.
 
 mod form;
 mod history;
@@ -41,6 +42,7 @@ mod list;
 mod login;
 mod records;
 
+use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -48,7 +50,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::html::escape;
 use crate::error::ApiError;
 use crate::state::AppState;
 use services::auth::{Principal, secret};
@@ -99,13 +100,26 @@ pub(crate) struct Curator {
     csrf: String,
 }
 
+/// Who is logged in, as the frame of every curator page (`templates/curator/base.html`)
+/// shows it, with the session's CSRF token for the logout form.
+pub(crate) struct Who {
+    username: String,
+    role: &'static str,
+    csrf: String,
+}
+
 impl Curator {
-    /// The hidden form field carrying the CSRF token.
-    fn csrf_field(&self) -> String {
-        format!(
-            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-            escape(&self.csrf)
-        )
+    /// The account for the page's frame.
+    fn who(&self) -> Option<Who> {
+        Some(Who {
+            username: self.principal.username.clone(),
+            role: if self.principal.is_admin() {
+                "管理员"
+            } else {
+                "馆员"
+            },
+            csrf: self.csrf.clone(),
+        })
     }
 
     /// Refuses a form whose `csrf` field is not this session's token.
@@ -261,14 +275,53 @@ impl IntoResponse for Failure {
                 "服务器暂时出了问题，请稍后再试。".to_string(),
             ),
         };
-        let main = format!(
-            "<div class=\"notice\" role=\"alert\"><h1>{}</h1><p>{}</p></div>\n\
-<p><a href=\"/curator\">返回我的记录</a></p>",
-            escape(title),
-            escape(&message)
-        );
-        respond(status, &page(title, None, &main))
+        respond(
+            status,
+            &NoticePage {
+                title,
+                who: None,
+                message: &message,
+            },
+        )
     }
+}
+
+/// `templates/curator/notice.html`: why a page could not be shown.
+#[derive(Template)]
+#[template(path = "curator/notice.html")]
+struct NoticePage<'a> {
+    title: &'a str,
+    who: Option<Who>,
+    message: &'a str,
+}
+
+/// `templates/curator/conflict.html`: a change refused because the record changed since its
+/// page was shown.
+#[derive(Template)]
+#[template(path = "curator/conflict.html")]
+struct ConflictPage<'a> {
+    title: &'a str,
+    who: Option<Who>,
+    heading: &'a str,
+    /// The message around the link to the latest version.
+    before_link: String,
+    href: String,
+    after_link: &'a str,
+}
+
+/// The 409 page of a change refused because record `id` changed since its page was shown.
+fn conflict(curator: &Curator, heading: &str, before_link: String, id: &str, after_link: &str) -> Response {
+    respond(
+        StatusCode::CONFLICT,
+        &ConflictPage {
+            title: "记录已被修改",
+            who: curator.who(),
+            heading,
+            before_link,
+            href: record_path(id),
+            after_link,
+        },
+    )
 }
 
 /// A `303 See Other` to a path on this site.
@@ -281,9 +334,20 @@ fn redirect(location: &str) -> Response {
     (StatusCode::SEE_OTHER, headers).into_response()
 }
 
-/// A page response: private, never cached, never framed by another site.
-fn respond(status: StatusCode, body: &str) -> Response {
-    let mut response = (status, Html(body.to_string())).into_response();
+/// A page response: private, never cached, never framed by another site. A template that
+/// fails to render (it cannot, short of a formatting bug) is logged and answered with a 500.
+fn respond(status: StatusCode, page: &impl Template) -> Response {
+    let (status, body) = match page.render() {
+        Ok(body) => (status, body),
+        Err(err) => {
+            tracing::error!("curator page failed to render: {err}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器暂时出了问题，请稍后再试。".to_string(),
+            )
+        }
+    };
+    let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -292,40 +356,6 @@ fn respond(status: StatusCode, body: &str) -> Response {
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
-}
-
-/// A whole curator page: `main` inside the frame; `curator` shows who is logged in.
-fn page(title: &str, curator: Option<&Curator>, main: &str) -> String {
-    let nav = match curator {
-        Some(c) => format!(
-            "<nav aria-label=\"馆员导航\"><a href=\"/curator\">我的记录</a>\
-<a href=\"/curator/records/new\">新建记录</a>\
-<span class=\"who\">{} · {}</span>\
-<form class=\"logout\" method=\"post\" action=\"/curator/logout\">{}<button type=\"submit\">退出登录</button></form></nav>",
-            escape(&c.principal.username),
-            if c.principal.is_admin() {
-                "管理员"
-            } else {
-                "馆员"
-            },
-            c.csrf_field()
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<meta name=\"robots\" content=\"noindex\">\n\
-<title>{title} · 金城馆员工作台</title>\n\
-<link rel=\"stylesheet\" href=\"/static/site.css\">\n\
-<link rel=\"stylesheet\" href=\"/static/curator.css\">\n\
-<script src=\"/static/curator.js\" defer></script>\n</head>\n<body class=\"curator\">\n\
-<a class=\"skip\" href=\"#main\">跳到主要内容</a>\n\
-<header class=\"site\"><a class=\"brand\" href=\"/curator\">金城 · 馆员工作台</a>{nav}</header>\n\
-<main id=\"main\" tabindex=\"-1\">\n{main}\n</main>\n\
-<footer class=\"site\"><p><a href=\"/\">公众检索首页</a></p></footer>\n</body>\n</html>\n",
-        title = escape(title),
-    )
 }
 
 /// A stored UTC time (RFC 3339) as Lanzhou's clock shows it, `2026-11-27 20:01`; curators
@@ -372,13 +402,6 @@ fn done_message(done: &str) -> Option<&'static str> {
         "images" => "图像已更新。",
         "logout" => "您已退出登录。",
         _ => return None,
-    })
-}
-
-/// The confirmation block for `done`, or nothing.
-fn done_block(done: &str) -> String {
-    done_message(done).map_or_else(String::new, |message| {
-        format!("<p class=\"done\" role=\"status\">{}</p>\n", escape(message))
     })
 }
 

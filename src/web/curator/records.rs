@@ -6,19 +6,20 @@
 
 use std::time::Duration;
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use schemas::FieldError;
 
-use super::form::{self, FormContext, RecordForm};
+use super::form::{self, Control, FormContext, FormView, RecordForm};
+use super::images::ImagesView;
 use super::{
-    Curator, Failure, FormData, blocking, done_block, id_segment, images, institution_name, local_time,
-    own_institutions, page, query_pairs, record_path, redirect, respond,
+    Curator, Failure, FormData, Who, blocking, conflict, done_message, id_segment, institution_name,
+    local_time, own_institutions, query_pairs, record_path, redirect, respond,
 };
 use crate::state::AppState;
-use crate::web::html::escape;
 use services::curate::images::ImageLimits;
 use services::curate::{self, CurateError, IfMatch};
 use store::curated::CuratedRow;
@@ -39,38 +40,42 @@ fn institution_options(institutions: &[schemas::Institution]) -> Vec<(String, St
         .collect()
 }
 
+/// `templates/curator/create.html`.
+#[derive(Template)]
+#[template(path = "curator/create.html")]
+pub(super) struct CreatePage {
+    title: &'static str,
+    who: Option<Who>,
+    form: FormView,
+}
+
 /// The create page, with `values` and `errors`.
 fn create_page(
     curator: &Curator,
     institutions: &[schemas::Institution],
     values: &RecordForm,
     errors: &[FieldError],
-) -> String {
+) -> CreatePage {
     let options = institution_options(institutions);
-    let csrf = curator.csrf_field();
-    let form = form::render(
-        values,
-        &FormContext {
-            action: "/curator/records",
-            csrf_field: &csrf,
-            institutions: &options,
-            fixed_institution: None,
-            submit: "创建记录",
-        },
-        errors,
-    );
-    page(
-        if errors.is_empty() {
+    CreatePage {
+        title: if errors.is_empty() {
             "新建记录"
         } else {
             "新建记录（有错误）"
         },
-        Some(curator),
-        &format!(
-            "<p class=\"crumbs\"><a href=\"/curator\">我的记录</a> › 新建</p>\n<h1>新建记录</h1>\n\
-<p class=\"hint\">保存后即可上传图像。标有“必填”的项目必须填写。</p>\n{form}"
+        who: curator.who(),
+        form: form::view(
+            values,
+            &FormContext {
+                action: "/curator/records",
+                csrf: &curator.csrf,
+                institutions: &options,
+                fixed_institution: None,
+                submit: "创建记录",
+            },
+            errors,
         ),
-    )
+    }
 }
 
 /// `GET /curator/records/new`
@@ -156,13 +161,44 @@ pub(super) struct EditView<'a> {
     pub values: Option<RecordForm>,
     /// Errors beside the record form's fields.
     pub errors: &'a [FieldError],
-    /// A message about the whole form (a conflicting edit), as HTML.
-    pub alert_html: Option<String>,
+    /// The record changed since the form was rendered from version `sent`.
+    pub conflict: Option<Conflict>,
     /// `?done=…`
     pub done: &'a str,
     /// Errors of the image upload form, and the alt text entered there.
     pub upload_errors: &'a [FieldError],
     pub upload_alt: &'a str,
+}
+
+/// Who changed the record since the form was rendered, and when.
+pub(super) struct Conflict {
+    updated_by: String,
+    updated_at: String,
+    version: i64,
+    /// The version the form was rendered from, or `?`.
+    sent: String,
+}
+
+/// `templates/curator/edit.html`.
+#[derive(Template)]
+#[template(path = "curator/edit.html")]
+pub(super) struct EditPage {
+    title: String,
+    who: Option<Who>,
+    csrf: String,
+    record_title: String,
+    done: Option<&'static str>,
+    institution: String,
+    version: i64,
+    updated_by: String,
+    updated_at: String,
+    path: String,
+    /// The record's citizen page, unless it is deleted.
+    public_href: Option<String>,
+    conflict: Option<Conflict>,
+    /// The record form; none for a deleted record, which can only be restored.
+    form: Option<FormView>,
+    images: ImagesView,
 }
 
 /// The edit page of `row`.
@@ -172,77 +208,49 @@ pub(super) fn edit_page(
     institutions: &[schemas::Institution],
     row: &CuratedRow,
     view: EditView<'_>,
-) -> String {
+) -> EditPage {
     let record = &row.state.record;
     let institution = institution_name(institutions, &row.state.institution);
     let path = record_path(&row.id);
-    let mut main = format!(
-        "<p class=\"crumbs\"><a href=\"/curator\">我的记录</a> › 编辑</p>\n<h1>{}</h1>\n{}\
-<p class=\"meta\">{} · 第 {} 版 · 最后由 {} 修改于 {} · <a href=\"{path}/history\">修改历史</a>{}</p>\n",
-        escape(&record.title),
-        done_block(view.done),
-        escape(&institution),
-        row.version,
-        escape(&row.updated_by),
-        escape(&local_time(&row.updated_at)),
-        if row.state.deleted {
-            String::new()
-        } else {
-            format!(" · <a href=\"/records/{}\">公众页面</a>", id_segment(&row.id))
-        },
-    );
-    if let Some(alert) = &view.alert_html {
-        main.push_str(&format!(
-            "<div class=\"error-summary conflict\" role=\"alert\" id=\"conflict\" tabindex=\"-1\">{alert}</div>\n"
-        ));
-    }
-    if row.state.deleted {
-        main.push_str(&format!(
-            "<div class=\"notice\"><p>这条记录已删除，公众检索中不再显示。恢复后可继续编辑。</p>\
-<form method=\"post\" action=\"{path}/restore\">{}<input type=\"hidden\" name=\"version\" value=\"{}\">\
-<button type=\"submit\">恢复记录</button></form></div>\n",
-            curator.csrf_field(),
-            row.version
-        ));
-        return page(&format!("{}（已删除）", record.title), Some(curator), &main);
-    }
-    let values = view
-        .values
-        .unwrap_or_else(|| RecordForm::from_record(record, row.version));
-    let csrf = curator.csrf_field();
-    main.push_str("<section aria-labelledby=\"h-record\"><h2 id=\"h-record\">记录内容</h2>\n");
-    main.push_str(&form::render(
-        &values,
-        &FormContext {
-            action: &path,
-            csrf_field: &csrf,
-            institutions: &[],
-            fixed_institution: Some(&institution),
-            submit: "保存修改",
-        },
-        view.errors,
-    ));
-    main.push_str("</section>\n");
-    main.push_str(&images::section(
-        curator,
-        limits,
-        row,
-        view.upload_errors,
-        view.upload_alt,
-    ));
-    main.push_str(&format!(
-        "<section class=\"danger\" aria-labelledby=\"h-delete\"><h2 id=\"h-delete\">删除记录</h2>\
-<p>删除后记录从公众检索中消失，可随时在“已删除”列表中恢复。</p>\
-<form method=\"post\" action=\"{path}/delete\" data-confirm=\"确定删除这条记录吗？\">{csrf}\
-<input type=\"hidden\" name=\"version\" value=\"{}\"><button type=\"submit\" class=\"danger\">删除记录</button></form></section>\n",
-        row.version
-    ));
-    let title = if view.errors.is_empty() && view.alert_html.is_none() {
+    let title = if row.state.deleted {
+        format!("{}（已删除）", record.title)
+    } else if view.errors.is_empty() && view.conflict.is_none() {
         format!("编辑：{}", record.title)
     } else {
         format!("编辑（有错误）：{}", record.title)
     };
-    page(&title, Some(curator), &main)
+    let form = (!row.state.deleted).then(|| {
+        let values = view
+            .values
+            .unwrap_or_else(|| RecordForm::from_record(record, row.version));
+        form::view(
+            &values,
+            &FormContext {
+                action: &path,
+                csrf: &curator.csrf,
+                institutions: &[],
+                fixed_institution: Some(&institution),
+                submit: "保存修改",
+            },
+            view.errors,
+        )
+    });
+    EditPage {
+        title,
+        who: curator.who(),
+        csrf: curator.csrf.clone(),
+        record_title: record.title.clone(),
+        done: done_message(view.done),
+        version: row.version,
+        updated_by: row.updated_by.clone(),
+        updated_at: local_time(&row.updated_at),
+        public_href: (!row.state.deleted).then(|| format!("/records/{}", id_segment(&row.id))),
+        conflict: view.conflict,
+        form,
+        images: ImagesView::new(curator, limits, row, view.upload_errors, view.upload_alt),
+        institution,
+        path,
+    }
 }
 
 /// Reads the record `id` for `curator` (authorised by the service).
@@ -288,17 +296,13 @@ fn if_match(form: &FormData) -> Option<IfMatch> {
 }
 
 /// The message shown when a form was rendered from an older version than the stored one.
-fn conflict_html(current: &CuratedRow, sent: Option<i64>) -> String {
-    format!(
-        "<h2>未保存：这条记录已被修改</h2><p>在您编辑期间，{} 于 {} 修改了这条记录（现为第 {} 版，\
-您的表单基于第 {} 版）。为避免覆盖对方的修改，本次没有保存。</p>\
-<p>下面保留了您填写的内容。请<a href=\"{}\">打开最新版本</a>，核对后把您的修改重新填入再保存。</p>",
-        escape(&current.updated_by),
-        escape(&local_time(&current.updated_at)),
-        current.version,
-        sent.map_or_else(|| "?".to_string(), |v| v.to_string()),
-        record_path(&current.id)
-    )
+fn conflict_with(current: &CuratedRow, sent: Option<i64>) -> Conflict {
+    Conflict {
+        updated_by: current.updated_by.clone(),
+        updated_at: local_time(&current.updated_at),
+        version: current.version,
+        sent: sent.map_or_else(|| "?".to_string(), |v| v.to_string()),
+    }
 }
 
 /// `POST /curator/records/{id}`: saves the form (with the version it was rendered from).
@@ -319,29 +323,30 @@ pub(super) async fn update(
     let values = RecordForm::from_form(&submitted);
     let (body, mut errors) = values.to_body(Some(&row.state.record));
     let condition = if_match(&submitted);
-    let refused = |row: &CuratedRow, status: StatusCode, errors: &[FieldError], alert: Option<String>| {
-        respond(
-            status,
-            &edit_page(
-                &curator,
-                &limits,
-                &institutions,
-                row,
-                EditView {
-                    values: Some(values.clone()),
-                    errors,
-                    alert_html: alert,
-                    ..EditView::default()
-                },
-            ),
-        )
-    };
+    let refused =
+        |row: &CuratedRow, status: StatusCode, errors: &[FieldError], conflict: Option<Conflict>| {
+            respond(
+                status,
+                &edit_page(
+                    &curator,
+                    &limits,
+                    &institutions,
+                    row,
+                    EditView {
+                        values: Some(values.clone()),
+                        errors,
+                        conflict,
+                        ..EditView::default()
+                    },
+                ),
+            )
+        };
     if condition.is_none() {
         return Ok(refused(
             &row,
             StatusCode::CONFLICT,
             &[],
-            Some(conflict_html(&row, None)),
+            Some(conflict_with(&row, None)),
         ));
     }
     if !errors.is_empty() {
@@ -368,7 +373,7 @@ pub(super) async fn update(
                 &current,
                 StatusCode::CONFLICT,
                 &[],
-                Some(conflict_html(&current, values.version)),
+                Some(conflict_with(&current, values.version)),
             ))
         }
         Err(other) => Err(other.into()),
@@ -400,18 +405,15 @@ async fn set_deleted(
                 redirect(&format!("{}?done=restored", record_path(&change.row.id)))
             })
         }
-        Err(CurateError::PreconditionFailed { .. }) => Ok(respond(
-            StatusCode::CONFLICT,
-            &page(
-                "记录已被修改",
-                Some(&curator),
-                &format!(
-                    "<div class=\"error-summary\" role=\"alert\"><h1>未执行：记录已被修改</h1>\
-<p>在您打开页面之后，这条记录又被修改过。为避免误操作，本次没有{}。请<a href=\"{}\">打开最新版本</a>核对后再试。</p></div>",
-                    if deleted { "删除" } else { "恢复" },
-                    record_path(&id)
-                ),
+        Err(CurateError::PreconditionFailed { .. }) => Ok(conflict(
+            &curator,
+            "未执行：记录已被修改",
+            format!(
+                "在您打开页面之后，这条记录又被修改过。为避免误操作，本次没有{}。",
+                if deleted { "删除" } else { "恢复" }
             ),
+            &id,
+            "核对后再试。",
         )),
         Err(other) => Err(other.into()),
     }
