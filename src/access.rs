@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -25,8 +25,8 @@ use axum::response::Response;
 use axum::routing::MethodRouter;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use services::config::{ApiConfig, KeyPolicy, Rate};
+use store::Store;
 
 /// How a group of routes is guarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,8 @@ pub enum Guard {
 /// What the guard of one route knows: the state, the route's area and its group's guard.
 #[derive(Clone)]
 pub struct RouteGuard {
-    state: AppState,
+    access: Arc<Access>,
+    store: Arc<Store>,
     area: &'static str,
     public_read: bool,
 }
@@ -57,19 +58,21 @@ pub fn area_of(path: &'static str) -> &'static str {
 }
 
 /// `handler` with the guard of `guard` (if any) as a route layer.
-pub fn layer(
-    state: &AppState,
+pub fn layer<S: Clone + Send + Sync + 'static>(
+    access: &Arc<Access>,
+    store: &Arc<Store>,
     guard: Guard,
     path: &'static str,
-    handler: MethodRouter<AppState>,
-) -> MethodRouter<AppState> {
+    handler: MethodRouter<S>,
+) -> MethodRouter<S> {
     let public_read = match guard {
         Guard::None => return handler,
         Guard::PublicRead => true,
         Guard::Limited => false,
     };
     let route = RouteGuard {
-        state: state.clone(),
+        access: Arc::clone(access),
+        store: Arc::clone(store),
         area: area_of(path),
         public_read,
     };
@@ -165,8 +168,7 @@ pub async fn guard(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let state = &route.state;
-    let access = &state.access;
+    let access = &route.access;
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -179,7 +181,7 @@ pub async fn guard(
         .map(str::to_string);
     let key_id = match key {
         Some(key) => {
-            let store = state.store.clone();
+            let store = route.store.clone();
             match tokio::task::spawn_blocking(move || store.verify_api_key(&key)).await?? {
                 Some(id) => Some(id),
                 None => return Err(ApiError::invalid_api_key()),
@@ -205,7 +207,7 @@ pub async fn guard(
 /// no keys. Over the rate the answer is `429 rate_limited` with `Retry-After`, before any
 /// page is built or any password hashed.
 pub async fn page_guard(
-    State(state): State<AppState>,
+    State(access): State<Arc<Access>>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -213,8 +215,8 @@ pub async fn page_guard(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let ip = state.access.client_ip(peer, request.headers());
-    if let Err(retry_after) = state.access.per_ip_pages.take(&ip.to_string(), Instant::now()) {
+    let ip = access.client_ip(peer, request.headers());
+    if let Err(retry_after) = access.per_ip_pages.take(&ip.to_string(), Instant::now()) {
         return Err(ApiError::rate_limited(retry_after));
     }
     Ok(next.run(request).await)

@@ -10,7 +10,8 @@ use harvesters::HttpLimits;
 use indexer::{AnalysisOptions, Index};
 
 use crate::access::Access;
-use crate::server::{self, AppState};
+use crate::server;
+use crate::state::AppState;
 use services::config::{Config, Location, SourceConfig};
 use services::harvest::{self, Progress};
 use services::indexing::IndexService;

@@ -18,6 +18,7 @@ pub mod extract;
 mod instance;
 pub mod jsonld;
 pub mod oai;
+pub mod response_policy;
 pub mod server;
 pub mod state;
 pub mod web;

@@ -1,9 +1,8 @@
 //! The HTTP server: shared state, the router with its protective layers
-//! ([`response_policy`]: security headers and uniform error shapes), and the accept loop
+//! ([`crate::response_policy`]: security headers and uniform error shapes), and the accept loop
 //! ([`connections`]: connection cap, first-request and idle timeouts).
 
 mod connections;
-pub mod response_policy;
 
 pub use connections::{ConnectionLimits, serve_with};
 
@@ -21,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::api;
 use crate::error::ApiError;
-pub use crate::state::AppState;
+use crate::state::AppState;
 
 /// Largest request body any route accepts.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -39,7 +38,7 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
     // API keys, rate limits and ETags are route layers inside `api::router` and
     // `api::upload_router`, given by where each route is listed (`api::groups`).
     // The pages and the OAI-PMH provider have a per-client rate of their own.
-    let pages = axum::middleware::from_fn_with_state(state.clone(), crate::access::page_guard);
+    let pages = axum::middleware::from_fn_with_state(state.access.clone(), crate::access::page_guard);
     api::router(&state)
         .merge(crate::oai::router().route_layer(pages.clone()))
         .merge(crate::web::router().route_layer(pages.clone()))
@@ -49,7 +48,7 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .merge(api::upload_router(&state, &limits))
         .merge(crate::web::curator::upload_router(&limits).route_layer(pages))
         .with_state(state)
-        .layer(axum::middleware::from_fn(response_policy::apply))
+        .layer(axum::middleware::from_fn(crate::response_policy::apply))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TimeoutLayer::with_status_code(

@@ -199,3 +199,46 @@ fn the_app_translates_and_the_services_decide() {
         "searches outside the search service: {direct:#?}"
     );
 }
+
+/// Files of the app under `paths` (relative to `src/`) whose code names one of `names`.
+fn app_files_naming(paths: &[&str], names: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in paths {
+        let full = root().join("src").join(path);
+        let files = if full.is_dir() { sources(&full) } else { vec![full] };
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("readable source");
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if let Some(name) = names.iter().find(|p| code.contains(*p)) {
+                    found.push(format!("{}:{}: {name}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_apps_modules_point_one_way() {
+    // The faces (API, pages, OAI-PMH) are composed by the server; they never reach back.
+    let upward = app_files_naming(&["api", "web", "oai.rs"], &["crate::server"]);
+    assert!(
+        upward.is_empty(),
+        "a face names the server that composes it: {upward:#?}"
+    );
+    // What every face shares (state, errors, extractors, access, response policy) names no
+    // face.
+    let shared = [
+        "state.rs",
+        "error.rs",
+        "extract.rs",
+        "access.rs",
+        "response_policy.rs",
+    ];
+    let into_faces = app_files_naming(&shared, &["crate::api", "crate::web", "crate::oai"]);
+    assert!(
+        into_faces.is_empty(),
+        "shared app code names a face: {into_faces:#?}"
+    );
+}

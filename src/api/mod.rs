@@ -129,7 +129,7 @@ fn build(state: &AppState, bodies: Bodies) -> Router<AppState> {
         for endpoint in group.endpoints {
             // The last layer added runs first: the guard, then the ETag, then the handler.
             let handler = caching::layer(state, endpoint.cache, endpoint.handler);
-            let handler = access::layer(state, group.guard, endpoint.path, handler);
+            let handler = access::layer(&state.access, &state.store, group.guard, endpoint.path, handler);
             router = router.route(endpoint.path, handler);
         }
     }

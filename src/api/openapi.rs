@@ -24,7 +24,7 @@ use super::Group;
 use super::endpoint::{Auth, Cache, Content, Endpoint, RequestBody, Success};
 use crate::access::Guard;
 use crate::error::ErrorCode;
-use crate::server::response_policy;
+use crate::response_policy;
 
 /// `/api/v1/openapi.json`.
 pub fn endpoints() -> Vec<Endpoint> {

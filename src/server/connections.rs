@@ -41,7 +41,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use services::config::ServerConfig;
 
 /// How often an HTTP/2 connection is pinged.

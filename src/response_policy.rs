@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 
 /// Longest URL (path and query) answered, in bytes; longer ones get `414 uri_too_long`.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
