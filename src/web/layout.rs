@@ -2,7 +2,6 @@
 //! switch, and the footer; and the switch itself.
 
 use askama::Template;
-use axum::extract::RawQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -92,21 +91,26 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
+/// The query of `/display`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct DisplayQuery {
+    /// `large` (large text, high contrast) or anything else (normal).
+    mode: Option<String>,
+    /// The page to go back to: a path on this site, else `/`.
+    back: Option<String>,
+}
+
 /// `GET /display?mode=large|normal&back=/…`: remembers the mode in a cookie for a year and
 /// goes back to the page the reader was on (only ever a path on this site).
-pub(crate) async fn switch_display(RawQuery(raw): RawQuery) -> Response {
-    let mut mode = "normal".to_string();
-    let mut back = "/".to_string();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "mode" => mode = value.into_owned(),
-            "back" if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') => {
-                back = value.into_owned();
-            }
-            _ => {}
-        }
-    }
-    let cookie = if mode == "large" {
+pub(crate) async fn switch_display(
+    query: Result<axum::extract::Query<DisplayQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    // A malformed query string is the default: normal text, back to the home page.
+    let DisplayQuery { mode, back } = query.map(|q| q.0).unwrap_or_default();
+    let back = back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_string());
+    let cookie = if mode.as_deref() == Some("large") {
         format!("{DISPLAY_COOKIE}=large; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly")
     } else {
         format!("{DISPLAY_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly")
