@@ -171,9 +171,10 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, Ima
 }
 
 /// Decodes that may run at once, process-wide: one per core of the machine this is sized
-/// for. With the pixel budget this bounds the memory of decoding at about
-/// `DECODE_SLOTS × 4 × max_pixels` bytes (320 MB at the defaults), however many uploads
-/// arrive together; the others wait their turn (within the request timeout).
+/// for. With the pixel budget this bounds the memory of decoding, however many uploads
+/// arrive together; the others wait their turn (within the request timeout). Measured with
+/// four concurrent 40-megapixel uploads: the process went from 97 MB to a 625 MB peak, about
+/// 265 MB per decode (the pixels, the resize buffers and the two stored sizes).
 pub const DECODE_SLOTS: usize = 2;
 
 static DECODES: Slots = Slots::new(DECODE_SLOTS);
