@@ -156,6 +156,15 @@ impl Access {
             .unwrap_or(peer)
     }
 
+    /// The client of `request`: its peer address, or the forwarded one behind a trusted proxy.
+    fn client_of(&self, request: &Request) -> IpAddr {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        self.client_ip(peer, request.headers())
+    }
+
     fn key_required(&self, area: &str, public_read: bool) -> bool {
         self.config.keys_required_for.iter().any(|a| a.as_str() == area)
             || (self.config.keys == KeyPolicy::Required && public_read)
@@ -169,11 +178,7 @@ pub async fn guard(
     next: Next,
 ) -> Result<Response, ApiError> {
     let access = &route.access;
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let ip = access.client_ip(peer, request.headers());
+    let ip = access.client_of(&request);
     let key = request
         .headers()
         .get("x-api-key")
@@ -211,11 +216,7 @@ pub async fn page_guard(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let ip = access.client_ip(peer, request.headers());
+    let ip = access.client_of(&request);
     if let Err(retry_after) = access.per_ip_pages.take(&ip.to_string(), Instant::now()) {
         return Err(ApiError::rate_limited(retry_after));
     }

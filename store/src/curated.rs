@@ -183,6 +183,12 @@ pub enum AuditAction {
     RevokeApiKey,
 }
 
+impl rusqlite::types::FromSql for AuditAction {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        crate::stored_name(value, AuditAction::from_name)
+    }
+}
+
 impl AuditAction {
     /// Every action, in the order above.
     pub const ALL: [AuditAction; 12] = [
@@ -450,7 +456,7 @@ impl Store {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
+                r.get::<_, AuditAction>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
             ))
@@ -458,13 +464,6 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, at, actor, institution, record_id, action, before, after) = row?;
-            let action = AuditAction::from_name(&action).ok_or_else(|| {
-                StoreError::Sqlite(rusqlite::Error::InvalidColumnType(
-                    5,
-                    format!("unknown audit action {action:?}"),
-                    rusqlite::types::Type::Text,
-                ))
-            })?;
             out.push(AuditEntry {
                 id,
                 at,

@@ -303,6 +303,24 @@ impl RunStatus {
     }
 }
 
+impl rusqlite::types::FromSql for RunStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        stored_name(value, RunStatus::from_name)
+    }
+}
+
+/// Reads a stored vocabulary name ([`RunStatus`], [`curated::AuditAction`],
+/// [`remote_images::ImageState`]) with the enum's `from_name`; a name this build does not
+/// know (a database written by another version) is a conversion error that names it.
+fn stored_name<T>(
+    value: rusqlite::types::ValueRef<'_>,
+    from_name: fn(&str) -> Option<T>,
+) -> rusqlite::types::FromSqlResult<T> {
+    let name = value.as_str()?;
+    from_name(name)
+        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown stored name {name:?}").into()))
+}
+
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -676,16 +694,7 @@ impl Store {
                 source: row.get(1)?,
                 started_at: row.get(2)?,
                 finished_at: row.get(3)?,
-                status: {
-                    let name: String = row.get(4)?;
-                    RunStatus::from_name(&name).ok_or_else(|| {
-                        rusqlite::Error::InvalidColumnType(
-                            4,
-                            format!("unknown run status {name:?}"),
-                            rusqlite::types::Type::Text,
-                        )
-                    })?
-                },
+                status: row.get(4)?,
                 resumed: row.get(5)?,
                 pages: row.get::<_, i64>(6)? as u64,
                 counts: Counts {

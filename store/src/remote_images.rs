@@ -141,6 +141,12 @@ pub enum ImageState {
     Failed,
 }
 
+impl rusqlite::types::FromSql for ImageState {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        crate::stored_name(value, ImageState::from_name)
+    }
+}
+
 impl ImageState {
     /// Every state.
     pub const ALL: [ImageState; 3] = [ImageState::Pending, ImageState::Fetched, ImageState::Failed];
@@ -322,14 +328,7 @@ impl Store {
         )?;
         let wanted = state.map(ImageState::as_str);
         let rows = stmt.query_map(params![wanted, limit as i64, offset as i64], |row| {
-            let name: String = row.get(1)?;
-            let state = ImageState::from_name(&name).ok_or_else(|| {
-                rusqlite::Error::InvalidColumnType(
-                    1,
-                    format!("unknown image state {name:?}"),
-                    rusqlite::types::Type::Text,
-                )
-            })?;
+            let state: ImageState = row.get(1)?;
             let next_try: i64 = row.get(6)?;
             Ok(RemoteImage {
                 url: row.get(0)?,
