@@ -7,8 +7,9 @@
 //! error or quarantine everything, but it must not panic, hang or overflow.
 
 use jincheng_harvesters::{
-    CsvOptions, FeedOptions, JsonApiOptions, LidoOptions, MarcEncoding, MarcFormat, MarcOptions, Paging,
-    read_csv, read_feed, read_iso2709, read_json_records, read_lido, read_marcxml,
+    CsvOptions, FeedOptions, JsonApiOptions, LidoOptions, MarcEncoding, MarcFormat, MarcOptions, OaiPmhSource,
+    Paging, read_csv, read_feed, read_iso2709, read_jincheng_record, read_json_records, read_lido,
+    read_list_records, read_marcxml,
 };
 
 /// ISO 2709 in both formats, with the encoding detected and forced to each charset.
@@ -93,4 +94,25 @@ pub fn json(data: &[u8]) {
         max_pages: 1,
     };
     let _ = read_json_records(data, &options);
+}
+
+/// An OAI-PMH `ListRecords` page: the envelope, the resumption token, deletions, and each
+/// record in whichever metadata format it carries (oai_dc, MARCXML, LIDO, `jincheng`).
+pub fn oai_pmh(data: &[u8]) {
+    let Ok(url) = url::Url::parse("http://127.0.0.1/oai") else {
+        return;
+    };
+    let source = OaiPmhSource {
+        source_id: "fuzz".into(),
+        institution: "fuzz".into(),
+        base_url: url.clone(),
+        metadata_prefix: "oai_dc".into(),
+        set: None,
+    };
+    let _ = read_list_records(data, &source, &url);
+}
+
+/// One record in Jincheng's own format (what our OAI-PMH provider serves to another Jincheng).
+pub fn native(data: &[u8]) {
+    let _ = read_jincheng_record(&String::from_utf8_lossy(data));
 }

@@ -82,7 +82,7 @@ pub use crate::{
     native::read_jincheng_record,
     oai_pmh::{
         Granularity, Harvest, HarvestedItem, Identify, ItemOutcome, ListRequest, OaiPmhHarvester,
-        OaiPmhSource, Page,
+        OaiPmhSource, Page, read_list_records,
     },
 };
 

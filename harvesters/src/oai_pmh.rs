@@ -220,11 +220,7 @@ impl OaiPmhHarvester {
             }
         };
         let body = self.http.get(&url).await?;
-        let context = MappingContext {
-            source_id: &self.source.source_id,
-            institution: &self.source.institution,
-        };
-        parse_list_records(&body, context).map_err(|e| response_error(&url, e))
+        read_list_records(&body, &self.source, &url)
     }
 
     fn url(&self, pairs: &[(&str, &str)]) -> Url {
@@ -232,6 +228,17 @@ impl OaiPmhHarvester {
         url.query_pairs_mut().extend_pairs(pairs);
         url
     }
+}
+
+/// Reads one `ListRecords` response of `source`, fetched from `url` (named in errors): its
+/// records (each mapped or quarantined with a reason), its deletions and its resumption token.
+/// An OAI-PMH error answer or an unreadable document is an error for the whole page.
+pub fn read_list_records(body: &[u8], source: &OaiPmhSource, url: &Url) -> Result<Page> {
+    let context = MappingContext {
+        source_id: &source.source_id,
+        institution: &source.institution,
+    };
+    parse_list_records(body, context).map_err(|e| response_error(url, e))
 }
 
 fn response_error(url: &Url, error: ResponseError) -> Error {

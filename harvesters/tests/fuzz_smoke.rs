@@ -179,3 +179,36 @@ fn json_survives_mutations() {
         targets::json,
     );
 }
+
+#[test]
+fn oai_pmh_survives_mutations() {
+    // The OAI-PMH fixtures lie at the top of the fixtures directory, beside the others' folders.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    files.sort();
+    let mut seeds = deep_nesting(
+        "<OAI-PMH><ListRecords><record><header><identifier>a</identifier></header><metadata>",
+        "</metadata></record></ListRecords></OAI-PMH>",
+    );
+    seeds.extend(files.iter().map(|f| std::fs::read(f).unwrap()));
+    seeds.extend(fixtures("native", &[]));
+    smoke("oai_pmh", &seeds, targets::oai_pmh);
+}
+
+#[test]
+fn native_survives_mutations() {
+    let seeds = fixtures("native", &[]);
+    // The fixture is a whole record in the format: it must read, or the mutations prove little.
+    targets::native(&seeds[0]);
+    assert!(jincheng_harvesters::read_jincheng_record(std::str::from_utf8(&seeds[0]).unwrap()).is_ok());
+    let mut seeds = seeds;
+    seeds.extend(deep_nesting(
+        r#"<jincheng xmlns="urn:jincheng:record:1"><id>a:1</id><institution>x</institution><title>"#,
+        "</title></jincheng>",
+    ));
+    smoke("native", &seeds, targets::native);
+}
