@@ -284,13 +284,15 @@ fn fetch_failure(err: harvesters::Error) -> Failure {
     }
 }
 
-/// Sorts an image check failure: only a failed write is worth another attempt.
+/// Sorts an image check failure: only a failed write (`disk_full` when the disk is full) is
+/// worth another attempt.
 fn image_failure(err: ImageError) -> Failure {
     let message = err.to_string();
     match err {
         ImageError::TooLarge(_) => Failure::last("too_large", message),
         ImageError::Unsupported(_) => Failure::last("not_an_image", message),
         ImageError::Invalid(_) => Failure::last("corrupt", message),
+        ref err @ ImageError::Io(_) if err.is_disk_full() => Failure::temporary("disk_full", message),
         ImageError::Io(_) => Failure::temporary("internal", message),
     }
 }
