@@ -12,7 +12,9 @@
 //!   and catches up once the fault is gone;
 //! - a failed image write, as a full disk (`images::write`), and a failed commit of a curated
 //!   change: the API answers `507 insufficient_storage`, no file, temporary file or image
-//!   link is left behind, and the same request succeeds afterwards.
+//!   link is left behind, and the same request succeeds afterwards;
+//! - the image-link fetcher on a full disk (`images::write`): the link stays pending with
+//!   the reason `disk_full`, and is fetched once the fault is gone.
 //!
 //! Failpoints (the `fail` crate) are process-wide, so every test here holds a
 //! [`FailScenario`] for its whole length: the tests of this binary run one at a time.
@@ -511,4 +513,103 @@ async fn curated_writes_on_a_full_disk_answer_507_leave_nothing_behind_and_succe
             .unwrap();
         assert_eq!(response.status(), expected, "{uri}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The image-link fetcher on a full disk.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_image_link_fetcher_on_a_full_disk_records_why_and_fetches_again_later() {
+    let _faults = FailScenario::setup();
+    let picture = png(300, 200);
+    let hits = Arc::new(Mutex::new(0usize));
+    let museum = {
+        let hits = Arc::clone(&hits);
+        Router::new()
+            .route(
+                "/a.png",
+                axum::routing::get(move || {
+                    let (hits, picture) = (Arc::clone(&hits), picture.clone());
+                    async move {
+                        *hits.lock().unwrap() += 1;
+                        ([(header::CONTENT_TYPE, "image/png")], picture)
+                    }
+                }),
+            )
+            .route(
+                "/records.csv",
+                axum::routing::get(|State(base): State<String>| async move {
+                    format!("编号,名称,图片\nM1,黄河铁桥,{base}/a.png\n")
+                }),
+            )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let museum = museum.with_state(base.clone());
+    tokio::spawn(async move { axum::serve(listener, museum).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let instance = open(
+        dir.path(),
+        &format!(
+            r#"
+[curation.remote_images]
+max_attempts = 5
+retry_after = "1s"
+allow_internal_addresses = true
+
+[[sources]]
+id = "museum-csv"
+institution = "lzlib"
+protocol = "csv"
+url = "{base}/records.csv"
+id_field = "编号"
+resource_type = "artefact"
+[sources.mapping]
+title = "名称"
+images = "图片"
+"#
+        ),
+    );
+    let images_dir = services::curate::images::images_dir(dir.path());
+    let source = instance.config.sources[0].clone();
+
+    fail::cfg("images::write", "return(full)").unwrap();
+    let run = instance.harvest(&source, |_| {}).await.unwrap();
+    assert_eq!(run.status, RunStatus::Complete, "a link never fails a harvest: {run:?}");
+    let store = Arc::clone(&instance.store);
+    eventually("the failed attempt is recorded", || {
+        let links = store.remote_images(None, 10, 0).unwrap();
+        async move { links.iter().any(|l| l.attempts > 0) }
+    })
+    .await;
+    let links = instance.store.remote_images(None, 10, 0).unwrap();
+    assert_eq!(links.len(), 1, "{links:?}");
+    let link = &links[0];
+    assert_eq!(link.state, store::remote_images::ImageState::Pending, "{link:?}");
+    assert_eq!(link.reason_code.as_deref(), Some("disk_full"), "{link:?}");
+    assert!(link.hash.is_none(), "{link:?}");
+    assert_eq!(files_under(&images_dir), Vec::<String>::new(), "nothing is left behind");
+    instance.wait_indexed(DEADLINE).await.unwrap();
+    assert_eq!(total(&instance, "黄河铁桥").await, 1, "the record is found meanwhile");
+
+    // Space again: the next attempt fetches and stores both sizes.
+    fail::remove("images::write");
+    eventually("the link is fetched after the fault", || {
+        let counts = store.remote_image_counts().unwrap();
+        async move { counts.fetched == 1 }
+    })
+    .await;
+    let link = instance.store.remote_images(None, 10, 0).unwrap().remove(0);
+    assert_eq!(link.reason_code, None, "{link:?}");
+    let hash = link.hash.unwrap();
+    assert!(*hits.lock().unwrap() >= 2, "fetched again");
+    for variant in [
+        services::curate::images::Variant::Display,
+        services::curate::images::Variant::Thumb,
+    ] {
+        assert!(services::curate::images::variant_path(&images_dir, &hash, variant).is_file());
+    }
+    assert_eq!(files_under(&images_dir).len(), 2);
 }
