@@ -174,11 +174,19 @@ async fn list_records(
     provider.requests.lock().unwrap().push(format!("{query:?}"));
     let (records, next) = match token.as_deref() {
         None => (
-            PAGE_ONE.iter().enumerate().map(|(i, t)| oai_record(i + 1, t)).collect::<String>(),
+            PAGE_ONE
+                .iter()
+                .enumerate()
+                .map(|(i, t)| oai_record(i + 1, t))
+                .collect::<String>(),
             r#"<resumptionToken completeListSize="6" cursor="0">page-two</resumptionToken>"#,
         ),
         Some(_) => (
-            PAGE_TWO.iter().enumerate().map(|(i, t)| oai_record(i + 4, t)).collect::<String>(),
+            PAGE_TWO
+                .iter()
+                .enumerate()
+                .map(|(i, t)| oai_record(i + 4, t))
+                .collect::<String>(),
             r#"<resumptionToken completeListSize="6" cursor="3"/>"#,
         ),
     };
@@ -208,7 +216,9 @@ async fn a_harvest_on_a_full_disk_fails_keeps_its_last_page_and_resumes_from_it(
     let dir = tempfile::tempdir().unwrap();
     let instance = open(
         dir.path(),
-        &format!("\n[[sources]]\nid = \"test-oai\"\ninstitution = \"lzlib\"\nprotocol = \"oai-pmh\"\nurl = \"{url}\"\n"),
+        &format!(
+            "\n[[sources]]\nid = \"test-oai\"\ninstitution = \"lzlib\"\nprotocol = \"oai-pmh\"\nurl = \"{url}\"\n"
+        ),
     );
     let store = &instance.store;
     let source = instance.config.sources[0].clone();
@@ -224,10 +234,16 @@ async fn a_harvest_on_a_full_disk_fails_keeps_its_last_page_and_resumes_from_it(
     let checkpoint = store.checkpoint("test-oai").unwrap();
     assert_eq!(checkpoint.resumption_token.as_deref(), Some("page-two"));
     for n in 1..=3 {
-        assert!(store.record(&format!("test-oai:oai:test:{n}")).unwrap().is_some(), "{n}");
+        assert!(
+            store.record(&format!("test-oai:oai:test:{n}")).unwrap().is_some(),
+            "{n}"
+        );
     }
     for n in 4..=6 {
-        assert!(store.record(&format!("test-oai:oai:test:{n}")).unwrap().is_none(), "{n}");
+        assert!(
+            store.record(&format!("test-oai:oai:test:{n}")).unwrap().is_none(),
+            "{n}"
+        );
     }
     // The first page is searchable while the disk is still full.
     instance.wait_indexed(DEADLINE).await.unwrap();
@@ -318,7 +334,11 @@ async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value, Ve
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), cookies)
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        cookies,
+    )
 }
 
 fn json_request(method: Method, path: &str, token: Option<&str>, body: &Value) -> Request<Body> {
@@ -359,7 +379,12 @@ async fn curator_token(instance: &Instance, router: &Router) -> String {
         .next()
         .unwrap()
         .to_string();
-    let mut request = json_request(Method::POST, "/api/v1/auth/tokens", None, &json!({"name": "faults"}));
+    let mut request = json_request(
+        Method::POST,
+        "/api/v1/auth/tokens",
+        None,
+        &json!({"name": "faults"}),
+    );
     request
         .headers_mut()
         .insert(header::COOKIE, cookie.parse().unwrap());
@@ -444,7 +469,12 @@ async fn curated_writes_on_a_full_disk_answer_507_leave_nothing_behind_and_succe
     let create = json!({"institution": "lzlib", "title": "黄河铁桥", "resource_type": "artefact"});
     let (status, created, _) = send(
         &router,
-        json_request(Method::POST, "/api/v1/curate/records?wait=true", Some(&token), &create),
+        json_request(
+            Method::POST,
+            "/api/v1/curate/records?wait=true",
+            Some(&token),
+            &create,
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -463,15 +493,32 @@ async fn curated_writes_on_a_full_disk_answer_507_leave_nothing_behind_and_succe
     )
     .await;
     assert_insufficient_storage(status, &body);
-    assert_eq!(instance.store.max_seq().unwrap(), seq_before, "nothing was written");
-    assert_eq!(total(&instance, "黄河铁桥").await, 1, "the record before is still found");
+    assert_eq!(
+        instance.store.max_seq().unwrap(),
+        seq_before,
+        "nothing was written"
+    );
+    assert_eq!(
+        total(&instance, "黄河铁桥").await,
+        1,
+        "the record before is still found"
+    );
     fail::remove("store::commit");
     let (status, body, _) = send(
         &router,
-        json_request(Method::POST, "/api/v1/curate/records?wait=true", Some(&token), &second),
+        json_request(
+            Method::POST,
+            "/api/v1/curate/records?wait=true",
+            Some(&token),
+            &second,
+        ),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "the same request succeeds later: {body}");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the same request succeeds later: {body}"
+    );
     assert_eq!(total(&instance, "白塔山公园").await, 1);
 
     // 2. An image write on a full disk: the display size is written, the thumbnail finds the
@@ -481,7 +528,11 @@ async fn curated_writes_on_a_full_disk_answer_507_leave_nothing_behind_and_succe
     fail::cfg("images::write", "1*off->return(full)").unwrap();
     let (status, body, _) = send(&router, upload_request(&id, &token, &picture)).await;
     assert_insufficient_storage(status, &body);
-    assert_eq!(files_under(&images_dir), Vec::<String>::new(), "nothing is left behind");
+    assert_eq!(
+        files_under(&images_dir),
+        Vec::<String>::new(),
+        "nothing is left behind"
+    );
     let row = instance.store.curated(&id).unwrap().unwrap();
     assert!(row.state.images.is_empty(), "{:?}", row.state.images);
     assert_eq!(total(&instance, "黄河铁桥").await, 1, "the record is still found");
@@ -577,7 +628,11 @@ images = "图片"
 
     fail::cfg("images::write", "return(full)").unwrap();
     let run = instance.harvest(&source, |_| {}).await.unwrap();
-    assert_eq!(run.status, RunStatus::Complete, "a link never fails a harvest: {run:?}");
+    assert_eq!(
+        run.status,
+        RunStatus::Complete,
+        "a link never fails a harvest: {run:?}"
+    );
     let store = Arc::clone(&instance.store);
     eventually("the failed attempt is recorded", || {
         let links = store.remote_images(None, 10, 0).unwrap();
@@ -590,9 +645,17 @@ images = "图片"
     assert_eq!(link.state, store::remote_images::ImageState::Pending, "{link:?}");
     assert_eq!(link.reason_code.as_deref(), Some("disk_full"), "{link:?}");
     assert!(link.hash.is_none(), "{link:?}");
-    assert_eq!(files_under(&images_dir), Vec::<String>::new(), "nothing is left behind");
+    assert_eq!(
+        files_under(&images_dir),
+        Vec::<String>::new(),
+        "nothing is left behind"
+    );
     instance.wait_indexed(DEADLINE).await.unwrap();
-    assert_eq!(total(&instance, "黄河铁桥").await, 1, "the record is found meanwhile");
+    assert_eq!(
+        total(&instance, "黄河铁桥").await,
+        1,
+        "the record is found meanwhile"
+    );
 
     // Space again: the next attempt fetches and stores both sizes.
     fail::remove("images::write");

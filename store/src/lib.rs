@@ -398,7 +398,9 @@ fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transa
 /// (`SQLITE_FULL`), `return` as an I/O error.
 fn commit(tx: rusqlite::Transaction<'_>) -> Result<()> {
     #[cfg(feature = "failpoints")]
-    fail::fail_point!("store::commit", |arg| Err(StoreError::from(injected_failure(arg))));
+    fail::fail_point!("store::commit", |arg| Err(StoreError::from(injected_failure(
+        arg
+    ))));
     tx.commit()?;
     Ok(())
 }

@@ -290,48 +290,41 @@ pub fn variant_path(images_dir: &Path, hash: &str, variant: Variant) -> PathBuf 
 ///
 /// Both files are first written under temporary names, and renamed into place only when
 /// both are written: a reader never sees half a file, and a failed write (a full disk) leaves
-/// nothing behind — its temporary files are removed, with the image's directory if that is
-/// then empty — so no record can be pointed at a missing size, and a retry starts clean.
-/// The `images::write` failpoint (tests only) fails a file's write, `return(full)` as a full
-/// disk (ENOSPC).
+/// no file behind — the temporary files are removed — so no record can be pointed at a
+/// missing size, and a retry starts clean. The `images::write` failpoint (tests only) fails
+/// a file's write, `return(full)` as a full disk (ENOSPC).
 pub fn store(images_dir: &Path, image: &ProcessedImage) -> Result<(), ImageError> {
     let missing: Vec<(PathBuf, &[u8])> = [(Variant::Display, &image.display), (Variant::Thumb, &image.thumb)]
         .into_iter()
         .map(|(variant, bytes)| (variant_path(images_dir, &image.hash, variant), bytes.as_slice()))
         .filter(|(path, _)| !path.exists())
         .collect();
-    let Some(dir) = missing.first().and_then(|(path, _)| path.parent()) else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut written: Vec<(PathBuf, &Path)> = Vec::with_capacity(missing.len());
-    let mut result = Ok(());
-    for (path, bytes) in &missing {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("image");
-        let tmp = dir.join(format!(".{name}.{}", crate::auth::secret::random_hex(8)));
-        if let Err(err) = write_file(&tmp, bytes) {
-            let _ = std::fs::remove_file(&tmp);
-            result = Err(err);
-            break;
-        }
-        written.push((tmp, path.as_path()));
-    }
-    if result.is_ok() {
-        for (tmp, path) in &written {
-            if let Err(err) = std::fs::rename(tmp, path) {
-                result = Err(err);
-                break;
-            }
-        }
-    }
-    if let Err(err) = result {
+    let mut temporary = Vec::with_capacity(missing.len());
+    if let Err(err) = write_then_rename(&missing, &mut temporary) {
         tracing::error!("storing image {}: {err}", image.hash);
-        for (tmp, _) in &written {
+        // Those already renamed are gone from here (and complete where they are).
+        for tmp in &temporary {
             let _ = std::fs::remove_file(tmp);
         }
-        // Only succeeds when empty: a size stored earlier stays.
-        let _ = std::fs::remove_dir(dir);
         return Err(err.into());
+    }
+    Ok(())
+}
+
+/// Writes each file under a temporary name beside it (noted in `temporary` before it is
+/// created), then renames them all into place.
+fn write_then_rename(files: &[(PathBuf, &[u8])], temporary: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for (path, bytes) in files {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+            return Err(std::io::Error::other(format!("not a file path: {}", path.display())));
+        };
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{name}.{}", crate::auth::secret::random_hex(8)));
+        temporary.push(tmp.clone());
+        write_file(&tmp, bytes)?;
+    }
+    for ((path, _), tmp) in files.iter().zip(temporary.iter()) {
+        std::fs::rename(tmp, path)?;
     }
     Ok(())
 }
