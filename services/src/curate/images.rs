@@ -316,7 +316,10 @@ pub fn store(images_dir: &Path, image: &ProcessedImage) -> Result<(), ImageError
 fn write_then_rename(files: &[(PathBuf, &[u8])], temporary: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for (path, bytes) in files {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
-            return Err(std::io::Error::other(format!("not a file path: {}", path.display())));
+            return Err(std::io::Error::other(format!(
+                "not a file path: {}",
+                path.display()
+            )));
         };
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".{name}.{}", crate::auth::secret::random_hex(8)));
