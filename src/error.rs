@@ -37,6 +37,8 @@
 //! |                     |        | connections; sent on the new connection, closed   |
 //! |                     |        | after it (`Connection: close`, `Retry-After`)     |
 //! | `internal`          | 500    | a bug or a storage failure (details in the log)   |
+//! | `insufficient_storage` | 507 | the disk is full: nothing of the request was      |
+//! |                     |        | stored; the same request may succeed later        |
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -92,11 +94,13 @@ pub enum ErrorCode {
     TooManyConnections,
     /// `internal`.
     Internal,
+    /// `insufficient_storage`.
+    InsufficientStorage,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidParameter,
         ErrorCode::QueryTooLong,
         ErrorCode::PageOutOfRange,
@@ -120,6 +124,7 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::TooManyConnections,
         ErrorCode::Internal,
+        ErrorCode::InsufficientStorage,
     ];
 
     /// The code as clients see it.
@@ -148,6 +153,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Internal => "internal",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
         }
     }
 
@@ -177,6 +183,7 @@ impl ErrorCode {
             ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 }
@@ -261,6 +268,16 @@ impl ApiError {
             message: "internal error".into(),
             details: None,
         }
+    }
+
+    /// `insufficient_storage` (507): the disk is full, so nothing was stored; the cause is
+    /// logged here.
+    pub fn insufficient_storage(cause: impl std::fmt::Display) -> Self {
+        tracing::error!("the disk is full: {cause}");
+        Self::with(
+            ErrorCode::InsufficientStorage,
+            "the server's disk is full: nothing was saved; try again later",
+        )
     }
 
     fn with(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -426,7 +443,11 @@ impl IntoResponse for ApiError {
 
 impl From<store::StoreError> for ApiError {
     fn from(err: store::StoreError) -> Self {
-        ApiError::internal(err)
+        if err.is_disk_full() {
+            ApiError::insufficient_storage(err)
+        } else {
+            ApiError::internal(err)
+        }
     }
 }
 

@@ -109,6 +109,19 @@ pub const FAILPOINT_PANIC: &str = "\u{2620}failpoint:panic";
 #[cfg(feature = "failpoints")]
 pub const FAILPOINT_KILL: &str = "\u{2620}failpoint:kill";
 
+/// The I/O error an injected fault stands for: `full` is a full disk (ENOSPC), anything else
+/// a plain I/O error.
+#[cfg(feature = "failpoints")]
+fn injected_io_error(arg: Option<String>) -> std::io::Error {
+    match arg.as_deref() {
+        Some("full") => std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "no space left on device (injected by a failpoint)",
+        ),
+        _ => std::io::Error::other("I/O error (injected by a failpoint)"),
+    }
+}
+
 pub use crate::{
     analysis::{AnalyzedToken, ChineseAnalyzer, LOCAL_WORDS},
     dictionary::{AnalysisOptions, DictionaryStats},

@@ -118,6 +118,10 @@ impl RecordWriter {
     pub fn commit(&mut self, watermark: u64) -> Result<()> {
         let result = self.tantivy_writer()?.prepare_commit().and_then(|mut prepared| {
             prepared.set_payload(&watermark.to_string());
+            // Tests only: the commit fails as a full disk (`return(full)`) or an I/O error
+            // would, after its segments are prepared and before `meta.json` is replaced.
+            #[cfg(feature = "failpoints")]
+            fail::fail_point!("index::commit", |arg| Err(crate::injected_io_error(arg).into()));
             prepared.commit()
         });
         if let Err(e) = result {

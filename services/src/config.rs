@@ -195,6 +195,7 @@ fn default_retention_days() -> u32 {
 /// enabled = true
 /// concurrency = 2
 /// max_attempts = 5
+/// retry_after = "60s"            # doubles with each failed attempt, up to 6 h
 /// allow_internal_addresses = false
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -339,6 +340,10 @@ pub struct RemoteImagesConfig {
     /// Attempts per link before a temporary failure (timeout, 5xx) becomes final.
     #[serde(default = "default_image_fetch_attempts")]
     pub max_attempts: u32,
+    /// The wait before the first retry of a temporary failure; it doubles with each failed
+    /// attempt, up to six hours.
+    #[serde(default = "default_image_fetch_retry", with = "humantime_serde_compat")]
+    pub retry_after: Duration,
     /// Whether links may point at loopback and private addresses. Links come from harvested
     /// records, which anyone who can edit a source's catalogue controls, so by default only
     /// public addresses are fetched (the SSRF guard of `harvesters::AddressPolicy`); the
@@ -353,6 +358,7 @@ impl Default for RemoteImagesConfig {
             enabled: true,
             concurrency: default_image_fetch_concurrency(),
             max_attempts: default_image_fetch_attempts(),
+            retry_after: default_image_fetch_retry(),
             allow_internal_addresses: false,
         }
     }
@@ -387,6 +393,10 @@ fn default_image_fetch_concurrency() -> usize {
 
 fn default_image_fetch_attempts() -> u32 {
     5
+}
+
+fn default_image_fetch_retry() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[api]`: API keys, rate limits, proxies and CORS.

@@ -9,12 +9,18 @@
 //!
 //! It also polls the store every second, so changes written by another process (the
 //! `jincheng harvest` command next to a running server) are picked up too.
+//!
+//! When a round fails (the index commit fails on a full disk, the store cannot be read),
+//! nothing is lost: the watermark stays at the last commit, searches go on answering from
+//! it, and the follower tries again from there after a pause that doubles with each failure
+//! in a row (from [`RETRY_FIRST`] up to [`RETRY_MAX`]), so a full disk is not hammered by
+//! every write. [`IndexService::failure`] says why while it keeps failing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indexer::{Index, RecordWriter};
@@ -28,6 +34,10 @@ use store::Store;
 const BATCH: usize = 20_000;
 /// How often the follower looks at the store without being woken.
 const POLL: Duration = Duration::from_secs(1);
+/// The pause after a first failed round.
+pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between failed rounds.
+pub const RETRY_MAX: Duration = Duration::from_secs(30);
 
 enum Command {
     Wake,
@@ -41,6 +51,7 @@ pub struct IndexService {
     index: Index,
     commands: mpsc::Sender<Command>,
     watermark: watch::Receiver<u64>,
+    failure: Arc<Mutex<Option<String>>>,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -55,13 +66,22 @@ impl IndexService {
         let start = index.watermark()?;
         let (commands, inbox) = mpsc::channel();
         let (publish, watermark) = watch::channel(start);
+        let failure = Arc::new(Mutex::new(None));
+        let follower = Follower {
+            store,
+            writer,
+            inbox,
+            publish,
+            failure: Arc::clone(&failure),
+        };
         let thread = std::thread::Builder::new()
             .name("index-follower".into())
-            .spawn(move || follow(store, writer, start, inbox, publish))?;
+            .spawn(move || follower.follow(start))?;
         Ok(IndexService {
             index,
             commands,
             watermark,
+            failure,
             thread: Arc::new(Mutex::new(Some(thread))),
         })
     }
@@ -79,6 +99,12 @@ impl IndexService {
     /// The highest store sequence number the index has committed.
     pub fn watermark(&self) -> u64 {
         *self.watermark.borrow()
+    }
+
+    /// Why indexing is failing (the last failed round's error), while it fails; `None` once a
+    /// round succeeds again.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Waits until the index has committed `seq` (or `timeout` passes); true if it has.
@@ -102,37 +128,83 @@ impl IndexService {
     }
 }
 
-fn follow(
+/// The follower thread's side.
+struct Follower {
     store: Arc<Store>,
-    mut writer: RecordWriter,
-    mut watermark: u64,
+    writer: RecordWriter,
     inbox: mpsc::Receiver<Command>,
     publish: watch::Sender<u64>,
-) {
-    let mut poisoned = HashSet::new();
-    loop {
-        match catch_up(&store, &mut writer, watermark, &mut poisoned, |w| {
-            publish.send_replace(w);
-        }) {
-            Ok(w) => watermark = w,
-            Err(err) => {
-                // Nothing is lost: the store still has every change after the last committed
-                // watermark, and the next round tries again from there.
-                watermark = *publish.borrow();
-                tracing::error!("indexing failed, will retry: {err:#}");
-                std::thread::sleep(POLL);
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Follower {
+    fn follow(mut self, mut watermark: u64) {
+        let mut poisoned = HashSet::new();
+        let mut retry = RETRY_FIRST;
+        loop {
+            let poisoned_before = poisoned.len();
+            let publish = &self.publish;
+            match catch_up(&self.store, &mut self.writer, watermark, &mut poisoned, |w| {
+                publish.send_replace(w);
+            }) {
+                Ok(w) => {
+                    watermark = w;
+                    retry = RETRY_FIRST;
+                    self.set_failure(None);
+                }
+                Err(err) if poisoned.len() > poisoned_before => {
+                    // A record stopped the writer and is quarantined now: that is progress,
+                    // so the batch is redone from the last committed watermark at once.
+                    watermark = *self.publish.borrow();
+                    tracing::warn!("{err:#}");
+                    continue;
+                }
+                Err(err) => {
+                    // Nothing is lost: the store still has every change after the last
+                    // committed watermark, and the index still answers from that commit.
+                    watermark = *self.publish.borrow();
+                    let reason = format!("{err:#}");
+                    tracing::error!("indexing failed at change {watermark}; retrying in {retry:?}: {reason}");
+                    self.set_failure(Some(reason));
+                    if !self.pause(retry) {
+                        return;
+                    }
+                    retry = (retry * 2).min(RETRY_MAX);
+                    continue;
+                }
+            }
+            match self.inbox.recv_timeout(POLL) {
+                Ok(Command::Wake) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            // Coalesce a burst of wake-ups into one round.
+            while let Ok(command) = self.inbox.try_recv() {
+                if matches!(command, Command::Shutdown) {
+                    return;
+                }
             }
         }
-        match inbox.recv_timeout(POLL) {
-            Ok(Command::Wake) | Err(RecvTimeoutError::Timeout) => {}
-            Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
-        }
-        // Coalesce a burst of wake-ups into one round.
-        while let Ok(command) = inbox.try_recv() {
-            if matches!(command, Command::Shutdown) {
-                return;
+    }
+
+    /// Waits `pause` after a failure; wake-ups do not cut it short (every write wakes the
+    /// follower, and a failing disk should not be retried at that rate), a shutdown does.
+    /// False if the follower is to stop.
+    fn pause(&self, pause: Duration) -> bool {
+        let until = Instant::now() + pause;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            match self.inbox.recv_timeout(left) {
+                Ok(Command::Wake) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return false,
             }
         }
+    }
+
+    fn set_failure(&self, failure: Option<String>) {
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
     }
 }
 

@@ -14,7 +14,8 @@
 //!
 //! Failures are data, never a failed harvest: a final one (404, too large, a decompression
 //! bomb, not an image, a refused address) marks the link `failed` with a stable reason code
-//! at once; a temporary one (timeout, 5xx, network) is retried with doubling backoff until
+//! at once; a temporary one (timeout, 5xx, network, `disk_full`) is retried with doubling
+//! backoff (from `[curation.remote_images] retry_after`) until
 //! `max_attempts`. Nothing here blocks a harvest or a search, and the record keeps its
 //! original link whatever happens.
 
@@ -37,8 +38,6 @@ const POLL: Duration = Duration::from_secs(5);
 const BATCH: usize = 32;
 /// Time allowed for fetching one image.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// First retry delay; it doubles with each failed attempt, up to [`MAX_BACKOFF`].
-const BACKOFF_BASE: Duration = Duration::from_secs(60);
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 
@@ -87,6 +86,7 @@ struct Fetcher {
     limits: ImageLimits,
     http: HttpLimits,
     max_attempts: u32,
+    retry_after: Duration,
 }
 
 impl RemoteImageFetcher {
@@ -116,6 +116,7 @@ impl RemoteImageFetcher {
             limits,
             http: http_limits(&limits, settings.address_policy()),
             max_attempts: settings.max_attempts,
+            retry_after: settings.retry_after,
         };
         let concurrency = settings.concurrency.max(1);
         runtime.spawn(run(fetcher, concurrency, Arc::downgrade(&wake)));
@@ -214,6 +215,7 @@ impl Fetcher {
         let store = Arc::clone(&self.store);
         let attempts = item.attempts.saturating_add(1);
         let max_attempts = self.max_attempts;
+        let retry_after = self.retry_after;
         let url = item.url;
         let written = tokio::task::spawn_blocking(move || match outcome {
             Ok(image) => {
@@ -229,7 +231,7 @@ impl Fetcher {
                         code: failure.code,
                         message: &failure.message,
                         last,
-                        next_try: unix_now().saturating_add(backoff(attempts).as_secs() as i64),
+                        next_try: unix_now().saturating_add(backoff(retry_after, attempts).as_secs() as i64),
                     },
                 )
             }
@@ -284,21 +286,23 @@ fn fetch_failure(err: harvesters::Error) -> Failure {
     }
 }
 
-/// Sorts an image check failure: only a failed write is worth another attempt.
+/// Sorts an image check failure: only a failed write (`disk_full` when the disk is full) is
+/// worth another attempt.
 fn image_failure(err: ImageError) -> Failure {
     let message = err.to_string();
     match err {
         ImageError::TooLarge(_) => Failure::last("too_large", message),
         ImageError::Unsupported(_) => Failure::last("not_an_image", message),
         ImageError::Invalid(_) => Failure::last("corrupt", message),
+        ref err @ ImageError::Io(_) if err.is_disk_full() => Failure::temporary("disk_full", message),
         ImageError::Io(_) => Failure::temporary("internal", message),
     }
 }
 
-/// The wait after `attempts` failed attempts.
-fn backoff(attempts: u32) -> Duration {
+/// The wait after `attempts` failed attempts, the first being `first`.
+fn backoff(first: Duration, attempts: u32) -> Duration {
     let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(16));
-    BACKOFF_BASE.saturating_mul(factor).min(MAX_BACKOFF)
+    first.saturating_mul(factor).min(MAX_BACKOFF)
 }
 
 fn unix_now() -> i64 {
@@ -313,7 +317,7 @@ mod tests {
     fn backoff_doubles_up_to_the_cap() {
         let waits: Vec<u64> = [1, 2, 3, 10, 40]
             .into_iter()
-            .map(|a| backoff(a).as_secs())
+            .map(|a| backoff(Duration::from_secs(60), a).as_secs())
             .collect();
         assert_eq!(waits, [60, 120, 240, 6 * 3600, 6 * 3600]);
     }

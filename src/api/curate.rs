@@ -197,7 +197,7 @@ impl From<CurateError> for ApiError {
             err @ CurateError::PreconditionFailed { .. } => ApiError::precondition_failed(err.to_string()),
             err @ CurateError::PreconditionRequired => ApiError::precondition_required(err.to_string()),
             CurateError::Invalid(errors) => ApiError::validation_failed(errors),
-            CurateError::Store(err) => ApiError::internal(err),
+            CurateError::Store(err) => err.into(),
         }
     }
 }
@@ -215,6 +215,7 @@ impl From<ImageError> for ApiError {
                     message,
                 }],
             }),
+            err @ ImageError::Io(_) if err.is_disk_full() => ApiError::insufficient_storage(err),
             ImageError::Io(err) => ApiError::internal(err),
         }
     }

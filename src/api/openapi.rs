@@ -280,11 +280,18 @@ fn operation(generator: &mut SchemaGenerator, group: &Group, endpoint: &Endpoint
     }
 
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    // Any write can meet a full disk.
+    let writes: &[ErrorCode] = if endpoint.method == Method::GET {
+        &[]
+    } else {
+        &[ErrorCode::InsufficientStorage]
+    };
     let codes = endpoint
         .errors
         .iter()
         .chain(guard_errors(group.guard))
-        .chain(&[ErrorCode::Timeout, ErrorCode::Internal]);
+        .chain(&[ErrorCode::Timeout, ErrorCode::Internal])
+        .chain(writes);
     for code in codes {
         let list = by_status.entry(code.status().as_u16()).or_default();
         if !list.contains(code) {

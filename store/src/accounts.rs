@@ -129,7 +129,7 @@ impl Store {
             )
             .map_err(super::StoreError::from)?;
         }
-        tx.commit().map_err(super::StoreError::from)?;
+        crate::commit(tx)?;
         drop(conn);
         self.user_by_id(id)?
             .ok_or_else(|| CreateUserError::Store(rusqlite::Error::QueryReturnedNoRows.into()))
@@ -186,7 +186,7 @@ impl Store {
                 [username],
             )?;
         }
-        tx.commit()?;
+        crate::commit(tx)?;
         Ok(n > 0)
     }
 
@@ -345,7 +345,7 @@ impl Store {
                 params![username, at],
             )?;
         }
-        tx.commit()?;
+        crate::commit(tx)?;
         Ok(if count >= max_failures {
             Some(lifts_at.unwrap_or(at))
         } else {

@@ -340,7 +340,7 @@ impl Store {
                 }
             }
         }
-        tx.commit()?;
+        crate::commit(tx)?;
         Ok(())
     }
 
@@ -392,7 +392,7 @@ impl Store {
         )?;
         let searches = tx.execute("DELETE FROM analytics_searches WHERE day < ?1", [before_day])?;
         let clicks = tx.execute("DELETE FROM analytics_clicks WHERE day < ?1", [before_day])?;
-        tx.commit()?;
+        crate::commit(tx)?;
         Ok(RollUp {
             searches: searches as u64,
             clicks: clicks as u64,

@@ -313,7 +313,7 @@ impl Store {
             Some(&after_json),
         )?;
         let row = curated_row(&tx, id)?.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))?;
-        tx.commit().map_err(StoreError::from)?;
+        crate::commit(tx)?;
         Ok(CommittedChange { row, seq })
     }
 

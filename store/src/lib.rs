@@ -62,9 +62,13 @@ pub use export::ExportRow;
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite failed (disk full, corruption, locked beyond the busy timeout).
+    /// SQLite failed (corruption, an I/O error, locked beyond the busy timeout).
     #[error("store: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLite found the disk full (`SQLITE_FULL`): the transaction was rolled back and
+    /// nothing of it was written.
+    #[error("store: disk full, nothing was written ({0})")]
+    DiskFull(rusqlite::Error),
     /// A stored JSON document could not be read back (written by an incompatible version).
     #[error("store: stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
@@ -82,6 +86,28 @@ pub enum StoreError {
         /// Version this build understands.
         supported: i64,
     },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::DiskFull(err)
+        } else {
+            StoreError::Sqlite(err)
+        }
+    }
+}
+
+impl StoreError {
+    /// True if the disk (or the file system holding the data directory) is full: the
+    /// caller may say so, and try again once space is freed.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::DiskFull(_) => true,
+            StoreError::Io(_, err) => err.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
 }
 
 /// The store's result type.
@@ -364,6 +390,35 @@ fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transa
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
+/// Commits a write transaction; on failure it is rolled back whole (dropping an unfinished
+/// [`rusqlite::Transaction`] rolls it back).
+///
+/// Every write transaction commits here, so the `store::commit` failpoint (tests only, the
+/// `failpoints` feature) fails any of them as SQLite would: `return(full)` as a full disk
+/// (`SQLITE_FULL`), `return` as an I/O error.
+fn commit(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!("store::commit", |arg| Err(StoreError::from(injected_failure(
+        arg
+    ))));
+    tx.commit()?;
+    Ok(())
+}
+
+/// The SQLite error a failpoint stands for: `full` is `SQLITE_FULL`, anything else an I/O
+/// error.
+#[cfg(feature = "failpoints")]
+fn injected_failure(arg: Option<String>) -> rusqlite::Error {
+    let (code, message) = match arg.as_deref() {
+        Some("full") => (rusqlite::ffi::SQLITE_FULL, "database or disk is full"),
+        _ => (rusqlite::ffi::SQLITE_IOERR, "disk I/O error"),
+    };
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(code),
+        Some(format!("{message} (injected by a failpoint)")),
+    )
+}
+
 fn content_hash(json: &str) -> String {
     let digest = Sha256::digest(json.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -434,7 +489,7 @@ impl Store {
             )?;
             resequence_institution(&tx, &institution.id)?;
         }
-        tx.commit()?;
+        commit(tx)?;
         Ok(())
     }
 
@@ -572,7 +627,7 @@ impl Store {
                 counts.quarantined as i64
             ],
         )?;
-        tx.commit()?;
+        commit(tx)?;
         Ok(counts)
     }
 
@@ -590,7 +645,7 @@ impl Store {
             };
             counts += apply_item(&tx, 0, "", &record.institution, &item, &mut seq)?;
         }
-        tx.commit()?;
+        commit(tx)?;
         Ok(counts)
     }
 

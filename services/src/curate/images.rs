@@ -286,25 +286,79 @@ pub fn variant_path(images_dir: &Path, hash: &str, variant: Variant) -> PathBuf 
     images_dir.join(&hash[..2]).join(hash).join(variant.file_name())
 }
 
-/// Writes both sizes (once: content-addressed files never change). Each file is written to
-/// a temporary name and renamed, so a reader never sees half a file.
+/// Writes both sizes (once: content-addressed files never change).
+///
+/// Both files are first written under temporary names, and renamed into place only when
+/// both are written: a reader never sees half a file, and a failed write (a full disk) leaves
+/// no file behind — the temporary files are removed — so no record can be pointed at a
+/// missing size, and a retry starts clean. The `images::write` failpoint (tests only) fails
+/// a file's write, `return(full)` as a full disk (ENOSPC).
 pub fn store(images_dir: &Path, image: &ProcessedImage) -> Result<(), ImageError> {
-    for (variant, bytes) in [(Variant::Display, &image.display), (Variant::Thumb, &image.thumb)] {
-        let path = variant_path(images_dir, &image.hash, variant);
-        if path.exists() {
-            continue;
+    let missing: Vec<(PathBuf, &[u8])> = [(Variant::Display, &image.display), (Variant::Thumb, &image.thumb)]
+        .into_iter()
+        .map(|(variant, bytes)| (variant_path(images_dir, &image.hash, variant), bytes.as_slice()))
+        .filter(|(path, _)| !path.exists())
+        .collect();
+    let mut temporary = Vec::with_capacity(missing.len());
+    if let Err(err) = write_then_rename(&missing, &mut temporary) {
+        tracing::error!("storing image {}: {err}", image.hash);
+        // Those already renamed are gone from here (and complete where they are).
+        for tmp in &temporary {
+            let _ = std::fs::remove_file(tmp);
         }
-        let dir = path.parent().unwrap_or(images_dir);
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(
-            ".{}.{}",
-            variant.file_name(),
-            crate::auth::secret::random_hex(8)
-        ));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)?;
+        return Err(err.into());
     }
     Ok(())
+}
+
+/// Writes each file under a temporary name beside it (noted in `temporary` before it is
+/// created), then renames them all into place.
+fn write_then_rename(files: &[(PathBuf, &[u8])], temporary: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for (path, bytes) in files {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+            return Err(std::io::Error::other(format!(
+                "not a file path: {}",
+                path.display()
+            )));
+        };
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{name}.{}", crate::auth::secret::random_hex(8)));
+        temporary.push(tmp.clone());
+        write_file(&tmp, bytes)?;
+    }
+    for ((path, _), tmp) in files.iter().zip(temporary.iter()) {
+        std::fs::rename(tmp, path)?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file at `path`.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    #[cfg(feature = "failpoints")]
+    fail::fail_point!("images::write", |arg| Err(injected_io_error(arg)));
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// The I/O error the `images::write` failpoint stands for: `full` is a full disk (ENOSPC).
+#[cfg(feature = "failpoints")]
+fn injected_io_error(arg: Option<String>) -> std::io::Error {
+    match arg.as_deref() {
+        Some("full") => std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "no space left on device (injected by a failpoint)",
+        ),
+        _ => std::io::Error::other("I/O error (injected by a failpoint)"),
+    }
+}
+
+impl ImageError {
+    /// True for a write that failed on a full disk (ENOSPC).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, ImageError::Io(err) if err.kind() == std::io::ErrorKind::StorageFull)
+    }
 }
 
 #[cfg(test)]

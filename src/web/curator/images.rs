@@ -162,6 +162,10 @@ fn image_error_message(err: ImageError, megabytes: usize) -> Result<String, Fail
         }
         ImageError::Unsupported(_) => "只支持 JPEG、PNG 和 WebP 格式的图像。".into(),
         ImageError::Invalid(_) => "图像无法读取（文件不完整或已损坏）。".into(),
+        err @ ImageError::Io(_) if err.is_disk_full() => {
+            tracing::error!("curator upload: {err}");
+            "服务器存储空间已满，图像没有保存。请稍后再试。".into()
+        }
         ImageError::Io(err) => {
             tracing::error!("curator upload: storing the image failed: {err}");
             return Err(Failure::Internal);
