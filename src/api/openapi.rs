@@ -284,7 +284,14 @@ fn operation(generator: &mut SchemaGenerator, group: &Group, endpoint: &Endpoint
         .errors
         .iter()
         .chain(guard_errors(group.guard))
-        .chain(&[ErrorCode::Timeout, ErrorCode::Internal]);
+        // What any route may answer: the response policy's checks before routing, the
+        // request timeout, and a bug.
+        .chain(&[
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
+            ErrorCode::Timeout,
+            ErrorCode::Internal,
+        ]);
     for code in codes {
         let list = by_status.entry(code.status().as_u16()).or_default();
         if !list.contains(code) {
