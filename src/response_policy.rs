@@ -105,15 +105,18 @@ pub async fn apply(request: Request, next: Next) -> Response {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json_or_html(response.headers()) {
         response = ApiError::payload_too_large("the body is larger than this route accepts").into_response();
     }
-    if path.starts_with("/api/") && !is_json(response.headers()) {
-        if let Some(error) = api_error_for(response.status()) {
-            let (mut parts, _) = response.into_parts();
-            let (error_parts, body) = error.into_response().into_parts();
-            // Keep what the refusal said besides its body (`Allow` on a 405, for one).
-            parts.headers.remove(header::CONTENT_LENGTH);
-            parts.headers.extend(error_parts.headers);
-            response = Response::from_parts(parts, body);
-        }
+    let replacement = if path.starts_with("/api/") && !is_json(response.headers()) {
+        api_error_for(response.status())
+    } else {
+        None
+    };
+    if let Some(error) = replacement {
+        let (mut parts, _) = response.into_parts();
+        let (error_parts, body) = error.into_response().into_parts();
+        // Keep what the refusal said besides its body (`Allow` on a 405, for one).
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.extend(error_parts.headers);
+        response = Response::from_parts(parts, body);
     }
     let headers = response.headers_mut();
     headers.insert(

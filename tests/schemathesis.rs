@@ -27,8 +27,11 @@ mod http;
 /// The schemathesis release the suite runs.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// Test cases per operation and phase: enough to find wrong bounds and undocumented
-/// answers, few enough to stay within a couple of minutes on two cores.
+/// answers, few enough to stay within a couple of minutes on two cores. A deeper run:
+/// `JINCHENG_SCHEMATHESIS_EXAMPLES=200 JINCHENG_SCHEMATHESIS_PHASES=coverage,fuzzing,stateful`.
 const MAX_EXAMPLES: &str = "12";
+/// The phases run by default.
+const PHASES: &str = "examples,coverage,fuzzing";
 /// The fixed seed: a run is reproducible.
 const SEED: &str = "20261207";
 const PASSWORD: &str = "a long enough password";
@@ -156,6 +159,7 @@ async fn the_api_conforms_to_its_openapi_document_under_schemathesis() {
     let (_, key) = instance.store.create_api_key("schemathesis").unwrap();
     // The requests and answers, kept for reading after a failure.
     let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schemathesis-report");
+    let _ = std::fs::remove_dir_all(&report);
     let mut command = tokio::process::Command::new(&st);
     command
         .arg("run")
@@ -165,13 +169,13 @@ async fn the_api_conforms_to_its_openapi_document_under_schemathesis() {
             "not_a_server_error,status_code_conformance,content_type_conformance,\
              response_schema_conformance",
             "--max-examples",
-            MAX_EXAMPLES,
+            &std::env::var("JINCHENG_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| MAX_EXAMPLES.into()),
             "--seed",
             SEED,
             "--workers",
             "2",
             "--phases",
-            "examples,coverage,fuzzing",
+            &std::env::var("JINCHENG_SCHEMATHESIS_PHASES").unwrap_or_else(|_| PHASES.into()),
             "--suppress-health-check",
             "all",
             "--request-timeout",
