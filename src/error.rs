@@ -11,6 +11,8 @@
 //! | `page_out_of_range` | 400    | `page × page_size` goes past the paging cap       |
 //! | `not_found`         | 404    | no such route                                     |
 //! | `record_not_found`  | 404    | no live record with that id                       |
+//! | `method_not_allowed`| 405    | the route does not serve that method (`Allow`     |
+//! |                     |        | lists those it does)                              |
 //! | `invalid_body`      | 400    | the body is not the JSON (or form) the route takes|
 //! | `unauthorized`      | 401    | no valid session cookie or bearer token; or a     |
 //! |                     |        | failed login (never says whether the user exists) |
@@ -22,6 +24,10 @@
 //! | `precondition_failed` | 412  | `If-Match` does not match the current ETag        |
 //! | `payload_too_large` | 413    | a body, upload or image (in pixels) over a limit  |
 //! | `uri_too_long`      | 414    | the URL is longer than 16 KiB                     |
+//! | `headers_too_large` | 431    | the header fields are over 32 KiB or 100 fields   |
+//! |                     |        | (a request head over 60 KiB is refused by hyper   |
+//! |                     |        | itself: a bare `431` without a body, see          |
+//! |                     |        | `server::connections`)                            |
 //! | `unsupported_media_type` | 415 | an upload that is not JPEG, PNG or WebP       |
 //! | `validation_failed` | 422    | invalid fields; `errors` lists every one, each    |
 //! |                     |        | with `field`, `code`, `message` and `message_zh`  |
@@ -58,6 +64,8 @@ pub enum ErrorCode {
     NotFound,
     /// `record_not_found`.
     RecordNotFound,
+    /// `method_not_allowed`.
+    MethodNotAllowed,
     /// `invalid_body`.
     InvalidBody,
     /// `unauthorized`.
@@ -74,6 +82,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// `uri_too_long`.
     UriTooLong,
+    /// `headers_too_large`.
+    HeadersTooLarge,
     /// `unsupported_media_type`.
     UnsupportedMediaType,
     /// `validation_failed`.
@@ -100,12 +110,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the table.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidParameter,
         ErrorCode::QueryTooLong,
         ErrorCode::PageOutOfRange,
         ErrorCode::NotFound,
         ErrorCode::RecordNotFound,
+        ErrorCode::MethodNotAllowed,
         ErrorCode::InvalidBody,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -114,6 +125,7 @@ impl ErrorCode {
         ErrorCode::PreconditionFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UriTooLong,
+        ErrorCode::HeadersTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::ValidationFailed,
         ErrorCode::PreconditionRequired,
@@ -135,6 +147,7 @@ impl ErrorCode {
             ErrorCode::PageOutOfRange => "page_out_of_range",
             ErrorCode::NotFound => "not_found",
             ErrorCode::RecordNotFound => "record_not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidBody => "invalid_body",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
@@ -143,6 +156,7 @@ impl ErrorCode {
             ErrorCode::PreconditionFailed => "precondition_failed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ValidationFailed => "validation_failed",
             ErrorCode::PreconditionRequired => "precondition_required",
@@ -165,6 +179,7 @@ impl ErrorCode {
             ErrorCode::PageOutOfRange => StatusCode::BAD_REQUEST,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::RecordNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidBody => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
@@ -173,6 +188,7 @@ impl ErrorCode {
             ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -332,6 +348,19 @@ impl ApiError {
             ErrorCode::UriTooLong,
             format!("the URL is longer than {max_bytes} bytes"),
         )
+    }
+
+    /// `method_not_allowed` (405).
+    pub fn method_not_allowed() -> Self {
+        Self::with(
+            ErrorCode::MethodNotAllowed,
+            "this route does not serve that method; `Allow` lists those it does",
+        )
+    }
+
+    /// `headers_too_large` (431).
+    pub fn headers_too_large(message: impl Into<String>) -> Self {
+        Self::with(ErrorCode::HeadersTooLarge, message)
     }
 
     /// `too_many_connections` (503): written by the accept loop on a connection over the cap.

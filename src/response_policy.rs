@@ -14,6 +14,16 @@
 //! - **JSON errors for 413 and 414**: a body over a limit is refused by a tower layer with a
 //!   plain-text `413`, which becomes the API's `payload_too_large`; a URL longer than
 //!   [`MAX_URI_BYTES`] is answered `uri_too_long` before any route runs.
+//! - **JSON 431** for header fields over [`MAX_HEADER_BYTES`] or [`MAX_HEADER_FIELDS`]
+//!   (`headers_too_large`), checked before any route runs. hyper's own buffer
+//!   ([`crate::server::MAX_REQUEST_HEAD_BYTES`], and 256 fields) is larger, so only a head
+//!   past it meets hyper's bare `431`: hyper writes that answer itself while parsing
+//!   (`Conn::on_parse_error` writes a head and no body), before any service exists to shape it.
+//! - **JSON 503 on timeout** ([`time_limit`]): a request not answered within the server's
+//!   `request_timeout` gets `timeout`, and its handler's future is dropped.
+//! - **JSON for every other error under `/api/`**: an error status that a layer or the router
+//!   answered without a JSON body (a `405` for a method the route does not serve, a rejection
+//!   in plain text) is given the API's shape with the code its status has in the table.
 
 use std::sync::LazyLock;
 
@@ -28,6 +38,12 @@ use crate::error::ApiError;
 
 /// Longest URL (path and query) answered, in bytes; longer ones get `414 uri_too_long`.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Most bytes of header fields (names, values and 4 bytes of framing each) answered;
+/// more get `431 headers_too_large`.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Most header fields answered; more get `431 headers_too_large`.
+pub const MAX_HEADER_FIELDS: usize = 100;
 
 /// The policy of the citizen pages.
 pub const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' https: http:; object-src 'none'; \
@@ -81,11 +97,26 @@ pub async fn apply(request: Request, next: Next) -> Response {
     let private = PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p));
     let mut response = if uri_bytes > MAX_URI_BYTES {
         ApiError::uri_too_long(MAX_URI_BYTES).into_response()
+    } else if let Some(refusal) = oversized_headers(request.headers()) {
+        refusal.into_response()
     } else {
         next.run(request).await
     };
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json_or_html(response.headers()) {
         response = ApiError::payload_too_large("the body is larger than this route accepts").into_response();
+    }
+    let replacement = if path.starts_with("/api/") && !is_json(response.headers()) {
+        api_error_for(response.status())
+    } else {
+        None
+    };
+    if let Some(error) = replacement {
+        let (mut parts, _) = response.into_parts();
+        let (error_parts, body) = error.into_response().into_parts();
+        // Keep what the refusal said besides its body (`Allow` on a 405, for one).
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.extend(error_parts.headers);
+        response = Response::from_parts(parts, body);
     }
     let headers = response.headers_mut();
     headers.insert(
@@ -106,6 +137,61 @@ pub async fn apply(request: Request, next: Next) -> Response {
     response
 }
 
+/// The middleware answering `503 timeout` when the rest of the server takes longer than
+/// `limit` to answer; the request's future is dropped then (whatever it was waiting for is
+/// cancelled with it).
+pub async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    }
+}
+
+/// The refusal of header fields over [`MAX_HEADER_BYTES`] or [`MAX_HEADER_FIELDS`].
+fn oversized_headers(headers: &HeaderMap) -> Option<ApiError> {
+    if headers.len() > MAX_HEADER_FIELDS {
+        return Some(ApiError::headers_too_large(format!(
+            "the request has more than {MAX_HEADER_FIELDS} header fields"
+        )));
+    }
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (bytes > MAX_HEADER_BYTES).then(|| {
+        ApiError::headers_too_large(format!(
+            "the header fields are larger than {MAX_HEADER_BYTES} bytes"
+        ))
+    })
+}
+
+/// The API error an error status without a JSON body stands for.
+fn api_error_for(status: StatusCode) -> Option<ApiError> {
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large("the body is larger than this route accepts")
+        }
+        StatusCode::URI_TOO_LONG => ApiError::uri_too_long(MAX_URI_BYTES),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(),
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::unsupported_media_type("this route does not take that content type")
+        }
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => ApiError::timeout(),
+        status if status.is_client_error() => ApiError::invalid_body(format!(
+            "the request was refused: {}",
+            status.canonical_reason().unwrap_or("client error")
+        )),
+        status if status.is_server_error() => ApiError::internal(format!("a bodyless {status}")),
+        _ => return None,
+    };
+    Some(error)
+}
+
 /// A policy header value for an inline page, computed once.
 pub fn header_value(policy: &LazyLock<String>) -> HeaderValue {
     HeaderValue::from_str(policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
@@ -120,6 +206,10 @@ fn content_type(headers: &HeaderMap) -> &str {
 
 fn is_html(headers: &HeaderMap) -> bool {
     content_type(headers).starts_with("text/html")
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    content_type(headers).starts_with("application/json")
 }
 
 fn is_json_or_html(headers: &HeaderMap) -> bool {

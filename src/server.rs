@@ -4,19 +4,18 @@
 
 mod connections;
 
-pub use connections::{ConnectionLimits, serve_with};
+pub use connections::{ConnectionLimits, MAX_REQUEST_HEAD_BYTES, serve_with};
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::api;
 use crate::error::ApiError;
@@ -48,13 +47,14 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .merge(api::upload_router(&state, &limits))
         .merge(crate::web::curator::upload_router(&limits).route_layer(pages))
         .with_state(state)
+        // Inside the response policy, so a timeout's 503 gets its headers and JSON shape.
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            crate::response_policy::time_limit,
+        ))
         .layer(axum::middleware::from_fn(crate::response_policy::apply))
         .layer(CompressionLayer::new())
         .layer(cors)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            request_timeout,
-        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))

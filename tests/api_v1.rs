@@ -621,6 +621,15 @@ async fn too_large_bodies_and_too_long_urls_get_json_errors() {
         (status, &body["error"]["code"]),
         (414, &Value::from("uri_too_long"))
     );
+
+    // A method the route does not serve: the router's bodyless 405, in the API's shape,
+    // still saying which methods it does serve.
+    let request = Request::delete("/api/v1/search").body(Body::empty()).unwrap();
+    let (response, body) = send(&instance, request).await;
+    assert_eq!(response.status(), 405);
+    assert!(response.headers().contains_key(header::ALLOW));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -302,3 +302,40 @@ async fn long_urls_are_refused_in_the_api_error_shape() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(!answer.starts_with("HTTP/1.1 414"), "{answer}");
 }
+
+/// Header fields over the API's limits get its JSON `431 headers_too_large` over a real
+/// socket (hyper's own buffer is larger, so it does not refuse them first); a head too long
+/// even for hyper's buffer is hyper's bare `431`, whose body hyper cannot give (it answers
+/// while parsing, before any service runs).
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_headers_are_refused_in_the_api_error_shape() {
+    let server = start("").await;
+    let client = http::client();
+    let big = client
+        .get(format!("{}/api/v1/search?q=a", server.base))
+        .header("x-padding", "p".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    let many = (0..120).fold(
+        client.get(format!("{}/api/v1/search?q=a", server.base)),
+        |request, i| request.header(format!("x-field-{i}"), "v"),
+    );
+    let many = many.send().await.unwrap();
+    for response in [big, many] {
+        assert_eq!(response.status(), 431);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "headers_too_large", "{body}");
+    }
+
+    let mut stream = TcpStream::connect(server.address).await.unwrap();
+    let request = format!(
+        "GET /api/v1/search?q=a HTTP/1.1\r\nHost: localhost\r\nX-Padding: {}\r\n\r\n",
+        "p".repeat(70 * 1024)
+    );
+    let _ = stream.write_all(request.as_bytes()).await;
+    let answer = read_until_closed(&mut stream).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+}

@@ -58,8 +58,17 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
+        Harness::with_timeout(None)
+    }
+
+    /// A harness whose server answers `503 timeout` after `request_timeout`.
+    fn with_timeout(request_timeout: Option<Duration>) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let instance = Instance::open(config(dir.path())).unwrap();
+        let mut config = config(dir.path());
+        if let Some(timeout) = request_timeout {
+            config.server.request_timeout = timeout;
+        }
+        let instance = Instance::open(config).unwrap();
         for (username, role, institutions) in [
             ("cur-a", Role::Curator, vec![MUSEUM.to_string()]),
             ("cur-b", Role::Curator, vec![LIBRARY.to_string()]),
@@ -1282,6 +1291,56 @@ async fn images_are_checked_stripped_resized_and_served_immutable() {
 // ---------------------------------------------------------------------------------------
 // Durability: restarts and reindexing.
 // ---------------------------------------------------------------------------------------
+
+/// An upload that waits for a decode slot longer than the request timeout is answered
+/// `503 timeout` in the API's JSON shape, and leaves the queue: it is never decoded, so the
+/// slots, once free, serve the next upload.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_that_times_out_waiting_for_a_decode_slot_is_never_decoded() {
+    use services::curate::images::{DecodeSlot, decode_counts};
+    // Long enough for the request to reach the queue on a busy machine; it cannot finish
+    // sooner, since every slot is held.
+    let h = Harness::with_timeout(Some(Duration::from_secs(2)));
+    let a = h.token("cur-a").await;
+    let id = h.fixture(MUSEUM);
+    let held = [DecodeSlot::acquire().await, DecodeSlot::acquire().await];
+    let before = decode_counts();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/curate/records/{id}/images"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+    let body = multipart(&png(31, 17), "late.png", "image/png", Some("迟到的图"));
+    let request = a.apply(request).body(Body::from(body)).unwrap();
+    let (status, headers, bytes) = h.send(request).await;
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "timeout", "{body}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    // The state reached: its wait was given up when its request was answered.
+    assert_eq!(decode_counts().abandoned, before.abandoned + 1);
+    drop(held);
+    let (status, body) = h
+        .upload(
+            &id,
+            &a,
+            multipart(&png(40, 20), "next.png", "image/png", Some("下一张")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(decode_counts().started > before.started);
+    // The late image was not stored; the next one was.
+    let images = h.instance.config.data_dir.join("images");
+    let stored = |bytes: &[u8]| {
+        let hash = services::auth::secret::sha256_hex(bytes);
+        images.join(&hash[..2]).join(&hash).exists()
+    };
+    assert!(stored(&png(40, 20)));
+    assert!(!stored(&png(31, 17)));
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn curated_records_survive_a_restart_and_a_reindex() {

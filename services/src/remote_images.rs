@@ -8,7 +8,7 @@
 //! [`AddressPolicy`] (public addresses only, checked after DNS resolution and on every
 //! redirect, unless `[curation.remote_images] allow_internal_addresses` says otherwise).
 //! The bytes then go through exactly the checks of a curator's upload
-//! ([`crate::curate::images::process`]: size, sniffed format, header dimensions, bounded
+//! ([`crate::curate::images::process_and_store`]: size, sniffed format, header dimensions, bounded
 //! decode, re-encode without metadata) and are stored content-addressed as `thumb.jpg` and
 //! `display.jpg`, served by `GET /images/{hash}/{file}`.
 //!
@@ -251,14 +251,9 @@ impl Fetcher {
             .await
             .map_err(fetch_failure)?;
         let (dir, limits) = (self.images_dir.clone(), self.limits);
-        let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
-            let processed = images::process(&bytes, &limits)?;
-            images::store(&dir, &processed)?;
-            Ok(processed)
-        })
-        .await
-        .map_err(|err| Failure::temporary("internal", format!("decoding task failed: {err}")))?
-        .map_err(image_failure)?;
+        let processed = images::process_and_store(bytes, limits, dir)
+            .await
+            .map_err(image_failure)?;
         Ok(FetchedImage {
             hash: processed.hash,
             width: processed.width,

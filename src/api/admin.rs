@@ -121,8 +121,10 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[allow(dead_code)]
 struct NewUserBody {
     /// Login name: 1–64 lowercase ASCII letters, digits, `.`, `-` or `_`.
+    #[schemars(regex(pattern = r"^[a-z0-9._-]{1,64}$"))]
     username: String,
     /// The password (at least 10 characters).
+    #[schemars(length(min = 10))]
     password: String,
     /// `admin` or `curator`.
     role: RoleName,
@@ -709,7 +711,8 @@ async fn reload_dictionaries(
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApiKey {
-    /// Who it is for (1 to 200 characters).
+    /// Who it is for (1 to 200 characters, not all spaces).
+    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
 }
 

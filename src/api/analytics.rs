@@ -109,8 +109,10 @@ pub fn page_endpoints() -> Vec<Endpoint> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct ClickBody {
     /// The query whose results were shown.
+    #[schemars(length(max = MAX_QUERY_CHARS))]
     query: String,
     /// The record opened.
+    #[schemars(length(min = 1, max = MAX_RECORD_ID_CHARS), regex(pattern = r"\S"))]
     record_id: String,
     /// Its position in the results, from 1.
     #[schemars(range(min = 1, max = MAX_RESULT_WINDOW))]

@@ -201,7 +201,8 @@ async fn me(principal: Principal) -> Json<Me> {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
-    /// What the token is for (`nightly import script`).
+    /// What the token is for (`nightly import script`): 1 to 100 characters, not all spaces.
+    #[schemars(length(min = 1, max = 100), regex(pattern = r"\S"))]
     name: String,
     /// Lifetime in days; none for a token that lasts until revoked.
     #[serde(default)]

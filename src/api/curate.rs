@@ -590,12 +590,7 @@ async fn upload_image(
     })?;
     let store = state.store.clone();
     let dir = images::images_dir(&state.data_dir);
-    let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
-        let processed = images::process(&file, &limits)?;
-        images::store(&dir, &processed)?;
-        Ok(processed)
-    })
-    .await??;
+    let processed = images::process_and_store(file, limits, dir).await?;
     let image = CuratedImage {
         hash: processed.hash.clone(),
         alt,

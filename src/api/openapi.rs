@@ -290,7 +290,14 @@ fn operation(generator: &mut SchemaGenerator, group: &Group, endpoint: &Endpoint
         .errors
         .iter()
         .chain(guard_errors(group.guard))
-        .chain(&[ErrorCode::Timeout, ErrorCode::Internal])
+        // What any route may answer: the response policy's checks before routing, the
+        // request timeout, and a bug; and a full disk for a route that writes.
+        .chain(&[
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
+            ErrorCode::Timeout,
+            ErrorCode::Internal,
+        ])
         .chain(writes);
     for code in codes {
         let list = by_status.entry(code.status().as_u16()).or_default();

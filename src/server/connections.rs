@@ -51,7 +51,17 @@ pub const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest request head (request line and headers) read, in bytes. Below 64 KiB, so hyper's
 /// own bodyless `414` (for URIs over 65,534 bytes) cannot happen: a longer head is refused
 /// with `431`, and URIs over the API's limit get its JSON `414`.
+///
+/// hyper answers a head over this size (or over [`MAX_REQUEST_HEAD_FIELDS`]) itself, while
+/// parsing and before any service runs, with a bare `431` that has no body: its
+/// `Conn::on_parse_error` writes only a status line. So this is set well above what the
+/// response policy allows (`MAX_URI_BYTES` for the URL, `MAX_HEADER_BYTES` and
+/// `MAX_HEADER_FIELDS` for the fields): every request between those limits and this one is
+/// refused by our own check, with the JSON `431 headers_too_large` (or `414`).
 pub const MAX_REQUEST_HEAD_BYTES: usize = 60 * 1024;
+/// Most header fields hyper parses (HTTP/1); past the response policy's
+/// `MAX_HEADER_FIELDS`, so the JSON `431` answers first.
+pub const MAX_REQUEST_HEAD_FIELDS: usize = 256;
 /// Refusals being written at once; past this, a connection over the cap is just closed.
 const MAX_PENDING_REFUSALS: usize = 64;
 /// Time a refusal may take to write and to see the client close.
@@ -198,10 +208,12 @@ pub async fn serve_with(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(MAX_REQUEST_HEAD_BYTES);
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
+        .max_headers(MAX_REQUEST_HEAD_FIELDS);
     builder
         .http2()
         .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(MAX_REQUEST_HEAD_BYTES).unwrap_or(u32::MAX))
         .keep_alive_interval(H2_KEEP_ALIVE_INTERVAL)
         .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT);
     let permits = Arc::new(Semaphore::new(limits.max_connections));

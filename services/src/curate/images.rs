@@ -20,6 +20,7 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
@@ -113,8 +114,51 @@ fn limit_error(err: image::ImageError) -> ImageError {
     }
 }
 
-/// Checks, decodes and re-encodes an upload.
-pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, ImageError> {
+/// Checks, decodes, re-encodes and stores an upload: the one way every caller (uploads,
+/// curator pages, the fetcher of harvested links) turns bytes into a stored image.
+///
+/// The cheap checks run first; then the upload waits for a decode slot ([`DecodeSlot`]),
+/// asynchronously: if this future is dropped meanwhile (the request timed out, the client
+/// went away), it leaves the queue and nothing is decoded. The decode runs on tokio's
+/// blocking pool, which dropping cannot stop; so the blocking task looks once more, before
+/// decoding, whether anyone still waits for its answer, and if not gives its slot back
+/// without decoding ([`DecodeCounts::skipped`]).
+pub async fn process_and_store(
+    bytes: Vec<u8>,
+    limits: ImageLimits,
+    images_dir: PathBuf,
+) -> Result<ProcessedImage, ImageError> {
+    let format = check(&bytes, &limits)?;
+    let slot = DecodeSlot::acquire().await;
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    tokio::task::spawn_blocking(move || {
+        if answer.is_closed() {
+            COUNTS.skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let result = decode(&bytes, format, &limits, slot).and_then(|processed| {
+            store(&images_dir, &processed)?;
+            Ok(processed)
+        });
+        let _ = answer.send(result);
+    });
+    answered
+        .await
+        .map_err(|_| ImageError::Io(std::io::Error::other("the decoding task ended without an answer")))?
+}
+
+/// Checks, decodes and re-encodes an upload, waiting for a decode slot on a runtime of
+/// its own (for the unit tests, which have none).
+#[cfg(test)]
+fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, ImageError> {
+    let format = check(bytes, limits)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let slot = runtime.block_on(DecodeSlot::acquire());
+    decode(bytes, format, limits, slot)
+}
+
+/// The checks before decoding (steps 1 to 3 of the module documentation): the format.
+fn check(bytes: &[u8], limits: &ImageLimits) -> Result<ImageFormat, ImageError> {
     if bytes.len() > limits.max_bytes {
         return Err(ImageError::TooLarge(format!(
             "the image has {} bytes; at most {}",
@@ -150,9 +194,20 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, Ima
             budget / 1_000_000
         )));
     }
+    Ok(format)
+}
+
+/// Decodes and re-encodes a checked image, holding `slot` until done.
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &ImageLimits,
+    slot: DecodeSlot,
+) -> Result<ProcessedImage, ImageError> {
     // Decoding is where the memory goes: at most DECODE_SLOTS at once in the whole process,
     // whoever asks (uploads, curator pages, the fetcher of harvested links).
-    let _slot = DECODES.acquire();
+    let _slot = slot;
+    COUNTS.started.fetch_add(1, Ordering::Relaxed);
     let mut decoder = reader(bytes, format, limits)
         .into_decoder()
         .map_err(limit_error)?;
@@ -177,50 +232,72 @@ pub fn process(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, Ima
 /// 265 MB per decode (the pixels, the resize buffers and the two stored sizes).
 pub const DECODE_SLOTS: usize = 2;
 
-static DECODES: Slots = Slots::new(DECODE_SLOTS);
+/// The decode slots. tokio's semaphore is fair (first come, first served) and its
+/// `acquire` future leaves the queue when dropped.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODE_SLOTS);
 
-/// A counting semaphore for blocking threads (decodes run on tokio's blocking pool).
-struct Slots {
-    free: std::sync::Mutex<usize>,
-    released: std::sync::Condvar,
+/// What became of the uploads that waited for a decode slot, since the process started.
+static COUNTS: Counters = Counters {
+    started: AtomicU64::new(0),
+    abandoned: AtomicU64::new(0),
+    skipped: AtomicU64::new(0),
+};
+
+struct Counters {
+    started: AtomicU64,
+    abandoned: AtomicU64,
+    skipped: AtomicU64,
 }
 
-/// A taken slot, given back when dropped.
-struct Slot<'a>(&'a Slots);
+/// Counts of decodes since the process started ([`decode_counts`]), for operators and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeCounts {
+    /// Decodes begun (each under a slot).
+    pub started: u64,
+    /// Waits for a slot given up because their request was gone before a slot was free.
+    pub abandoned: u64,
+    /// Slots given back undecoded: the request went away between getting its slot and the
+    /// decoding thread starting.
+    pub skipped: u64,
+}
 
-impl Slots {
-    const fn new(slots: usize) -> Slots {
-        Slots {
-            free: std::sync::Mutex::new(slots),
-            released: std::sync::Condvar::new(),
-        }
-    }
-
-    /// Waits for a free slot and takes it.
-    fn acquire(&self) -> Slot<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= 1;
-        Slot(self)
-    }
-
-    /// Takes a free slot if there is one.
-    #[cfg(test)]
-    fn try_acquire(&self) -> Option<Slot<'_>> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        (*free > 0).then(|| {
-            *free -= 1;
-            Slot(self)
-        })
+/// The counts so far.
+pub fn decode_counts() -> DecodeCounts {
+    DecodeCounts {
+        started: COUNTS.started.load(Ordering::Relaxed),
+        abandoned: COUNTS.abandoned.load(Ordering::Relaxed),
+        skipped: COUNTS.skipped.load(Ordering::Relaxed),
     }
 }
 
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.0.released.notify_one();
+/// One of the [`DECODE_SLOTS`], given back when dropped.
+pub struct DecodeSlot(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+
+impl DecodeSlot {
+    /// Waits for a free slot and takes it. Dropping the future gives up its place in the
+    /// queue (counted as [`DecodeCounts::abandoned`]). Public so that a test can hold the
+    /// slots.
+    pub async fn acquire() -> DecodeSlot {
+        /// Counts a wait dropped before it got its slot.
+        struct Waiting(bool);
+        impl Drop for Waiting {
+            fn drop(&mut self) {
+                if self.0 {
+                    COUNTS.abandoned.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        let mut waiting = Waiting(true);
+        // The semaphore is a static and never closed, so `acquire` cannot fail; a closed one
+        // would mean no decode can ever run, and waiting forever is then what is right.
+        let permit = loop {
+            match DECODES.acquire().await {
+                Ok(permit) => break permit,
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        waiting.0 = false;
+        DecodeSlot(permit)
     }
 }
 
@@ -427,25 +504,23 @@ mod tests {
         assert_eq!(ImageLimits::default().max_pixels, 40_000_000);
     }
 
-    #[test]
-    fn decodes_take_slots_and_give_them_back() {
-        let slots = Slots::new(2);
-        let a = slots.try_acquire().expect("a first slot");
-        let b = slots.try_acquire().expect("a second slot");
-        assert!(slots.try_acquire().is_none(), "only two at once");
-        drop(a);
-        let c = slots.try_acquire().expect("a slot given back is free again");
-        drop((b, c));
-        let waiter = std::thread::scope(|scope| {
-            let held = slots.acquire();
-            let held2 = slots.acquire();
-            let waiting = scope.spawn(|| {
-                let _slot = slots.acquire();
-                true
-            });
-            drop((held, held2));
-            waiting.join().expect("the waiter got a slot")
-        });
-        assert!(waiter);
+    /// An upload whose request is dropped while it waits for a slot leaves the queue: it is
+    /// counted as abandoned, and the slots, once free, go to the next upload, which decodes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_upload_leaves_the_queue_undecoded() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let held = [DecodeSlot::acquire().await, DecodeSlot::acquire().await];
+        let before = decode_counts();
+        let upload = process_and_store(png(8, 8), ImageLimits::default(), dir.path().to_path_buf());
+        // The slots are held, so this cannot finish: it is dropped waiting, as a timed-out
+        // request's future is.
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(50), upload).await;
+        assert!(waited.is_err(), "no slot was free");
+        assert_eq!(decode_counts().abandoned, before.abandoned + 1);
+        drop(held);
+        let next = process_and_store(png(9, 9), ImageLimits::default(), dir.path().to_path_buf())
+            .await
+            .expect("the next upload decodes");
+        assert_eq!(next.width, 9);
     }
 }

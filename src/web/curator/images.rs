@@ -240,13 +240,7 @@ pub(super) async fn upload(
         return refused(&state, &curator, &row, &errors, &alt).await;
     };
     let dir = images::images_dir(&state.data_dir);
-    let processed = tokio::task::spawn_blocking(move || -> Result<_, ImageError> {
-        let processed = images::process(&file, &limits)?;
-        images::store(&dir, &processed)?;
-        Ok(processed)
-    })
-    .await?;
-    let processed = match processed {
+    let processed = match images::process_and_store(file, limits, dir).await {
         Ok(processed) => processed,
         Err(err) => {
             let errors = [field_error("file", image_error_message(err, megabytes)?)];
