@@ -28,7 +28,16 @@ use services::curate::{self, CurateError, IfMatch};
 use services::search::SearchParams;
 
 /// Chinese words the titles start with (each title adds a unique ASCII token).
-const WORDS: &[&str] = &["黄河铁桥", "白塔山", "牛肉面", "敦煌", "丝绸之路", "水车", "羊皮筏子", "五泉山"];
+const WORDS: &[&str] = &[
+    "黄河铁桥",
+    "白塔山",
+    "牛肉面",
+    "敦煌",
+    "丝绸之路",
+    "水车",
+    "羊皮筏子",
+    "五泉山",
+];
 /// Local ids an OAI-PMH harvest and the CSV dump pick from (few, so they collide often).
 const OAI_IDS: u8 = 5;
 const CSV_IDS: u8 = 4;
@@ -52,8 +61,10 @@ enum OaiItem {
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// One OAI-PMH run over these pages (chained by resumption tokens).
-    HarvestOai(Vec<Vec<OaiItem>>),
+    /// One OAI-PMH run over these pages (chained by resumption tokens); with `Some(n)`, the
+    /// repository answers an error instead of one of the pages after the first it serves
+    /// (chosen by `n`), so the run fails there and the next run resumes from its checkpoint.
+    HarvestOai(Vec<Vec<OaiItem>>, Option<usize>),
     /// One CSV run over a dump holding these local ids (`None`: not in the dump).
     HarvestCsv(Vec<Option<Title>>),
     CuratedCreate(usize),
@@ -85,7 +96,11 @@ fn oai_item() -> impl Strategy<Value = OaiItem> {
 fn op() -> impl Strategy<Value = Op> {
     let word = 0..WORDS.len();
     prop_oneof![
-        4 => prop::collection::vec(prop::collection::vec(oai_item(), 1..4), 1..4).prop_map(Op::HarvestOai),
+        4 => (
+            prop::collection::vec(prop::collection::vec(oai_item(), 1..4), 1..4),
+            prop::option::weighted(0.3, any::<usize>()),
+        )
+            .prop_map(|(pages, stop)| Op::HarvestOai(pages, stop)),
         2 => prop::collection::vec(prop::option::weighted(0.7, title()), CSV_IDS as usize)
             .prop_map(Op::HarvestCsv),
         2 => word.clone().prop_map(Op::CuratedCreate),
@@ -108,6 +123,8 @@ struct Model {
     last_sent: HashMap<String, String>,
     /// Curated record ids in creation order, with their current title.
     curated: Vec<String>,
+    /// The page the OAI-PMH checkpoint resumes from (a run stopped before it).
+    oai_resume: Option<usize>,
     curated_titles: HashMap<String, String>,
 }
 
@@ -140,9 +157,18 @@ impl Model {
     }
 }
 
-/// The loopback OAI-PMH repository: serves the pages the test set for the next run.
+/// The loopback OAI-PMH repository: serves the pages the test set for the next run (page
+/// `n` for resumption token `pn`), and an error instead of page `stop`.
 #[derive(Clone, Default)]
-struct Repository(Arc<Mutex<Vec<String>>>);
+struct Repository(Arc<Mutex<(Vec<String>, Option<usize>)>>);
+
+fn oai_error(code: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-05T08:00:00Z</responseDate>
+<request verb="ListRecords">http://127.0.0.1/oai</request><error code="{code}">as the test wants</error></OAI-PMH>"#
+    )
+}
 
 const IDENTIFY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
@@ -171,7 +197,12 @@ async fn oai_endpoint(
             .and_then(|t| t.strip_prefix('p'))
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or(0);
-        repository.0.lock().unwrap()[page].clone()
+        let (pages, stop) = &*repository.0.lock().unwrap();
+        match pages.get(page) {
+            _ if *stop == Some(page) => oai_error("badArgument"),
+            Some(page) => page.clone(),
+            None => oai_error("badResumptionToken"),
+        }
     };
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
@@ -188,7 +219,7 @@ impl Repository {
     }
 
     /// Sets the pages of the next run: `(local id, Some(title) or None for deleted)`.
-    fn set_pages(&self, pages: &[Vec<(String, Option<String>)>]) {
+    fn set_pages(&self, pages: &[Vec<(String, Option<String>)>], stop: Option<usize>) {
         let xml = pages
             .iter()
             .enumerate()
@@ -217,7 +248,7 @@ impl Repository {
                 )
             })
             .collect();
-        *self.0.lock().unwrap() = xml;
+        *self.0.lock().unwrap() = (xml, stop);
     }
 }
 
@@ -302,7 +333,8 @@ impl Case {
 
     fn create_curated(&mut self, word: usize) {
         let title = self.model.fresh_title(word);
-        let body = serde_json::json!({"institution": "lzmuseum", "title": title, "resource_type": "artefact"});
+        let body =
+            serde_json::json!({"institution": "lzmuseum", "title": title, "resource_type": "artefact"});
         let change = curate::create(&self.instance().store, &curator(), body).unwrap();
         self.instance().indexing.wake();
         let id = change.row.id;
@@ -313,9 +345,20 @@ impl Case {
 
     async fn apply(&mut self, op: &Op) {
         match op {
-            Op::HarvestOai(pages) => {
+            Op::HarvestOai(pages, stop) => {
+                // A run resumes from the checkpoint's page, if this list has it; otherwise the
+                // repository answers badResumptionToken and the run starts the list again.
+                let first = self.model.oai_resume.filter(|&p| p < pages.len()).unwrap_or(0);
+                let stop = stop
+                    .filter(|_| pages.len() - first > 1)
+                    .map(|n| first + 1 + n % (pages.len() - first - 1));
                 let mut served = Vec::new();
-                for page in pages {
+                for (n, page) in pages.iter().enumerate() {
+                    if n < first || stop.is_some_and(|stop| n >= stop) {
+                        // Not served in this run: only its shape matters.
+                        served.push(Vec::new());
+                        continue;
+                    }
                     let mut items = Vec::new();
                     for item in page {
                         let (local, title) = match *item {
@@ -336,9 +379,15 @@ impl Case {
                     }
                     served.push(items);
                 }
-                self.repository.set_pages(&served);
-                let run = self.instance().harvest(&self.source(OAI_SOURCE), |_| {}).await.unwrap();
-                assert_eq!(run.status.as_str(), "complete", "{run:?}");
+                self.repository.set_pages(&served, stop);
+                let run = self
+                    .instance()
+                    .harvest(&self.source(OAI_SOURCE), |_| {})
+                    .await
+                    .unwrap();
+                let status = if stop.is_some() { "failed" } else { "complete" };
+                assert_eq!(run.status.as_str(), status, "{run:?}");
+                self.model.oai_resume = stop;
             }
             Op::HarvestCsv(rows) => {
                 let mut csv = String::from("编号,名称\n");
@@ -355,7 +404,11 @@ impl Case {
                     }
                 }
                 std::fs::write(&self.csv_path, csv).unwrap();
-                let run = self.instance().harvest(&self.source(CSV_SOURCE), |_| {}).await.unwrap();
+                let run = self
+                    .instance()
+                    .harvest(&self.source(CSV_SOURCE), |_| {})
+                    .await
+                    .unwrap();
                 let prefix = format!("{CSV_SOURCE}:");
                 let stored: Vec<String> = self
                     .model
@@ -504,7 +557,7 @@ fn run_case(ops: &[Op]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 20,
+        cases: std::env::var("MODEL_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(20),
         // Shrinking reruns whole cases; a few hundred is plenty to reach a short sequence.
         max_shrink_iters: 300,
         ..ProptestConfig::default()
