@@ -10,6 +10,9 @@
 //! for the index follower and then checks that the store's live records, a browse of
 //! everything, and a search for every title token ever issued (each title carries a unique
 //! ASCII token) agree exactly with the model.
+//!
+//! 20 cases of up to 11 steps by default; `MODEL_CASES=200 cargo test --test model` looks
+//! harder. A failure prints the shortest sequence of steps proptest found that still fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -68,8 +71,9 @@ enum Op {
     /// One CSV run over a dump holding these local ids (`None`: not in the dump).
     HarvestCsv(Vec<Option<Title>>),
     CuratedCreate(usize),
-    /// Edits the n-th curated record created so far (modulo), with its current ETag.
-    CuratedEdit(usize, usize),
+    /// Edits the n-th curated record created so far (modulo), with its current ETag, or
+    /// (`true`) with the one before, which must be refused and change nothing.
+    CuratedEdit(usize, usize, bool),
     CuratedDelete(usize),
     CuratedRestore(usize),
     /// Stops the instance, rebuilds the index from the store (`jincheng reindex`), reopens.
@@ -104,7 +108,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => prop::collection::vec(prop::option::weighted(0.7, title()), CSV_IDS as usize)
             .prop_map(Op::HarvestCsv),
         2 => word.clone().prop_map(Op::CuratedCreate),
-        2 => (any::<usize>(), word.clone()).prop_map(|(n, w)| Op::CuratedEdit(n, w)),
+        2 => (any::<usize>(), word.clone(), prop::bool::weighted(0.2))
+            .prop_map(|(n, w, stale)| Op::CuratedEdit(n, w, stale)),
         1 => any::<usize>().prop_map(Op::CuratedDelete),
         1 => any::<usize>().prop_map(Op::CuratedRestore),
         1 => Just(Op::Reindex),
@@ -430,16 +435,20 @@ impl Case {
                 }
             }
             Op::CuratedCreate(word) => self.create_curated(*word),
-            Op::CuratedEdit(n, word) => {
+            Op::CuratedEdit(n, word, stale) => {
                 let Some(id) = self.pick(*n) else { return };
                 let title = self.model.fresh_title(*word);
                 let store = &self.instance().store;
                 let row = curate::get(store, &curator(), &id).unwrap();
-                let if_match = IfMatch::Tags(vec![curate::etag(row.version)]);
+                let version = if *stale { row.version - 1 } else { row.version };
+                let if_match = IfMatch::Tags(vec![curate::etag(version)]);
                 let body = serde_json::json!({"title": title, "resource_type": "artefact"});
                 let result = curate::update(store, &curator(), &id, Some(&if_match), body);
                 self.instance().indexing.wake();
-                if self.model.live.contains_key(&id) {
+                if *stale {
+                    let refused = matches!(result, Err(CurateError::PreconditionFailed { .. }));
+                    assert!(refused, "{result:?}");
+                } else if self.model.live.contains_key(&id) {
                     result.unwrap();
                     self.model.live.insert(id.clone(), title.clone());
                     self.model.curated_titles.insert(id, title);
