@@ -223,9 +223,12 @@ async fn a_harvest_on_a_full_disk_fails_keeps_its_last_page_and_resumes_from_it(
     let store = &instance.store;
     let source = instance.config.sources[0].clone();
 
-    // The first page commits; the second finds the disk full.
-    fail::cfg("store::commit", "1*off->return(full)").unwrap();
-    let run = instance.harvest(&source, |_| {}).await.unwrap();
+    // The first page commits; the second finds the disk full. The fault is set once the first
+    // page is stored (not by counting commits: background tasks commit too).
+    let run = instance
+        .harvest(&source, |_| fail::cfg("store::commit", "return(full)").unwrap())
+        .await
+        .unwrap();
     assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     let reason = run.error.clone().unwrap_or_default();
     assert!(reason.contains("disk full"), "the run says why: {reason}");
