@@ -110,9 +110,9 @@ pub const FAILPOINT_PANIC: &str = "\u{2620}failpoint:panic";
 pub const FAILPOINT_KILL: &str = "\u{2620}failpoint:kill";
 
 /// The I/O error an injected fault stands for: `full` is a full disk (ENOSPC), anything else
-/// a plain I/O error.
+/// a plain I/O error. Also used by the services' own failpoints (`images::write`).
 #[cfg(feature = "failpoints")]
-fn injected_io_error(arg: Option<String>) -> std::io::Error {
+pub fn injected_io_error(arg: Option<String>) -> std::io::Error {
     match arg.as_deref() {
         Some("full") => std::io::Error::new(
             std::io::ErrorKind::StorageFull,

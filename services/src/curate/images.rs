@@ -414,21 +414,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::File::create(path)?;
     #[cfg(feature = "failpoints")]
-    fail::fail_point!("images::write", |arg| Err(injected_io_error(arg)));
+    fail::fail_point!("images::write", |arg| Err(indexer::injected_io_error(arg)));
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// The I/O error the `images::write` failpoint stands for: `full` is a full disk (ENOSPC).
-#[cfg(feature = "failpoints")]
-fn injected_io_error(arg: Option<String>) -> std::io::Error {
-    match arg.as_deref() {
-        Some("full") => std::io::Error::new(
-            std::io::ErrorKind::StorageFull,
-            "no space left on device (injected by a failpoint)",
-        ),
-        _ => std::io::Error::other("I/O error (injected by a failpoint)"),
-    }
 }
 
 impl ImageError {
