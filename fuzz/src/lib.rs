@@ -7,9 +7,9 @@
 //! error or quarantine everything, but it must not panic, hang or overflow.
 
 use jincheng_harvesters::{
-    CsvOptions, FeedOptions, JsonApiOptions, LidoOptions, MarcEncoding, MarcFormat, MarcOptions, OaiPmhSource,
-    Paging, read_csv, read_feed, read_iso2709, read_jincheng_record, read_json_records, read_lido,
-    read_list_records, read_marcxml,
+    CsvOptions, FeedOptions, JsonApiOptions, LidoOptions, MarcEncoding, MarcFormat, MarcOptions,
+    OaiPmhSource, Paging, read_csv, read_feed, read_iso2709, read_jincheng_record, read_json_records,
+    read_lido, read_list_records, read_marcxml,
 };
 
 /// ISO 2709 in both formats, with the encoding detected and forced to each charset.
