@@ -1,8 +1,8 @@
 //! The user dictionary, the synonyms and the name authority: files the operator edits
 //! without touching code.
 //!
-//! All three live in the *dictionary directory* the app passes in [`AnalysisOptions`] (the data
-//! directory's `dictionaries/`):
+//! All three live in the *dictionary directory* the app passes in [`AnalysisOptions`] (the
+//! data directory's `dictionaries/`):
 //!
 //! - `user_dict.txt` — jieba's format, one word a line: `word [frequency] [tag]`. Words are
 //!   added to jieba, so documents and queries cut them whole (`马家窑`, not `马家` + `窑`).
@@ -21,10 +21,11 @@
 //!   user dictionary, so that each is cut as one word. A name on several lines (two people
 //!   called the same) finds all of them.
 //!
-//! In all three files blank lines and lines starting with `#` are ignored, and a line that cannot
-//! be used (a "word" of more than [`MAX_WORD_CHARS`] characters, a frequency that is not a
-//! number) is skipped and counted in [`DictionaryStats::skipped_lines`]: a typo in one line
-//! never disables the others. A file that does not exist is replaced by the embedded default
+//! In all three files blank lines and lines starting with `#` are ignored, and a line that
+//! cannot be used (a "word" of more than [`MAX_WORD_CHARS`] characters, a frequency that is
+//! not a number, a synonym group or a person with fewer than two words) is skipped and
+//! counted in [`DictionaryStats::skipped_lines`] (an over-long word also counts on its own):
+//! a typo in one line never disables the others. A file that does not exist is replaced by the embedded default
 //! (`indexer/dictionaries/` in the source tree: Lanzhou's places and emblems, and about a
 //! hundred of the best-known writers and artists).
 //!
@@ -73,8 +74,7 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnalysisOptions {
     /// Directory holding `user_dict.txt`, `synonyms.txt` and `names.txt`; `None` (or missing
-    /// files) uses
-    /// the embedded defaults.
+    /// files) uses the embedded defaults.
     pub dictionary_dir: Option<PathBuf>,
 }
 
