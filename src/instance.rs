@@ -22,7 +22,7 @@ use store::{HarvestRun, Store};
 const STORE_FILE: &str = "jincheng.db";
 /// Index folder inside the data directory.
 const INDEX_DIR: &str = "index";
-/// Folder of `user_dict.txt` and `synonyms.txt` inside the data directory.
+/// Folder of `user_dict.txt`, `synonyms.txt` and `names.txt` inside the data directory.
 const DICTIONARY_DIR: &str = "dictionaries";
 
 /// A store, its index follower and the configuration they serve.
@@ -53,7 +53,7 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     Ok(Store::open(&store_path(data_dir))?)
 }
 
-/// Opens the index under `data_dir`, with the user dictionary and synonyms of
+/// Opens the index under `data_dir`, with the user dictionary, synonyms and names of
 /// `data_dir/dictionaries/` (the built-in ones when absent); an index of an older schema is
 /// removed, to be rebuilt from the store (which is always possible: the index holds nothing
 /// the store lacks).

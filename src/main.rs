@@ -487,7 +487,7 @@ fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `kill -HUP` reloads the user dictionary and synonyms without a restart.
+/// `kill -HUP` reloads the user dictionary, synonyms and names without a restart.
 fn spawn_dictionary_reload_on_sighup(instance: Instance) {
     #[cfg(unix)]
     tokio::spawn(async move {

@@ -397,6 +397,9 @@ async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
     assert_eq!(response.status(), 200, "{}", String::from_utf8_lossy(&body));
     let stats: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(stats["synonyms_from_file"], true);
+    // No names.txt in the data directory: the built-in name authority.
+    assert_eq!(stats["names_from_file"], false);
+    assert!(stats["name_groups"].as_u64().unwrap() >= 60, "{stats}");
     assert_eq!(
         total(get_json(&instance, query).await.1),
         1,

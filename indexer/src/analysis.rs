@@ -162,6 +162,17 @@ impl ChineseAnalyzer {
         self.snapshot().synonyms.get(word).cloned()
     }
 
+    /// The other names of the person(s) a normalised name stands for (see
+    /// [`crate::dictionary`]), the preferred name first, if it is a name.
+    pub(crate) fn names(&self, word: &str) -> Option<Arc<[String]>> {
+        self.snapshot().names.get(word).cloned()
+    }
+
+    /// Whether a normalised name is the preferred name of a person (the first of its line).
+    pub(crate) fn is_preferred_name(&self, word: &str) -> bool {
+        self.snapshot().preferred_names.contains(word)
+    }
+
     /// The tantivy tokenizer of the index's Chinese text fields (for benchmarks and for
     /// inspecting what is indexed).
     pub fn text_analyzer(&self) -> tantivy::tokenizer::TextAnalyzer {

@@ -1,7 +1,8 @@
-//! The user dictionary and the synonyms: files the operator edits without touching code.
+//! The user dictionary, the synonyms and the name authority: files the operator edits
+//! without touching code.
 //!
-//! Both live in the *dictionary directory* the app passes in [`AnalysisOptions`] (the data
-//! directory's `dictionaries/`):
+//! All three live in the *dictionary directory* the app passes in [`AnalysisOptions`] (the
+//! data directory's `dictionaries/`):
 //!
 //! - `user_dict.txt` — jieba's format, one word a line: `word [frequency] [tag]`. Words are
 //!   added to jieba, so documents and queries cut them whole (`马家窑`, not `马家` + `窑`).
@@ -9,24 +10,37 @@
 //!   spaces: `铜奔马,马踏飞燕`. A query word of a group also finds the other words of the
 //!   group, ranked a little lower (see [`crate::query`]). Synonyms are added to the
 //!   user dictionary too, so that each is cut as one word.
+//! - `names.txt` — the names people use for a creator, one person a line: the preferred name
+//!   first, then the other names (字, 号, 谥号, pen names, common forms), separated like
+//!   synonyms: `苏轼,苏东坡,东坡,苏子瞻`. A query word that is one of the names also finds
+//!   the works whose *creator* is written with another of them, at [`crate::query`]'s
+//!   `NAME_FACTOR` of the creator's own weight; an alternate name (not the first of its
+//!   line) also gets the whole-creator boost, for itself and for the other names. The word
+//!   still matches every field as plain text (a poem titled 东坡).
+//!   Names are folded like all text (蘇軾 in a record is 苏轼 in the file) and added to the
+//!   user dictionary, so that each is cut as one word. A name on several lines (two people
+//!   called the same) finds all of them.
 //!
-//! In both files blank lines and lines starting with `#` are ignored, and a line that cannot
-//! be used (a "word" of more than [`MAX_WORD_CHARS`] characters, a frequency that is not a
-//! number) is skipped and counted in [`DictionaryStats::skipped_lines`]: a typo in one line
-//! never disables the others. A file that does not exist is replaced by the embedded default
-//! (`indexer/dictionaries/` in the source tree: Lanzhou's places and emblems).
+//! In all three files blank lines and lines starting with `#` are ignored, and a line that
+//! cannot be used (a "word" of more than [`MAX_WORD_CHARS`] characters, a frequency that is
+//! not a number, a synonym group or a person with fewer than two words) is skipped and
+//! counted in [`DictionaryStats::skipped_lines`] (an over-long word also counts on its own):
+//! a typo in one line never disables the others. A file that does not exist is replaced by the embedded default
+//! (`indexer/dictionaries/` in the source tree: Lanzhou's places and emblems, and about a
+//! hundred of the best-known writers and artists).
 //!
 //! # What a change affects
 //!
-//! [`crate::Index::reload_dictionaries`] swaps both in one step. **Queries** use the new
+//! [`crate::Index::reload_dictionaries`] swaps all three in one step. **Queries** use the new
 //! dictionary at once, and find the new words in documents indexed before the change too:
 //! documents index every CJK character, and a query word also matches as the phrase of its
 //! characters (with half the weight of a whole-word match). **Documents** indexed after the
 //! reload are cut with the new dictionary; documents indexed before keep their old cut until
 //! the next reindex (`jincheng reindex`), which only changes their scores slightly, never
-//! whether they are found. Synonyms are query-side only and take full effect at once.
+//! whether they are found. Synonyms and names are query-side only and take full effect at
+//! once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -43,10 +57,15 @@ pub const DEFAULT_SYNONYMS: &str = include_str!("../dictionaries/synonyms.txt");
 pub const USER_DICT_FILE: &str = "user_dict.txt";
 /// File name of the synonyms inside the dictionary directory.
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
+/// The embedded default name authority (`indexer/dictionaries/names.txt`).
+pub const DEFAULT_NAMES: &str = include_str!("../dictionaries/names.txt");
+/// File name of the name authority inside the dictionary directory.
+pub const NAMES_FILE: &str = "names.txt";
 
-/// Longest word accepted in either file, in characters.
+/// Longest word (or name) accepted in any of the files, in characters.
 pub const MAX_WORD_CHARS: usize = 32;
-/// Most words a synonym group may have; longer lines keep their first words.
+/// Most words a synonym group (or names a person) may have; longer lines keep their first
+/// words.
 pub const MAX_GROUP_WORDS: usize = 16;
 /// Largest dictionary file read, in bytes: a runaway file must not eat the server's memory.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -54,31 +73,41 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// How the index analyses text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnalysisOptions {
-    /// Directory holding `user_dict.txt` and `synonyms.txt`; `None` (or missing files) uses
-    /// the embedded defaults.
+    /// Directory holding `user_dict.txt`, `synonyms.txt` and `names.txt`; `None` (or missing
+    /// files) uses the embedded defaults.
     pub dictionary_dir: Option<PathBuf>,
 }
 
 /// What a (re)load of the dictionaries found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DictionaryStats {
-    /// Words added to jieba from the user dictionary (and from the synonyms).
+    /// Words added to jieba from the user dictionary (and from the synonyms and names).
     pub user_words: usize,
     /// Synonym groups with at least two distinct words.
     pub synonym_groups: usize,
-    /// Lines of either file that were not usable.
+    /// People in the name authority (lines with at least two distinct names).
+    pub name_groups: usize,
+    /// Lines of any of the files that were not usable.
     pub skipped_lines: usize,
     /// The user dictionary came from the dictionary directory (not the embedded default).
     pub user_dict_from_file: bool,
     /// The synonyms came from the dictionary directory (not the embedded default).
     pub synonyms_from_file: bool,
+    /// The name authority came from the dictionary directory (not the embedded default).
+    pub names_from_file: bool,
 }
 
-/// One loaded generation of the dictionaries: jieba with the user words, and the synonyms.
+/// One loaded generation of the dictionaries: jieba with the user words, the synonyms and
+/// the names.
 pub(crate) struct Dictionaries {
     pub(crate) jieba: Jieba,
     /// Normalised word → the other words of its group(s), normalised, in file order.
     pub(crate) synonyms: HashMap<String, Arc<[String]>>,
+    /// Normalised name → the other names of its person(s), normalised, the preferred name of
+    /// each person first.
+    pub(crate) names: HashMap<String, Arc<[String]>>,
+    /// The names that come first on a line (a person's preferred name).
+    pub(crate) preferred_names: HashSet<String>,
     pub(crate) stats: DictionaryStats,
 }
 
@@ -180,21 +209,26 @@ fn read_optional(dir: &Path, name: &str) -> Result<Option<String>> {
 impl Dictionaries {
     /// Loads the dictionaries from `dir` (files that are missing fall back to the defaults).
     pub(crate) fn load(dir: Option<&Path>) -> Result<Dictionaries> {
-        let (user_dict, synonyms) = match dir {
+        let (user_dict, synonyms, names) = match dir {
             Some(dir) => (
                 read_optional(dir, USER_DICT_FILE)?,
                 read_optional(dir, SYNONYMS_FILE)?,
+                read_optional(dir, NAMES_FILE)?,
             ),
-            None => (None, None),
+            None => (None, None, None),
         };
         let mut stats = DictionaryStats {
             user_dict_from_file: user_dict.is_some(),
             synonyms_from_file: synonyms.is_some(),
+            names_from_file: names.is_some(),
             ..DictionaryStats::default()
         };
         Ok(Dictionaries::build(
-            user_dict.as_deref().unwrap_or(DEFAULT_USER_DICT),
-            synonyms.as_deref().unwrap_or(DEFAULT_SYNONYMS),
+            DictionaryTexts {
+                user_dict: user_dict.as_deref().unwrap_or(DEFAULT_USER_DICT),
+                synonyms: synonyms.as_deref().unwrap_or(DEFAULT_SYNONYMS),
+                names: names.as_deref().unwrap_or(DEFAULT_NAMES),
+            },
             &mut stats,
         ))
     }
@@ -202,52 +236,82 @@ impl Dictionaries {
     /// The embedded defaults.
     pub(crate) fn defaults() -> Dictionaries {
         let mut stats = DictionaryStats::default();
-        Dictionaries::build(DEFAULT_USER_DICT, DEFAULT_SYNONYMS, &mut stats)
+        let texts = DictionaryTexts {
+            user_dict: DEFAULT_USER_DICT,
+            synonyms: DEFAULT_SYNONYMS,
+            names: DEFAULT_NAMES,
+        };
+        Dictionaries::build(texts, &mut stats)
     }
 
-    fn build(user_dict: &str, synonyms: &str, stats: &mut DictionaryStats) -> Dictionaries {
+    fn build(texts: DictionaryTexts<'_>, stats: &mut DictionaryStats) -> Dictionaries {
         let mut jieba = base_jieba().clone();
         let mut skipped = 0;
-        let words = parse_user_dict(user_dict, &mut skipped);
+        let words = parse_user_dict(texts.user_dict, &mut skipped);
         for word in &words {
             // The user's form is folded like every text, so 蘭州 in the file is the word 兰州.
             let folded = normalize(word.word).text;
             jieba.add_word(&folded, word.freq, word.tag);
         }
-        let groups = parse_synonyms(synonyms, &mut skipped);
-        let mut map: HashMap<String, Vec<String>> = HashMap::new();
-        let mut synonym_words = 0;
-        for group in &groups {
-            for word in group {
-                if word.chars().count() > 1 && jieba.has_word(word) {
-                    continue;
-                }
-                if word.chars().count() > 1 {
-                    jieba.add_word(word, None, None);
-                    synonym_words += 1;
-                }
-            }
-            for word in group {
-                let others = map.entry(word.clone()).or_default();
-                for other in group.iter().filter(|o| *o != word) {
-                    if !others.contains(other) {
-                        others.push(other.clone());
-                    }
-                }
-            }
-        }
+        // A line of names has the format of a synonym group; its first word is the preferred
+        // name, and each name lists the others in line order, so the preferred name comes
+        // first (and survives the query's cap on expansions).
+        let groups = parse_synonyms(texts.synonyms, &mut skipped);
+        let people = parse_synonyms(texts.names, &mut skipped);
+        let mut added_words = 0;
+        let synonyms = expansions(&groups, &mut jieba, &mut added_words);
+        let names = expansions(&people, &mut jieba, &mut added_words);
+        let preferred_names = people.iter().filter_map(|p| p.first().cloned()).collect();
         *stats = DictionaryStats {
-            user_words: words.len() + synonym_words,
+            user_words: words.len() + added_words,
             synonym_groups: groups.len(),
+            name_groups: people.len(),
             skipped_lines: skipped,
             ..stats.clone()
         };
         Dictionaries {
             jieba,
-            synonyms: map.into_iter().map(|(k, v)| (k, Arc::from(v))).collect(),
+            synonyms,
+            names,
+            preferred_names,
             stats: stats.clone(),
         }
     }
+}
+
+/// The text of the three files (or their defaults).
+struct DictionaryTexts<'a> {
+    user_dict: &'a str,
+    synonyms: &'a str,
+    names: &'a str,
+}
+
+/// Each word of `groups` → the other words of its group(s), in line order. Words of more
+/// than one character that jieba does not know are added to it (and counted in `added`), so
+/// that documents and queries cut them whole.
+fn expansions(
+    groups: &[Vec<String>],
+    jieba: &mut Jieba,
+    added: &mut usize,
+) -> HashMap<String, Arc<[String]>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for group in groups {
+        for word in group {
+            if word.chars().count() > 1 && !jieba.has_word(word) {
+                jieba.add_word(word, None, None);
+                *added += 1;
+            }
+        }
+        for word in group {
+            let others = map.entry(word.clone()).or_default();
+            for other in group.iter().filter(|o| *o != word) {
+                if !others.contains(other) {
+                    others.push(other.clone());
+                }
+            }
+        }
+    }
+    map.into_iter().map(|(k, v)| (k, Arc::from(v))).collect()
 }
 
 #[cfg(test)]
@@ -296,6 +360,40 @@ mod tests {
         assert!(dictionaries.synonyms["铜奔马"].contains(&"马踏飞燕".to_string()));
         assert!(!dictionaries.stats.user_dict_from_file);
         assert_eq!(dictionaries.stats.skipped_lines, 0);
+    }
+
+    #[test]
+    fn names_list_the_preferred_name_first_and_are_cut_whole() {
+        let dictionaries = Dictionaries::defaults();
+        let names = |name: &str| {
+            dictionaries
+                .names
+                .get(name)
+                .map(|n| n.to_vec())
+                .unwrap_or_default()
+        };
+        assert_eq!(names("苏东坡").first().map(String::as_str), Some("苏轼"));
+        assert_eq!(names("李太白").first().map(String::as_str), Some("李白"));
+        assert!(names("苏轼").contains(&"东坡".to_string()));
+        assert!(dictionaries.jieba.has_word("苏东坡") && dictionaries.jieba.has_word("李太白"));
+        assert!(dictionaries.stats.name_groups >= 60, "{:?}", dictionaries.stats);
+        assert_eq!(dictionaries.stats.skipped_lines, 0);
+    }
+
+    #[test]
+    fn a_names_file_is_folded_and_its_bad_lines_counted() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Dictionary {
+            path: String::new(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(dir.path().join(NAMES_FILE), "# people\n蘇軾 蘇東坡、東坡\n孤名\n").ok();
+        let loaded = Dictionaries::load(Some(dir.path()))?;
+        assert!(loaded.stats.names_from_file);
+        assert_eq!(loaded.stats.name_groups, 1);
+        assert_eq!(loaded.stats.skipped_lines, 1);
+        assert_eq!(loaded.names["东坡"].to_vec(), ["苏轼", "苏东坡"]);
+        assert!(!loaded.names.contains_key("李太白"));
+        Ok(())
     }
 
     #[test]

@@ -28,6 +28,15 @@
 //!   [`SUB_WORDS_FACTOR`] of the weight, so the contiguous word always ranks first.
 //! - A word of a synonym group (see [`crate::dictionary`]) also matches the group's other
 //!   words, at [`SYNONYM_FACTOR`] of the weight.
+//! - A word that is one of a person's names in the name authority (`names.txt`, see
+//!   [`crate::dictionary`]) also matches the person's other names (the preferred name first)
+//!   in the creators and contributors, at [`NAME_FACTOR`] of those fields' weight. An
+//!   *alternate* name (alone or beside title words) also adds the exact-creator boost for
+//!   itself and, at [`NAME_FACTOR`] of it, for each other name: `苏东坡`, `李太白 静夜思`
+//!   find 蘇軾's and 李白's works first, while a poem titled 东坡 still matches `东坡` as
+//!   text. The typed word's own matches are unchanged, and a preferred name gets no new
+//!   boost, so works by the name typed stay first and a query without alternate names ranks
+//!   as it would without the authority.
 //! - A clause of Latin letters also matches the **pinyin** fields of titles and creators:
 //!   as syllables (`jingyesi`, `jing ye si`), and, when it is not pinyin, as initials (`jys`).
 //!   Pinyin weighs less than any Chinese field, and a Chinese word never reaches the pinyin
@@ -47,7 +56,8 @@
 //!
 //! The work a query can cause is capped structurally, not by a timer: at most
 //! [`MAX_QUERY_CHARS`] characters, [`MAX_QUERY_TOKENS`] words, [`MAX_SYNONYMS_PER_WORD`] and
-//! [`MAX_EXPANSIONS`] synonyms, [`MAX_FUZZY_WORDS`] fuzzy words, pinyin strings of at most
+//! [`MAX_EXPANSIONS`] synonyms, [`MAX_NAMES_PER_WORD`] and [`MAX_NAME_EXPANSIONS`] other
+//! names, [`MAX_FUZZY_WORDS`] fuzzy words, pinyin strings of at most
 //! [`crate::pinyin::MAX_PINYIN_LETTERS`] letters and initials of at most
 //! [`MAX_INITIALS_LETTERS`]. The benches measure the worst case these allow.
 
@@ -73,6 +83,10 @@ pub const MAX_QUERY_TOKENS: usize = 32;
 pub const MAX_SYNONYMS_PER_WORD: usize = 3;
 /// Synonyms used per query at most.
 pub const MAX_EXPANSIONS: usize = 8;
+/// Other names of a person used per query word at most (the preferred name comes first).
+pub const MAX_NAMES_PER_WORD: usize = 4;
+/// Other names of people used per query at most.
+pub const MAX_NAME_EXPANSIONS: usize = 8;
 /// Words of a query that get a fuzzy (one-typo) alternative at most.
 pub const MAX_FUZZY_WORDS: usize = 4;
 /// Shortest Latin word matched with a typo.
@@ -88,6 +102,9 @@ const PARTS_FACTOR: f32 = 0.5;
 const SUB_WORDS_FACTOR: f32 = 0.3;
 /// Weight of a synonym, relative to the word typed.
 pub const SYNONYM_FACTOR: f32 = 0.6;
+/// Weight of a creator found under another of their names (`苏东坡` → 蘇軾), relative to the
+/// name typed: close to the creator's own name, above a synonym.
+pub const NAME_FACTOR: f32 = 0.9;
 /// How much the other fields add to the best field's score for one word.
 const TIE_BREAKER: f32 = 0.1;
 /// The whole query is the whole title (folded, punctuation ignored).
@@ -276,6 +293,10 @@ struct QueryWord {
     /// The shorter words a long word is made of, matched apart at a low weight.
     sub_words: Vec<String>,
     synonyms: Vec<String>,
+    /// The other names of the person this word names, matched in creators and contributors.
+    names: Vec<String>,
+    /// The word is a name, and not a person's preferred name (`苏东坡`, not `苏轼`).
+    alternate_name: bool,
     pinyin: Option<PinyinReading>,
     fuzzy: bool,
 }
@@ -296,6 +317,7 @@ enum Group {
 struct Budget {
     tokens: usize,
     synonyms: usize,
+    names: usize,
     fuzzy: usize,
 }
 
@@ -311,6 +333,7 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
     let mut budget = Budget {
         tokens: MAX_QUERY_TOKENS,
         synonyms: MAX_EXPANSIONS,
+        names: MAX_NAME_EXPANSIONS,
         fuzzy: MAX_FUZZY_WORDS,
     };
     let mut positive: Vec<Box<dyn Query>> = Vec::new();
@@ -319,6 +342,9 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
     // The positive free text (scope any or title), for the whole-query boosts.
     let mut whole_text: Vec<&str> = Vec::new();
     let mut latin_clauses: Vec<&str> = Vec::new();
+    // Exact-creator keys (and their boosts) of the alternate names in the query and of the
+    // other names of their people.
+    let mut name_keys: Vec<(String, f32)> = Vec::new();
 
     for clause in lex(text) {
         let groups = clause_groups(analyzer, &clause, &mut budget);
@@ -328,6 +354,18 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
         if !clause.negated {
             for group in &groups {
                 collect_words(group, &mut words);
+                if let Group::Word(word) = group
+                    && word.alternate_name
+                {
+                    let own = std::iter::once((&word.surface, EXACT_CREATOR_BOOST));
+                    let others = word.names.iter().map(|n| (n, EXACT_CREATOR_BOOST * NAME_FACTOR));
+                    for (name, boost) in own.chain(others) {
+                        let key = text_key(name);
+                        if !key.is_empty() && !name_keys.iter().any(|(k, _)| *k == key) {
+                            name_keys.push((key, boost));
+                        }
+                    }
+                }
             }
             if matches!(clause.scope, Scope::Any | Scope::Title)
                 && !groups
@@ -373,7 +411,14 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
         });
     }
 
-    let boosts = whole_query_boosts(fields, analyzer, &whole_text.join(" "), &latin_clauses);
+    let mut boosts = whole_query_boosts(fields, analyzer, &whole_text.join(" "), &latin_clauses);
+    // An alternate name in the query (alone or beside title words: `苏东坡 念奴娇`) lifts the
+    // works whose whole creator is that name, or nearly as much, another name of the person.
+    boosts.extend(
+        name_keys
+            .iter()
+            .map(|(key, boost)| boosted(term(fields.creator_exact, key), *boost)),
+    );
     let fallback = (positive.len() > 1).then(|| {
         let any: Vec<(Occur, Box<dyn Query>)> = positive
             .iter()
@@ -401,6 +446,7 @@ fn collect_words(group: &Group, words: &mut Vec<String>) {
     let mut add = |w: &QueryWord| {
         words.push(w.surface.clone());
         words.extend(w.synonyms.iter().cloned());
+        words.extend(w.names.iter().cloned());
         words.extend(w.sub_words.iter().cloned());
     };
     match group {
@@ -460,6 +506,20 @@ fn clause_groups(analyzer: &ChineseAnalyzer, clause: &Clause<'_>, budget: &mut B
                 Vec::new()
             };
             budget.synonyms -= synonyms.len();
+            let names: Vec<String> =
+                if budget.names > 0 && matches!(clause.scope, Scope::Any | Scope::Creator) {
+                    analyzer
+                        .names(&surface)
+                        .map(|all| {
+                            let take = MAX_NAMES_PER_WORD.min(budget.names);
+                            all.iter().take(take).cloned().collect()
+                        })
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+            budget.names -= names.len();
+            let alternate_name = !names.is_empty() && !analyzer.is_preferred_name(&surface);
             let fuzzy = budget.fuzzy > 0
                 && token.text.len() >= FUZZY_MIN_LETTERS
                 && token.text.bytes().all(|b| b.is_ascii_lowercase());
@@ -472,6 +532,8 @@ fn clause_groups(analyzer: &ChineseAnalyzer, clause: &Clause<'_>, budget: &mut B
                 token,
                 surface,
                 synonyms,
+                names,
+                alternate_name,
                 pinyin: None,
                 fuzzy,
             }
@@ -624,6 +686,18 @@ fn initials_query(field: Field, letters: &str) -> Box<dyn Query> {
     phrase(field, &grams).unwrap_or_else(|| term(field, letters))
 }
 
+/// A word other than the one typed (a synonym, another name) in `field`: a Chinese word as
+/// the phrase of its characters, so that it matches however documents were cut.
+fn other_word_query(field: Field, word: &str) -> Box<dyn Query> {
+    if word.chars().all(is_cjk) {
+        let chars: Vec<(usize, String)> = word.chars().map(String::from).enumerate().collect();
+        let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
+        phrase(field, &chars).unwrap_or_else(|| term(field, word))
+    } else {
+        term(field, word)
+    }
+}
+
 /// The alternatives of one word in the scope's fields.
 fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec<Box<dyn Query>>) {
     let parts: Vec<(usize, &str)> = word.parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
@@ -636,14 +710,30 @@ fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec
             out.push(boosted(by_parts, text_field.boost * PARTS_FACTOR));
         }
         for synonym in &word.synonyms {
-            let chars: Vec<(usize, String)> = synonym.chars().map(String::from).enumerate().collect();
-            let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
-            let query = if synonym.chars().all(is_cjk) {
-                phrase(text_field.field, &chars).unwrap_or_else(|| term(text_field.field, synonym))
-            } else {
-                term(text_field.field, synonym)
-            };
-            out.push(boosted(query, text_field.boost * SYNONYM_FACTOR));
+            out.push(boosted(
+                other_word_query(text_field.field, synonym),
+                text_field.boost * SYNONYM_FACTOR,
+            ));
+        }
+        // Another name is matched like the typed word (whole, or as its characters at a lower
+        // weight), and only the best of them counts, so that the name typed, written as such,
+        // keeps the first place over a creator who matches several of the other names.
+        if !word.names.is_empty()
+            && (text_field.field == fields.creators || text_field.field == fields.contributors)
+        {
+            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            for name in &word.names {
+                alternatives.push(term(text_field.field, name));
+                let parts = ChineseAnalyzer::word_parts(name);
+                let parts: Vec<(usize, &str)> = parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
+                if let Some(by_parts) = phrase(text_field.field, &parts) {
+                    alternatives.push(boosted(by_parts, PARTS_FACTOR));
+                }
+            }
+            out.push(boosted(
+                Box::new(DisjunctionMaxQuery::new(alternatives)),
+                text_field.boost * NAME_FACTOR,
+            ));
         }
         if word.fuzzy && (text_field.field == fields.title || text_field.field == fields.creators) {
             let fuzzy =
@@ -947,6 +1037,7 @@ mod tests {
             "jingyesi ".repeat(28),
             "carvings jys ".repeat(19),
             "铜奔马 金城 ".repeat(36),
+            "苏东坡 李太白 杜子美 ".repeat(28),
             "-李白 -\"明月\" ".repeat(20),
         ];
         for text in cases {
@@ -956,6 +1047,27 @@ mod tests {
             plan.query.query_terms(&mut |_, _| terms += 1);
             assert!(terms < 4_000, "{terms} terms for {text}");
         }
+    }
+
+    #[test]
+    fn names_expand_to_the_other_names_within_their_caps() -> Result<()> {
+        let plan = plan_for("苏东坡")?;
+        assert!(plan.words.contains(&"苏轼".to_string()), "{:?}", plan.words);
+        // A title restriction never reaches the creators, so names are not expanded.
+        let plan = plan_for("title:苏东坡")?;
+        assert!(!plan.words.contains(&"苏轼".to_string()), "{:?}", plan.words);
+        let plan = plan_for("苏东坡 李太白 杜子美 白乐天 王摩诘")?;
+        let (_, fields) = build_schema();
+        let mut exact = 0;
+        plan.query.query_terms(&mut |term, _| {
+            if term.field() == fields.creator_exact {
+                exact += 1;
+            }
+        });
+        // The whole query's key, the five names typed and at most MAX_NAME_EXPANSIONS others.
+        assert!(exact <= 1 + 5 + MAX_NAME_EXPANSIONS, "{exact}");
+        assert!(exact > 1 + MAX_NAMES_PER_WORD, "{exact}");
+        Ok(())
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod chinese;
 mod citizen;
+mod names;
 mod relevance;
 mod works;
 

@@ -10,7 +10,7 @@
 //! | `GET /admin/runs?source=…&limit=…`           | admin: harvest runs                       |
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
 //! | `GET /admin/images?state=…&limit=…&offset=…` | admin: harvested image links (`pending`, `fetched`, `failed` with reason) and counts |
-//! | `POST /admin/dictionaries/reload`            | admin: reload user dictionary + synonyms  |
+//! | `POST /admin/dictionaries/reload`            | admin: reload user dict, synonyms, names  |
 //! | `POST /admin/api-keys` `{"name"}`            | admin: issue an app key (shown once)      |
 //! | `GET /admin/api-keys`                        | admin: issued keys, without secrets       |
 //! | `DELETE /admin/api-keys/{id}`                | admin: revoke a key                       |
@@ -93,7 +93,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query::<ImagesQuery>()
             .json::<ImageList>(200, "Counts and links"),
         Endpoint::post("/api/v1/admin/dictionaries/reload", reload_dictionaries)
-            .summary("Reload the user dictionary and synonyms from the data directory")
+            .summary("Reload the user dictionary, synonyms and names from the data directory")
             .admin()
             .json::<DictionaryStats>(200, "What was loaded")
             .errors(&[ErrorCode::InvalidBody]),
@@ -393,11 +393,15 @@ struct ImageList {
 struct DictionaryStats {
     user_words: usize,
     synonym_groups: usize,
+    /// People in the name authority `names.txt`.
+    name_groups: usize,
     skipped_lines: usize,
     /// Whether `user_dict.txt` was read (else the built-in one is used).
     user_dict_from_file: bool,
     /// Whether `synonyms.txt` was read (else the built-in one is used).
     synonyms_from_file: bool,
+    /// Whether `names.txt` was read (else the built-in one is used).
+    names_from_file: bool,
 }
 
 /// An issued key; `key` is shown only now.
@@ -684,8 +688,8 @@ async fn remote_images(
     }))
 }
 
-/// Reloads `dictionaries/user_dict.txt` and `synonyms.txt` from the data directory; queries
-/// use them at once, documents indexed from now on are segmented with them.
+/// Reloads `dictionaries/user_dict.txt`, `synonyms.txt` and `names.txt` from the data
+/// directory; queries use them at once, documents indexed from now on are segmented with them.
 async fn reload_dictionaries(
     State(state): State<AppState>,
     principal: Principal,
@@ -701,9 +705,11 @@ async fn reload_dictionaries(
     Ok(Json(DictionaryStats {
         user_words: stats.user_words,
         synonym_groups: stats.synonym_groups,
+        name_groups: stats.name_groups,
         skipped_lines: stats.skipped_lines,
         user_dict_from_file: stats.user_dict_from_file,
         synonyms_from_file: stats.synonyms_from_file,
+        names_from_file: stats.names_from_file,
     }))
 }
 
