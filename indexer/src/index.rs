@@ -207,8 +207,8 @@ impl Index {
     /// most one such thread runs; a commit during its run is picked up by the next call.
     ///
     /// The suggestion table is built from every document of the index: during a bulk load,
-    /// with a commit every second or so, rebuilding it after each commit kept one core busy
-    /// and slowed searches (`jincheng bench load-during-harvest`). A [`Index::suggest`] that
+    /// with a commit every second or so, rebuilding it after each commit halved the speed of
+    /// a harvest on two cores (`jincheng bench load-during-harvest`). A [`Index::suggest`] that
     /// finds the table older than the reader still builds it on demand, as before.
     pub(crate) fn warm_suggestions(&self) {
         if self.inner.warming.swap(true, Ordering::AcqRel) {

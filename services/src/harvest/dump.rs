@@ -129,7 +129,10 @@ pub(super) async fn harvest(
         }
         _ => {
             let bytes = load(source, limits).await?;
-            let items = parse(source, &bytes)?;
+            // Parsing a whole dump is CPU work: on the blocking pool, not the async workers
+            // that answer searches.
+            let dump_source = source.clone();
+            let items = tokio::task::spawn_blocking(move || parse(&dump_source, &bytes)).await??;
             run.progress.total = Some(items.len() as u64);
             run.store(items, after_page).await?;
         }
