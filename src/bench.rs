@@ -7,6 +7,8 @@
 //! search analytics: the same searches through the whole HTTP router with logging on and off
 //! ([`logging_overhead`]).
 
+pub mod load_during_harvest;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

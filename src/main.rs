@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use jincheng::Instance;
-use jincheng::bench::{self, BenchOptions};
+use jincheng::bench::{self, BenchOptions, load_during_harvest};
 use services::config::Config;
 use store::HarvestRun;
 use tokio::net::TcpListener;
@@ -95,14 +95,46 @@ enum Command {
         #[command(subcommand)]
         action: ApiKeyCommand,
     },
-    /// Benchmark indexing and searching on synthetic records.
+    /// Benchmark indexing and searching on synthetic records (or, with
+    /// `load-during-harvest`, search and curation latency during a large harvest).
     Bench {
+        #[command(subcommand)]
+        mode: Option<BenchMode>,
         /// Number of synthetic records.
         #[arg(long, default_value_t = 100_000)]
         records: usize,
         /// Times each query of the mix runs.
         #[arg(long, default_value_t = 200)]
         rounds: usize,
+        /// Keep the data here instead of a temporary directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchMode {
+    /// Search p50/p99 over HTTP idle and during a harvest of synthetic OAI-PMH records, and
+    /// curated write-to-searchable times (issue #18).
+    LoadDuringHarvest {
+        /// Records the synthetic OAI-PMH provider serves (all harvested).
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Records stored and indexed before the measurement starts.
+        #[arg(long, default_value_t = 100_000)]
+        seed: usize,
+        /// Concurrent search clients.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Pause of each search client between requests.
+        #[arg(long, default_value = "20ms")]
+        search_pause: humantime::Duration,
+        /// Pause of the curator between writes.
+        #[arg(long, default_value = "250ms")]
+        write_pause: humantime::Duration,
+        /// Length of the idle phases before and after the harvest.
+        #[arg(long, default_value = "15s")]
+        idle: humantime::Duration,
         /// Keep the data here instead of a temporary directory.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -216,6 +248,33 @@ async fn main() -> anyhow::Result<()> {
         Command::User { action } => user(action),
         Command::Apikey { action } => apikey(action),
         Command::Bench {
+            mode:
+                Some(BenchMode::LoadDuringHarvest {
+                    records,
+                    seed,
+                    clients,
+                    search_pause,
+                    write_pause,
+                    idle,
+                    data,
+                }),
+            ..
+        } => {
+            let report = load_during_harvest::run(&load_during_harvest::LoadOptions {
+                records,
+                seed_records: seed,
+                search_clients: clients,
+                search_pause: search_pause.into(),
+                write_pause: write_pause.into(),
+                idle: idle.into(),
+                data_dir: data,
+            })
+            .await?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            mode: None,
             records,
             rounds,
             data,

@@ -220,7 +220,21 @@ impl OaiPmhHarvester {
             }
         };
         let body = self.http.get(&url).await?;
-        read_list_records(&body, &self.source, &url)
+        // Decoding, parsing and mapping a page of hundreds of records is milliseconds of CPU:
+        // it runs on the blocking pool, so the async workers keep answering searches meanwhile
+        // (measured by `jincheng bench load-during-harvest`).
+        let source = self.source.clone();
+        let page_url = url.clone();
+        let parsed = tokio::task::spawn_blocking(move || read_list_records(&body, &source, &page_url)).await;
+        match parsed {
+            Ok(page) => page,
+            // A panic in the parser is a bug: it propagates as it would have without the hop.
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => Err(response_error(
+                &url,
+                ResponseError::Unreadable(format!("parsing was cancelled: {join}")),
+            )),
+        }
     }
 
     fn url(&self, pairs: &[(&str, &str)]) -> Url {
