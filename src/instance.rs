@@ -151,7 +151,8 @@ impl Instance {
     }
 
     /// Harvests one source once; the index follower and the image fetcher are woken after
-    /// every stored page.
+    /// every stored page, and the harvest waits for the index whenever it is more than
+    /// [`harvest::MAX_INDEX_LAG`] changes behind, so curated writes stay quickly searchable.
     pub async fn harvest(
         &self,
         source: &SourceConfig,
@@ -160,11 +161,18 @@ impl Instance {
         let indexing = self.indexing.clone();
         let remote_images = self.remote_images.clone();
         let mut on_page = on_page;
-        harvest::run_source(Arc::clone(&self.store), source, HttpLimits::default(), move |p| {
-            indexing.wake();
-            remote_images.wake();
-            on_page(p);
-        })
+        let pace = self.indexing.clone();
+        harvest::run_source(
+            Arc::clone(&self.store),
+            source,
+            HttpLimits::default(),
+            Some(&pace),
+            move |p| {
+                indexing.wake();
+                remote_images.wake();
+                on_page(p);
+            },
+        )
         .await
     }
 

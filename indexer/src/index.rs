@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tantivy::directory::MmapDirectory;
 use tantivy::{IndexReader, ReloadPolicy, Searcher};
@@ -16,6 +17,9 @@ use crate::schema::{Fields, SCHEMA_VERSION, build_schema, pinyin_tokenizer_name,
 use crate::search::{SearchRequest, SearchResults};
 use crate::suggest::{Suggester, Suggestion};
 use crate::writer::RecordWriter;
+
+/// Least time between two background builds of the suggestion table.
+const SUGGESTIONS_WARM_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The search index: a cheap, cloneable handle (an `Arc` inside) that any number of threads
 /// search through. Writing goes through the one [`RecordWriter`] from [`Index::writer`].
@@ -37,6 +41,8 @@ pub(crate) struct IndexInner {
     suggester_build: Mutex<()>,
     /// A background rebuild is running (see [`Index::warm_suggestions`]).
     warming: AtomicBool,
+    /// When the background rebuild last built the suggestion table.
+    suggestions_warmed: Mutex<Option<Instant>>,
     /// The numbering of works across segments, for collapsing (see [`WorkNumbers`]).
     pub(crate) work_numbers: WorkNumbers,
 }
@@ -119,6 +125,7 @@ impl Index {
                 suggester: Mutex::new(None),
                 suggester_build: Mutex::new(()),
                 warming: AtomicBool::new(false),
+                suggestions_warmed: Mutex::new(None),
                 work_numbers: WorkNumbers::default(),
             }),
         })
@@ -194,10 +201,15 @@ impl Index {
         Ok(built)
     }
 
-    /// Rebuilds the suggestion table and the numbering of works in a background
-    /// thread (after a commit), so that the next [`Index::suggest`] or collapsing search finds
-    /// them ready. At most one such thread runs; a commit during its run is picked up by the
-    /// next call.
+    /// Rebuilds the numbering of works, and the suggestion table at most every
+    /// [`SUGGESTIONS_WARM_INTERVAL`], in a background thread (after a commit), so that the
+    /// next collapsing search (and usually the next [`Index::suggest`]) finds them ready. At
+    /// most one such thread runs; a commit during its run is picked up by the next call.
+    ///
+    /// The suggestion table is built from every document of the index: during a bulk load,
+    /// with a commit every second or so, rebuilding it after each commit kept one core busy
+    /// and slowed searches (`jincheng bench load-during-harvest`). A [`Index::suggest`] that
+    /// finds the table older than the reader still builds it on demand, as before.
     pub(crate) fn warm_suggestions(&self) {
         if self.inner.warming.swap(true, Ordering::AcqRel) {
             return;
@@ -206,7 +218,19 @@ impl Index {
         let spawned = std::thread::Builder::new()
             .name("suggest-warmup".into())
             .spawn(move || {
-                if let Err(e) = index.suggester() {
+                let due = {
+                    let mut warmed = index
+                        .inner
+                        .suggestions_warmed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    let due = warmed.is_none_or(|at| at.elapsed() >= SUGGESTIONS_WARM_INTERVAL);
+                    if due {
+                        *warmed = Some(Instant::now());
+                    }
+                    due
+                };
+                if due && let Err(e) = index.suggester() {
                     tracing::warn!(error = %e, "could not rebuild the suggestions");
                 }
                 if let Err(e) = index.inner.work_numbers.numbering(&index.searcher()) {

@@ -12,7 +12,7 @@ use harvesters::{
 };
 use schemas::record_id;
 
-use super::{Progress, store_page, to_incoming};
+use super::{AfterPage, Progress, store_page, to_incoming};
 use crate::config::{Location, MarcFlavour, PagingConfig, Protocol, SourceConfig};
 use store::{Checkpoint, Counts, Incoming, Store};
 
@@ -35,7 +35,7 @@ impl DumpRun<'_> {
     async fn store(
         &mut self,
         items: Vec<HarvestedItem>,
-        on_page: &mut impl FnMut(&Progress),
+        after_page: &mut AfterPage<'_, impl FnMut(&Progress)>,
     ) -> anyhow::Result<()> {
         for chunk in items.chunks(PAGE) {
             for item in chunk {
@@ -57,13 +57,16 @@ impl DumpRun<'_> {
             )
             .await?;
             self.progress.counts += counts;
-            on_page(&self.progress);
+            after_page.stored(&self.progress).await;
         }
         Ok(())
     }
 
     /// Deletes the source's records that this dump no longer has.
-    async fn delete_missing(&mut self, on_page: &mut impl FnMut(&Progress)) -> anyhow::Result<()> {
+    async fn delete_missing(
+        &mut self,
+        after_page: &mut AfterPage<'_, impl FnMut(&Progress)>,
+    ) -> anyhow::Result<()> {
         let source_id = self.source.id.clone();
         let live = super::blocking(self.store, move |s| s.live_ids(&source_id)).await?;
         let missing: Vec<String> = live.into_iter().filter(|id| !self.seen.contains(id)).collect();
@@ -93,7 +96,7 @@ impl DumpRun<'_> {
         )
         .await?;
         self.progress.counts += counts;
-        on_page(&self.progress);
+        after_page.stored(&self.progress).await;
         Ok(())
     }
 }
@@ -103,7 +106,7 @@ pub(super) async fn harvest(
     source: &SourceConfig,
     limits: HttpLimits,
     run_id: i64,
-    on_page: &mut impl FnMut(&Progress),
+    after_page: &mut AfterPage<'_, impl FnMut(&Progress)>,
 ) -> anyhow::Result<()> {
     let mut run = DumpRun {
         store,
@@ -121,17 +124,17 @@ pub(super) async fn harvest(
         (Protocol::Json, Some(Location::Url(_))) => {
             let mut api = JsonApiHarvester::new(json_options(source)?, limits)?;
             while let Some(page) = api.next_page().await? {
-                run.store(page.items, on_page).await?;
+                run.store(page.items, after_page).await?;
             }
         }
         _ => {
             let bytes = load(source, limits).await?;
             let items = parse(source, &bytes)?;
             run.progress.total = Some(items.len() as u64);
-            run.store(items, on_page).await?;
+            run.store(items, after_page).await?;
         }
     }
-    run.delete_missing(on_page).await
+    run.delete_missing(after_page).await
 }
 
 /// Reads the dump from its URL (with the harvest limits) or its path.

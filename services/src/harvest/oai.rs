@@ -12,7 +12,7 @@ use std::sync::Arc;
 use harvesters::{HttpLimits, ListRequest, OaiPmhHarvester, OaiPmhSource, Page};
 use schemas::oai::ErrorCode;
 
-use super::{Progress, store_page, to_incoming};
+use super::{AfterPage, Progress, store_page, to_incoming};
 use crate::config::SourceConfig;
 use store::{Checkpoint, Counts, Store};
 
@@ -26,7 +26,7 @@ pub(super) async fn harvest(
     limits: HttpLimits,
     run_id: i64,
     checkpoint: Checkpoint,
-    on_page: &mut impl FnMut(&Progress),
+    after_page: &mut AfterPage<'_, impl FnMut(&Progress)>,
 ) -> anyhow::Result<()> {
     let base_url = source
         .url
@@ -121,7 +121,7 @@ pub(super) async fn harvest(
         let items = to_incoming(&source.id, page.items);
         let counts = store_page(store, source, run_id, items, checkpoint).await?;
         progress.counts += counts;
-        on_page(&progress);
+        after_page.stored(&progress).await;
         match next_token {
             Some(token) => request = ListRequest::Resume { token },
             None => return Ok(()),
