@@ -355,6 +355,8 @@ pub struct LevelReport {
     pub by_class: BTreeMap<QueryClass, Latencies>,
     /// Searches that failed (an error or a status other than 200).
     pub errors: usize,
+    /// The failed searches by class.
+    pub errors_by_class: BTreeMap<QueryClass, usize>,
     /// Process CPU time (user + system) over the level.
     pub cpu: Duration,
     /// Resident set size at the end of the level, in bytes.
@@ -461,7 +463,7 @@ impl fmt::Display for HttpBenchReport {
             )?;
             writeln!(
                 f,
-                "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
+                "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>7}",
                 "class",
                 "samples",
                 "p50 ms",
@@ -470,7 +472,8 @@ impl fmt::Display for HttpBenchReport {
                 "floor p50",
                 "floor p99",
                 "p50/floor",
-                "p99/floor"
+                "p99/floor",
+                "errors"
             )?;
             for (class, latencies) in &level.by_class {
                 let floor = self.floor.get(class).cloned().unwrap_or_default();
@@ -478,7 +481,7 @@ impl fmt::Display for HttpBenchReport {
                 let (f50, f99) = (floor.percentile(50.0), floor.percentile(99.0));
                 writeln!(
                     f,
-                    "{:<22} {:>8} {:>8.2} {:>8.2} {:>8.1} {:>10.3} {:>10.3} {:>9.0} {:>9.0}",
+                    "{:<22} {:>8} {:>8.2} {:>8.2} {:>8.1} {:>10.3} {:>10.3} {:>9.0} {:>9.0} {:>7}",
                     class.name(),
                     latencies.len(),
                     ms(p50),
@@ -487,7 +490,8 @@ impl fmt::Display for HttpBenchReport {
                     ms(f50),
                     ms(f99),
                     ratio(p50, f50),
-                    ratio(p99, f99)
+                    ratio(p99, f99),
+                    level.errors_by_class.get(class).copied().unwrap_or(0)
                 )?;
             }
         }
@@ -734,7 +738,7 @@ async fn run_level(
             };
             let deadline = duration.map(|d| started + d);
             let mut samples = Vec::new();
-            let mut errors = 0usize;
+            let mut errors: Vec<QueryClass> = Vec::new();
             for i in 0..count {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
@@ -743,28 +747,37 @@ async fn run_level(
                     break;
                 };
                 let sent = Instant::now();
-                let ok = match client.get(url).send().await {
+                let failure = match client.get(url).send().await {
                     Ok(response) if response.status() == reqwest::StatusCode::OK => {
-                        response.bytes().await.is_ok()
+                        response.bytes().await.err().map(|e| e.to_string())
                     }
-                    _ => false,
+                    Ok(response) => Some(response.status().to_string()),
+                    Err(err) => Some(err.to_string()),
                 };
-                if ok {
-                    samples.push((*class, sent.elapsed()));
-                } else {
-                    errors += 1;
+                match failure {
+                    None => samples.push((*class, sent.elapsed())),
+                    Some(why) => {
+                        // The first failure of each connection, so a broken query is seen.
+                        if errors.is_empty() {
+                            eprintln!("  failed: {url}: {why}");
+                        }
+                        errors.push(*class);
+                    }
                 }
             }
             (samples, errors)
         }));
     }
     let mut all = Vec::new();
-    let mut errors = 0;
+    let mut errors_by_class: BTreeMap<QueryClass, usize> = BTreeMap::new();
     for task in tasks {
         let (samples, failed) = task.await?;
         all.extend(samples);
-        errors += failed;
+        for class in failed {
+            *errors_by_class.entry(class).or_insert(0) += 1;
+        }
     }
+    let errors = errors_by_class.values().sum();
     let elapsed = started.elapsed();
     let cpu = process_cpu().saturating_sub(cpu_before);
     let mut by_class: BTreeMap<QueryClass, Vec<Duration>> = BTreeMap::new();
@@ -781,6 +794,7 @@ async fn run_level(
             .map(|(c, s)| (c, Latencies::new(s)))
             .collect(),
         errors,
+        errors_by_class,
         cpu,
         rss: status_bytes("VmRSS:"),
     })
