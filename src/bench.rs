@@ -7,7 +7,10 @@
 //! search analytics: the same searches through the whole HTTP router with logging on and off
 //! ([`logging_overhead`]).
 
+pub mod http;
 pub mod load_during_harvest;
+pub mod oai_source;
+pub mod poetry;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use jincheng::Instance;
-use jincheng::bench::{self, BenchOptions, load_during_harvest};
+use jincheng::bench::{self, BenchOptions, http as bench_http, load_during_harvest};
 use services::config::Config;
 use store::HarvestRun;
 use tokio::net::TcpListener;
@@ -114,6 +114,30 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchMode {
+    /// The chinese-poetry corpus harvested over OAI-PMH, then searched over HTTP at 1, 4 and
+    /// 16 connections with 5,000+ distinct queries by class, beside the bare-tantivy floor,
+    /// and the 20 everyday queries (issue #16; `benches/poetry.sh` fetches the corpus).
+    Http {
+        /// The unpacked `chinese-poetry` npm package (`package/`, or its `dist/`); without
+        /// it, a small synthetic corpus.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Poems of the synthetic corpus, when there is no `--corpus`.
+        #[arg(long, default_value_t = 2_000)]
+        poems: usize,
+        /// How long each connection count (and the everyday queries) is measured.
+        #[arg(long, default_value = "20s")]
+        duration: humantime::Duration,
+        /// Connection counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+        connections: Vec<usize>,
+        /// Distinct queries to draw for the mix.
+        #[arg(long, default_value_t = 6_000)]
+        queries: usize,
+        /// Keep the data here instead of a temporary directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Search p50/p99 over HTTP idle and during a harvest of synthetic OAI-PMH records, and
     /// curated write-to-searchable times (issue #18).
     LoadDuringHarvest {
@@ -247,6 +271,30 @@ async fn main() -> anyhow::Result<()> {
         } => report(Config::load(&config)?, source, limit),
         Command::User { action } => user(action),
         Command::Apikey { action } => apikey(action),
+        Command::Bench {
+            mode:
+                Some(BenchMode::Http {
+                    corpus,
+                    poems,
+                    duration,
+                    connections,
+                    queries,
+                    data,
+                }),
+            ..
+        } => {
+            let report = bench_http::run(&bench_http::HttpBenchOptions {
+                corpus,
+                synthetic_poems: poems,
+                connections,
+                duration: duration.into(),
+                mix_size: queries,
+                data_dir: data,
+            })
+            .await?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Bench {
             mode:
                 Some(BenchMode::LoadDuringHarvest {

@@ -90,6 +90,7 @@ mod analysis;
 mod collector;
 pub mod dictionary;
 mod error;
+mod floor;
 mod highlight;
 mod index;
 mod keys;

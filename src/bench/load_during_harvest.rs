@@ -28,12 +28,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, Method};
-use axum::response::Response;
 use jincheng_oai_provider::{
-    Datestamp, DeletedRecord, Header, ListPosition, ListQuery, ListSlice, MetadataFormat, Provider,
-    ProviderConfig, Repository, RepositoryInfo, SetInfo, push_element,
+    Datestamp, DeletedRecord, Header, ListPosition, ListQuery, ListSlice, MetadataFormat, Repository,
+    RepositoryInfo, SetInfo, push_element,
 };
 use schemas::Institution;
 use serde_json::{Value, json};
@@ -320,7 +317,12 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
 
 async fn measure(options: &LoadOptions, data_dir: PathBuf, started: Instant) -> anyhow::Result<LoadReport> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let provider_addr = start_provider(options.records, stop_rx.clone()).await?;
+    let provider_addr = super::oai_source::start(
+        SyntheticRepository::new(options.records),
+        MAX_PAGE,
+        stop_rx.clone(),
+    )
+    .await?;
 
     let config = Config::parse(&config_text(&data_dir, &provider_addr.to_string()))?;
     let instance = Instance::open(config)?;
@@ -329,12 +331,12 @@ async fn measure(options: &LoadOptions, data_dir: PathBuf, started: Instant) -> 
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let limits = crate::server::ConnectionLimits::from(&instance.config.server);
-    let server = tokio::spawn(crate::server::serve_with(
-        listener,
-        instance.router(),
-        limits,
-        wait_for_stop(stop_rx.clone()),
-    ));
+    let server = tokio::spawn(crate::server::serve_with(listener, instance.router(), limits, {
+        let mut stop = stop_rx.clone();
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+    }));
 
     let outcome = drive(options, &instance, &base).await;
     let _ = stop_tx.send(true);
@@ -700,56 +702,6 @@ async fn lag_loop(instance: Instance, phase: Arc<AtomicU8>) -> Vec<u64> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     lags
-}
-
-async fn wait_for_stop(mut stop: watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stopped| *stopped).await;
-}
-
-/// Starts the synthetic OAI-PMH provider on a loopback port; it serves until `stop`.
-async fn start_provider(records: usize, stop: watch::Receiver<bool>) -> anyhow::Result<std::net::SocketAddr> {
-    let provider = Arc::new(Provider::new(
-        SyntheticRepository::new(records),
-        ProviderConfig {
-            page_size: MAX_PAGE,
-            ..ProviderConfig::default()
-        },
-    ));
-    let router = axum::Router::new()
-        .route("/oai", axum::routing::get(serve_oai).post(serve_oai))
-        .with_state(provider);
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(wait_for_stop(stop))
-            .await;
-        if let Err(err) = served {
-            tracing::error!("the synthetic OAI-PMH provider stopped: {err}");
-        }
-    });
-    Ok(addr)
-}
-
-async fn serve_oai(
-    State(provider): State<Arc<Provider<SyntheticRepository>>>,
-    OriginalUri(uri): OriginalUri,
-    method: Method,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let arguments = jincheng_oai_provider::request_arguments(&method, &uri, &body);
-    let base_url = jincheng_oai_provider::base_url(&headers, &uri);
-    // Writing a page of XML is CPU work: off the runtime's workers, like the app's own `/oai`.
-    let answered = tokio::task::spawn_blocking(move || {
-        provider.respond(&base_url, &arguments, time::OffsetDateTime::now_utc())
-    })
-    .await;
-    match answered {
-        Ok(Ok(xml)) => jincheng_oai_provider::xml_response(xml),
-        Ok(Err(never)) => match never {},
-        Err(_) => jincheng_oai_provider::repository_failure(),
-    }
 }
 
 /// Most records a page of the synthetic provider has; pages vary from [`MIN_PAGE`] to this.
