@@ -329,6 +329,37 @@ fn query_mix() -> Vec<(&'static str, SearchRequest)> {
     ]
 }
 
+/// Sorted latencies (of one query class, one phase, one load level).
+#[derive(Debug, Clone, Default)]
+pub struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn new(mut samples: Vec<Duration>) -> Latencies {
+        samples.sort();
+        Latencies(samples)
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The `p`-th percentile (nearest rank); zero without samples.
+    pub fn percentile(&self, p: f64) -> Duration {
+        percentile(&self.0, p)
+    }
+
+    /// The largest sample; zero without samples.
+    pub fn max(&self) -> Duration {
+        self.0.last().copied().unwrap_or_default()
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;

@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::poetry::{Corpus, PAGE, PoetryRepository, is_punctuation};
-use super::{ms, percentile, synthetic_institutions};
+use super::{Latencies, ms, synthetic_institutions};
 use crate::Instance;
 use services::config::Config;
 
@@ -313,37 +313,6 @@ pub fn everyday_mix() -> Vec<BenchQuery> {
         .iter()
         .map(|q| BenchQuery::new(QueryClass::Everyday, *q))
         .collect()
-}
-
-/// Sorted latencies.
-#[derive(Debug, Clone, Default)]
-pub struct Latencies(Vec<Duration>);
-
-impl Latencies {
-    fn new(mut samples: Vec<Duration>) -> Latencies {
-        samples.sort();
-        Latencies(samples)
-    }
-
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True if there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The `p`-th percentile (nearest rank); zero without samples.
-    pub fn percentile(&self, p: f64) -> Duration {
-        percentile(&self.0, p)
-    }
-
-    /// The largest sample; zero without samples.
-    pub fn max(&self) -> Duration {
-        self.0.last().copied().unwrap_or_default()
-    }
 }
 
 /// One load level: a mix sent over `connections` connections for a fixed time.

@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{ms, percentile, synthetic_institutions, synthetic_record};
+use super::{Latencies, ms, synthetic_institutions, synthetic_record};
 use crate::Instance;
 use services::config::Config;
 
@@ -71,37 +71,6 @@ impl Default for LoadOptions {
             idle: Duration::from_secs(15),
             data_dir: None,
         }
-    }
-}
-
-/// Sorted latencies of one kind in one phase.
-#[derive(Debug, Clone, Default)]
-pub struct Latencies(Vec<Duration>);
-
-impl Latencies {
-    fn new(mut samples: Vec<Duration>) -> Latencies {
-        samples.sort();
-        Latencies(samples)
-    }
-
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True if there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The `p`-th percentile (nearest rank); zero without samples.
-    pub fn percentile(&self, p: f64) -> Duration {
-        percentile(&self.0, p)
-    }
-
-    /// The largest sample; zero without samples.
-    pub fn max(&self) -> Duration {
-        self.0.last().copied().unwrap_or_default()
     }
 }
 
