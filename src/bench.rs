@@ -386,8 +386,8 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs the benchmark and prints its report to stdout.
 pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
-    let temp = tempfile_dir()?;
-    let data_dir = options.data_dir.clone().unwrap_or_else(|| temp.clone());
+    let dir = DataDir::new(options.data_dir.as_ref(), "bench")?;
+    let data_dir = dir.path.clone();
     let store = open_store(&data_dir)?;
     let institutions = synthetic_institutions();
     store.upsert_institutions(&institutions)?;
@@ -460,11 +460,7 @@ pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
         ms(all.last().copied().unwrap_or_default())
     );
     drop(index);
-    logging_overhead(&data_dir, options.rounds)?;
-    if options.data_dir.is_none() {
-        let _ = std::fs::remove_dir_all(&temp);
-    }
-    Ok(())
+    logging_overhead(&data_dir, options.rounds)
 }
 
 /// Searches per block of the logging comparison.
@@ -559,10 +555,43 @@ fn logging_overhead(data_dir: &std::path::Path, rounds: usize) -> anyhow::Result
     Ok(())
 }
 
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("jincheng-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// The data directory of a benchmark run: the one the user gave, kept, or a fresh one under
+/// the system's temporary directory, removed when the run ends (also on an error).
+struct DataDir {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl DataDir {
+    fn new(given: Option<&PathBuf>, label: &str) -> anyhow::Result<DataDir> {
+        let dir = match given {
+            Some(path) => DataDir {
+                path: path.clone(),
+                temporary: false,
+            },
+            None => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0);
+                let name = format!("jincheng-{label}-{}-{nanos}", std::process::id());
+                DataDir {
+                    path: std::env::temp_dir().join(name),
+                    temporary: true,
+                }
+            }
+        };
+        std::fs::create_dir_all(&dir.path)?;
+        Ok(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -484,23 +484,8 @@ const SOURCE_ID: &str = "poetry";
 /// Runs the benchmark; the caller prints the report.
 pub async fn run(options: &HttpBenchOptions) -> anyhow::Result<HttpBenchReport> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let temp = options.data_dir.is_none().then(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        std::env::temp_dir().join(format!("jincheng-bench-http-{}-{nanos}", std::process::id()))
-    });
-    let data_dir = options
-        .data_dir
-        .clone()
-        .or_else(|| temp.clone())
-        .context("no data directory")?;
-    let result = measure(options, data_dir).await;
-    if let Some(temp) = temp {
-        let _ = std::fs::remove_dir_all(temp);
-    }
-    result
+    let dir = super::DataDir::new(options.data_dir.as_ref(), "bench-http")?;
+    measure(options, dir.path.clone()).await
 }
 
 async fn measure(options: &HttpBenchOptions, data_dir: PathBuf) -> anyhow::Result<HttpBenchReport> {

@@ -265,23 +265,8 @@ const FIND_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let temp = options.data_dir.is_none().then(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        std::env::temp_dir().join(format!("jincheng-load-{}-{nanos}", std::process::id()))
-    });
-    let data_dir = options
-        .data_dir
-        .clone()
-        .or_else(|| temp.clone())
-        .context("no data directory")?;
-    let result = measure(options, data_dir, started).await;
-    if let Some(temp) = temp {
-        let _ = std::fs::remove_dir_all(temp);
-    }
-    result
+    let dir = super::DataDir::new(options.data_dir.as_ref(), "load")?;
+    measure(options, dir.path.clone(), started).await
 }
 
 async fn measure(options: &LoadOptions, data_dir: PathBuf, started: Instant) -> anyhow::Result<LoadReport> {
