@@ -12,7 +12,9 @@
 //! no stored document is read.
 //!
 //! Collapsing (one hit per work) keeps, per segment, the best document of every matching
-//! work in a dense array indexed by the work key's term ordinal. Works are told apart across
+//! work that has several records in a dense array indexed by the work key's term ordinal;
+//! a record that is its work's only one (most records) competes for the page like any
+//! record, without the table. Works are told apart across
 //! segments by numbers shared by all segments of the searcher ([`WorkNumbering`], built
 //! once per searcher), so no work key string is read while searching; each segment turns
 //! just its best `window` works into [`Candidate`]s (see [`SegmentWorks`] for why that is
@@ -28,6 +30,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use crate::generation::{MANY_VALUES, NO_VALUE, SegmentColumns};
 use crate::keys::TITLE_KEY_PREFIX;
 use crate::schema::names;
 use crate::search::SortOrder;
@@ -67,6 +70,8 @@ pub(crate) struct SearchCollector {
     pub(crate) collapse: bool,
     /// The searcher's work numbering, needed when collapsing.
     pub(crate) work_numbers: Option<Arc<WorkNumbering>>,
+    /// The searcher's segments' columns, by segment ordinal (opened on the spot if missing).
+    pub(crate) columns: Vec<Arc<SegmentColumns>>,
 }
 
 /// Works numbered across the segments of one searcher: the same work key gets the same
@@ -319,7 +324,8 @@ pub(crate) struct Candidate {
     /// `i64::MIN` for documents without a year, so they come last when browsing.
     pub(crate) year: i64,
     /// The record id; empty until [`SearchCollector::merge_fruits`] looks it up, and only
-    /// there for the candidates that can still reach the window.
+    /// there for the candidates that can still reach the window and tie with another on
+    /// everything before the id.
     pub(crate) id: String,
     /// The id's term ordinal in its segment (`u64::MAX`: no id).
     id_ord: u64,
@@ -353,7 +359,7 @@ pub(crate) struct Collected {
     /// `SegmentSearchCollector::shared`).
     shared: Option<SharedValues>,
     /// The id column of each segment, to look up the candidates' ids.
-    id_columns: Vec<(SegmentOrdinal, StrColumn)>,
+    id_columns: Vec<(SegmentOrdinal, Arc<SegmentColumns>)>,
 }
 
 /// The (facet value, work) pairs of one segment's records of shared works, each pair once.
@@ -490,6 +496,8 @@ impl Ord for SegmentCandidate {
 /// A keyword fast field of one segment.
 struct KeywordColumn {
     column: Option<StrColumn>,
+    /// The column as one ordinal per document (see [`SegmentColumns::dense_keywords`]).
+    dense: Option<Arc<[u32]>>,
     /// Per term ordinal: does the filter accept it? `None` without a filter.
     accepted: Option<Vec<bool>>,
     counts: Vec<u64>,
@@ -526,6 +534,10 @@ pub(crate) struct SegmentSearchCollector {
     /// number) and counted once per work at the merge (a work's records may be in several
     /// segments).
     shared: Vec<(u32, u64, u32)>,
+    /// The segment's columns, which lend the work table its slots.
+    columns: Arc<SegmentColumns>,
+    /// When collapsing: matching records that are works of their own (they go to `heap`).
+    single_works: usize,
 }
 
 /// The best candidate of every matching work of a segment.
@@ -539,21 +551,52 @@ struct WorkTable {
 /// Work key ordinal of records without a key.
 const NO_KEY: u64 = u64::MAX;
 
+/// Calls `f` with each value ordinal of `doc` in a keyword column, from its dense array
+/// where it has one.
+fn for_each_ord(column: Option<&StrColumn>, dense: Option<&Arc<[u32]>>, doc: DocId, mut f: impl FnMut(u64)) {
+    match dense.and_then(|d| d.get(doc as usize)) {
+        Some(&NO_VALUE) => {}
+        Some(&MANY_VALUES) | None => {
+            if let Some(column) = column {
+                column.ords().values_for_doc(doc).for_each(f);
+            }
+        }
+        Some(&ord) => f(u64::from(ord)),
+    }
+}
+
+impl KeywordColumn {
+    /// Does the filter accept one of `doc`'s values? (`true` without a filter.)
+    fn accepts(&self, doc: DocId) -> bool {
+        let Some(accepted) = &self.accepted else {
+            return true;
+        };
+        let mut pass = false;
+        for_each_ord(self.column.as_ref(), self.dense.as_ref(), doc, |o| {
+            pass |= accepted.get(o as usize).copied().unwrap_or(false);
+        });
+        pass
+    }
+}
+
 impl Collector for SearchCollector {
     type Fruit = Collected;
     type Child = SegmentSearchCollector;
 
     fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let fast = reader.fast_fields();
+        let columns = match self.columns.get(segment as usize) {
+            Some(columns) => columns.clone(),
+            None => Arc::new(SegmentColumns::open(reader)?),
+        };
         let mut keywords = Vec::with_capacity(KEYWORDS);
-        for ((_, field), accepted_values) in KEYWORD_FACETS.iter().zip(&self.keyword_filters) {
-            let column = fast.str(field)?;
+        let dense = columns.dense_keywords();
+        for (i, (column, accepted_values)) in columns.keywords.iter().zip(&self.keyword_filters).enumerate() {
             let num_terms = column.as_ref().map_or(0, |c| c.num_terms());
             let accepted = if accepted_values.is_empty() {
                 None
             } else {
                 let mut accepted = vec![false; num_terms];
-                if let Some(column) = &column {
+                if let Some(column) = column {
                     for value in accepted_values {
                         if let Some(ord) = column.dictionary().term_ord(value.as_bytes())?
                             && let Some(slot) = accepted.get_mut(ord as usize)
@@ -565,7 +608,8 @@ impl Collector for SearchCollector {
                 Some(accepted)
             };
             keywords.push(KeywordColumn {
-                column,
+                column: column.clone(),
+                dense: dense.get(i).cloned().flatten(),
                 accepted,
                 counts: vec![0; num_terms],
             });
@@ -573,9 +617,9 @@ impl Collector for SearchCollector {
         let keywords: [KeywordColumn; KEYWORDS] = keywords
             .try_into()
             .map_err(|_| tantivy::TantivyError::InternalError("keyword facet count".into()))?;
-        let year_start: Option<Column<i64>> = fast.column_opt(names::YEAR_START)?;
+        let year_start = columns.year_start.clone();
         let work_keys = if self.collapse {
-            fast.str(names::WORK_KEY)?
+            columns.work_keys.clone()
         } else {
             None
         };
@@ -589,9 +633,9 @@ impl Collector for SearchCollector {
         Ok(SegmentSearchCollector {
             segment,
             keywords,
-            ids: fast.str(names::ID)?,
+            ids: columns.ids.clone(),
             year_start,
-            year_end: fast.column_opt(names::YEAR_END)?,
+            year_end: columns.year_end.clone(),
             years: self.years,
             year_counts: vec![0; year_slots],
             year_base,
@@ -600,9 +644,9 @@ impl Collector for SearchCollector {
             total: 0,
             scoring: self.scoring,
             sort: self.sort,
-            copies: fast.column_opt(names::COPIES)?,
+            copies: columns.copies.clone(),
             works: self.collapse.then(|| WorkTable {
-                slot: vec![u32::MAX; work_keys.as_ref().map_or(0, |c| c.num_terms())],
+                slot: columns.take_slots(),
                 best: Vec::new(),
             }),
             work_keys,
@@ -617,6 +661,8 @@ impl Collector for SearchCollector {
                 .as_ref()
                 .map_or_else(|| Arc::from([]), |n| n.shared.clone()),
             shared: Vec::new(),
+            columns,
+            single_works: 0,
         })
     }
 
@@ -683,16 +729,9 @@ impl SegmentCollector for SegmentSearchCollector {
         let mut failed = 0;
         let mut failed_filter = usize::MAX;
         for (i, keyword) in self.keywords.iter().enumerate() {
-            if let Some(accepted) = &keyword.accepted {
-                let pass = keyword.column.as_ref().is_some_and(|c| {
-                    c.ords()
-                        .values_for_doc(doc)
-                        .any(|o| accepted.get(o as usize).copied().unwrap_or(false))
-                });
-                if !pass {
-                    failed += 1;
-                    failed_filter = i;
-                }
+            if !keyword.accepts(doc) {
+                failed += 1;
+                failed_filter = i;
             }
         }
         let year = self.year_start.as_ref().and_then(|c| c.first(doc));
@@ -720,19 +759,22 @@ impl SegmentCollector for SegmentSearchCollector {
         let key = key.filter(|_| number.is_some());
         let shared = number.filter(|n| self.shared_works.get(*n as usize).copied().unwrap_or(false));
         for (i, keyword) in self.keywords.iter_mut().enumerate() {
-            if (failed == 0 || failed_filter == i)
-                && let Some(column) = &keyword.column
-            {
-                for ord in column.ords().values_for_doc(doc) {
-                    match shared {
-                        Some(work) => self.shared.push((i as u32, ord, work)),
-                        None => {
-                            if let Some(count) = keyword.counts.get_mut(ord as usize) {
-                                *count += 1;
-                            }
+            if failed == 0 || failed_filter == i {
+                let KeywordColumn {
+                    column,
+                    dense,
+                    counts,
+                    ..
+                } = keyword;
+                let count = |ord: u64| match shared {
+                    Some(work) => self.shared.push((i as u32, ord, work)),
+                    None => {
+                        if let Some(count) = counts.get_mut(ord as usize) {
+                            *count += 1;
                         }
                     }
-                }
+                };
+                for_each_ord(column.as_ref(), dense.as_ref(), doc, count);
             }
         }
         if (failed == 0 || failed_filter == YEAR)
@@ -765,8 +807,10 @@ impl SegmentCollector for SegmentSearchCollector {
                 .unwrap_or(u64::MAX),
             doc,
         };
-        if let Some(works) = &mut self.works {
-            // Records without a key count as works of their own.
+        if let Some(works) = &mut self.works
+            && shared.is_some()
+        {
+            // A work with several records: keep its best record.
             match key.and_then(|k| works.slot.get_mut(k as usize)) {
                 Some(slot) if *slot != u32::MAX => {
                     if let Some((_, best)) = works.best.get_mut(*slot as usize)
@@ -782,6 +826,11 @@ impl SegmentCollector for SegmentSearchCollector {
                 None => works.best.push((NO_KEY, candidate)),
             }
             return;
+        }
+        if self.works.is_some() {
+            // A record that is a work of its own (no key, an ambiguous one, or its work's
+            // only record) needs no work table: it competes for the page like any record.
+            self.single_works += 1;
         }
         if self.window == 0 {
             return;
@@ -846,9 +895,7 @@ impl SegmentCollector for SegmentSearchCollector {
             }
         }
         let segment = self.segment;
-        if let Some(ids) = self.ids {
-            collected.id_columns.push((segment, ids));
-        }
+        collected.id_columns.push((segment, self.columns.clone()));
         let to_candidates = |best: Vec<(Option<u32>, SegmentCandidate)>| {
             best.into_iter()
                 .map(|(work, c)| Candidate {
@@ -869,8 +916,11 @@ impl SegmentCollector for SegmentSearchCollector {
                     .flatten()
             };
             let mut best = works.best;
+            self.columns
+                .return_slots(works.slot, best.iter().map(|(ord, _)| *ord));
             let numbers: Vec<u32> = best.iter().filter_map(|(ord, _)| number(*ord)).collect();
-            let unkeyed = best.len() - numbers.len();
+            let unkeyed = self.single_works + best.len() - numbers.len();
+            best.extend(self.heap.into_iter().map(|Reverse(c)| (NO_KEY, c)));
             // The best `window` works, best first.
             let by_rank = |a: &(u64, SegmentCandidate), b: &(u64, SegmentCandidate)| b.1.cmp(&a.1);
             if best.len() > self.window {
@@ -902,13 +952,7 @@ impl SegmentCollector for SegmentSearchCollector {
 /// dropped candidate's work is either outside the window or has a better candidate kept;
 /// ties with it are kept, for the id to decide. Spares looking up the ids of the rest.
 fn drop_beyond_window(candidates: &mut Vec<Candidate>, window: usize) {
-    let coarse = |a: &Candidate, b: &Candidate| {
-        b.key
-            .cmp(&a.key)
-            .then(b.score.total_cmp(&a.score))
-            .then(b.year.cmp(&a.year))
-    };
-    candidates.sort_by(coarse);
+    candidates.sort_by(coarse_order);
     let mut seen = std::collections::HashSet::new();
     let mut distinct = 0;
     let cutoff = candidates.iter().position(|c| {
@@ -921,42 +965,38 @@ fn drop_beyond_window(candidates: &mut Vec<Candidate>, window: usize) {
         candidates.clear();
     } else if let Some(cutoff) = cutoff {
         let last = candidates[cutoff].clone();
-        candidates.retain(|c| coarse(c, &last) != Ordering::Greater);
+        candidates.retain(|c| coarse_order(c, &last) != Ordering::Greater);
     }
 }
 
-/// Fills in the ids of `candidates`, one sorted dictionary pass per segment.
-fn resolve_ids(candidates: &mut [Candidate], columns: &[(SegmentOrdinal, StrColumn)]) {
-    for (segment, column) in columns {
-        let mine: Vec<usize> = (0..candidates.len())
-            .filter(|&i| candidates[i].address.segment_ord == *segment)
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let ords: Vec<u64> = mine.iter().map(|&i| candidates[i].id_ord).collect();
-        for (i, id) in mine.into_iter().zip(terms_of(Some(column), &ords)) {
-            candidates[i].id = id.unwrap_or_default();
-        }
-    }
+/// [`result_order`] without the id and the address: candidates it calls equal are told
+/// apart by their ids.
+fn coarse_order(a: &Candidate, b: &Candidate) -> Ordering {
+    b.key
+        .cmp(&a.key)
+        .then(b.score.total_cmp(&a.score))
+        .then(b.year.cmp(&a.year))
 }
 
-/// The terms of `ords` (in any order; [`NO_KEY`] and unknown ordinals give `None`), read in
-/// one sorted pass over the column's dictionary instead of one block search per ordinal.
-fn terms_of(column: Option<&StrColumn>, ords: &[u64]) -> Vec<Option<String>> {
-    let mut terms = vec![None; ords.len()];
-    let Some(column) = column else { return terms };
-    let mut order: Vec<usize> = (0..ords.len()).filter(|&i| ords[i] != NO_KEY).collect();
-    order.sort_unstable_by_key(|&i| ords[i]);
-    let sorted: Vec<u64> = order.iter().map(|&i| ords[i]).collect();
-    let mut positions = order.into_iter();
-    // On an error or a missing ordinal the remaining terms stay `None`.
-    let _ = column.dictionary().sorted_ords_to_term_cb(&sorted, |bytes| {
-        if let Some(i) = positions.next() {
-            terms[i] = std::str::from_utf8(bytes).ok().map(str::to_string);
+/// Fills in the ids of the `candidates` (sorted by [`coarse_order`]) that tie with a
+/// neighbour, the only ones whose order the id decides, from their segments' id tables
+/// ([`SegmentColumns::id_of`]).
+fn resolve_ids(candidates: &mut [Candidate], columns: &[(SegmentOrdinal, Arc<SegmentColumns>)]) {
+    let mut tied = vec![false; candidates.len()];
+    for i in 1..candidates.len() {
+        if coarse_order(&candidates[i - 1], &candidates[i]) == Ordering::Equal {
+            tied[i - 1] = true;
+            tied[i] = true;
         }
-    });
-    terms
+    }
+    for (candidate, _) in candidates.iter_mut().zip(tied).filter(|(_, tied)| *tied) {
+        let segment = candidate.address.segment_ord;
+        if let Some((_, columns)) = columns.iter().find(|(s, _)| *s == segment)
+            && let Some(id) = columns.id_of(candidate.id_ord)
+        {
+            candidate.id = id.to_string();
+        }
+    }
 }
 
 /// The number of distinct works among the segments' matching works: a work whose records

@@ -42,6 +42,8 @@ enum Shape {
 
 /// Highlights hits for one query.
 pub(crate) struct Highlighter {
+    /// The normalised query words.
+    words: Vec<String>,
     generators: Vec<(&'static str, Field, Shape, SnippetGenerator)>,
 }
 
@@ -55,7 +57,7 @@ impl Highlighter {
             .map(|w| (w.clone(), w.chars().count() as f32))
             .collect();
         let tokenizer = MatchTokenizer {
-            words: Arc::new(words),
+            words: Arc::new(words.clone()),
             buffer: Vec::new(),
         };
         let generators = [
@@ -75,7 +77,7 @@ impl Highlighter {
             (name, field, shape, generator)
         })
         .collect();
-        Highlighter { generators }
+        Highlighter { words, generators }
     }
 
     /// `(field name, HTML)` for every highlighted field that matched in `doc`.
@@ -83,6 +85,15 @@ impl Highlighter {
         let mut highlights = Vec::new();
         for (name, field, shape, generator) in &mut self.generators {
             let values: Vec<&str> = doc.get_all(*field).filter_map(|v| v.as_str()).collect();
+            // Most fields of most hits contain no query word: they are passed over without
+            // running the snippet generator (which makes a token of every character).
+            let contains_a_word = |value: &str| {
+                let normalized = normalize(value);
+                self.words.iter().any(|w| normalized.text.contains(w.as_str()))
+            };
+            if !values.iter().any(|v| contains_a_word(v)) {
+                continue;
+            }
             let html = match shape {
                 Shape::Whole => {
                     let mut any = false;

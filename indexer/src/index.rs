@@ -12,6 +12,7 @@ use crate::analysis::ChineseAnalyzer;
 use crate::collector::WorkNumbers;
 use crate::dictionary::{AnalysisOptions, DictionaryStats};
 use crate::error::{Error, Result};
+use crate::generation::Generations;
 use crate::pinyin::{PinyinMode, PinyinTokenizer};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, pinyin_tokenizer_name, tokenizer_name};
 use crate::search::{SearchRequest, SearchResults};
@@ -45,6 +46,8 @@ pub(crate) struct IndexInner {
     suggestions_warmed: Mutex<Option<Instant>>,
     /// The numbering of works across segments, for collapsing (see [`WorkNumbers`]).
     pub(crate) work_numbers: WorkNumbers,
+    /// Segment columns and per-generation statistics (see [`Generations`]).
+    pub(crate) generations: Generations,
 }
 
 impl std::fmt::Debug for Index {
@@ -127,6 +130,7 @@ impl Index {
                 warming: AtomicBool::new(false),
                 suggestions_warmed: Mutex::new(None),
                 work_numbers: WorkNumbers::default(),
+                generations: Generations::default(),
             }),
         })
     }
@@ -201,7 +205,8 @@ impl Index {
         Ok(built)
     }
 
-    /// Rebuilds the numbering of works, and the suggestion table at most every
+    /// Rebuilds the numbering of works and the new segments' search tables (see
+    /// [`crate::generation`]), and the suggestion table at most every
     /// [`SUGGESTIONS_WARM_INTERVAL`], in a background thread (after a commit), so that the
     /// next collapsing search (and usually the next [`Index::suggest`]) finds them ready. At
     /// most one such thread runs; a commit during its run is picked up by the next call.
@@ -233,8 +238,14 @@ impl Index {
                 if due && let Err(e) = index.suggester() {
                     tracing::warn!(error = %e, "could not rebuild the suggestions");
                 }
-                if let Err(e) = index.inner.work_numbers.numbering(&index.searcher()) {
+                let searcher = index.searcher();
+                if let Err(e) = index.inner.work_numbers.numbering(&searcher) {
                     tracing::warn!(error = %e, "could not number the works");
+                }
+                // New segments' facet and id tables, so that searches do not build them.
+                match index.inner.generations.of(&searcher) {
+                    Ok(generation) => generation.columns.iter().for_each(|c| c.warm()),
+                    Err(e) => tracing::warn!(error = %e, "could not open the segments' columns"),
                 }
                 index.inner.warming.store(false, Ordering::Release);
             });

@@ -91,6 +91,7 @@ mod collector;
 pub mod dictionary;
 mod error;
 mod floor;
+mod generation;
 mod highlight;
 mod index;
 mod keys;
@@ -100,6 +101,7 @@ pub mod query;
 mod schema;
 mod search;
 mod suggest;
+mod typo;
 mod writer;
 
 /// Failpoints, compiled only with the `failpoints` feature (the tests turn it on): a record

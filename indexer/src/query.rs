@@ -42,7 +42,8 @@
 //!   Pinyin weighs less than any Chinese field, and a Chinese word never reaches the pinyin
 //!   fields, so homophones (`景点` / `经典`) never match each other. A Latin word is also
 //!   matched as an English stem (`carvings` = `carving`) and, from [`FUZZY_MIN_LETTERS`]
-//!   letters, with one typo in titles and creators (at a small weight).
+//!   letters, with one typo after the first letter in titles and creators (at a small
+//!   weight; see [`crate::typo`]), unless it reads as pinyin or has no vowel (initials).
 //! - An ISBN (10 or 13 digits, hyphens or not) matches the record's ISBN-13s; a
 //!   classification code or call number (`I247.5`) matches whole or as the broader class of a
 //!   longer code (`I247` finds `I247.5`).
@@ -63,8 +64,7 @@
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -74,6 +74,7 @@ use crate::keys::{isbn13, looks_like_code, text_key};
 use crate::normalize::{normalize, normalize_keyword};
 use crate::pinyin;
 use crate::schema::{Fields, TextField};
+use crate::typo::TypoQuery;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
@@ -520,9 +521,13 @@ fn clause_groups(analyzer: &ChineseAnalyzer, clause: &Clause<'_>, budget: &mut B
                 };
             budget.names -= names.len();
             let alternate_name = !names.is_empty() && !analyzer.is_preferred_name(&surface);
+            // Pinyin is matched as pinyin, and a word without a vowel is initials or an
+            // abbreviation: neither is an English word with a typo.
             let fuzzy = budget.fuzzy > 0
                 && token.text.len() >= FUZZY_MIN_LETTERS
-                && token.text.bytes().all(|b| b.is_ascii_lowercase());
+                && token.text.bytes().all(|b| b.is_ascii_lowercase())
+                && token.text.bytes().any(|b| b"aeiouy".contains(&b))
+                && reading.as_ref().is_none_or(|r| r.syllables.is_empty());
             if fuzzy {
                 budget.fuzzy -= 1;
             }
@@ -736,9 +741,8 @@ fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec
             ));
         }
         if word.fuzzy && (text_field.field == fields.title || text_field.field == fields.creators) {
-            let fuzzy =
-                FuzzyTermQuery::new(Term::from_field_text(text_field.field, &word.token.text), 1, true);
-            out.push(boosted(Box::new(fuzzy), text_field.boost * FUZZY_FACTOR));
+            let typo = TypoQuery::new(text_field.field, &word.token.text);
+            out.push(boosted(Box::new(typo), text_field.boost * FUZZY_FACTOR));
         }
     }
     if word.sub_words.len() > 1 {

@@ -226,21 +226,27 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         });
     }
     let inner = &index.inner;
-    let plan = plan(&inner.fields, &inner.analyzer, &request.query)?;
+    let searcher = index.searcher();
+    let generation = inner.generations.of(&searcher)?;
+    let statistics = &generation.statistics;
+    // Fields no document has a token in are left out of the query: they match nothing.
+    let mut fields = inner.fields.clone();
+    fields.text.retain(|t| statistics.has_tokens(t.field));
+    let plan = plan(&fields, &inner.analyzer, &request.query)?;
     let mut collector = collector_for(&request.filters, window, !plan.browse, request.sort);
     collector.collapse = request.collapse;
-    let searcher = index.searcher();
+    collector.columns = generation.columns.clone();
     if request.collapse {
         collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
     }
 
     let mut query: &dyn Query = plan.query.as_ref();
-    let mut collected = searcher.search(query, &collector)?;
+    let mut collected = searcher.search_with_statistics_provider(query, &collector, statistics)?;
     if collected.total == 0
         && let Some(fallback) = &plan.fallback
     {
         query = fallback.as_ref();
-        collected = searcher.search(query, &collector)?;
+        collected = searcher.search_with_statistics_provider(query, &collector, statistics)?;
     }
 
     let facets = facets(&collected);
@@ -327,6 +333,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrde
         sort,
         collapse: false,
         work_numbers: None,
+        columns: Vec::new(),
     }
 }
 

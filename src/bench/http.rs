@@ -14,7 +14,9 @@
 //! 4. the **floor**: the same queries, in the same process, as bare tantivy queries
 //!    ([`indexer::Index::floor_search`]: term or phrase queries over the text fields, top 10,
 //!    no filters, facets, collapsing, highlights or stored fields);
-//! 5. the 20 **everyday queries** ([`EVERYDAY`]) at the highest connection count.
+//! 5. the 20 **everyday queries** ([`EVERYDAY`]) at the highest connection count;
+//! 6. **in process**: every query of the mix once more, one at a time, through the search
+//!    service the API calls (everything but HTTP and JSON), beside its floor.
 //!
 //! CPU time per search is the process's user + system time over the level divided by the
 //! searches: it includes the load generator, which runs in the same process.
@@ -378,7 +380,10 @@ pub struct HttpBenchReport {
     /// The mix at each connection count, then the everyday queries.
     pub levels: Vec<LevelReport>,
     /// The floor of each query of the mix (and of the everyday ones), by class.
-    pub floor: BTreeMap<QueryClass, Latencies>,
+    pub floor: ByClass,
+    /// Each query of the mix (and the everyday ones) through [`services::search::SearchService::search`]
+    /// in process, one at a time: everything a search costs but HTTP and JSON, by class.
+    pub in_process: ByClass,
     /// Peak resident set size of the process, in bytes.
     pub peak_rss: u64,
 }
@@ -470,6 +475,41 @@ impl fmt::Display for HttpBenchReport {
                 )?;
             }
         }
+        writeln!(
+            f,
+            "\nin process, one query at a time (the search service: everything but HTTP and JSON), beside the floor"
+        )?;
+        writeln!(
+            f,
+            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
+            "class",
+            "samples",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "floor p50",
+            "floor p99",
+            "p50/floor",
+            "p99/floor"
+        )?;
+        for (class, latencies) in &self.in_process {
+            let floor = self.floor.get(class).cloned().unwrap_or_default();
+            let (p50, p99) = (latencies.percentile(50.0), latencies.percentile(99.0));
+            let (f50, f99) = (floor.percentile(50.0), floor.percentile(99.0));
+            writeln!(
+                f,
+                "{:<22} {:>8} {:>8.3} {:>8.3} {:>8.1} {:>10.3} {:>10.3} {:>9.1} {:>9.1}",
+                class.name(),
+                latencies.len(),
+                ms(p50),
+                ms(p99),
+                ms(latencies.max()),
+                ms(f50),
+                ms(f99),
+                ratio(p50, f50),
+                ratio(p99, f99)
+            )?;
+        }
         writeln!(f, "\npeak RSS {:.0} MB", self.peak_rss as f64 / 1e6)
     }
 }
@@ -549,7 +589,7 @@ async fn measure(options: &HttpBenchOptions, data_dir: PathBuf) -> anyhow::Resul
         let loaded = drive(options, &instance, &corpus, &base).await;
         let _ = stop_tx.send(true);
         let _ = server.await;
-        let (levels, floor, mix) = loaded?;
+        let (levels, floor, in_process, mix) = loaded?;
         let mut mix_by_class = BTreeMap::new();
         for query in &mix {
             *mix_by_class.entry(query.class).or_insert(0) += 1;
@@ -568,6 +608,7 @@ async fn measure(options: &HttpBenchOptions, data_dir: PathBuf) -> anyhow::Resul
             mix_by_class,
             levels,
             floor,
+            in_process,
             peak_rss: status_bytes("VmHWM:"),
         })
     }
@@ -577,7 +618,7 @@ async fn measure(options: &HttpBenchOptions, data_dir: PathBuf) -> anyhow::Resul
     outcome
 }
 
-type Driven = (Vec<LevelReport>, BTreeMap<QueryClass, Latencies>, Vec<BenchQuery>);
+type Driven = (Vec<LevelReport>, ByClass, ByClass, Vec<BenchQuery>);
 
 async fn drive(
     options: &HttpBenchOptions,
@@ -614,23 +655,34 @@ async fn drive(
     );
 
     let index = instance.indexing.index().clone();
-    let floor_queries: Vec<BenchQuery> = mix.iter().chain(everyday.iter()).cloned().collect();
-    let floor = tokio::task::spawn_blocking(move || -> anyhow::Result<BTreeMap<QueryClass, Latencies>> {
-        for query in floor_queries.iter().take(500) {
+    let search = instance.state().search;
+    let queries: Vec<BenchQuery> = mix.iter().chain(everyday.iter()).cloned().collect();
+    let (floor, in_process) = tokio::task::spawn_blocking(move || -> anyhow::Result<(ByClass, ByClass)> {
+        for query in queries.iter().take(500) {
             index.floor_search(&query.text, query.floor_offset())?;
         }
-        let mut samples: BTreeMap<QueryClass, Vec<Duration>> = BTreeMap::new();
-        for query in &floor_queries {
+        let mut floor: BTreeMap<QueryClass, Vec<Duration>> = BTreeMap::new();
+        let mut in_process: BTreeMap<QueryClass, Vec<Duration>> = BTreeMap::new();
+        for query in &queries {
             let started = Instant::now();
             index.floor_search(&query.text, query.floor_offset())?;
-            samples.entry(query.class).or_default().push(started.elapsed());
+            floor.entry(query.class).or_default().push(started.elapsed());
+            let params = services::search::SearchParams::parse(Some(&query.query_string()))?;
+            let started = Instant::now();
+            search.search(&params.request)?;
+            in_process.entry(query.class).or_default().push(started.elapsed());
         }
-        Ok(samples.into_iter().map(|(c, s)| (c, Latencies::new(s))).collect())
+        let by_class = |samples: BTreeMap<QueryClass, Vec<Duration>>| -> ByClass {
+            samples.into_iter().map(|(c, s)| (c, Latencies::new(s))).collect()
+        };
+        Ok((by_class(floor), by_class(in_process)))
     })
     .await??;
     let mix = Arc::try_unwrap(mix).unwrap_or_else(|shared| (*shared).clone());
-    Ok((levels, floor, mix))
+    Ok((levels, floor, in_process, mix))
 }
+
+type ByClass = BTreeMap<QueryClass, Latencies>;
 
 /// Every (facet, value) of the unfiltered browse, as filter parameters.
 async fn facet_values(base: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -683,9 +735,11 @@ async fn run_level(
     let mut tasks = Vec::new();
     for c in 0..connections {
         let urls = Arc::clone(&urls);
+        // No compression asked for, like wrk: the figures compare with other engines'.
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .http1_only()
+            .no_gzip()
             .build()?;
         tasks.push(tokio::spawn(async move {
             let len = urls.len().max(1);

@@ -276,37 +276,50 @@ impl Store {
         &self,
         record_ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<HashMap<String, HitImage>> {
+        // Two statements for the whole page (the ids as one JSON array), not two per hit.
+        let ids: Vec<&str> = record_ids.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = serde_json::to_string(&ids)?;
         let conn = self.reader();
-        let mut curated =
-            conn.prepare_cached("SELECT images_json FROM curated_records WHERE id = ?1 AND deleted = 0")?;
-        let mut fetched = conn.prepare_cached(
-            "SELECT i.hash FROM remote_image_links l
-             JOIN remote_images i ON i.url = l.url
-             WHERE l.record_id = ?1 AND i.state = 'fetched' AND i.hash IS NOT NULL
-             ORDER BY l.position LIMIT 1",
+        let mut curated = conn.prepare_cached(
+            "SELECT id, images_json FROM curated_records
+             WHERE id IN (SELECT value FROM json_each(?1)) AND deleted = 0",
         )?;
         let mut out = HashMap::new();
-        for id in record_ids {
-            let images: Option<String> = curated.query_row([id], |row| row.get(0)).optional()?;
-            let first_curated = match images {
-                Some(json) => serde_json::from_str::<Vec<CuratedImage>>(&json)?
-                    .into_iter()
-                    .next(),
-                None => None,
-            };
-            let image = match first_curated {
-                Some(image) => Some(HitImage {
-                    hash: image.hash,
-                    alt: Some(image.alt),
-                }),
-                None => fetched
-                    .query_row([id], |row| row.get(0))
-                    .optional()?
-                    .map(|hash| HitImage { hash, alt: None }),
-            };
-            if let Some(image) = image {
-                out.insert(id.to_owned(), image);
+        let rows = curated.query_map([&ids], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, json) = row?;
+            if let Some(image) = serde_json::from_str::<Vec<CuratedImage>>(&json)?
+                .into_iter()
+                .next()
+            {
+                out.insert(
+                    id,
+                    HitImage {
+                        hash: image.hash,
+                        alt: Some(image.alt),
+                    },
+                );
             }
+        }
+        // The first fetched image of each record (by link position) without a curated one.
+        let mut fetched = conn.prepare_cached(
+            "SELECT l.record_id, i.hash FROM remote_image_links l
+             JOIN remote_images i ON i.url = l.url
+             WHERE l.record_id IN (SELECT value FROM json_each(?1))
+               AND i.state = 'fetched' AND i.hash IS NOT NULL
+             ORDER BY l.record_id, l.position",
+        )?;
+        let rows = fetched.query_map([&ids], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, hash) = row?;
+            out.entry(id).or_insert(HitImage { hash, alt: None });
         }
         Ok(out)
     }

@@ -1,0 +1,292 @@
+//! What searches reuse instead of recomputing: per segment, its opened fast-field columns;
+//! per searcher generation, the BM25 statistics and which text fields hold anything.
+//!
+//! A search used to open sixteen columns in every segment (parsing their headers and
+//! dictionaries) and look every query term up in every segment's dictionary twice (once for
+//! its document frequency, once for its postings): on the 345,000-poem corpus with seven
+//! segments that was a third of a search's CPU (issue #16). A segment never changes, so its
+//! columns are opened once ([`SegmentColumns`], dropped with the segment); the document
+//! frequencies of one generation never change either, so they are kept for it
+//! ([`Statistics`], bounded by [`MAX_CACHED_TERMS`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::schema::Field;
+use tantivy::{Searcher, SegmentReader, Term};
+
+use crate::collector::KEYWORD_FACETS;
+use crate::schema::names;
+
+/// In [`SegmentColumns::dense_keywords`]: the document has no value.
+pub(crate) const NO_VALUE: u32 = u32::MAX;
+/// In [`SegmentColumns::dense_keywords`]: the document has several values.
+pub(crate) const MANY_VALUES: u32 = u32::MAX - 1;
+/// Document frequencies kept per generation at most; the table is emptied when full.
+pub(crate) const MAX_CACHED_TERMS: usize = 100_000;
+/// Spare work-slot tables kept per segment (one per concurrent collapsing search).
+const SPARE_SLOT_TABLES: usize = 4;
+
+/// The fast-field columns a search reads, opened once per segment.
+pub(crate) struct SegmentColumns {
+    /// The keyword facets' columns, in [`KEYWORD_FACETS`] order.
+    pub(crate) keywords: Vec<Option<StrColumn>>,
+    pub(crate) ids: Option<StrColumn>,
+    pub(crate) year_start: Option<Column<i64>>,
+    pub(crate) year_end: Option<Column<i64>>,
+    pub(crate) copies: Option<Column<u64>>,
+    pub(crate) work_keys: Option<StrColumn>,
+    /// Documents in the segment.
+    max_doc: u32,
+    /// The keyword columns as one ordinal per document ([`SegmentColumns::dense_keywords`]).
+    dense_keywords: OnceLock<Vec<Option<Arc<[u32]>>>>,
+    /// Every record id of the segment, by term ordinal ([`SegmentColumns::id_of`]).
+    id_table: OnceLock<IdTable>,
+    /// Tables of one slot per work key ordinal, every slot `u32::MAX`, for collapsing
+    /// searches to borrow ([`SegmentColumns::take_slots`]) instead of allocating and
+    /// clearing one per search.
+    spare_slots: Mutex<Vec<Vec<u32>>>,
+}
+
+impl std::fmt::Debug for SegmentColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentColumns")
+            .field("max_doc", &self.max_doc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SegmentColumns {
+    pub(crate) fn open(reader: &SegmentReader) -> tantivy::Result<SegmentColumns> {
+        let fast = reader.fast_fields();
+        let keywords = KEYWORD_FACETS
+            .iter()
+            .map(|(_, field)| fast.str(field))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(SegmentColumns {
+            keywords,
+            ids: fast.str(names::ID)?,
+            year_start: fast.column_opt(names::YEAR_START)?,
+            year_end: fast.column_opt(names::YEAR_END)?,
+            copies: fast.column_opt(names::COPIES)?,
+            work_keys: fast.str(names::WORK_KEY)?,
+            max_doc: reader.max_doc(),
+            dense_keywords: OnceLock::new(),
+            id_table: OnceLock::new(),
+            spare_slots: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The keyword columns (in [`KEYWORD_FACETS`] order) as arrays of one entry per
+    /// document: the ordinal of its value, [`NO_VALUE`], or [`MANY_VALUES`] (then read the
+    /// column). Built on first use, once per segment: a search counts facets over every
+    /// matching document, and an array read costs a fraction of a column lookup (a rank in
+    /// the optional index, or two offsets in the multi-valued one). Four bytes per document
+    /// per keyword column that has any value.
+    pub(crate) fn dense_keywords(&self) -> &[Option<Arc<[u32]>>] {
+        self.dense_keywords.get_or_init(|| {
+            self.keywords
+                .iter()
+                .map(|column| {
+                    let column = column.as_ref().filter(|c| c.num_terms() > 0)?;
+                    let ords = column.ords();
+                    let dense: Arc<[u32]> = (0..self.max_doc)
+                        .map(|doc| {
+                            let mut values = ords.values_for_doc(doc);
+                            match (values.next(), values.next()) {
+                                (None, _) => NO_VALUE,
+                                (Some(ord), None) if ord < u64::from(MANY_VALUES) => ord as u32,
+                                _ => MANY_VALUES,
+                            }
+                        })
+                        .collect();
+                    Some(dense)
+                })
+                .collect()
+        })
+    }
+
+    /// The record id of id term ordinal `ord`. The ids are read into memory on first use,
+    /// once per segment, in one pass over the dictionary (about 25 bytes per record): ties
+    /// between hits are broken by record id, and deep pages of common words tie by the
+    /// thousand, each id in a different block of the dictionary. Decoding those blocks
+    /// one lookup at a time was most of what a page-50 search cost (issue #16).
+    pub(crate) fn id_of(&self, ord: u64) -> Option<&str> {
+        let table = self.id_table.get_or_init(|| IdTable::read(self.ids.as_ref()));
+        let ord = usize::try_from(ord).ok()?;
+        let end = *table.ends.get(ord)? as usize;
+        let start = match ord.checked_sub(1) {
+            Some(previous) => *table.ends.get(previous)? as usize,
+            None => 0,
+        };
+        table.text.get(start..end)
+    }
+
+    /// Builds the tables a search reads (see [`SegmentColumns::dense_keywords`] and
+    /// [`SegmentColumns::id_of`]) if they are not built yet.
+    pub(crate) fn warm(&self) {
+        self.dense_keywords();
+        self.id_of(0);
+    }
+
+    /// A table of `u32::MAX`, one slot per work key ordinal.
+    pub(crate) fn take_slots(&self) -> Vec<u32> {
+        lock(&self.spare_slots)
+            .pop()
+            .unwrap_or_else(|| vec![u32::MAX; self.work_keys.as_ref().map_or(0, |c| c.num_terms())])
+    }
+
+    /// Gives back a table from [`SegmentColumns::take_slots`]; `used` are the slots set.
+    pub(crate) fn return_slots(&self, mut slots: Vec<u32>, used: impl Iterator<Item = u64>) {
+        for ord in used {
+            if let Some(slot) = slots.get_mut(ord as usize) {
+                *slot = u32::MAX;
+            }
+        }
+        let mut spare = lock(&self.spare_slots);
+        if spare.len() < SPARE_SLOT_TABLES {
+            spare.push(slots);
+        }
+    }
+}
+
+/// The ids of a segment: all of them in one string, and where each ends.
+struct IdTable {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl IdTable {
+    /// Reads the column's dictionary; an unreadable one gives an empty table (ties are then
+    /// broken by document address only).
+    fn read(ids: Option<&StrColumn>) -> IdTable {
+        let mut table = IdTable {
+            text: String::new(),
+            ends: Vec::new(),
+        };
+        let Some(ids) = ids else { return table };
+        let Ok(mut stream) = ids.dictionary().stream() else {
+            return table;
+        };
+        while stream.advance() {
+            table
+                .text
+                .push_str(std::str::from_utf8(stream.key()).unwrap_or_default());
+            match u32::try_from(table.text.len()) {
+                Ok(end) => table.ends.push(end),
+                Err(_) => break,
+            }
+        }
+        table
+    }
+}
+
+/// One searcher generation: its segments' columns, by segment ordinal, and its statistics.
+pub(crate) struct Generation {
+    id: u64,
+    pub(crate) columns: Vec<Arc<SegmentColumns>>,
+    pub(crate) statistics: Statistics,
+}
+
+/// BM25 statistics of one generation, computed on first use and kept.
+pub(crate) struct Statistics {
+    searcher: Searcher,
+    total_docs: u64,
+    tokens: Mutex<HashMap<Field, u64>>,
+    doc_freqs: Mutex<HashMap<Term, u64>>,
+}
+
+impl Statistics {
+    /// Does any document of the generation have a token in `field`?
+    pub(crate) fn has_tokens(&self, field: Field) -> bool {
+        self.total_num_tokens(field).map_or(true, |n| n > 0)
+    }
+}
+
+impl Bm25StatisticsProvider for Statistics {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if let Some(n) = lock(&self.tokens).get(&field) {
+            return Ok(*n);
+        }
+        let n = self.searcher.total_num_tokens(field)?;
+        lock(&self.tokens).insert(field, n);
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.total_docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some(n) = lock(&self.doc_freqs).get(term) {
+            return Ok(*n);
+        }
+        let n = self.searcher.doc_freq(term)?;
+        let mut cached = lock(&self.doc_freqs);
+        if cached.len() >= MAX_CACHED_TERMS {
+            cached.clear();
+        }
+        cached.insert(term.clone(), n);
+        Ok(n)
+    }
+}
+
+/// Keeps the columns of the live segments and the latest generation.
+#[derive(Default)]
+pub(crate) struct Generations {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+    latest: Mutex<Option<Arc<Generation>>>,
+}
+
+impl Generations {
+    /// The generation of `searcher`, built (cheaply: columns of known segments are reused)
+    /// if it is not the latest one.
+    pub(crate) fn of(&self, searcher: &Searcher) -> tantivy::Result<Arc<Generation>> {
+        let id = searcher.generation().generation_id();
+        if let Some(latest) = lock(&self.latest).as_ref()
+            && latest.id == id
+        {
+            return Ok(latest.clone());
+        }
+        let readers = searcher.segment_readers();
+        let mut columns = Vec::with_capacity(readers.len());
+        {
+            let mut segments = lock(&self.segments);
+            segments.retain(|known, _| readers.iter().any(|r| r.segment_id() == *known));
+            for reader in readers {
+                let opened = match segments.get(&reader.segment_id()) {
+                    Some(opened) => opened.clone(),
+                    None => {
+                        let opened = Arc::new(SegmentColumns::open(reader)?);
+                        segments.insert(reader.segment_id(), opened.clone());
+                        opened
+                    }
+                };
+                columns.push(opened);
+            }
+        }
+        let total_docs = readers.iter().map(|r| u64::from(r.num_docs())).sum();
+        let generation = Arc::new(Generation {
+            id,
+            columns,
+            statistics: Statistics {
+                searcher: searcher.clone(),
+                total_docs,
+                tokens: Mutex::new(HashMap::new()),
+                doc_freqs: Mutex::new(HashMap::new()),
+            },
+        });
+        let mut latest = lock(&self.latest);
+        if latest.as_ref().is_none_or(|l| l.id < id) {
+            *latest = Some(generation.clone());
+        }
+        Ok(generation)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
