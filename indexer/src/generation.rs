@@ -268,7 +268,9 @@ impl Generations {
                 columns.push(opened);
             }
         }
-        let total_docs = readers.iter().map(|r| u64::from(r.num_docs())).sum();
+        // As tantivy counts it: deleted documents too (their terms still count in the
+        // document frequencies, and BM25 asserts that no term is in more documents).
+        let total_docs = readers.iter().map(|r| u64::from(r.max_doc())).sum();
         let generation = Arc::new(Generation {
             id,
             columns,
@@ -289,4 +291,121 @@ impl Generations {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use schemas::{Holding, Institution, InstitutionType, Level, Record};
+    use tantivy::query::Bm25StatisticsProvider;
+
+    use super::*;
+    use crate::index::Index;
+
+    #[test]
+    fn the_tables_agree_with_the_index_deleted_documents_included() {
+        let index = Index::create_in_ram().unwrap();
+        let institution = |id: &str, institution_type| Institution {
+            id: id.into(),
+            name: id.into(),
+            institution_type,
+            district: None,
+            level: Level::City,
+        };
+        let (library, museum) = (
+            institution("lib", InstitutionType::Library),
+            institution("mus", InstitutionType::Museum),
+        );
+        let mut writer = index.writer().unwrap();
+        for i in 0..30 {
+            let mut record = Record::new(format!("r:{i:02}"), "lib", format!("黄河 第{i}册"));
+            // Every third record is held by two branches: a multi-valued facet.
+            let branches: &[&str] = if i % 3 == 0 {
+                &["东岗分馆", "西固分馆"]
+            } else {
+                &["东岗分馆"]
+            };
+            record.holdings = branches
+                .iter()
+                .map(|b| Holding {
+                    institution: "lib".into(),
+                    branch: Some((*b).into()),
+                    ..Holding::default()
+                })
+                .collect();
+            let holder = if i % 2 == 0 { &library } else { &museum };
+            record.institution = holder.id.clone();
+            writer.upsert(&record, holder).unwrap();
+        }
+        writer.commit(1).unwrap();
+        for i in 0..10 {
+            writer.delete(&format!("r:{i:02}")).unwrap();
+        }
+        writer.commit(2).unwrap();
+
+        let searcher = index.searcher();
+        let generation = index.inner.generations.of(&searcher).unwrap();
+        let statistics = &generation.statistics;
+        let fields = &index.inner.fields;
+        assert_eq!(
+            statistics.total_num_docs().unwrap(),
+            Bm25StatisticsProvider::total_num_docs(&searcher).unwrap(),
+            "deleted documents count, as in tantivy"
+        );
+        assert_eq!(searcher.num_docs(), 20);
+        assert!(statistics.total_num_docs().unwrap() > 20);
+        for word in ["黄河", "黄", "第", "不在"] {
+            let term = Term::from_field_text(fields.title, word);
+            assert_eq!(
+                statistics.doc_freq(&term).unwrap(),
+                searcher.doc_freq(&term).unwrap(),
+                "{word}"
+            );
+            assert_eq!(
+                statistics.doc_freq(&term).unwrap(),
+                searcher.doc_freq(&term).unwrap(),
+                "cached {word}"
+            );
+        }
+        assert!(statistics.has_tokens(fields.title));
+        assert!(!statistics.has_tokens(fields.publisher));
+
+        let facet = |wanted: &str| {
+            KEYWORD_FACETS
+                .iter()
+                .position(|(name, _)| *name == wanted)
+                .unwrap()
+        };
+        let (branch, institution) = (facet("branch"), facet("institution"));
+        for (reader, columns) in searcher.segment_readers().iter().zip(&generation.columns) {
+            let dense = columns.dense_keywords();
+            for k in [branch, institution] {
+                let column = columns.keywords[k].as_ref().unwrap();
+                let table = dense[k].as_ref().unwrap();
+                for doc in 0..reader.max_doc() {
+                    let ords: Vec<u64> = column.ords().values_for_doc(doc).collect();
+                    let want = match ords.as_slice() {
+                        [] => NO_VALUE,
+                        [one] => *one as u32,
+                        _ => MANY_VALUES,
+                    };
+                    assert_eq!(table[doc as usize], want, "facet {k}, doc {doc}");
+                }
+            }
+            let ids = columns.ids.as_ref().unwrap();
+            let mut text = String::new();
+            for ord in 0..ids.num_terms() as u64 {
+                ids.ord_to_str(ord, &mut text).unwrap();
+                assert_eq!(columns.id_of(ord), Some(text.as_str()));
+            }
+            assert_eq!(columns.id_of(ids.num_terms() as u64), None);
+        }
+        // Two branches are MANY_VALUES in the table.
+        assert!(generation.columns.iter().any(|c| {
+            c.dense_keywords()[branch]
+                .as_ref()
+                .unwrap()
+                .contains(&MANY_VALUES)
+        }));
+    }
 }
