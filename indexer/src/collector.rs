@@ -465,12 +465,17 @@ struct SegmentCandidate {
 }
 
 impl SegmentCandidate {
-    /// Greater is better.
-    fn rank(&self, other: &Self) -> Ordering {
+    /// [`SegmentCandidate::rank`] before the id.
+    fn coarse(&self, other: &Self) -> Ordering {
         self.key
             .cmp(&other.key)
             .then(self.score.total_cmp(&other.score))
             .then(self.year.cmp(&other.year))
+    }
+
+    /// Greater is better.
+    fn rank(&self, other: &Self) -> Ordering {
+        self.coarse(other)
             .then(other.id_ord.cmp(&self.id_ord))
             .then(other.doc.cmp(&self.doc))
     }
@@ -796,20 +801,20 @@ impl SegmentCollector for SegmentSearchCollector {
         } else {
             score
         };
-        let candidate = SegmentCandidate {
+        let ids = &self.ids;
+        let id_ord = || ids.as_ref().and_then(|c| c.ords().first(doc)).unwrap_or(u64::MAX);
+        // The id is read only where it may decide (most documents lose on the rest).
+        let mut candidate = SegmentCandidate {
             key: date_key(self.sort, year),
             score,
             year: year.unwrap_or(i64::MIN),
-            id_ord: self
-                .ids
-                .as_ref()
-                .and_then(|c| c.ords().first(doc))
-                .unwrap_or(u64::MAX),
+            id_ord: u64::MAX,
             doc,
         };
         if let Some(works) = &mut self.works
             && shared.is_some()
         {
+            candidate.id_ord = id_ord();
             // A work with several records: keep its best record.
             match key.and_then(|k| works.slot.get_mut(k as usize)) {
                 Some(slot) if *slot != u32::MAX => {
@@ -836,11 +841,15 @@ impl SegmentCollector for SegmentSearchCollector {
             return;
         }
         if self.heap.len() < self.window {
+            candidate.id_ord = id_ord();
             self.heap.push(Reverse(candidate));
         } else if let Some(mut worst) = self.heap.peek_mut()
-            && candidate > worst.0
+            && candidate.coarse(&worst.0) != Ordering::Less
         {
-            *worst = Reverse(candidate);
+            candidate.id_ord = id_ord();
+            if candidate > worst.0 {
+                *worst = Reverse(candidate);
+            }
         }
     }
 
