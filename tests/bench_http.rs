@@ -36,7 +36,13 @@ async fn a_small_http_bench_measures_every_class() {
             report.floor.get(&class).is_some_and(|l| !l.is_empty()),
             "{class:?} has no floor"
         );
+        assert_eq!(
+            report.in_process.get(&class).map(|l| l.len()),
+            report.mix_by_class.get(&class).copied(),
+            "{class:?}: every query of the mix once in process"
+        );
     }
+    assert!(report.to_string().contains("in process, one query at a time"));
     assert!(report.levels[2].by_class.contains_key(&QueryClass::Everyday));
     assert!(report.to_string().contains("everyday 20"));
 }
