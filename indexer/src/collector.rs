@@ -30,7 +30,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use crate::generation::{MANY_VALUES, NO_VALUE, SegmentColumns};
+use crate::generation::{MANY_VALUES, NO_VALUE, NO_YEAR, SegmentColumns};
 use crate::keys::TITLE_KEY_PREFIX;
 use crate::schema::names;
 use crate::search::SortOrder;
@@ -526,6 +526,9 @@ pub(crate) struct SegmentSearchCollector {
     copies: Option<Column<u64>>,
     /// Work keys and the best candidate per work, when collapsing.
     work_keys: Option<StrColumn>,
+    /// `year_start` and `work_keys` as arrays (see [`SegmentColumns::dense_years`]).
+    dense_years: Option<Arc<[i32]>>,
+    dense_work_keys: Option<Arc<[u32]>>,
     works: Option<WorkTable>,
     /// The work number of each work key ordinal, and how many works there are, when
     /// collapsing.
@@ -654,6 +657,12 @@ impl Collector for SearchCollector {
                 slot: columns.take_slots(),
                 best: Vec::new(),
             }),
+            dense_years: columns.dense_years().cloned(),
+            dense_work_keys: if self.collapse {
+                columns.dense_work_keys().cloned()
+            } else {
+                None
+            },
             work_keys,
             work_numbers: self
                 .work_numbers
@@ -739,7 +748,13 @@ impl SegmentCollector for SegmentSearchCollector {
                 failed_filter = i;
             }
         }
-        let year = self.year_start.as_ref().and_then(|c| c.first(doc));
+        let year = match &self.dense_years {
+            Some(years) => years
+                .get(doc as usize)
+                .filter(|y| **y != NO_YEAR)
+                .map(|y| i64::from(*y)),
+            None => self.year_start.as_ref().and_then(|c| c.first(doc)),
+        };
         if let Some((from, to)) = self.years {
             let end = self.year_end.as_ref().and_then(|c| c.first(doc));
             let overlaps = year.is_some_and(|start| start <= to) && end.is_some_and(|end| end >= from);
@@ -754,7 +769,13 @@ impl SegmentCollector for SegmentSearchCollector {
         // The record's work, when collapsing: `None` for records that are works of their
         // own (no key, or an ambiguous title key).
         let key = if self.works.is_some() {
-            self.work_keys.as_ref().and_then(|c| c.ords().first(doc))
+            match &self.dense_work_keys {
+                Some(keys) => keys
+                    .get(doc as usize)
+                    .filter(|k| **k != NO_VALUE)
+                    .map(|k| u64::from(*k)),
+                None => self.work_keys.as_ref().and_then(|c| c.ords().first(doc)),
+            }
         } else {
             None
         };
