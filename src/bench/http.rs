@@ -441,77 +441,53 @@ impl fmt::Display for HttpBenchReport {
                 "\nper class, {} at {} connections (floor: bare tantivy in process, one query at a time)",
                 level.mix, level.connections
             )?;
-            writeln!(
-                f,
-                "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>7}",
-                "class",
-                "samples",
-                "p50 ms",
-                "p99 ms",
-                "max ms",
-                "floor p50",
-                "floor p99",
-                "p50/floor",
-                "p99/floor",
-                "errors"
-            )?;
-            for (class, latencies) in &level.by_class {
-                let floor = self.floor.get(class).cloned().unwrap_or_default();
-                let (p50, p99) = (latencies.percentile(50.0), latencies.percentile(99.0));
-                let (f50, f99) = (floor.percentile(50.0), floor.percentile(99.0));
-                writeln!(
-                    f,
-                    "{:<22} {:>8} {:>8.2} {:>8.2} {:>8.1} {:>10.3} {:>10.3} {:>9.0} {:>9.0} {:>7}",
-                    class.name(),
-                    latencies.len(),
-                    ms(p50),
-                    ms(p99),
-                    ms(latencies.max()),
-                    ms(f50),
-                    ms(f99),
-                    ratio(p50, f50),
-                    ratio(p99, f99),
-                    level.errors_by_class.get(class).copied().unwrap_or(0)
-                )?;
-            }
+            class_table(f, &level.by_class, &self.floor, Some(&level.errors_by_class))?;
         }
         writeln!(
             f,
             "\nin process, one query at a time (the search service: everything but HTTP and JSON), beside the floor"
         )?;
-        writeln!(
-            f,
-            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
-            "class",
-            "samples",
-            "p50 ms",
-            "p99 ms",
-            "max ms",
-            "floor p50",
-            "floor p99",
-            "p50/floor",
-            "p99/floor"
-        )?;
-        for (class, latencies) in &self.in_process {
-            let floor = self.floor.get(class).cloned().unwrap_or_default();
-            let (p50, p99) = (latencies.percentile(50.0), latencies.percentile(99.0));
-            let (f50, f99) = (floor.percentile(50.0), floor.percentile(99.0));
-            writeln!(
-                f,
-                "{:<22} {:>8} {:>8.3} {:>8.3} {:>8.1} {:>10.3} {:>10.3} {:>9.1} {:>9.1}",
-                class.name(),
-                latencies.len(),
-                ms(p50),
-                ms(p99),
-                ms(latencies.max()),
-                ms(f50),
-                ms(f99),
-                ratio(p50, f50),
-                ratio(p99, f99)
-            )?;
-        }
+        class_table(f, &self.in_process, &self.floor, None)?;
         writeln!(f, "\npeak RSS {:.0} MB", self.peak_rss as f64 / 1e6)
     }
+}
+
+/// Latencies by class beside the floor's, with an errors column when `errors` is given.
+fn class_table(
+    f: &mut fmt::Formatter<'_>,
+    rows: &ByClass,
+    floor: &ByClass,
+    errors: Option<&BTreeMap<QueryClass, usize>>,
+) -> fmt::Result {
+    write!(
+        f,
+        "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
+        "class", "samples", "p50 ms", "p99 ms", "max ms", "floor p50", "floor p99", "p50/floor", "p99/floor"
+    )?;
+    writeln!(f, "{}", if errors.is_some() { "  errors" } else { "" })?;
+    for (class, latencies) in rows {
+        let floor = floor.get(class).cloned().unwrap_or_default();
+        let (p50, p99) = (latencies.percentile(50.0), latencies.percentile(99.0));
+        let (f50, f99) = (floor.percentile(50.0), floor.percentile(99.0));
+        write!(
+            f,
+            "{:<22} {:>8} {:>8.3} {:>8.3} {:>8.1} {:>10.3} {:>10.3} {:>9.1} {:>9.1}",
+            class.name(),
+            latencies.len(),
+            ms(p50),
+            ms(p99),
+            ms(latencies.max()),
+            ms(f50),
+            ms(f99),
+            ratio(p50, f50),
+            ratio(p99, f99)
+        )?;
+        match errors {
+            Some(errors) => writeln!(f, " {:>7}", errors.get(class).copied().unwrap_or(0))?,
+            None => writeln!(f)?,
+        }
+    }
+    Ok(())
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
