@@ -2,18 +2,19 @@
 //!
 //! Documents are cut in jieba's *search mode* (a word of three or more characters is indexed
 //! whole and as its dictionary 2- and 3-character parts, so `博物馆` is found by `博物`), and
-//! every CJK character is indexed on its own as well, so that a query word is found wherever
-//! its characters occur, whatever the document's segmentation (`飞燕` inside `马踏飞燕`, which
-//! jieba cuts `马踏飞` + `燕`). Queries are cut in *precise mode*. Both are normalised first
-//! (see [`crate::normalize`]).
+//! every CJK character and every pair of adjacent CJK characters is indexed on its own as
+//! well, so that a query word is found wherever its characters occur, whatever the
+//! document's segmentation (`飞燕` inside `马踏飞燕`, which jieba cuts `马踏飞` + `燕`), as a
+//! phrase of a few rare pairs rather than of common characters. Queries are cut in *precise
+//! mode*. Both are normalised first (see [`crate::normalize`]).
 //!
 //! # Positions
 //!
 //! **A token's position is the character offset of its first character** in the normalised
 //! text (which has the same characters as the original, one for one), and its
 //! `position_length` is its length in characters. Search-mode tokens overlap (`明月光` yields
-//! `明月`@2, `月光`@3, `明月光`@2, and the characters `明`@2, `月`@3, `光`@4), and ordinal positions would put `月光` one token after
-//! `明月`, which breaks phrases. With character offsets, the query builder makes phrases with
+//! `明月`@2, `月光`@3, `明月光`@2, and the characters `明`@2, `月`@3, `光`@4), and ordinal
+//! positions would put `月光` one token after `明月`, which breaks phrases. With character offsets, the query builder makes phrases with
 //! `PhraseQuery::new_with_offset` from the query tokens' character offsets, so a phrase means
 //! exactly "these tokens at these relative character offsets": the query text occurs
 //! contiguously in the field. Slop is never used (it would count characters, not words).
@@ -193,21 +194,27 @@ impl ChineseAnalyzer {
         tokens
     }
 
-    /// The characters of a multi-character Chinese query word, with their offsets relative
-    /// to the word: `艺术中心` → `[(0, 艺), (1, 术), (2, 中), (3, 心)]`.
+    /// The character pairs that tile a multi-character Chinese query word, with their
+    /// offsets relative to the word: `艺术中心` → `[(0, 艺术), (2, 中心)]`, `静夜思` →
+    /// `[(0, 静夜), (1, 夜思)]` (the last pair ends with the word).
     ///
     /// A document cuts the same characters in its own context, so it may not hold the word
     /// as a token (`马踏飞燕` is cut `马踏飞` + `燕`, which hides `飞燕`). Documents also index
-    /// every CJK character, so the word's characters as a phrase find it wherever it occurs
-    /// literally. Empty for single characters and for words with non-CJK characters (those
-    /// are matched whole).
+    /// every pair of adjacent CJK characters, so the word's pairs as a phrase find it wherever
+    /// it occurs literally, and a pair is far rarer than either of its characters (a phrase
+    /// of single characters of poetry walks posting lists of 10⁵ documents). A two-character
+    /// word is its own single pair: that word's term alone finds it anywhere. Empty for
+    /// single characters and for words with non-CJK characters (those are matched whole).
     pub(crate) fn word_parts(word: &str) -> Vec<(usize, String)> {
-        if word.chars().nth(1).is_none() || !word.chars().all(is_cjk) {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() < 2 || !chars.iter().all(|c| is_cjk(*c)) {
             return Vec::new();
         }
-        word.chars()
-            .enumerate()
-            .map(|(i, c)| (i, c.to_string()))
+        let last = chars.len() - 2;
+        (0..last)
+            .step_by(2)
+            .chain(std::iter::once(last))
+            .map(|at| (at, chars[at..at + 2].iter().collect()))
             .collect()
     }
 
@@ -247,9 +254,9 @@ impl ChineseAnalyzer {
 
     /// Normalises and cuts `text`, calling `sink` for every token worth indexing: tokens
     /// without a letter or digit (whitespace, punctuation, emoji) and over-long tokens are
-    /// skipped. In [`CutMode::Document`], every CJK character is also a token of its own
-    /// (unless jieba already made it one), emitted in text order so that each term's
-    /// positions increase, as tantivy's posting lists require.
+    /// skipped. In [`CutMode::Document`], every CJK character and every pair of adjacent CJK
+    /// characters is also a token of its own (unless jieba already made it one), emitted in
+    /// text order so that each term's positions increase, as tantivy's posting lists require.
     fn analyze(&self, text: &str, mode: CutMode, mut sink: impl FnMut(RawToken<'_>)) {
         if text.is_empty() {
             return;
@@ -262,38 +269,63 @@ impl ChineseAnalyzer {
             CutMode::Query => jieba.cut(&normalized.text, true),
         };
         let stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
-        let unigrams = mode == CutMode::Document;
-        let mut chars = normalized.text.char_indices().enumerate().peekable();
-        // Position of a single-character jieba token not yet passed by the unigram cursor.
+        let grams = mode == CutMode::Document;
+        let text = normalized.text.as_str();
+        let mut chars = text.char_indices().enumerate().peekable();
+        // What jieba itself made a token of, so that no gram repeats it: the position of its
+        // last single character not yet passed by the gram cursor, and every position where
+        // it made a two-character token.
         let mut single_at = None;
-        let mut flush_unigrams =
-            |upto: usize, single_at: Option<usize>, sink: &mut dyn FnMut(RawToken<'_>)| {
-                while let Some(&(index, (byte, c))) = chars.peek() {
-                    if index >= upto {
-                        break;
-                    }
-                    chars.next();
-                    if is_cjk(c) && single_at != Some(index) {
-                        sink(RawToken {
-                            word: Cow::Borrowed(
-                                normalized.text.get(byte..byte + c.len_utf8()).unwrap_or_default(),
-                            ),
-                            start: index,
-                            end: index + 1,
-                            normalized: &normalized,
-                        });
-                    }
+        let mut pair_at = vec![false; if grams { text.len() } else { 0 }];
+        let mut flush_grams = |upto: usize,
+                               single_at: Option<usize>,
+                               pair_at: &[bool],
+                               sink: &mut dyn FnMut(RawToken<'_>)| {
+            while let Some(&(index, (byte, c))) = chars.peek() {
+                if index >= upto {
+                    break;
                 }
-            };
+                chars.next();
+                if !is_cjk(c) {
+                    continue;
+                }
+                let after = byte + c.len_utf8();
+                if single_at != Some(index) {
+                    sink(RawToken {
+                        word: Cow::Borrowed(text.get(byte..after).unwrap_or_default()),
+                        start: index,
+                        end: index + 1,
+                        normalized: &normalized,
+                    });
+                }
+                if let Some(next) = text.get(after..).and_then(|rest| rest.chars().next())
+                    && is_cjk(next)
+                    && !pair_at.get(index).copied().unwrap_or(false)
+                {
+                    sink(RawToken {
+                        word: Cow::Borrowed(text.get(byte..after + next.len_utf8()).unwrap_or_default()),
+                        start: index,
+                        end: index + 2,
+                        normalized: &normalized,
+                    });
+                }
+            }
+        };
         for token in tokens {
-            if unigrams {
-                flush_unigrams(token.start, single_at, &mut sink);
+            if grams {
+                flush_grams(token.start, single_at, &pair_at, &mut sink);
             }
             if token.word.len() > MAX_TOKEN_BYTES || !token.word.chars().any(is_word_char) {
                 continue;
             }
-            if token.end == token.start + 1 {
-                single_at = Some(token.start);
+            match token.end - token.start {
+                1 => single_at = Some(token.start),
+                2 => {
+                    if let Some(pair) = pair_at.get_mut(token.start) {
+                        *pair = true;
+                    }
+                }
+                _ => {}
             }
             sink(RawToken {
                 word: stem_latin(&stemmer, token.word),
@@ -302,8 +334,8 @@ impl ChineseAnalyzer {
                 normalized: &normalized,
             });
         }
-        if unigrams {
-            flush_unigrams(usize::MAX, single_at, &mut sink);
+        if grams {
+            flush_grams(usize::MAX, single_at, &pair_at, &mut sink);
         }
     }
 }
@@ -465,18 +497,23 @@ mod tests {
                 ("床前", 0),
                 ("床", 0),
                 ("前", 1),
+                // Pairs jieba did not make a word of (`床前` and `明月` are its own).
+                ("前明", 1),
                 ("明月", 2),
                 ("明", 2),
                 ("月光", 3),
                 ("明月光", 2),
                 ("月", 3),
+                // No pair across punctuation.
                 ("光", 4),
                 ("疑是", 6),
                 ("疑", 6),
                 ("是", 7),
+                ("是地", 7),
                 ("地上", 8),
                 ("地", 8),
                 ("上", 9),
+                ("上霜", 9),
                 // jieba's own single-character word; no second unigram for it.
                 ("霜", 10),
             ]
@@ -510,6 +547,14 @@ mod tests {
                 "{c}@{i}"
             );
         }
+        // And every pair of adjacent CJK characters, exactly once.
+        let chars: Vec<char> = text.chars().collect();
+        for (i, pair) in chars.windows(2).enumerate() {
+            let pair: String = pair.iter().collect();
+            let found = tokens.iter().filter(|t| t.position == i && t.text == pair).count();
+            let expected = usize::from(pair.chars().all(is_cjk));
+            assert_eq!(found, expected, "{pair}@{i}");
+        }
     }
 
     #[test]
@@ -538,17 +583,15 @@ mod tests {
     }
 
     #[test]
-    fn word_parts_are_the_characters_of_chinese_words() {
+    fn word_parts_are_the_pairs_that_tile_chinese_words() {
         let parts = |w| ChineseAnalyzer::word_parts(w);
-        assert_eq!(
-            parts("艺术中心"),
-            [
-                (0, "艺".to_string()),
-                (1, "术".to_string()),
-                (2, "中".to_string()),
-                (3, "心".to_string())
-            ]
-        );
+        let owned = |v: &[(usize, &str)]| -> Vec<(usize, String)> {
+            v.iter().map(|(o, t)| (*o, t.to_string())).collect()
+        };
+        assert_eq!(parts("艺术中心"), owned(&[(0, "艺术"), (2, "中心")]));
+        assert_eq!(parts("静夜思"), owned(&[(0, "静夜"), (1, "夜思")]));
+        assert_eq!(parts("马家窑文化"), owned(&[(0, "马家"), (2, "窑文"), (3, "文化")]));
+        assert_eq!(parts("飞燕"), owned(&[(0, "飞燕")]));
         assert!(parts("abc").is_empty());
         assert!(parts("霜").is_empty());
         assert!(parts("a股").is_empty());

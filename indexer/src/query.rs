@@ -68,7 +68,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::analysis::{AnalyzedToken, ChineseAnalyzer, is_cjk};
+use crate::analysis::{AnalyzedToken, ChineseAnalyzer};
 use crate::error::{Error, Result};
 use crate::keys::{isbn13, looks_like_code, text_key};
 use crate::normalize::{normalize, normalize_keyword};
@@ -691,15 +691,18 @@ fn initials_query(field: Field, letters: &str) -> Box<dyn Query> {
     phrase(field, &grams).unwrap_or_else(|| term(field, letters))
 }
 
-/// A word other than the one typed (a synonym, another name) in `field`: a Chinese word as
-/// the phrase of its characters, so that it matches however documents were cut.
+/// A word other than the one typed (a synonym, a shorter word) in `field`, matched like a
+/// typed word: whole, or (at [`PARTS_FACTOR`]) as the phrase of the character pairs that tile
+/// it ([`ChineseAnalyzer::word_parts`]), so that it matches however documents were cut.
 fn other_word_query(field: Field, word: &str) -> Box<dyn Query> {
-    if word.chars().all(is_cjk) {
-        let chars: Vec<(usize, String)> = word.chars().map(String::from).enumerate().collect();
-        let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
-        phrase(field, &chars).unwrap_or_else(|| term(field, word))
-    } else {
-        term(field, word)
+    let parts = ChineseAnalyzer::word_parts(word);
+    let parts: Vec<(usize, &str)> = parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
+    match phrase(field, &parts) {
+        Some(by_parts) => Box::new(DisjunctionMaxQuery::new(vec![
+            term(field, word),
+            boosted(by_parts, PARTS_FACTOR),
+        ])),
+        None => term(field, word),
     }
 }
 
@@ -751,15 +754,9 @@ fn word_disjuncts(fields: &Fields, scope: Scope, word: &QueryWord, out: &mut Vec
             .sub_words
             .iter()
             .map(|piece| {
-                let chars: Vec<(usize, String)> = piece.chars().map(String::from).enumerate().collect();
-                let chars: Vec<(usize, &str)> = chars.iter().map(|(o, t)| (*o, t.as_str())).collect();
                 let alternatives: Vec<Box<dyn Query>> = text_fields(fields, scope)
                     .into_iter()
-                    .map(|text_field| {
-                        let query =
-                            phrase(text_field.field, &chars).unwrap_or_else(|| term(text_field.field, piece));
-                        boosted(query, text_field.boost)
-                    })
+                    .map(|text_field| boosted(other_word_query(text_field.field, piece), text_field.boost))
                     .collect();
                 Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, TIE_BREAKER)) as Box<dyn Query>
             })

@@ -10,7 +10,7 @@ use crate::pinyin::PinyinMode;
 /// the tokenizer's output changes: the tokenizer is registered under a name that contains the
 /// version, so an index built by an older version has a different schema and
 /// [`crate::Index::open_or_create`] reports [`crate::Error::SchemaMismatch`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name of the Chinese tokenizer in the schema; carries [`SCHEMA_VERSION`].
 pub(crate) fn tokenizer_name() -> String {
