@@ -277,40 +277,38 @@ impl ChineseAnalyzer {
         // it made a two-character token.
         let mut single_at = None;
         let mut pair_at = vec![false; if grams { text.len() } else { 0 }];
-        let mut flush_grams = |upto: usize,
-                               single_at: Option<usize>,
-                               pair_at: &[bool],
-                               sink: &mut dyn FnMut(RawToken<'_>)| {
-            while let Some(&(index, (byte, c))) = chars.peek() {
-                if index >= upto {
-                    break;
+        let mut flush_grams =
+            |upto: usize, single_at: Option<usize>, pair_at: &[bool], sink: &mut dyn FnMut(RawToken<'_>)| {
+                while let Some(&(index, (byte, c))) = chars.peek() {
+                    if index >= upto {
+                        break;
+                    }
+                    chars.next();
+                    if !is_cjk(c) {
+                        continue;
+                    }
+                    let after = byte + c.len_utf8();
+                    if single_at != Some(index) {
+                        sink(RawToken {
+                            word: Cow::Borrowed(text.get(byte..after).unwrap_or_default()),
+                            start: index,
+                            end: index + 1,
+                            normalized: &normalized,
+                        });
+                    }
+                    if let Some(next) = text.get(after..).and_then(|rest| rest.chars().next())
+                        && is_cjk(next)
+                        && !pair_at.get(index).copied().unwrap_or(false)
+                    {
+                        sink(RawToken {
+                            word: Cow::Borrowed(text.get(byte..after + next.len_utf8()).unwrap_or_default()),
+                            start: index,
+                            end: index + 2,
+                            normalized: &normalized,
+                        });
+                    }
                 }
-                chars.next();
-                if !is_cjk(c) {
-                    continue;
-                }
-                let after = byte + c.len_utf8();
-                if single_at != Some(index) {
-                    sink(RawToken {
-                        word: Cow::Borrowed(text.get(byte..after).unwrap_or_default()),
-                        start: index,
-                        end: index + 1,
-                        normalized: &normalized,
-                    });
-                }
-                if let Some(next) = text.get(after..).and_then(|rest| rest.chars().next())
-                    && is_cjk(next)
-                    && !pair_at.get(index).copied().unwrap_or(false)
-                {
-                    sink(RawToken {
-                        word: Cow::Borrowed(text.get(byte..after + next.len_utf8()).unwrap_or_default()),
-                        start: index,
-                        end: index + 2,
-                        normalized: &normalized,
-                    });
-                }
-            }
-        };
+            };
         for token in tokens {
             if grams {
                 flush_grams(token.start, single_at, &pair_at, &mut sink);
@@ -551,7 +549,10 @@ mod tests {
         let chars: Vec<char> = text.chars().collect();
         for (i, pair) in chars.windows(2).enumerate() {
             let pair: String = pair.iter().collect();
-            let found = tokens.iter().filter(|t| t.position == i && t.text == pair).count();
+            let found = tokens
+                .iter()
+                .filter(|t| t.position == i && t.text == pair)
+                .count();
             let expected = usize::from(pair.chars().all(is_cjk));
             assert_eq!(found, expected, "{pair}@{i}");
         }
@@ -590,7 +591,10 @@ mod tests {
         };
         assert_eq!(parts("艺术中心"), owned(&[(0, "艺术"), (2, "中心")]));
         assert_eq!(parts("静夜思"), owned(&[(0, "静夜"), (1, "夜思")]));
-        assert_eq!(parts("马家窑文化"), owned(&[(0, "马家"), (2, "窑文"), (3, "文化")]));
+        assert_eq!(
+            parts("马家窑文化"),
+            owned(&[(0, "马家"), (2, "窑文"), (3, "文化")])
+        );
         assert_eq!(parts("飞燕"), owned(&[(0, "飞燕")]));
         assert!(parts("abc").is_empty());
         assert!(parts("霜").is_empty());

@@ -18,7 +18,7 @@ use tantivy::schema::{Field, Value};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
-use crate::normalize::normalize;
+use crate::normalize::{Normalized, normalize};
 use crate::schema::Fields;
 
 /// Opening and closing tags around matched text.
@@ -43,7 +43,7 @@ enum Shape {
 /// Highlights hits for one query.
 pub(crate) struct Highlighter {
     /// The normalised query words.
-    words: Vec<String>,
+    words: Arc<Words>,
     generators: Vec<(&'static str, Field, Shape, SnippetGenerator)>,
 }
 
@@ -56,8 +56,9 @@ impl Highlighter {
             .iter()
             .map(|w| (w.clone(), w.chars().count() as f32))
             .collect();
+        let words = Arc::new(Words::new(&words));
         let tokenizer = MatchTokenizer {
-            words: Arc::new(words.clone()),
+            words: words.clone(),
             buffer: Vec::new(),
         };
         let generators = [
@@ -83,31 +84,36 @@ impl Highlighter {
     /// `(field name, HTML)` for every highlighted field that matched in `doc`.
     pub(crate) fn highlights(&mut self, doc: &TantivyDocument) -> Vec<(String, String)> {
         let mut highlights = Vec::new();
+        let mut matches = Vec::new();
         for (name, field, shape, generator) in &mut self.generators {
-            let values: Vec<&str> = doc.get_all(*field).filter_map(|v| v.as_str()).collect();
-            // Most fields of most hits contain no query word: they are passed over without
-            // running the snippet generator (which makes a token of every character).
-            let contains_a_word = |value: &str| {
-                let normalized = normalize(value);
-                self.words.iter().any(|w| normalized.text.contains(w.as_str()))
-            };
-            if !values.iter().any(|v| contains_a_word(v)) {
-                continue;
-            }
             let html = match shape {
+                // Titles, names and subjects are shown whole: the matches are the highlights,
+                // no fragment to choose.
                 Shape::Whole => {
                     let mut any = false;
-                    let rendered: Vec<String> = values
-                        .iter()
+                    let rendered: Vec<String> = doc
+                        .get_all(*field)
+                        .filter_map(|v| v.as_str())
                         .map(|value| {
-                            let snippet = generator.snippet(value);
-                            any |= !snippet.is_empty();
-                            render(value, 0..value.len(), &absolute_ranges(&snippet))
+                            matches.clear();
+                            find_matches(&self.words, &normalize(value), false, &mut matches);
+                            any |= !matches.is_empty();
+                            let ranges: Vec<Range<usize>> =
+                                matches.iter().map(|t| t.offset_from..t.offset_to).collect();
+                            render(value, 0..value.len(), &ranges)
                         })
                         .collect();
                     any.then(|| rendered.join(VALUE_SEPARATOR))
                 }
-                Shape::Fragment => values.first().and_then(|value| {
+                // Most descriptions of most hits contain no query word: they are passed over
+                // without running the snippet generator (which makes a token of every
+                // character).
+                Shape::Fragment => doc.get_first(*field).and_then(|v| v.as_str()).and_then(|value| {
+                    matches.clear();
+                    find_matches(&self.words, &normalize(value), false, &mut matches);
+                    if matches.is_empty() {
+                        return None;
+                    }
                     let chars = value.chars().count().max(1);
                     let bytes_per_char = value.len().div_ceil(chars);
                     generator.set_max_num_chars(DESCRIPTION_SNIPPET_CHARS * bytes_per_char);
@@ -123,13 +129,80 @@ impl Highlighter {
     }
 }
 
-/// Tokens for the snippet generator: each literal occurrence of a query word in the
-/// normalised text (the longest one where several start at the same character; Latin words
-/// only between word boundaries), and an empty-text filler token for every other character so
-/// that fragments keep their context. Offsets point into the original text and only grow.
+/// The query words to find, each with its first character (compared before the word).
+#[derive(Debug)]
+struct Words(Vec<(char, String)>);
+
+impl Words {
+    fn new(words: &[String]) -> Words {
+        Words(
+            words
+                .iter()
+                .filter_map(|w| w.chars().next().map(|c| (c, w.clone())))
+                .collect(),
+        )
+    }
+}
+
+/// Pushes to `out` a token for each literal occurrence of a query word in `normalized` (the
+/// longest one where several start at the same character; Latin words only between word
+/// boundaries), with offsets into the original text; with `fillers`, also an empty-text token
+/// for every character no match covers.
+fn find_matches(words: &Words, normalized: &Normalized, fillers: bool, out: &mut Vec<Token>) {
+    let norm = normalized.text.as_str();
+    let chars: Vec<(usize, char)> = norm.char_indices().collect();
+    let is_word_char =
+        |i: Option<&(usize, char)>| i.is_some_and(|(_, c)| c.is_alphanumeric() && c.is_ascii());
+    let offsets =
+        |from: usize, to: usize| normalized.original_byte_offset(from)..normalized.original_byte_offset(to);
+    let mut covered = 0;
+    for (i, &(byte, c)) in chars.iter().enumerate() {
+        let rest = norm.get(byte..).unwrap_or_default();
+        let longest = words
+            .0
+            .iter()
+            .filter(|(first, w)| *first == c && rest.starts_with(w.as_str()))
+            .map(|(_, w)| (w.chars().count(), w))
+            .filter(|(len, w)| {
+                // Latin words match whole words only: `art` is not in `party`.
+                !w.is_ascii()
+                    || (!is_word_char(i.checked_sub(1).and_then(|p| chars.get(p)))
+                        && !is_word_char(chars.get(i + len)))
+            })
+            .max_by_key(|(len, _)| *len);
+        match longest {
+            Some((len, word)) if i + len > covered => {
+                let range = offsets(i, i + len);
+                out.push(Token {
+                    offset_from: range.start,
+                    offset_to: range.end,
+                    position: i,
+                    text: word.clone(),
+                    position_length: len,
+                });
+                covered = i + len;
+            }
+            _ if fillers && i >= covered => {
+                let range = offsets(i, i + 1);
+                out.push(Token {
+                    offset_from: range.start,
+                    offset_to: range.end,
+                    position: i,
+                    text: String::new(),
+                    position_length: 1,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Tokens for the snippet generator: the matches of [`find_matches`], and an empty-text
+/// filler token for every other character so that fragments keep their context. Offsets
+/// point into the original text and only grow.
 #[derive(Clone)]
 struct MatchTokenizer {
-    words: Arc<Vec<String>>,
+    words: Arc<Words>,
     buffer: Vec<Token>,
 }
 
@@ -143,54 +216,7 @@ impl Tokenizer for MatchTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> MatchTokenStream<'a> {
         self.buffer.clear();
-        let normalized = normalize(text);
-        let norm = normalized.text.as_str();
-        let chars: Vec<(usize, char)> = norm.char_indices().collect();
-        let is_word_char =
-            |i: Option<&(usize, char)>| i.is_some_and(|(_, c)| c.is_alphanumeric() && c.is_ascii());
-        let mut covered = 0;
-        for (i, &(byte, _)) in chars.iter().enumerate() {
-            let rest = norm.get(byte..).unwrap_or_default();
-            let longest = self
-                .words
-                .iter()
-                .filter(|w| rest.starts_with(String::as_str(w)))
-                .map(|w| (w.chars().count(), w))
-                .filter(|(len, w)| {
-                    // Latin words match whole words only: `art` is not in `party`.
-                    !w.is_ascii()
-                        || (!is_word_char(i.checked_sub(1).and_then(|p| chars.get(p)))
-                            && !is_word_char(chars.get(i + len)))
-                })
-                .max_by_key(|(len, _)| *len);
-            let offsets = |from: usize, to: usize| {
-                normalized.original_byte_offset(from)..normalized.original_byte_offset(to)
-            };
-            match longest {
-                Some((len, word)) if i + len > covered => {
-                    let range = offsets(i, i + len);
-                    self.buffer.push(Token {
-                        offset_from: range.start,
-                        offset_to: range.end,
-                        position: i,
-                        text: word.clone(),
-                        position_length: len,
-                    });
-                    covered = i + len;
-                }
-                _ if i >= covered => {
-                    let range = offsets(i, i + 1);
-                    self.buffer.push(Token {
-                        offset_from: range.start,
-                        offset_to: range.end,
-                        position: i,
-                        text: String::new(),
-                        position_length: 1,
-                    });
-                }
-                _ => {}
-            }
-        }
+        find_matches(&self.words, &normalize(text), true, &mut self.buffer);
         MatchTokenStream {
             tokens: self.buffer.iter(),
             current: Token::default(),
@@ -291,7 +317,9 @@ mod tests {
 
     fn tokens(words: &[&str], text: &str) -> Vec<(String, Range<usize>)> {
         let mut tokenizer = MatchTokenizer {
-            words: Arc::new(words.iter().map(|w| w.to_string()).collect()),
+            words: Arc::new(Words::new(
+                &words.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            )),
             buffer: Vec::new(),
         };
         let mut stream = tokenizer.token_stream(text);
