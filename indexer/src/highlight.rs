@@ -1,22 +1,20 @@
 //! Highlights: which words of a hit matched, as HTML.
 //!
-//! tantivy's `SnippetGenerator` picks the best fragment and records the highlighted ranges;
-//! the tokens it scores come from [`MatchTokenizer`], which normalises the stored text exactly
-//! like the index does (so `靜夜思` in a document is highlighted for the query `静夜思`) and
-//! marks every literal occurrence of a query word, the same "characters in a row" rule that
-//! matching follows. Using the query's own terms instead would light up every single
-//! character of the document that appears in a query word (documents index each character).
-//! The HTML is rendered here rather than with `Snippet::to_html` so that overlapping and
-//! adjacent matches become one `<em>…</em>` and whole values are shown for short fields.
+//! [`find_matches`] normalises the stored text exactly like the index does (so `靜夜思` in a
+//! document is highlighted for the query `静夜思`) and marks every literal occurrence of a
+//! query word, the same "characters in a row" rule that matching follows. Using the query's
+//! own terms instead would light up every single character of the document that appears in a
+//! query word (documents index each character and each pair). Titles, names and subjects are
+//! shown whole; a description is shown as its best fragment, chosen as tantivy's
+//! `SnippetGenerator` chooses (consecutive windows of about [`DESCRIPTION_SNIPPET_CHARS`]
+//! characters, the one whose matched words are longest in total, the first of equals), but
+//! over the matches directly rather than a token per character looked up in a map. The HTML
+//! is rendered here so that overlapping and adjacent matches become one `<em>…</em>`.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use tantivy::TantivyDocument;
 use tantivy::schema::{Field, Value};
-use tantivy::snippet::{Snippet, SnippetGenerator};
-use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 use crate::normalize::{Normalized, normalize};
 use crate::schema::Fields;
@@ -26,8 +24,6 @@ const PREFIX: &str = "<em>";
 const POSTFIX: &str = "</em>";
 /// Approximate length of a description snippet, in characters.
 const DESCRIPTION_SNIPPET_CHARS: usize = 120;
-/// "Whole value" for titles and names: longer than any value the schema accepts, in bytes.
-const WHOLE_VALUE_BYTES: usize = 1 << 20;
 /// Separator between the values of a multi-valued field.
 const VALUE_SEPARATOR: &str = "; ";
 
@@ -43,82 +39,52 @@ enum Shape {
 /// Highlights hits for one query.
 pub(crate) struct Highlighter {
     /// The normalised query words.
-    words: Arc<Words>,
-    generators: Vec<(&'static str, Field, Shape, SnippetGenerator)>,
+    words: Words,
+    fields: [(&'static str, Field, Shape); 4],
+    /// Reused between values.
+    matches: Vec<Match>,
 }
 
 impl Highlighter {
     /// A highlighter for the normalised query `words`.
     pub(crate) fn new(fields: &Fields, words: &[String]) -> Highlighter {
-        let words: Vec<String> = words.iter().filter(|w| !w.is_empty()).cloned().collect();
-        // Longer words make better fragments.
-        let terms: BTreeMap<String, f32> = words
-            .iter()
-            .map(|w| (w.clone(), w.chars().count() as f32))
-            .collect();
-        let words = Arc::new(Words::new(&words));
-        let tokenizer = MatchTokenizer {
-            words: words.clone(),
-            buffer: Vec::new(),
-        };
-        let generators = [
-            ("title", fields.title, Shape::Whole),
-            ("creators", fields.creators, Shape::Whole),
-            ("subjects", fields.subjects, Shape::Whole),
-            ("description", fields.description, Shape::Fragment),
-        ]
-        .into_iter()
-        .map(|(name, field, shape)| {
-            let generator = SnippetGenerator::new(
-                terms.clone(),
-                TextAnalyzer::from(tokenizer.clone()),
-                field,
-                WHOLE_VALUE_BYTES,
-            );
-            (name, field, shape, generator)
-        })
-        .collect();
-        Highlighter { words, generators }
+        Highlighter {
+            words: Words::new(words),
+            fields: [
+                ("title", fields.title, Shape::Whole),
+                ("creators", fields.creators, Shape::Whole),
+                ("subjects", fields.subjects, Shape::Whole),
+                ("description", fields.description, Shape::Fragment),
+            ],
+            matches: Vec::new(),
+        }
     }
 
     /// `(field name, HTML)` for every highlighted field that matched in `doc`.
     pub(crate) fn highlights(&mut self, doc: &TantivyDocument) -> Vec<(String, String)> {
         let mut highlights = Vec::new();
-        let mut matches = Vec::new();
-        for (name, field, shape, generator) in &mut self.generators {
+        let matches = &mut self.matches;
+        for (name, field, shape) in self.fields {
             let html = match shape {
-                // Titles, names and subjects are shown whole: the matches are the highlights,
-                // no fragment to choose.
                 Shape::Whole => {
                     let mut any = false;
                     let rendered: Vec<String> = doc
-                        .get_all(*field)
+                        .get_all(field)
                         .filter_map(|v| v.as_str())
                         .map(|value| {
-                            matches.clear();
-                            find_matches(&self.words, &normalize(value), false, &mut matches);
+                            find_matches(&self.words, &normalize(value), matches);
                             any |= !matches.is_empty();
-                            let ranges: Vec<Range<usize>> =
-                                matches.iter().map(|t| t.offset_from..t.offset_to).collect();
+                            let ranges: Vec<Range<usize>> = matches.iter().map(|m| m.bytes.clone()).collect();
                             render(value, 0..value.len(), &ranges)
                         })
                         .collect();
                     any.then(|| rendered.join(VALUE_SEPARATOR))
                 }
-                // Most descriptions of most hits contain no query word: they are passed over
-                // without running the snippet generator (which makes a token of every
-                // character).
-                Shape::Fragment => doc.get_first(*field).and_then(|v| v.as_str()).and_then(|value| {
-                    matches.clear();
-                    find_matches(&self.words, &normalize(value), false, &mut matches);
-                    if matches.is_empty() {
-                        return None;
-                    }
+                Shape::Fragment => doc.get_first(field).and_then(|v| v.as_str()).and_then(|value| {
+                    find_matches(&self.words, &normalize(value), matches);
                     let chars = value.chars().count().max(1);
                     let bytes_per_char = value.len().div_ceil(chars);
-                    generator.set_max_num_chars(DESCRIPTION_SNIPPET_CHARS * bytes_per_char);
-                    let snippet = generator.snippet(value);
-                    (!snippet.is_empty()).then(|| render_fragment(value, &snippet))
+                    best_fragment(value, matches, DESCRIPTION_SNIPPET_CHARS * bytes_per_char)
                 }),
             };
             if let Some(html) = html {
@@ -144,17 +110,24 @@ impl Words {
     }
 }
 
-/// Pushes to `out` a token for each literal occurrence of a query word in `normalized` (the
-/// longest one where several start at the same character; Latin words only between word
-/// boundaries), with offsets into the original text; with `fillers`, also an empty-text token
-/// for every character no match covers.
-fn find_matches(words: &Words, normalized: &Normalized, fillers: bool, out: &mut Vec<Token>) {
+/// A query word found in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Match {
+    /// Byte range in the original value.
+    bytes: Range<usize>,
+    /// Length of the word in characters: longer words make better fragments.
+    chars: usize,
+}
+
+/// Sets `out` to the literal occurrences of the query words in `normalized`, in order: the
+/// longest word where several start at the same character, Latin words only between word
+/// boundaries, overlapping matches kept (rendering merges them).
+fn find_matches(words: &Words, normalized: &Normalized, out: &mut Vec<Match>) {
+    out.clear();
     let norm = normalized.text.as_str();
     let chars: Vec<(usize, char)> = norm.char_indices().collect();
     let is_word_char =
         |i: Option<&(usize, char)>| i.is_some_and(|(_, c)| c.is_alphanumeric() && c.is_ascii());
-    let offsets =
-        |from: usize, to: usize| normalized.original_byte_offset(from)..normalized.original_byte_offset(to);
     let mut covered = 0;
     for (i, &(byte, c)) in chars.iter().enumerate() {
         let rest = norm.get(byte..).unwrap_or_default();
@@ -169,103 +142,78 @@ fn find_matches(words: &Words, normalized: &Normalized, fillers: bool, out: &mut
                     || (!is_word_char(i.checked_sub(1).and_then(|p| chars.get(p)))
                         && !is_word_char(chars.get(i + len)))
             })
-            .max_by_key(|(len, _)| *len);
-        match longest {
-            Some((len, word)) if i + len > covered => {
-                let range = offsets(i, i + len);
-                out.push(Token {
-                    offset_from: range.start,
-                    offset_to: range.end,
-                    position: i,
-                    text: word.clone(),
-                    position_length: len,
-                });
-                covered = i + len;
-            }
-            _ if fillers && i >= covered => {
-                let range = offsets(i, i + 1);
-                out.push(Token {
-                    offset_from: range.start,
-                    offset_to: range.end,
-                    position: i,
-                    text: String::new(),
-                    position_length: 1,
-                });
-            }
-            _ => {}
+            .map(|(len, _)| len)
+            .max();
+        if let Some(len) = longest
+            && i + len > covered
+        {
+            out.push(Match {
+                bytes: normalized.original_byte_offset(i)..normalized.original_byte_offset(i + len),
+                chars: len,
+            });
+            covered = i + len;
         }
     }
 }
 
-/// Tokens for the snippet generator: the matches of [`find_matches`], and an empty-text
-/// filler token for every other character so that fragments keep their context. Offsets
-/// point into the original text and only grow.
-#[derive(Clone)]
-struct MatchTokenizer {
-    words: Arc<Words>,
-    buffer: Vec<Token>,
-}
-
-struct MatchTokenStream<'a> {
-    tokens: std::slice::Iter<'a, Token>,
-    current: Token,
-}
-
-impl Tokenizer for MatchTokenizer {
-    type TokenStream<'a> = MatchTokenStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> MatchTokenStream<'a> {
-        self.buffer.clear();
-        find_matches(&self.words, &normalize(text), true, &mut self.buffer);
-        MatchTokenStream {
-            tokens: self.buffer.iter(),
-            current: Token::default(),
+/// The best fragment of `value` of about `max_bytes` (see the module documentation) as HTML,
+/// with an ellipsis where it cuts the value; `None` without matches.
+fn best_fragment(value: &str, matches: &[Match], max_bytes: usize) -> Option<String> {
+    // Consecutive windows: each starts at the first character that does not fit the one
+    // before, and ends with the last character that fits; scored by their matches.
+    let mut best: Option<(usize, Range<usize>)> = None;
+    let mut window_start = 0;
+    let mut window_score = 0;
+    let mut window_end = 0;
+    let mut next_match = matches.iter().peekable();
+    let mut consider = |score: usize, range: Range<usize>| {
+        if score > 0 && best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, range));
         }
-    }
-}
-
-impl TokenStream for MatchTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        match self.tokens.next() {
-            Some(token) => {
-                self.current.clone_from(token);
-                true
+    };
+    let mut at = 0;
+    while at < value.len() {
+        // The next unit: a match starting here, or one character.
+        let (end, score) = match next_match.peek() {
+            Some(m) if m.bytes.start == at => {
+                let unit = (m.bytes.end, m.chars);
+                next_match.next();
+                unit
             }
-            None => false,
+            _ => (at + value[at..].chars().next().map_or(1, char::len_utf8), 0),
+        };
+        if end - window_start > max_bytes {
+            consider(window_score, window_start..window_end);
+            window_start = at;
+            window_score = 0;
+        }
+        window_score += score;
+        window_end = end;
+        // Overlapping matches: the next one may start inside this one.
+        at = match next_match.peek() {
+            Some(m) if m.bytes.start < end => m.bytes.start.max(at + 1),
+            _ => end,
+        };
+        while !value.is_char_boundary(at) {
+            at += 1;
         }
     }
-
-    fn token(&self) -> &Token {
-        &self.current
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.current
-    }
-}
-
-/// The snippet's highlighted ranges as byte ranges of the whole value.
-fn absolute_ranges(snippet: &Snippet) -> Vec<Range<usize>> {
-    let base = snippet.fragment_range().start;
-    snippet
-        .highlighted()
+    consider(window_score, window_start..window_end);
+    let (_, range) = best?;
+    let highlighted: Vec<Range<usize>> = matches
         .iter()
-        .map(|r| r.start + base..r.end + base)
-        .collect()
-}
-
-/// The snippet's fragment, with an ellipsis where it cuts the value.
-fn render_fragment(value: &str, snippet: &Snippet) -> String {
-    let range = snippet.fragment_range();
+        .filter(|m| m.bytes.start >= range.start && m.bytes.end <= range.end)
+        .map(|m| m.bytes.clone())
+        .collect();
     let mut html = String::new();
     if range.start > 0 {
         html.push('…');
     }
-    html.push_str(&render(value, range.clone(), &absolute_ranges(snippet)));
+    html.push_str(&render(value, range.clone(), &highlighted));
     if range.end < value.len() {
         html.push('…');
     }
-    html
+    Some(html)
 }
 
 /// `value[shown]` as HTML with `highlighted` (byte ranges of `value`) wrapped in `<em>`.
@@ -316,33 +264,49 @@ mod tests {
     use super::*;
 
     fn tokens(words: &[&str], text: &str) -> Vec<(String, Range<usize>)> {
-        let mut tokenizer = MatchTokenizer {
-            words: Arc::new(Words::new(
-                &words.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-            )),
-            buffer: Vec::new(),
-        };
-        let mut stream = tokenizer.token_stream(text);
+        let words = Words::new(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>());
         let mut out = Vec::new();
-        while let Some(token) = stream.next() {
-            if !token.text.is_empty() {
-                out.push((token.text.clone(), token.offset_from..token.offset_to));
-            }
-        }
-        out
+        find_matches(&words, &normalize(text), &mut out);
+        out.into_iter()
+            .map(|m| (text[m.bytes.clone()].to_string(), m.bytes))
+            .collect()
     }
 
     #[test]
     fn match_tokens_are_literal_occurrences_in_the_original_text() {
         // Traditional text, simplified query word: the range covers 靜夜思.
-        assert_eq!(tokens(&["静夜思"], "《靜夜思》"), [("静夜思".to_string(), 3..12)]);
+        assert_eq!(tokens(&["静夜思"], "《靜夜思》"), [("靜夜思".to_string(), 3..12)]);
         // The longest word wins where several start together; overlaps extend.
         assert_eq!(
             tokens(&["明月", "明月光", "光照"], "明月光照"),
             [("明月光".to_string(), 0..9), ("光照".to_string(), 6..12)]
         );
         // Latin words only as whole words, case-insensitively.
-        assert_eq!(tokens(&["art"], "party ART"), [("art".to_string(), 6..9)]);
+        assert_eq!(tokens(&["art"], "party ART"), [("ART".to_string(), 6..9)]);
+    }
+
+    #[test]
+    fn the_fragment_is_the_window_with_the_longest_matches() {
+        let words = Words::new(&["黄河".to_string(), "铁桥".to_string()]);
+        let value = format!(
+            "{}黄河。{}黄河铁桥。{}",
+            "甲".repeat(30),
+            "乙".repeat(30),
+            "丙".repeat(30)
+        );
+        let mut matches = Vec::new();
+        find_matches(&words, &normalize(&value), &mut matches);
+        assert_eq!(matches.len(), 3);
+        // Windows of 20 characters: the one holding both words wins, cut on both sides.
+        let html = best_fragment(&value, &matches, 20 * 3).unwrap();
+        assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
+        assert!(html.contains("<em>黄河铁桥</em>"), "{html}");
+        assert!(!html.contains("甲"), "{html}");
+        // A value that fits is shown whole, every match highlighted.
+        let html = best_fragment(&value, &matches, value.len()).unwrap();
+        assert_eq!(html.matches("<em>").count(), 2, "{html}");
+        assert!(!html.contains('…'));
+        assert_eq!(best_fragment(&value, &[], 60), None);
     }
 
     #[test]
