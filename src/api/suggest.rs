@@ -103,9 +103,11 @@ async fn suggest(
     ApiQuery(query): ApiQuery<SuggestQuery>,
 ) -> Result<Json<SuggestResponse>, ApiError> {
     let Params { prefix, limit } = check(query)?;
-    let index = state.indexing.index().clone();
-    let suggestions = tokio::task::spawn_blocking(move || index.suggest(&prefix, limit))
-        .await?
+    // On the worker, like a search (see `search`): a few term-dictionary lookups.
+    let suggestions = state
+        .indexing
+        .index()
+        .suggest(&prefix, limit)
         .map_err(|err| match err {
             indexer::Error::QueryTooLong { .. } => ApiError::query_too_long(err.to_string()),
             other => ApiError::internal(other),
