@@ -19,6 +19,19 @@ use crate::search::{SearchRequest, SearchResults};
 use crate::suggest::{Suggester, Suggestion};
 use crate::writer::RecordWriter;
 
+/// Bytes of stored documents compressed together. A page of hits reads ten stored documents
+/// from ten places, and each read decompresses its whole block: tantivy's default 16 KiB
+/// holds a dozen poems or records.
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
+/// Settings of a new index, in effect for its whole life.
+fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..Default::default()
+    }
+}
+
 /// Least time between two background builds of the suggestion table.
 const SUGGESTIONS_WARM_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -31,8 +44,10 @@ pub struct Index {
 
 pub(crate) struct IndexInner {
     pub(crate) index: tantivy::Index,
-    /// Reloaded explicitly after each commit ([`ReloadPolicy::Manual`]), so a commit's
-    /// changes are visible when `commit` returns, not some milliseconds later.
+    /// Reloaded explicitly after each commit, so a commit's changes are visible when
+    /// `commit` returns, not some milliseconds later; and by tantivy when `meta.json` changes
+    /// otherwise ([`ReloadPolicy::OnCommitWithDelay`]), so that segments merged in the
+    /// background after the last commit are searched too.
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
     pub(crate) analyzer: ChineseAnalyzer,
@@ -89,7 +104,7 @@ impl Index {
             }
             index
         } else {
-            tantivy::Index::create(directory, schema, tantivy::IndexSettings::default())?
+            tantivy::Index::create(directory, schema, index_settings())?
         };
         Index::from_tantivy(index, fields, analyzer)
     }
@@ -103,7 +118,11 @@ impl Index {
     pub fn create_in_ram_with(options: &AnalysisOptions) -> Result<Index> {
         let analyzer = ChineseAnalyzer::with_options(options)?;
         let (schema, fields) = build_schema();
-        Index::from_tantivy(tantivy::Index::create_in_ram(schema), fields, analyzer)
+        let index = tantivy::Index::builder()
+            .schema(schema)
+            .settings(index_settings())
+            .create_in_ram()?;
+        Index::from_tantivy(index, fields, analyzer)
     }
 
     fn from_tantivy(index: tantivy::Index, fields: Fields, analyzer: ChineseAnalyzer) -> Result<Index> {
@@ -117,7 +136,7 @@ impl Index {
         }
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
         Ok(Index {
             inner: Arc::new(IndexInner {
