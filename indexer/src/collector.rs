@@ -50,7 +50,7 @@ pub(crate) const KEYWORD_FACETS: [(&str, &str); 12] = [
     ("audience", names::AUDIENCE),
     ("special_collection", names::SPECIAL_COLLECTION),
 ];
-const KEYWORDS: usize = KEYWORD_FACETS.len();
+pub(crate) const KEYWORDS: usize = KEYWORD_FACETS.len();
 /// Index of the year filter in the "which filter failed" bookkeeping.
 const YEAR: usize = KEYWORDS;
 

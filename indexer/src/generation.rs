@@ -231,7 +231,13 @@ pub(crate) struct Generation {
     id: u64,
     pub(crate) columns: Vec<Arc<SegmentColumns>>,
     pub(crate) statistics: Statistics,
+    /// The keyword facet counts of the browse of everything, records and works (see
+    /// `search::narrowed_browse`), computed on first use.
+    pub(crate) browse_counts: [OnceLock<Arc<KeywordCounts>>; 2],
 }
+
+/// Counts per value of each keyword facet.
+pub(crate) type KeywordCounts = [HashMap<String, u64>; crate::collector::KEYWORDS];
 
 /// BM25 statistics of one generation, computed on first use and kept.
 pub(crate) struct Statistics {
@@ -322,6 +328,7 @@ impl Generations {
                 tokens: Mutex::new(HashMap::new()),
                 doc_freqs: Mutex::new(HashMap::new()),
             },
+            browse_counts: Default::default(),
         });
         let mut latest = lock(&self.latest);
         if latest.as_ref().is_none_or(|l| l.id < id) {

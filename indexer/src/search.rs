@@ -1,18 +1,20 @@
 //! Search requests and results, and running a search.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use schemas::{AccessibleFormat, Audience, District, InstitutionType, Level, ResourceType};
-use tantivy::query::Query;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
 use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector, popularity};
 use crate::error::{Error, Result};
+use crate::generation::{Generation, KeywordCounts};
 use crate::highlight::Highlighter;
 use crate::index::Index;
 use crate::normalize::normalize_keyword;
-use crate::query::plan;
+use crate::query::{QueryPlan, plan};
 
 /// Deepest result reachable by paging: `offset + limit` may not exceed it.
 pub const MAX_RESULT_WINDOW: usize = 10_000;
@@ -240,8 +242,17 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
     }
 
-    let mut query: &dyn Query = plan.query.as_ref();
+    let narrowing = narrowed_browse(index, &plan, &collector);
+    let mut query: &dyn Query = narrowing
+        .as_ref()
+        .map_or(plan.query.as_ref(), |n| n.query.as_ref());
     let mut collected = searcher.search_with_statistics_provider(query, &collector, statistics)?;
+    if let Some(facet) = narrowing.as_ref().and_then(|n| n.own_facet)
+        && let Some(counts) = collected.keyword_counts.get_mut(facet)
+    {
+        let everything = browse_counts(index, &generation, &searcher, request.collapse)?;
+        counts.clone_from(&everything[facet]);
+    }
     if collected.total == 0
         && let Some(fallback) = &plan.fallback
     {
@@ -280,6 +291,82 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         hits.push(hit);
     }
     Ok(SearchResults { total, hits, facets })
+}
+
+/// The documents a browse with keyword filters has to visit, when not all of them.
+struct Narrowing {
+    query: Box<dyn Query>,
+    /// The one filtered facet, whose counts are those of the browse of everything.
+    own_facet: Option<usize>,
+}
+
+/// A browse with keyword filters need not visit every document. The collector counts each
+/// facet's values over the documents that pass every *other* filter, so it needs those that
+/// fail at most one filter: with two filters or more, they match at least one of them (the
+/// union of the filters' terms); with one, they are all documents, but those outside the
+/// filter count for the filter's own facet only, and its counts are then those of the browse
+/// of everything, kept per index generation. A browse filtered to one museum of a city
+/// catalogue visits that museum's records, not the city's. `None` when everything must be
+/// visited: a search with words, a year filter, or one filter beside exclusions.
+fn narrowed_browse(index: &Index, plan: &QueryPlan, collector: &SearchCollector) -> Option<Narrowing> {
+    if !plan.browse || collector.years.is_some() {
+        return None;
+    }
+    let filtered: Vec<(usize, &Vec<String>)> = collector
+        .keyword_filters
+        .iter()
+        .enumerate()
+        .filter(|(_, values)| !values.is_empty())
+        .collect();
+    let own_facet = match filtered.as_slice() {
+        [] => return None,
+        [(facet, _)] if plan.query.is::<AllQuery>() => Some(*facet),
+        [_] => return None,
+        _ => None,
+    };
+    let schema = index.inner.index.schema();
+    let mut any_filter: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (facet, values) in filtered {
+        let field = schema.get_field(KEYWORD_FACETS.get(facet)?.1).ok()?;
+        for value in values {
+            let term = Term::from_field_text(field, value);
+            any_filter.push((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
+    }
+    let query = BooleanQuery::new(vec![
+        (Occur::Must, plan.query.box_clone()),
+        (Occur::Must, Box::new(BooleanQuery::new(any_filter))),
+    ]);
+    Some(Narrowing {
+        query: Box::new(query),
+        own_facet,
+    })
+}
+
+/// The keyword facet counts of the browse of everything (records, or works when
+/// `collapse`), computed once per index generation.
+fn browse_counts(
+    index: &Index,
+    generation: &Generation,
+    searcher: &Searcher,
+    collapse: bool,
+) -> Result<Arc<KeywordCounts>> {
+    let slot = &generation.browse_counts[usize::from(collapse)];
+    if let Some(counts) = slot.get() {
+        return Ok(counts.clone());
+    }
+    let mut collector = collector_for(&Filters::default(), 0, false, SortOrder::default());
+    collector.collapse = collapse;
+    collector.columns = generation.columns.clone();
+    if collapse {
+        collector.work_numbers = Some(index.inner.work_numbers.numbering(searcher)?);
+    }
+    let collected =
+        searcher.search_with_statistics_provider(&AllQuery, &collector, &generation.statistics)?;
+    Ok(slot.get_or_init(|| Arc::new(collected.keyword_counts)).clone())
 }
 
 fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrder) -> SearchCollector {

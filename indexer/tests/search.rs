@@ -578,6 +578,25 @@ fn facets_are_disjunctive() {
     assert_eq!(facet(&results, "region"), [("城关区", 7)]);
     assert_eq!(facet(&results, "year").len(), 8);
 
+    // One filter: its own facet counts as in the browse of everything, the others within it.
+    let everything = search_with(&index, "", Filters::default());
+    let libraries = search_with(
+        &index,
+        "",
+        Filters {
+            institution_types: vec![InstitutionType::Library],
+            ..Filters::default()
+        },
+    );
+    assert_eq!(
+        facet(&libraries, "institution_type"),
+        facet(&everything, "institution_type")
+    );
+    assert!(facet(&everything, "institution_type").contains(&("library", libraries.total as u64)));
+    assert!(libraries.total < everything.total);
+    let institutions: u64 = facet(&libraries, "institution").iter().map(|(_, n)| n).sum();
+    assert_eq!(institutions, libraries.total as u64);
+
     // With a query too: 黄河 matches lzart:1, lzart:3, lzlib:6, lzlib:8.
     let filters = Filters {
         institutions: vec!["lzart".into()],
