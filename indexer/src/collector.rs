@@ -511,6 +511,10 @@ struct KeywordColumn {
 pub(crate) struct SegmentSearchCollector {
     segment: SegmentOrdinal,
     keywords: [KeywordColumn; KEYWORDS],
+    /// The keywords with a filter, and those with any value in the segment (the only ones
+    /// a document can count in): most catalogues leave most facets empty.
+    filtered: Vec<usize>,
+    valued: Vec<usize>,
     ids: Option<StrColumn>,
     year_start: Option<Column<i64>>,
     year_end: Option<Column<i64>>,
@@ -638,9 +642,17 @@ impl Collector for SearchCollector {
             }
             _ => (0, 0),
         };
+        let filtered = (0..KEYWORDS)
+            .filter(|i| keywords[*i].accepted.is_some())
+            .collect();
+        let valued = (0..KEYWORDS)
+            .filter(|i| !keywords[*i].counts.is_empty())
+            .collect();
         Ok(SegmentSearchCollector {
             segment,
             keywords,
+            filtered,
+            valued,
             ids: columns.ids.clone(),
             year_start,
             year_end: columns.year_end.clone(),
@@ -742,8 +754,8 @@ impl SegmentCollector for SegmentSearchCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         let mut failed = 0;
         let mut failed_filter = usize::MAX;
-        for (i, keyword) in self.keywords.iter().enumerate() {
-            if !keyword.accepts(doc) {
+        for &i in &self.filtered {
+            if !self.keywords[i].accepts(doc) {
                 failed += 1;
                 failed_filter = i;
             }
@@ -784,14 +796,14 @@ impl SegmentCollector for SegmentSearchCollector {
             .filter(|n| *n != AMBIGUOUS);
         let key = key.filter(|_| number.is_some());
         let shared = number.filter(|n| self.shared_works.get(*n as usize).copied().unwrap_or(false));
-        for (i, keyword) in self.keywords.iter_mut().enumerate() {
+        for &i in &self.valued {
             if failed == 0 || failed_filter == i {
                 let KeywordColumn {
                     column,
                     dense,
                     counts,
                     ..
-                } = keyword;
+                } = &mut self.keywords[i];
                 let count = |ord: u64| match shared {
                     Some(work) => self.shared.push((i as u32, ord, work)),
                     None => {
