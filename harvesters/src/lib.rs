@@ -78,7 +78,10 @@ pub use crate::{
     http_fetch::{HttpLimits, fetch_bytes},
     json_api::{JsonApiHarvester, JsonApiOptions, JsonApiPage, Paging, read_json_records},
     lido::{LIDO_NAMESPACE, LidoOptions, map_lido_record, read_lido},
-    marc::{MarcEncoding, MarcFormat, MarcOptions, read_iso2709, read_marc_file, read_marcxml},
+    marc::{
+        MarcEncoding, MarcFormat, MarcOptions, read_iso2709, read_iso2709_stream, read_marc_file,
+        read_marcxml,
+    },
     native::read_jincheng_record,
     oai_pmh::{
         Granularity, Harvest, HarvestedItem, Identify, ItemOutcome, ListRequest, OaiPmhHarvester,

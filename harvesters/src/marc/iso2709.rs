@@ -13,6 +13,8 @@
 //!    as bytes (directory lengths count bytes), checks every directory entry against the
 //!    record, and only then decodes the fields' text in the record's charset.
 
+use std::io::Read;
+
 use crate::marc::{
     MarcEncoding, MarcFormat,
     charset::Charset,
@@ -67,72 +69,10 @@ impl<'a> Iterator for Framer<'a> {
     type Item = FramedRecord<'a>;
 
     fn next(&mut self) -> Option<FramedRecord<'a>> {
-        // Line breaks, NULs, spaces and DOS end-of-file marks between records are not records.
-        while let Some(&b) = self.bytes.get(self.position) {
-            if matches!(b, b'\n' | b'\r' | b'\0' | b' ' | b'\t' | 0x1A) {
-                self.position += 1;
-            } else {
-                break;
-            }
-        }
+        self.position += separators(self.bytes.get(self.position..).unwrap_or_default());
         let offset = self.position;
         let rest = self.bytes.get(offset..).filter(|r| !r.is_empty())?;
-        let terminator = rest.iter().position(|&b| b == RECORD_TERMINATOR);
-        let declared = parse_digits(rest.get(0..5));
-
-        let (length, problem) = match (declared, terminator) {
-            (Some(declared), Some(t)) if declared == t + 1 => (declared, None),
-            // The terminator is missing but the leader's length ends the record on a field
-            // terminator and the next record's leader follows: trust the length.
-            (Some(declared), t)
-                if declared > LEADER_LENGTH
-                    && t.is_none_or(|t| t + 1 > declared)
-                    && rest.get(declared - 1) == Some(&FIELD_TERMINATOR)
-                    && rest.get(declared..).is_some_and(looks_like_leader) =>
-            {
-                (
-                    declared,
-                    Some(format!(
-                        "record has no record terminator (0x1D) after the {declared} bytes its leader states"
-                    )),
-                )
-            }
-            (declared, Some(t)) => {
-                let actual = t + 1;
-                let reason = if actual > MAX_RECORD_LENGTH {
-                    format!(
-                        "record is {actual} bytes, more than the {MAX_RECORD_LENGTH} bytes an ISO 2709 \
-                         leader can state (leader says {})",
-                        leader_length_text(rest)
-                    )
-                } else {
-                    match declared {
-                        Some(declared) => format!(
-                            "leader states a record length of {declared} bytes but the record terminator \
-                             ends it after {actual} bytes"
-                        ),
-                        None => format!(
-                            "leader record length {} is not a number (record is {actual} bytes)",
-                            leader_length_text(rest)
-                        ),
-                    }
-                };
-                (actual, Some(reason))
-            }
-            (declared, None) => {
-                let reason = match declared {
-                    Some(declared) if declared > rest.len() => format!(
-                        "file ends after {} of the record's {declared} bytes (truncated)",
-                        rest.len()
-                    ),
-                    _ => format!(
-                        "file ends without a record terminator (0x1D) after {} bytes (truncated)",
-                        rest.len()
-                    ),
-                };
-                (rest.len(), Some(reason))
-            }
-        };
+        let (length, problem) = frame(rest);
         let bytes = rest.get(..length).unwrap_or(rest);
         self.position = offset + bytes.len();
         Some(FramedRecord {
@@ -140,6 +80,183 @@ impl<'a> Iterator for Framer<'a> {
             bytes,
             problem,
         })
+    }
+}
+
+/// How many bytes at the start of `bytes` lie between records: line breaks, NULs, spaces and
+/// DOS end-of-file marks are not records.
+pub(crate) fn separators(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| matches!(b, b'\n' | b'\r' | b'\0' | b' ' | b'\t' | 0x1A))
+        .count()
+}
+
+/// Bytes after a record's start that [`frame`] may look at to decide where it ends, when its
+/// terminator comes earlier: the longest length a leader can state and the next leader's
+/// digits. A reader that holds this much (or the rest of the file) frames exactly as if it
+/// held the whole file.
+pub(crate) const FRAME_LOOKAHEAD: usize = MAX_RECORD_LENGTH + 17;
+
+/// Where the record at the start of `rest` (the rest of the file, or at least
+/// [`FRAME_LOOKAHEAD`] bytes and its terminator) ends, and the framing problem that
+/// quarantines it, if any.
+pub(crate) fn frame(rest: &[u8]) -> (usize, Option<String>) {
+    let terminator = rest.iter().position(|&b| b == RECORD_TERMINATOR);
+    let declared = parse_digits(rest.get(0..5));
+    match (declared, terminator) {
+        (Some(declared), Some(t)) if declared == t + 1 => (declared, None),
+        // The terminator is missing but the leader's length ends the record on a field
+        // terminator and the next record's leader follows: trust the length.
+        (Some(declared), t)
+            if declared > LEADER_LENGTH
+                && t.is_none_or(|t| t + 1 > declared)
+                && rest.get(declared - 1) == Some(&FIELD_TERMINATOR)
+                && rest.get(declared..).is_some_and(looks_like_leader) =>
+        {
+            (
+                declared,
+                Some(format!(
+                    "record has no record terminator (0x1D) after the {declared} bytes its leader states"
+                )),
+            )
+        }
+        (declared, Some(t)) => {
+            let actual = t + 1;
+            let reason = if actual > MAX_RECORD_LENGTH {
+                format!(
+                    "record is {actual} bytes, more than the {MAX_RECORD_LENGTH} bytes an ISO 2709 \
+                     leader can state (leader says {})",
+                    leader_length_text(rest)
+                )
+            } else {
+                match declared {
+                    Some(declared) => format!(
+                        "leader states a record length of {declared} bytes but the record terminator \
+                         ends it after {actual} bytes"
+                    ),
+                    None => format!(
+                        "leader record length {} is not a number (record is {actual} bytes)",
+                        leader_length_text(rest)
+                    ),
+                }
+            };
+            (actual, Some(reason))
+        }
+        (declared, None) => {
+            let reason = match declared {
+                Some(declared) if declared > rest.len() => format!(
+                    "file ends after {} of the record's {declared} bytes (truncated)",
+                    rest.len()
+                ),
+                _ => format!(
+                    "file ends without a record terminator (0x1D) after {} bytes (truncated)",
+                    rest.len()
+                ),
+            };
+            (rest.len(), Some(reason))
+        }
+    }
+}
+
+/// Longest run of bytes without a record terminator that [`StreamFramer`] holds: a stream
+/// that goes on longer without one is cut there (and the piece quarantined).
+pub(crate) const MAX_UNTERMINATED: usize = 16 << 20;
+/// Bytes read from the stream at a time.
+const READ_CHUNK: usize = 256 << 10;
+
+/// Cuts a stream into records as [`Framer`] cuts a buffer, holding one record and
+/// [`FRAME_LOOKAHEAD`] bytes at a time, so a file of any size is read in constant memory.
+pub(crate) struct StreamFramer<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    /// Where the unread records start in `buffer`, and the file offset of `buffer[0]`.
+    start: usize,
+    base: u64,
+    eof: bool,
+    /// The read error that ended the stream, reported after the records read before it.
+    failed: Option<std::io::Error>,
+}
+
+/// A record cut out of a stream.
+#[derive(Debug)]
+pub(crate) struct OwnedFramedRecord {
+    pub(crate) offset: u64,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) problem: Option<String>,
+}
+
+impl<R: Read> StreamFramer<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        StreamFramer {
+            reader,
+            buffer: Vec::new(),
+            start: 0,
+            base: 0,
+            eof: false,
+            failed: None,
+        }
+    }
+
+    /// Reads one more chunk (up to [`READ_CHUNK`] bytes); at the end of the stream, sets
+    /// `eof`.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.base += self.start as u64;
+            self.start = 0;
+        }
+        let read = (&mut self.reader)
+            .take(READ_CHUNK as u64)
+            .read_to_end(&mut self.buffer)?;
+        self.eof = read == 0;
+        Ok(())
+    }
+}
+
+impl<R: Read> Iterator for StreamFramer<R> {
+    type Item = std::io::Result<OwnedFramedRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Read until the record's end and the bytes after it that framing looks at are in.
+        let (mut scanned, mut terminated) = (0usize, false);
+        loop {
+            let rest = self.buffer.get(self.start..).unwrap_or_default();
+            let skip = separators(rest);
+            self.start += skip;
+            scanned = scanned.saturating_sub(skip);
+            let rest = self.buffer.get(self.start..).unwrap_or_default();
+            terminated |= rest
+                .get(scanned..)
+                .unwrap_or_default()
+                .contains(&RECORD_TERMINATOR);
+            scanned = rest.len();
+            if self.eof || (terminated && rest.len() >= FRAME_LOOKAHEAD) || rest.len() >= MAX_UNTERMINATED {
+                break;
+            }
+            if let Err(e) = self.fill() {
+                self.eof = true;
+                self.failed = Some(e);
+            }
+        }
+        let Some(rest) = self.buffer.get(self.start..).filter(|r| !r.is_empty()) else {
+            return self.failed.take().map(Err);
+        };
+        let (mut length, mut problem) = frame(rest);
+        if !self.eof && length == rest.len() && !rest.contains(&RECORD_TERMINATOR) {
+            length = rest.len().min(MAX_UNTERMINATED);
+            problem = Some(format!(
+                "no record terminator (0x1D) in the {length} bytes from here: cut and skipped"
+            ));
+        }
+        let bytes = rest.get(..length).unwrap_or(rest).to_vec();
+        let offset = self.base + self.start as u64;
+        self.start += bytes.len();
+        Some(Ok(OwnedFramedRecord {
+            offset,
+            bytes,
+            problem,
+        }))
     }
 }
 
@@ -377,6 +494,101 @@ mod tests {
                 ("245", b"10\x1fa\xe9\x9d\x99\xe5\xa4\x9c\xe6\x80\x9d"),
             ],
         )
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe or a decompressor may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.step = self.step % 7 + 1;
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// Fails every read.
+    struct Failing;
+
+    impl std::io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+
+    fn framed_from_stream(file: &[u8]) -> Vec<(u64, Vec<u8>, Option<String>)> {
+        StreamFramer::new(Trickle { bytes: file, step: 0 })
+            .map(|r| {
+                let r = r.unwrap();
+                (r.offset, r.bytes, r.problem)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stream_is_framed_as_the_whole_file_is() {
+        let good = sample();
+        let mut no_terminator = sample();
+        no_terminator.pop();
+        let mut wrong_length = sample();
+        wrong_length[..5].copy_from_slice(b"00030");
+        let mut files: Vec<Vec<u8>> = vec![
+            [good.clone(), b"\r\n".to_vec(), good.clone()].concat(),
+            [no_terminator.clone(), good.clone()].concat(),
+            [wrong_length.clone(), good.clone(), b"garbage".to_vec()].concat(),
+            [good.clone(), no_terminator.clone()].concat(),
+            b"\n\n\x1a".to_vec(),
+            Vec::new(),
+        ];
+        // A record over 99,999 bytes, and one long enough to need several reads.
+        let long = write("nam a22 i 4500", &[("001", b"L"), ("500", &vec![b'a'; 150_000])]);
+        files.push([good.clone(), long, good.clone()].concat());
+        for file in &files {
+            let whole: Vec<(u64, Vec<u8>, Option<String>)> = Framer::new(file)
+                .map(|r| (r.offset as u64, r.bytes.to_vec(), r.problem))
+                .collect();
+            assert_eq!(
+                framed_from_stream(file),
+                whole,
+                "{:?}",
+                String::from_utf8_lossy(file)
+            );
+        }
+    }
+
+    #[test]
+    fn a_stream_without_terminators_is_cut_in_bounded_pieces() {
+        let file = vec![b'x'; MAX_UNTERMINATED + 10];
+        let framed = framed_from_stream(&file);
+        assert_eq!(framed.len(), 2);
+        assert_eq!(framed[0].1.len(), MAX_UNTERMINATED);
+        assert!(
+            framed[0]
+                .2
+                .as_deref()
+                .unwrap_or_default()
+                .contains("no record terminator")
+        );
+        assert_eq!((framed[1].0, framed[1].1.len()), (MAX_UNTERMINATED as u64, 10));
+    }
+
+    #[test]
+    fn a_read_error_ends_the_stream_as_its_last_item() {
+        let record = sample();
+        let failing = record.as_slice().chain(Failing);
+        let items: Vec<_> = StreamFramer::new(failing).collect();
+        assert_eq!(items.len(), 2);
+        assert!(
+            items[0]
+                .as_ref()
+                .is_ok_and(|r| r.bytes == record && r.problem.is_none())
+        );
+        assert!(items[1].as_ref().is_err_and(|e| e.to_string() == "disk on fire"));
     }
 
     #[test]

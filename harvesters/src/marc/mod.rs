@@ -21,7 +21,7 @@ use crate::{HarvestedItem, ItemOutcome};
 
 use self::{
     charset::{Charset, raw_text},
-    iso2709::{Framer, decode_record, parse_structure, record_charset},
+    iso2709::{Framer, StreamFramer, decode_record, parse_structure, record_charset},
     mapping::{MappingContext, guess_format, map_record},
     marcxml::{XmlRecords, XmlText},
 };
@@ -104,39 +104,78 @@ impl MarcOptions {
 /// ```
 pub fn read_iso2709(bytes: &[u8], options: &MarcOptions) -> impl Iterator<Item = HarvestedItem> {
     Framer::new(bytes).enumerate().map(move |(index, framed)| {
-        let at = format!("record {} at byte {}", index + 1, framed.offset);
-        let structure = match &framed.problem {
-            Some(problem) => Err(problem.clone()),
-            None => parse_structure(framed.bytes),
-        };
-        let raw = match structure {
-            Err(reason) => {
-                return quarantined(
-                    String::new(),
-                    String::new(),
-                    raw_text(framed.bytes, Charset::Utf8),
-                    format!("{at}: {reason}"),
-                );
-            }
-            Ok(raw) => raw,
-        };
-        let charset = record_charset(&raw, options.format, options.encoding);
-        let text = raw_text(framed.bytes, charset);
-        match decode_record(&raw, charset) {
-            Ok(record) => item(record, text, options.format, options.context()),
-            Err(reason) => {
-                // The control number is ASCII in practice: name the record if it decodes.
-                let local_id = raw
-                    .fields
-                    .iter()
-                    .find(|(tag, _)| tag == b"001")
-                    .and_then(|(_, data)| std::str::from_utf8(data).ok())
-                    .map(|id| id.trim().to_owned())
-                    .unwrap_or_default();
-                quarantined(local_id, String::new(), text, format!("{at}: {reason}"))
-            }
-        }
+        framed_item(index, framed.offset as u64, framed.bytes, framed.problem, options)
     })
+}
+
+/// [`read_iso2709`] over a stream (a file of any size, a decompressor): records are read
+/// one at a time, holding one record and about 100 KB of what follows it, and framed exactly
+/// as the whole file would be; a run of 16 MiB without a record terminator is cut there and
+/// quarantined. An error reading the stream ends it, as its last item.
+///
+/// ```
+/// use jincheng_harvesters::{ItemOutcome, MarcOptions, read_iso2709_stream};
+/// let file: &[u8] = b"00064nam a2200049 i 4500001000300000245001100003\x1e42\x1e10\x1faPoems.\x1e\x1d";
+/// let options = MarcOptions { source_id: "x".into(), institution: "lzlib".into(), ..MarcOptions::default() };
+/// let item = read_iso2709_stream(file, options).next().unwrap().unwrap();
+/// assert!(matches!(&item.outcome, ItemOutcome::Record(r) if r.title == "Poems"));
+/// ```
+pub fn read_iso2709_stream<R: std::io::Read>(
+    reader: R,
+    options: MarcOptions,
+) -> impl Iterator<Item = std::io::Result<HarvestedItem>> {
+    StreamFramer::new(reader).enumerate().map(move |(index, framed)| {
+        let framed = framed?;
+        Ok(framed_item(
+            index,
+            framed.offset,
+            &framed.bytes,
+            framed.problem,
+            &options,
+        ))
+    })
+}
+
+/// The item of the `index`th record of a file, cut out at `offset`.
+fn framed_item(
+    index: usize,
+    offset: u64,
+    bytes: &[u8],
+    problem: Option<String>,
+    options: &MarcOptions,
+) -> HarvestedItem {
+    let at = format!("record {} at byte {offset}", index + 1);
+    let structure = match problem {
+        Some(problem) => Err(problem),
+        None => parse_structure(bytes),
+    };
+    let raw = match structure {
+        Err(reason) => {
+            return quarantined(
+                String::new(),
+                String::new(),
+                raw_text(bytes, Charset::Utf8),
+                format!("{at}: {reason}"),
+            );
+        }
+        Ok(raw) => raw,
+    };
+    let charset = record_charset(&raw, options.format, options.encoding);
+    let text = raw_text(bytes, charset);
+    match decode_record(&raw, charset) {
+        Ok(record) => item(record, text, options.format, options.context()),
+        Err(reason) => {
+            // The control number is ASCII in practice: name the record if it decodes.
+            let local_id = raw
+                .fields
+                .iter()
+                .find(|(tag, _)| tag == b"001")
+                .and_then(|(_, data)| std::str::from_utf8(data).ok())
+                .map(|id| id.trim().to_owned())
+                .unwrap_or_default();
+            quarantined(local_id, String::new(), text, format!("{at}: {reason}"))
+        }
+    }
 }
 
 /// Reads the records of a MARCXML document (a `<collection>` or a single `<record>`), one

@@ -4,6 +4,8 @@
 //! usable record at all, which is far more likely a broken export than an emptied collection.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::sync::Arc;
 
 use harvesters::{
@@ -127,6 +129,9 @@ pub(super) async fn harvest(
                 run.store(page.items, after_page).await?;
             }
         }
+        (Protocol::Marc, Some(Location::Path(path))) if !is_marcxml(path)? => {
+            stream_marc(&mut run, source, path, after_page).await?;
+        }
         _ => {
             let bytes = load(source, limits).await?;
             // Parsing a whole dump is CPU work: on the blocking pool, not the async workers
@@ -140,22 +145,101 @@ pub(super) async fn harvest(
     run.delete_missing(after_page).await
 }
 
-/// Reads the dump from its URL (with the harvest limits) or its path.
-async fn load(source: &SourceConfig, limits: HttpLimits) -> anyhow::Result<Vec<u8>> {
-    match source.location() {
-        Some(Location::Url(url)) => Ok(harvesters::fetch_bytes(url, limits).await?),
-        Some(Location::Path(path)) => {
-            let max = limits.max_response_bytes;
-            let size = tokio::fs::metadata(path).await?.len();
-            anyhow::ensure!(
-                size <= max,
-                "{} is {size} bytes, over the {max}-byte limit",
-                path.display()
-            );
-            Ok(tokio::fs::read(path).await?)
+/// Streams an ISO 2709 file (plain or gzip) into the store page by page: parsed on the
+/// blocking pool, [`PAGE`] records at a time, at most two pages ahead of the store, so the
+/// file's size does not matter (issue #14: a city library's whole export is hundreds of
+/// megabytes). A read error fails the run after what was read before it is stored.
+async fn stream_marc(
+    run: &mut DumpRun<'_>,
+    source: &SourceConfig,
+    path: &Path,
+    after_page: &mut AfterPage<'_, impl FnMut(&Progress)>,
+) -> anyhow::Result<()> {
+    let options = marc_options(source)?;
+    let file = open_local(path)?;
+    let name = path.display().to_string();
+    let (pages, mut received) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<HarvestedItem>>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut page = Vec::with_capacity(PAGE);
+        for item in harvesters::read_iso2709_stream(file, options) {
+            match item {
+                Ok(item) => page.push(item),
+                Err(e) => {
+                    let _ = pages.blocking_send(Ok(std::mem::take(&mut page)));
+                    let _ = pages.blocking_send(Err(anyhow::anyhow!("reading {name}: {e}")));
+                    return;
+                }
+            }
+            // The receiver is gone only when the run failed: stop reading.
+            if page.len() == PAGE && pages.blocking_send(Ok(std::mem::take(&mut page))).is_err() {
+                return;
+            }
         }
-        None => anyhow::bail!("source {} has neither url nor path", source.id),
+        let _ = pages.blocking_send(Ok(page));
+    });
+    while let Some(page) = received.recv().await {
+        run.store(page?, after_page).await?;
     }
+    reader.await?;
+    Ok(())
+}
+
+/// A local dump, decompressed when its content is gzip (whatever its name: libraries send
+/// `.mrc.gz`, and sometimes without the suffix).
+fn open_local(path: &Path) -> anyhow::Result<BufReader<Box<dyn Read + Send>>> {
+    let mut file = BufReader::new(
+        std::fs::File::open(path).map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?,
+    );
+    let gzip = file.fill_buf()?.starts_with(&GZIP_MAGIC);
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    Ok(BufReader::new(reader))
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Is the local MARC dump MARCXML (its first non-blank character `<`) rather than ISO 2709?
+fn is_marcxml(path: &Path) -> anyhow::Result<bool> {
+    let mut reader = open_local(path)?;
+    let head = reader.fill_buf()?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    Ok(head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'))
+}
+
+/// Reads the whole dump from its URL (with the harvest limits) or its path, decompressed
+/// when it is gzip; at most the harvest's response limit either way (decompressed).
+async fn load(source: &SourceConfig, limits: HttpLimits) -> anyhow::Result<Vec<u8>> {
+    let max = limits.max_response_bytes;
+    let reader: Box<dyn Read + Send> = match source.location() {
+        Some(Location::Url(url)) => {
+            let bytes = harvesters::fetch_bytes(url, limits).await?;
+            if bytes.starts_with(&GZIP_MAGIC) {
+                Box::new(flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes)))
+            } else {
+                return Ok(bytes);
+            }
+        }
+        Some(Location::Path(path)) => Box::new(open_local(path)?),
+        None => anyhow::bail!("source {} has neither url nor path", source.id),
+    };
+    let what = match source.location() {
+        Some(Location::Url(url)) => url.to_string(),
+        Some(Location::Path(path)) => path.display().to_string(),
+        None => String::new(),
+    };
+    tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::new();
+        reader.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+        anyhow::ensure!(
+            bytes.len() as u64 <= max,
+            "{what} is over the {max}-byte limit (decompressed)"
+        );
+        Ok(bytes)
+    })
+    .await?
 }
 
 fn json_options(source: &SourceConfig) -> anyhow::Result<JsonApiOptions> {
@@ -203,33 +287,32 @@ fn json_options(source: &SourceConfig) -> anyhow::Result<JsonApiOptions> {
     })
 }
 
+/// How to read the source's MARC files.
+fn marc_options(source: &SourceConfig) -> anyhow::Result<MarcOptions> {
+    let encoding = match source.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("auto") => MarcEncoding::Auto,
+        Some("utf-8" | "utf8") => MarcEncoding::Utf8,
+        Some("marc-8" | "marc8") => MarcEncoding::Marc8,
+        Some("gb18030" | "gbk" | "gb2312") => MarcEncoding::Gb18030,
+        Some(other) => anyhow::bail!("source {}: unknown MARC encoding {other:?}", source.id),
+    };
+    let format = match source.format {
+        Some(MarcFlavour::Cnmarc) => MarcFormat::Cnmarc,
+        _ => MarcFormat::Marc21,
+    };
+    Ok(MarcOptions {
+        format,
+        encoding,
+        source_id: source.id.clone(),
+        institution: source.institution.clone(),
+    })
+}
+
 /// Parses a whole dump into items with the source's mapping.
 fn parse(source: &SourceConfig, bytes: &[u8]) -> anyhow::Result<Vec<HarvestedItem>> {
     let (source_id, institution) = (source.id.clone(), source.institution.clone());
     Ok(match source.protocol {
-        Protocol::Marc => {
-            let encoding = match source.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                None | Some("auto") => MarcEncoding::Auto,
-                Some("utf-8" | "utf8") => MarcEncoding::Utf8,
-                Some("marc-8" | "marc8") => MarcEncoding::Marc8,
-                Some("gb18030" | "gbk" | "gb2312") => MarcEncoding::Gb18030,
-                Some(other) => anyhow::bail!("source {source_id}: unknown MARC encoding {other:?}"),
-            };
-            let format = match source.format {
-                Some(MarcFlavour::Cnmarc) => MarcFormat::Cnmarc,
-                _ => MarcFormat::Marc21,
-            };
-            harvesters::read_marc_file(
-                bytes,
-                &MarcOptions {
-                    format,
-                    encoding,
-                    source_id,
-                    institution,
-                },
-            )
-            .collect()
-        }
+        Protocol::Marc => harvesters::read_marc_file(bytes, &marc_options(source)?).collect(),
         Protocol::Csv => harvesters::read_csv(
             bytes,
             &CsvOptions {
@@ -261,4 +344,100 @@ fn parse(source: &SourceConfig, bytes: &[u8]) -> anyhow::Result<Vec<HarvestedIte
         )?,
         Protocol::OaiPmh => anyhow::bail!("OAI-PMH sources are harvested as lists, not dumps"),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use store::RunStatus;
+
+    /// One ISO 2709 record with a control number and a title.
+    fn marc(id: usize) -> Vec<u8> {
+        let fields: [(&str, String); 2] = [("001", format!("{id}")), ("245", format!("10\x1fa第{id}卷"))];
+        let mut directory = String::new();
+        let mut data = Vec::new();
+        for (tag, content) in &fields {
+            let start = data.len();
+            data.extend_from_slice(content.as_bytes());
+            data.push(0x1E);
+            directory.push_str(&format!("{tag}{:04}{:05}", data.len() - start, start));
+        }
+        directory.push('\x1e');
+        let base = 24 + directory.len();
+        let total = base + data.len() + 1;
+        let mut record = format!("{total:05}nam a22{base:05}   4500{directory}").into_bytes();
+        record.extend_from_slice(&data);
+        record.push(0x1D);
+        record
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn source(path: &Path) -> SourceConfig {
+        toml::from_str(&format!(
+            "id = \"mrc\"\ninstitution = \"lzlib\"\nprotocol = \"marc\"\npath = {:?}",
+            path.display().to_string()
+        ))
+        .unwrap()
+    }
+
+    async fn harvest(store: &Arc<Store>, path: &Path) -> store::HarvestRun {
+        // A response limit far below the file's size: local ISO 2709 dumps are streamed,
+        // not loaded, so no size limit applies to them.
+        let limits = HttpLimits {
+            max_response_bytes: 1_000,
+            ..HttpLimits::default()
+        };
+        super::super::run_source(store.clone(), &source(path), limits, None, |_| {})
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_gzip_marc_dump_is_streamed_and_a_truncated_last_record_quarantined() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store.db")).unwrap());
+        let records = 2 * PAGE + 7;
+        let mut file: Vec<u8> = (0..records).flat_map(marc).collect();
+        let last = marc(records);
+        file.extend_from_slice(&last[..last.len() / 2]);
+        let path = dir.path().join("catalogue.mrc.gz");
+        std::fs::write(&path, gzip(&file)).unwrap();
+
+        let run = harvest(&store, &path).await;
+        assert_eq!(run.status, RunStatus::Complete, "{:?}", run.error);
+        assert_eq!((run.counts.added, run.counts.quarantined), (records as u64, 1));
+        assert_eq!(store.live_ids("mrc").unwrap().len(), records);
+        let quarantined = store.quarantine(Some("mrc"), 10).unwrap();
+        assert!(
+            quarantined[0].reason.contains("truncated"),
+            "{}",
+            quarantined[0].reason
+        );
+
+        // A dump whose gzip stream breaks off: what was read is stored, the run fails with
+        // the reason, and nothing is deleted for being absent.
+        let mut broken = gzip(&(0..PAGE + 3).flat_map(marc).collect::<Vec<u8>>());
+        broken.truncate(broken.len() - 20);
+        std::fs::write(&path, broken).unwrap();
+        let run = harvest(&store, &path).await;
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(
+            run.error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("catalogue.mrc.gz"),
+            "{:?}",
+            run.error
+        );
+        assert_eq!(run.counts.deleted, 0);
+        assert_eq!(store.live_ids("mrc").unwrap().len(), records);
+    }
 }
