@@ -103,6 +103,13 @@ pub fn read_csv(bytes: &[u8], options: &CsvOptions) -> Result<Vec<HarvestedItem>
 
 /// [`read_csv`], also telling which encoding the file was read in.
 pub fn read_csv_report(bytes: &[u8], options: &CsvOptions) -> Result<CsvHarvest> {
+    read_csv_lines(bytes, options, 0)
+}
+
+/// [`read_csv_report`] of a part of a larger file (its header row, then some of its rows)
+/// with `lines_before` lines of the file before those rows: reasons name the rows' lines in
+/// the whole file.
+pub(crate) fn read_csv_lines(bytes: &[u8], options: &CsvOptions, lines_before: usize) -> Result<CsvHarvest> {
     for field in options.columns.keys().chain(&options.required) {
         if !MAPPABLE_FIELDS.contains(&field.as_str()) {
             return Err(Error::InvalidSource(format!(
@@ -182,12 +189,14 @@ pub fn read_csv_report(bytes: &[u8], options: &CsvOptions) -> Result<CsvHarvest>
                 .trim_start_matches(['\r', '\n'])
                 .len(),
         );
-        let line = 1 + text
-            .get(..start + skipped)
-            .unwrap_or_default()
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count();
+        let line = 1
+            + lines_before
+            + text
+                .get(..start + skipped)
+                .unwrap_or_default()
+                .bytes()
+                .filter(|&b| b == b'\n')
+                .count();
         let quarantine = |local_id: String, reason: String| HarvestedItem {
             local_id,
             datestamp: String::new(),

@@ -86,6 +86,17 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A dump read as a stream cannot be read on: an I/O or decompression error, a run of
+    /// bytes too long to be a record, XML broken outside any record. What came before was
+    /// read.
+    #[error("reading the {what} dump: {message}")]
+    Dump {
+        /// The kind of dump (`MARCXML`, `CSV`, …).
+        what: String,
+        /// What went wrong, and where.
+        message: String,
+    },
+
     /// The response is not a readable OAI-PMH document: not XML, not OAI-PMH, or truncated
     /// before it said whether the list goes on. The page's records cannot be trusted.
     #[error("unreadable OAI-PMH response from {url}: {message}")]

@@ -50,6 +50,7 @@
 
 mod address_policy;
 mod csv_export;
+mod dump_stream;
 mod error;
 mod feed;
 mod http_fetch;
@@ -73,6 +74,10 @@ pub use schemas::{is_clc_class, normalize_date, normalize_isbn, normalize_langua
 pub use crate::{
     address_policy::AddressPolicy,
     csv_export::{CsvEncoding, CsvHarvest, CsvOptions, read_csv, read_csv_report},
+    dump_stream::{
+        MAX_RECORD_BYTES, RECORDS_PER_CHUNK, read_csv_stream, read_feed_stream, read_lido_stream,
+        read_marcxml_stream,
+    },
     error::Error,
     feed::{FeedOptions, read_feed},
     http_fetch::{HttpLimits, fetch_bytes},

@@ -194,8 +194,19 @@ fn framed_item(
 /// assert!(matches!(&item.outcome, ItemOutcome::Record(r) if r.title == "静夜思"));
 /// ```
 pub fn read_marcxml(bytes: &[u8], options: &MarcOptions) -> impl Iterator<Item = HarvestedItem> {
+    read_marcxml_from(bytes, options, 0)
+}
+
+/// [`read_marcxml`] of a part of a larger document whose records before it were `first`:
+/// quarantine reasons count records in the whole document.
+pub(crate) fn read_marcxml_from(
+    bytes: &[u8],
+    options: &MarcOptions,
+    first: usize,
+) -> impl Iterator<Item = HarvestedItem> {
     XmlRecords::new(XmlText::new(bytes))
         .enumerate()
+        .map(move |(index, xml)| (first + index, xml))
         .map(move |(index, xml)| match xml.record {
             Ok(record) => item(record, xml.raw, options.format, options.context()),
             Err(reason) => quarantined(
