@@ -7,6 +7,7 @@
 //! search analytics: the same searches through the whole HTTP router with logging on and off
 //! ([`logging_overhead`]).
 
+pub mod dump;
 pub mod http;
 pub mod load_during_harvest;
 pub mod oai_source;

@@ -138,6 +138,22 @@ enum BenchMode {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// The scale run (issue #14): N synthetic records written as one MARC 21 (or CNMARC)
+    /// file, harvested through the real path, then searched after a restart.
+    Dump {
+        /// Records in the file.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Write CNMARC (UNIMARC tags) instead of MARC 21.
+        #[arg(long)]
+        cnmarc: bool,
+        /// Times each query of the mix runs after the restart.
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+        /// Keep the file and the data here instead of a temporary directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Search p50/p99 over HTTP idle and during a harvest of synthetic OAI-PMH records, and
     /// curated write-to-searchable times (issue #18).
     LoadDuringHarvest {
@@ -322,6 +338,24 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
+            mode:
+                Some(BenchMode::Dump {
+                    records,
+                    cnmarc,
+                    rounds,
+                    data,
+                }),
+            ..
+        } => {
+            bench::dump::run(&bench::dump::DumpBenchOptions {
+                records,
+                cnmarc,
+                rounds,
+                data_dir: data,
+            })
+            .await
+        }
+        Command::Bench {
             mode: None,
             records,
             rounds,
@@ -391,19 +425,36 @@ async fn harvest(config: Config, only: Option<String>) -> anyhow::Result<()> {
         .filter(|s| only.as_ref().is_none_or(|id| &s.id == id))
     {
         let bar = ProgressBar::new_spinner().with_prefix(source.id.clone());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix}: {spinner} {pos}/{len} items [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        let style = |template: &str| {
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+        };
+        bar.set_style(style(
+            "{prefix}: {spinner} {pos}/{len} items [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
+        ));
+        let by_bytes = style(
+            "{prefix}: {spinner} {binary_bytes}/{binary_total_bytes} [{elapsed_precise}] {binary_bytes_per_sec} ETA {eta} {msg}",
         );
         let run = instance
             .harvest(source, |p| {
-                if let Some(total) = p.total {
-                    bar.set_length(total);
+                // A dump file: progress by bytes read (the number of records is unknown).
+                let (position, length) = match (p.bytes_read, p.bytes_total) {
+                    (Some(read), Some(total)) => {
+                        if bar.length() != Some(total) {
+                            bar.set_style(by_bytes.clone());
+                        }
+                        (read, Some(total))
+                    }
+                    _ => (p.items, p.total),
+                };
+                if let Some(length) = length {
+                    bar.set_length(length);
                 }
-                bar.set_position(p.items);
-                bar.set_message(format!("{} quarantined", p.counts.quarantined));
+                bar.set_position(position);
+                let rate = p.items as f64 / bar.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} items ({rate:.0}/s), {} quarantined",
+                    p.items, p.counts.quarantined
+                ));
             })
             .await?;
         bar.finish_and_clear();
@@ -412,6 +463,10 @@ async fn harvest(config: Config, only: Option<String>) -> anyhow::Result<()> {
     }
     instance.wait_indexed(Duration::from_secs(600)).await?;
     instance.indexing.shutdown();
+    let peak = jincheng::bench::http::status_bytes("VmHWM:");
+    if peak > 0 {
+        println!("peak memory (RSS): {} MiB", peak >> 20);
+    }
     anyhow::ensure!(!failed, "some harvests failed; see `jincheng report`");
     Ok(())
 }
@@ -430,6 +485,23 @@ fn print_run(run: &HarvestRun) {
         c.quarantined,
         run.error.as_ref().map(|e| format!(" — {e}")).unwrap_or_default()
     );
+    let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;
+    if let Some(read) = run.bytes_read {
+        let of = run
+            .bytes_total
+            .map(|t| format!(" of {:.1}", mib(t)))
+            .unwrap_or_default();
+        let eta = run
+            .eta_seconds()
+            .map(|s| format!(", ETA {s:.0} s"))
+            .unwrap_or_default();
+        println!(
+            "    read {:.1}{of} MiB in {:.1} s, {:.0} items/s{eta}",
+            mib(read),
+            run.elapsed_seconds,
+            run.items_per_second()
+        );
+    }
 }
 
 /// Opens the store of a config (without the index: a server may be running) with the

@@ -41,8 +41,8 @@ pub const RECORDS_PER_CHUNK: usize = 500;
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// Reads a MARCXML document from a stream, one record at a time; see the module docs.
-pub fn read_marcxml_stream(
-    reader: impl BufRead + Send + 'static,
+pub fn read_marcxml_stream<'a>(
+    reader: impl BufRead + 'a,
     options: MarcOptions,
 ) -> impl Iterator<Item = Result<HarvestedItem>> {
     let mut first = 0;
@@ -55,8 +55,8 @@ pub fn read_marcxml_stream(
 }
 
 /// Reads a LIDO file (`<lido:lidoWrap>`) from a stream; see the module docs.
-pub fn read_lido_stream(
-    reader: impl BufRead + Send + 'static,
+pub fn read_lido_stream<'a>(
+    reader: impl BufRead + 'a,
     options: LidoOptions,
 ) -> impl Iterator<Item = Result<HarvestedItem>> {
     let chunks = XmlChunks::new(
@@ -68,8 +68,8 @@ pub fn read_lido_stream(
 }
 
 /// Reads an RSS or Atom feed from a stream; see the module docs.
-pub fn read_feed_stream(
-    reader: impl BufRead + Send + 'static,
+pub fn read_feed_stream<'a>(
+    reader: impl BufRead + 'a,
     options: FeedOptions,
 ) -> impl Iterator<Item = Result<HarvestedItem>> {
     let chunks = XmlChunks::new(
@@ -175,8 +175,8 @@ impl<R: BufRead> BufRead for Recorder<R> {
 }
 
 /// Cuts an XML document into small documents of whole records; see the module docs.
-struct XmlChunks {
-    reader: quick_xml::Reader<Recorder<Box<dyn BufRead + Send>>>,
+struct XmlChunks<'a> {
+    reader: quick_xml::Reader<Recorder<Box<dyn BufRead + 'a>>>,
     is_record: fn(&[String], &str) -> bool,
     what: &'static str,
     /// Open elements outside records: qualified and local names.
@@ -193,12 +193,8 @@ struct XmlChunks {
     done: bool,
 }
 
-impl XmlChunks {
-    fn new(
-        reader: impl BufRead + Send + 'static,
-        is_record: fn(&[String], &str) -> bool,
-        what: &'static str,
-    ) -> Self {
+impl<'a> XmlChunks<'a> {
+    fn new(reader: impl BufRead + 'a, is_record: fn(&[String], &str) -> bool, what: &'static str) -> Self {
         XmlChunks {
             reader: parser(Recorder::new(Box::new(reader))),
             is_record,
@@ -214,7 +210,7 @@ impl XmlChunks {
         }
     }
 
-    fn recorder(&mut self) -> &mut Recorder<Box<dyn BufRead + Send>> {
+    fn recorder(&mut self) -> &mut Recorder<Box<dyn BufRead + 'a>> {
         self.reader.get_mut()
     }
 
@@ -338,15 +334,15 @@ impl XmlChunks {
 
 /// A quick-xml reader as lenient as the whole-document readers: a mismatched end tag inside
 /// a record is the record's reader's business.
-fn parser(
-    recorder: Recorder<Box<dyn BufRead + Send>>,
-) -> quick_xml::Reader<Recorder<Box<dyn BufRead + Send>>> {
+fn parser<'a>(
+    recorder: Recorder<Box<dyn BufRead + 'a>>,
+) -> quick_xml::Reader<Recorder<Box<dyn BufRead + 'a>>> {
     let mut reader = quick_xml::Reader::from_reader(recorder);
     reader.config_mut().check_end_names = false;
     reader
 }
 
-impl Iterator for XmlChunks {
+impl Iterator for XmlChunks<'_> {
     type Item = Result<Vec<u8>>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -60,6 +60,35 @@ pub async fn fetch_bytes(url: &Url, limits: HttpLimits) -> Result<Vec<u8>> {
     HttpFetcher::new(limits)?.get(url).await
 }
 
+/// Downloads a dump of any size into `file` (from its start; a retry starts it again) under
+/// `limits`, and returns its length. Unlike [`fetch_bytes`], `request_timeout` bounds each
+/// read rather than the whole transfer (a dump of gigabytes takes minutes), and the body is
+/// never in memory: `max_response_bytes` caps what is written, decompressed.
+///
+/// The writes are plain blocking writes of a few kilobytes each into the page cache; call
+/// this from a task that may block that briefly.
+pub async fn download(url: &Url, limits: HttpLimits, file: &mut std::fs::File) -> Result<u64> {
+    use std::io::{Seek, Write};
+    let fetcher = HttpFetcher::build(limits, false)?;
+    let mut sink = |chunk: Option<&[u8]>| -> std::io::Result<()> {
+        match chunk {
+            None => {
+                file.set_len(0)?;
+                file.rewind()
+            }
+            Some(bytes) => file.write_all(bytes),
+        }
+    };
+    fetcher.get_into(url, &mut sink).await?;
+    file.flush()
+        .and_then(|()| file.metadata())
+        .map(|metadata| metadata.len())
+        .map_err(|e| Error::Dump {
+            what: "downloaded".into(),
+            message: format!("writing {url} to disk: {e}"),
+        })
+}
+
 /// An HTTP client bound to one set of [`HttpLimits`].
 #[derive(Debug, Clone)]
 pub(crate) struct HttpFetcher {
@@ -79,13 +108,18 @@ enum Retryable {
 
 impl HttpFetcher {
     pub(crate) fn new(limits: HttpLimits) -> Result<Self> {
+        Self::build(limits, true)
+    }
+
+    /// With `whole`, `request_timeout` bounds each request from connecting to the last body
+    /// byte; without, each read (for downloads of any length).
+    fn build(limits: HttpLimits, whole: bool) -> Result<Self> {
         // reqwest is built without a bundled crypto provider; installing ring is idempotent
         // and harmless when someone else already installed one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let policy = limits.address_policy;
         let mut builder = reqwest::Client::builder()
             .user_agent(limits.user_agent.clone())
-            .timeout(limits.request_timeout)
             .connect_timeout(limits.request_timeout)
             .redirect(redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
@@ -99,6 +133,11 @@ impl HttpFetcher {
                     }
                 }
             }));
+        builder = if whole {
+            builder.timeout(limits.request_timeout)
+        } else {
+            builder.read_timeout(limits.request_timeout)
+        };
         if policy == AddressPolicy::PublicOnly {
             // A proxy would resolve names itself, out of the resolver's sight.
             builder = builder.no_proxy().dns_resolver(PublicOnlyResolver);
@@ -109,6 +148,25 @@ impl HttpFetcher {
 
     /// GETs `url` and returns its (decompressed) body, retrying what retrying can fix.
     pub(crate) async fn get(&self, url: &Url) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let mut sink = |chunk: Option<&[u8]>| -> std::io::Result<()> {
+            match chunk {
+                None => body.clear(),
+                Some(bytes) => body.extend_from_slice(bytes),
+            }
+            Ok(())
+        };
+        self.get_into(url, &mut sink).await?;
+        Ok(body)
+    }
+
+    /// GETs `url` into `sink` (called with `None` before each attempt's body, to start
+    /// again), retrying what retrying can fix.
+    async fn get_into(
+        &self,
+        url: &Url,
+        sink: &mut (dyn FnMut(Option<&[u8]>) -> std::io::Result<()> + Send),
+    ) -> Result<()> {
         let refused = |reason: String| Error::AddressRefused {
             url: url.to_string(),
             reason,
@@ -118,8 +176,8 @@ impl HttpFetcher {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(url).await? {
-                Ok(body) => return Ok(body),
+            let failure = match self.attempt(url, sink).await? {
+                Ok(()) => return Ok(()),
                 Err(failure) => failure,
             };
             if attempt >= attempts_allowed {
@@ -170,20 +228,28 @@ impl HttpFetcher {
 
     /// One request. The outer `Result` is final (stop now); the inner one says whether the
     /// attempt succeeded or may be retried.
-    async fn attempt(&self, url: &Url) -> Result<Result<Vec<u8>, Retryable>> {
+    async fn attempt(
+        &self,
+        url: &Url,
+        sink: &mut (dyn FnMut(Option<&[u8]>) -> std::io::Result<()> + Send),
+    ) -> Result<Result<(), Retryable>> {
         let response = match self.client.get(url.clone()).send().await {
             Ok(response) => response,
             Err(e) => return self.classify(url, e).map(Err),
         };
         let status = response.status();
         if status.is_success() {
-            return match self.read_capped(url, response).await {
-                Ok(body) => Ok(Ok(body)),
+            return match self.read_capped(url, response, sink).await {
+                Ok(()) => Ok(Ok(())),
                 Err(BodyError::TooLarge) => Err(Error::TooLarge {
                     url: url.to_string(),
                     limit: self.limits.max_response_bytes,
                 }),
                 Err(BodyError::Http(e)) => self.classify(url, e).map(Err),
+                Err(BodyError::Io(e)) => Err(Error::Dump {
+                    what: "downloaded".into(),
+                    message: format!("writing {url} to disk: {e}"),
+                }),
             };
         }
         if status == StatusCode::SERVICE_UNAVAILABLE
@@ -224,24 +290,32 @@ impl HttpFetcher {
         Ok(Retryable::Network(error))
     }
 
-    /// Streams the body, stopping as soon as it passes the limit.
-    async fn read_capped(&self, url: &Url, mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    /// Streams the body into `sink`, stopping as soon as it passes the limit.
+    async fn read_capped(
+        &self,
+        url: &Url,
+        mut response: reqwest::Response,
+        sink: &mut (dyn FnMut(Option<&[u8]>) -> std::io::Result<()> + Send),
+    ) -> Result<(), BodyError> {
         let limit = self.limits.max_response_bytes;
-        let mut body = Vec::new();
+        sink(None).map_err(BodyError::Io)?;
+        let mut length = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(BodyError::Http)? {
-            if body.len() as u64 + chunk.len() as u64 > limit {
+            length += chunk.len() as u64;
+            if length > limit {
                 tracing::warn!(%url, limit, "response body over the limit; dropped");
                 return Err(BodyError::TooLarge);
             }
-            body.extend_from_slice(&chunk);
+            sink(Some(&chunk)).map_err(BodyError::Io)?;
         }
-        Ok(body)
+        Ok(())
     }
 }
 
 enum BodyError {
     TooLarge,
     Http(reqwest::Error),
+    Io(std::io::Error),
 }
 
 /// Marks a redirect refused by the address policy in reqwest's error chain.

@@ -80,7 +80,7 @@ pub use crate::{
     },
     error::Error,
     feed::{FeedOptions, read_feed},
-    http_fetch::{HttpLimits, fetch_bytes},
+    http_fetch::{HttpLimits, download, fetch_bytes},
     json_api::{JsonApiHarvester, JsonApiOptions, JsonApiPage, Paging, read_json_records},
     lido::{LIDO_NAMESPACE, LidoOptions, map_lido_record, read_lido},
     marc::{

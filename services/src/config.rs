@@ -633,6 +633,10 @@ pub struct SourceConfig {
     /// Resource type of CSV/JSON records that do not say (a museum's export: `artefact`).
     #[serde(default)]
     pub resource_type: Option<schemas::ResourceType>,
+    /// The largest remote dump file downloaded for it, in bytes (default 8 GiB); local
+    /// files have no limit. Dumps are streamed, never held in memory, whatever their size.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
     /// How often `serve` harvests it again (`30m`, `6h`, `1d`); absent means only at start.
     #[serde(default, with = "humantime_serde_compat::option")]
     pub interval: Option<Duration>,

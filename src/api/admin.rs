@@ -253,10 +253,21 @@ struct RunView {
     quarantined: u64,
     /// Why it failed.
     error: Option<String>,
+    /// Bytes of its dump file read so far (whole-dump runs).
+    bytes_read: Option<u64>,
+    /// Size of its dump file, when known.
+    bytes_total: Option<u64>,
+    /// Seconds from its start to its end, or to now while it runs.
+    elapsed_seconds: f64,
+    /// Items stored per second so far.
+    items_per_second: f64,
+    /// While a dump run of known size runs: seconds it still needs at its pace so far.
+    eta_seconds: Option<f64>,
 }
 
 impl From<store::HarvestRun> for RunView {
     fn from(run: store::HarvestRun) -> RunView {
+        let (items_per_second, eta_seconds) = (run.items_per_second(), run.eta_seconds());
         RunView {
             id: run.id,
             source: run.source,
@@ -271,6 +282,11 @@ impl From<store::HarvestRun> for RunView {
             unchanged: run.counts.unchanged,
             quarantined: run.counts.quarantined,
             error: run.error,
+            bytes_read: run.bytes_read,
+            bytes_total: run.bytes_total,
+            elapsed_seconds: run.elapsed_seconds,
+            items_per_second,
+            eta_seconds,
         }
     }
 }

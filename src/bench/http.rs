@@ -806,8 +806,9 @@ fn process_cpu() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// A `kB` line of `/proc/self/status` (`VmRSS:`, `VmHWM:`) in bytes; zero if unknown.
-fn status_bytes(key: &str) -> u64 {
+/// A `kB` line of `/proc/self/status` (`VmRSS:`, `VmHWM:` for the peak) in bytes; zero if
+/// unknown (not Linux).
+pub fn status_bytes(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

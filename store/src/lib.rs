@@ -154,7 +154,9 @@ CREATE TABLE IF NOT EXISTS harvest_runs (
     deleted INTEGER NOT NULL DEFAULT 0,
     unchanged INTEGER NOT NULL DEFAULT 0,
     quarantined INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    bytes_read INTEGER,
+    bytes_total INTEGER
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     source TEXT PRIMARY KEY,
@@ -163,6 +165,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     run_response_date TEXT,
     next_from TEXT
 );
+CREATE TABLE IF NOT EXISTS dump_seen (
+    run_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (run_id, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY,
     run_id INTEGER,
@@ -289,6 +296,28 @@ pub struct HarvestRun {
     pub counts: Counts,
     /// Why it failed.
     pub error: Option<String>,
+    /// Bytes of its dump read so far (whole-dump runs).
+    pub bytes_read: Option<u64>,
+    /// Size of its dump, when known.
+    pub bytes_total: Option<u64>,
+    /// Seconds from its start to its end, or to now while it runs.
+    pub elapsed_seconds: f64,
+}
+
+impl HarvestRun {
+    /// Items stored per second (each added, updated, unchanged, deleted or quarantined).
+    pub fn items_per_second(&self) -> f64 {
+        let c = &self.counts;
+        let items = c.added + c.updated + c.unchanged + c.deleted + c.quarantined;
+        items as f64 / self.elapsed_seconds.max(0.001)
+    }
+
+    /// While a dump run of known size runs: the seconds it still needs at its pace so far.
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let (read, total) = (self.bytes_read?, self.bytes_total?);
+        (self.status == RunStatus::Running && read > 0)
+            .then(|| self.elapsed_seconds * total.saturating_sub(read) as f64 / read as f64)
+    }
 }
 
 /// Where a harvest run stands. Stored by its [`RunStatus::as_str`] name.
@@ -382,6 +411,26 @@ fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Adds the columns that later versions gave existing tables (SQLite adds a column without
+/// rewriting the table), so a store written by an earlier version opens as it is.
+fn add_missing_columns(conn: &Connection) -> Result<()> {
+    const ADDED: [(&str, &str, &str); 2] = [
+        ("harvest_runs", "bytes_read", "INTEGER"),
+        ("harvest_runs", "bytes_total", "INTEGER"),
+    ];
+    for (table, column, kind) in ADDED {
+        let exists: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            params![table, column],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Begins a write transaction. `IMMEDIATE` takes the write lock at once: a second writer on
 /// the same file (`jincheng harvest` run beside `jincheng serve`, or another [`Store`]) then
 /// waits under the busy timeout. A deferred transaction would read first and fail at once
@@ -436,6 +485,7 @@ impl Store {
             });
         }
         writer.execute_batch(SCHEMA)?;
+        add_missing_columns(&writer)?;
         writer.execute_batch(api_keys::SCHEMA)?;
         accounts::init(&writer).and_then(|()| curated::init(&writer))?;
         analytics::init(&writer)?;
@@ -551,6 +601,10 @@ impl Store {
     pub fn start_run(&self, source: &str, resumed: bool) -> Result<i64> {
         let conn = self.writer();
         conn.execute(
+            "DELETE FROM dump_seen WHERE run_id NOT IN (SELECT id FROM harvest_runs WHERE status = 'running')",
+            [],
+        )?;
+        conn.execute(
             "INSERT INTO harvest_runs (source, resumed) VALUES (?1, ?2)",
             params![source, resumed],
         )?;
@@ -559,13 +613,65 @@ impl Store {
 
     /// Ends a harvest run.
     pub fn finish_run(&self, run_id: i64, error: Option<&str>) -> Result<()> {
-        self.writer().execute(
+        let conn = self.writer();
+        conn.execute(
             "UPDATE harvest_runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
                  status = CASE WHEN ?2 IS NULL THEN 'complete' ELSE 'failed' END, error = ?2
              WHERE id = ?1",
             params![run_id, error],
         )?;
+        // Marks left by a run that could not drop them go at the next run's start.
+        conn.execute("DELETE FROM dump_seen WHERE run_id = ?1", [run_id])?;
         Ok(())
+    }
+
+    /// Records how far a run has read its dump (bytes of the file as stored or downloaded,
+    /// and its size when known), for `jincheng report` and the admin API while it runs.
+    pub fn run_progress(&self, run_id: i64, bytes_read: u64, bytes_total: Option<u64>) -> Result<()> {
+        self.writer().execute(
+            "UPDATE harvest_runs SET bytes_read = ?2, bytes_total = ?3 WHERE id = ?1",
+            params![run_id, bytes_read as i64, bytes_total.map(|n| n as i64)],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one page of a whole-dump run, as [`Store::apply_page`], and marks every id in
+    /// `seen` as seen by the run, in the same transaction; at the end of a complete run,
+    /// [`Store::unseen`] lists the source's live records it did not see (deletion by
+    /// absence with nothing held in memory: the marks are a table, dropped when the run
+    /// finishes).
+    pub fn apply_dump_page(
+        &self,
+        run_id: i64,
+        source: &str,
+        institution: &str,
+        items: &[Incoming],
+        seen: &[String],
+    ) -> Result<Counts> {
+        self.apply(run_id, source, institution, items, &Checkpoint::default(), seen)
+    }
+
+    /// Up to `limit` live records of `source` that run `run_id` did not mark as seen, after
+    /// the one at `after` (a position from the previous call; 0 to start): `(position, id,
+    /// local id)`.
+    pub fn unseen(
+        &self,
+        source: &str,
+        run_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.rowid, r.id, r.local_id FROM records r
+             WHERE r.source = ?1 AND r.deleted = 0 AND r.rowid > ?3
+               AND NOT EXISTS (SELECT 1 FROM dump_seen s WHERE s.run_id = ?2 AND s.id = r.id)
+             ORDER BY r.rowid LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![source, run_id, after, limit as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Marks every run still `running` as `interrupted`, with an end time and a reason, and
@@ -574,7 +680,12 @@ impl Store {
     /// crash or a kill does not stay `running` forever. The next run resumes from the
     /// checkpoint as before.
     pub fn mark_interrupted_runs(&self) -> Result<usize> {
-        Ok(self.writer().execute(
+        let conn = self.writer();
+        conn.execute(
+            "DELETE FROM dump_seen WHERE run_id IN (SELECT id FROM harvest_runs WHERE status = 'running')",
+            [],
+        )?;
+        Ok(conn.execute(
             "UPDATE harvest_runs SET status = 'interrupted',
                  finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
                  error = COALESCE(error, 'the process stopped during the run')
@@ -593,6 +704,18 @@ impl Store {
         items: &[Incoming],
         checkpoint: &Checkpoint,
     ) -> Result<Counts> {
+        self.apply(run_id, source, institution, items, checkpoint, &[])
+    }
+
+    fn apply(
+        &self,
+        run_id: i64,
+        source: &str,
+        institution: &str,
+        items: &[Incoming],
+        checkpoint: &Checkpoint,
+        seen: &[String],
+    ) -> Result<Counts> {
         let mut conn = self.writer();
         let tx = write_transaction(&mut conn)?;
         let mut counts = Counts::default();
@@ -600,6 +723,11 @@ impl Store {
         for item in items {
             counts += apply_item(&tx, run_id, source, institution, item, &mut seq)?;
         }
+        let mut mark = tx.prepare_cached("INSERT OR IGNORE INTO dump_seen (run_id, id) VALUES (?1, ?2)")?;
+        for id in seen {
+            mark.execute(params![run_id, id])?;
+        }
+        drop(mark);
         tx.execute(
             "INSERT INTO checkpoints (source, resumption_token, run_from, run_response_date, next_from)
              VALUES (?1, ?2, ?3, ?4, ?5)
@@ -740,7 +868,8 @@ impl Store {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, source, started_at, finished_at, status, resumed, pages, added, updated,
-                    deleted, unchanged, quarantined, error
+                    deleted, unchanged, quarantined, error, bytes_read, bytes_total,
+                    (julianday(COALESCE(finished_at, 'now')) - julianday(started_at)) * 86400.0
              FROM harvest_runs WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![source, limit as i64], |row| {
@@ -760,6 +889,9 @@ impl Store {
                     quarantined: row.get::<_, i64>(11)? as u64,
                 },
                 error: row.get(12)?,
+                bytes_read: row.get::<_, Option<i64>>(13)?.map(|n| n as u64),
+                bytes_total: row.get::<_, Option<i64>>(14)?.map(|n| n as u64),
+                elapsed_seconds: row.get::<_, Option<f64>>(15)?.unwrap_or(0.0),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

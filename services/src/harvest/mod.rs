@@ -29,7 +29,7 @@ use crate::indexing::IndexService;
 use store::{Checkpoint, Counts, HarvestRun, Incoming, Store};
 
 /// Progress of a run, passed to the caller after every stored page.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
     /// Items received so far in this run.
     pub items: u64,
@@ -37,6 +37,11 @@ pub struct Progress {
     pub total: Option<u64>,
     /// What storing them changed so far.
     pub counts: Counts,
+    /// How far into its file a dump run has read (bytes of the file as stored or
+    /// downloaded, compressed or not).
+    pub bytes_read: Option<u64>,
+    /// The size of that file.
+    pub bytes_total: Option<u64>,
 }
 
 /// How many stored changes the index may lag behind when a paced harvest fetches its next

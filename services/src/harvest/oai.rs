@@ -14,7 +14,7 @@ use schemas::oai::ErrorCode;
 
 use super::{AfterPage, Progress, store_page, to_incoming};
 use crate::config::SourceConfig;
-use store::{Checkpoint, Counts, Store};
+use store::{Checkpoint, Store};
 
 /// How many pages in a row may be empty while still carrying a token before we call the
 /// provider broken (some providers page through deleted-and-filtered items this way).
@@ -58,11 +58,7 @@ pub(super) async fn harvest(
             },
         ),
     };
-    let mut progress = Progress {
-        items: 0,
-        total: None,
-        counts: Counts::default(),
-    };
+    let mut progress = Progress::default();
     let mut seen_tokens = HashSet::new();
     let mut empty_pages = 0;
     let mut restarted = false;

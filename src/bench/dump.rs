@@ -1,0 +1,303 @@
+//! `jincheng bench dump`: the scale run of issue #14. Writes N synthetic bibliographic
+//! records as one MARC 21 or CNMARC file (the shapes of [`synthetic_record`]: Chinese titles,
+//! creators, 中图法 classes, ISBNs, dynasty dates for old books, copies in several branches),
+//! harvests it through the real path (`jincheng harvest`'s: the dump streamed into the store,
+//! the follower indexing behind it), and reports harvest time, the time until everything is
+//! searchable, store and index size, peak RSS, the cost of harvesting the same file again,
+//! the first search after a restart, search p50/p99 in process, and RSS while serving.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use schemas::{Record, ResourceType};
+use services::config::Config;
+
+use super::{DataDir, dir_size, ms, percentile, query_mix, synthetic_institutions, synthetic_record};
+use crate::Instance;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct DumpBenchOptions {
+    /// Records in the file.
+    pub records: usize,
+    /// CNMARC (UNIMARC tags, as Chinese libraries export) instead of MARC 21.
+    pub cnmarc: bool,
+    /// Times each query of the mix runs after the restart.
+    pub rounds: usize,
+    /// Where to put the file and the data; a temporary directory when `None`.
+    pub data_dir: Option<PathBuf>,
+}
+
+const BRANCHES: &[&str] = &["总馆", "城关分馆", "七里河分馆", "安宁分馆", "流动图书车"];
+const OLD_DATES: &[&str] = &[
+    "清光绪二十年",
+    "明万历年间",
+    "民国二十三年",
+    "清乾隆刻本",
+    "唐开元年间",
+];
+const CLASSES: &[&str] = &[
+    "K294.2", "I222.742", "G127.42", "K878.6", "J292.1", "F127.42", "X321.242",
+];
+
+/// One record as ISO 2709: `(tag, indicators + subfields or control data)` fields.
+fn iso2709(leader_tail: &str, fields: &[(&str, String)]) -> Vec<u8> {
+    let mut directory = String::new();
+    let mut data = Vec::new();
+    for (tag, content) in fields {
+        let start = data.len();
+        data.extend_from_slice(content.as_bytes());
+        data.push(0x1E);
+        directory.push_str(&format!("{tag}{:04}{:05}", data.len() - start, start));
+    }
+    directory.push('\x1e');
+    let base = 24 + directory.len();
+    let total = base + data.len() + 1;
+    let (before, after) = leader_tail.split_at(5);
+    let mut record = format!("{total:05}{before}{base:05}{after}{directory}").into_bytes();
+    record.extend_from_slice(&data);
+    record.push(0x1D);
+    record
+}
+
+fn subfields(indicators: &str, pairs: &[(char, &str)]) -> String {
+    let mut out = indicators.to_owned();
+    for (code, value) in pairs {
+        out.push('\x1f');
+        out.push(*code);
+        out.push_str(value);
+    }
+    out
+}
+
+/// The `i`-th synthetic record as a MARC 21 or CNMARC record.
+pub fn marc_record(i: usize, record: &Record, cnmarc: bool) -> Vec<u8> {
+    let year = record
+        .date
+        .as_ref()
+        .map(|d| d.display.clone())
+        .unwrap_or_default();
+    let date = if record.resource_type == ResourceType::AncientBook {
+        OLD_DATES[i % OLD_DATES.len()].to_owned()
+    } else {
+        year
+    };
+    let isbn = record.isbns.first().cloned().unwrap_or_default();
+    let creator = record.creators.first().cloned().unwrap_or_default();
+    let publisher = record.publisher.clone().unwrap_or_default();
+    let description = record.description.clone().unwrap_or_default();
+    let class = CLASSES[i % CLASSES.len()];
+    let copies: Vec<(&str, String)> = (0..1 + i % 3)
+        .map(|k| (BRANCHES[(i + k) % BRANCHES.len()], format!("{:08}", i * 3 + k)))
+        .collect();
+    let mut fields: Vec<(&str, String)> = vec![("001", format!("{i:08}"))];
+    if cnmarc {
+        fields.push(("010", subfields("  ", &[('a', &isbn)])));
+        fields.push(("200", subfields("1 ", &[('a', &record.title), ('f', &creator)])));
+        fields.push((
+            "210",
+            subfields("  ", &[('a', "兰州"), ('c', &publisher), ('d', &date)]),
+        ));
+        fields.push(("330", subfields("  ", &[('a', &description)])));
+        for subject in &record.subjects {
+            fields.push(("606", subfields("0 ", &[('a', subject)])));
+        }
+        fields.push(("690", subfields("  ", &[('a', class), ('v', "5")])));
+        fields.push(("701", subfields(" 0", &[('a', &creator), ('4', "著")])));
+        for (branch, barcode) in &copies {
+            fields.push((
+                "905",
+                subfields("  ", &[('a', branch), ('b', barcode), ('d', class), ('e', "1")]),
+            ));
+        }
+        iso2709("nam0 22   450 ", &fields)
+    } else {
+        fields.push(("020", subfields("  ", &[('a', &isbn)])));
+        fields.push(("084", subfields("  ", &[('a', class), ('2', "clc")])));
+        fields.push(("100", subfields("1 ", &[('a', &creator)])));
+        fields.push(("245", subfields("10", &[('a', &record.title), ('c', &creator)])));
+        fields.push((
+            "264",
+            subfields(" 1", &[('a', "兰州"), ('b', &publisher), ('c', &date)]),
+        ));
+        fields.push(("520", subfields("  ", &[('a', &description)])));
+        for subject in &record.subjects {
+            fields.push(("650", subfields(" 7", &[('a', subject), ('2', "cct")])));
+        }
+        for (branch, barcode) in &copies {
+            fields.push((
+                "852",
+                subfields("  ", &[('b', branch), ('h', class), ('p', barcode)]),
+            ));
+        }
+        iso2709("nam a22 i 4500", &fields)
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+/// Everything under `path` (the index has a folder of segment files).
+fn tree_size(path: &Path) -> u64 {
+    let mut total = dir_size(path);
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                total += tree_size(&entry.path());
+            }
+        }
+    }
+    total
+}
+
+/// Runs the scale run and prints its report.
+pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
+    let dir = DataDir::new(options.data_dir.as_ref(), "dump")?;
+    let institutions = synthetic_institutions();
+    let flavour = if options.cnmarc { "cnmarc" } else { "marc21" };
+    let dump = dir.path.join(format!("catalogue-{flavour}.mrc"));
+
+    let started = Instant::now();
+    let mut file = BufWriter::new(std::fs::File::create(&dump)?);
+    for i in 0..options.records {
+        let record = synthetic_record(i, &institutions);
+        file.write_all(&marc_record(i, &record, options.cnmarc))?;
+    }
+    file.into_inner()?.sync_all()?;
+    let size = std::fs::metadata(&dump)?.len();
+    println!(
+        "{} {flavour} records written: {:.1} MiB in {:.1} s",
+        options.records,
+        mib(size),
+        secs(started.elapsed())
+    );
+
+    let data_dir = dir.path.join("data");
+    let mut config = format!(
+        "data_dir = {:?}\n[[sources]]\nid = \"dump\"\ninstitution = \"b-lzlib\"\nprotocol = \"marc\"\n\
+         format = {flavour:?}\npath = {:?}\n",
+        data_dir.display().to_string(),
+        dump.display().to_string()
+    );
+    for institution in &institutions {
+        config.push_str(&format!(
+            "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\n",
+            institution.id,
+            institution.name,
+            institution.institution_type.as_str()
+        ));
+    }
+    let config = Config::parse(&config)?;
+    let source = config.sources[0].clone();
+
+    let instance = Instance::open(config.clone())?;
+    let started = Instant::now();
+    let mut next_report = Instant::now() + Duration::from_secs(10);
+    let run = instance
+        .harvest(&source, |p| {
+            if Instant::now() >= next_report {
+                next_report += Duration::from_secs(10);
+                eprintln!(
+                    "  … {} items, {:.0} MiB of {:.0} MiB read",
+                    p.items,
+                    mib(p.bytes_read.unwrap_or(0)),
+                    mib(p.bytes_total.unwrap_or(0))
+                );
+            }
+        })
+        .await?;
+    let harvested = started.elapsed();
+    anyhow::ensure!(
+        run.status == store::RunStatus::Complete,
+        "the harvest failed: {:?}",
+        run.error
+    );
+    instance.wait_indexed(Duration::from_secs(24 * 3600)).await?;
+    let searchable = started.elapsed();
+    let harvest_peak = super::http::status_bytes("VmHWM:");
+    println!(
+        "harvest: {} added, {} quarantined; stored in {:.1} s ({:.0} records/s, {:.1} MiB/s), \
+         all searchable after {:.1} s ({:.0} records/s)",
+        run.counts.added,
+        run.counts.quarantined,
+        secs(harvested),
+        options.records as f64 / secs(harvested),
+        mib(size) / secs(harvested),
+        secs(searchable),
+        options.records as f64 / secs(searchable)
+    );
+    println!(
+        "peak RSS while harvesting and indexing: {:.0} MiB",
+        mib(harvest_peak)
+    );
+    let store_size = ["jincheng.db", "jincheng.db-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(data_dir.join(f)).map_or(0, |m| m.len()))
+        .sum::<u64>();
+    println!(
+        "on disk: store {:.0} MiB, index {:.0} MiB (the dump itself {:.0} MiB)",
+        mib(store_size),
+        mib(tree_size(&data_dir.join("index"))),
+        mib(size)
+    );
+
+    let started = Instant::now();
+    let again = instance.harvest(&source, |_| {}).await?;
+    println!(
+        "the same file again: {} unchanged, {} added in {:.1} s",
+        again.counts.unchanged,
+        again.counts.added,
+        secs(started.elapsed())
+    );
+    instance.indexing.shutdown();
+    drop(instance);
+
+    // A restart: open the data directory again, then search.
+    let started = Instant::now();
+    let instance = Instance::open(config)?;
+    let opened = started.elapsed();
+    let mix = query_mix();
+    // Searched as the API searches: through the search service (thumbnails included).
+    let search = instance.state().search;
+    let started = Instant::now();
+    let first = search.search(&mix[0].1)?.results;
+    println!(
+        "restart: opened in {:.0} ms; first search {:.1} ms ({} hits)",
+        ms(opened),
+        ms(started.elapsed()),
+        first.total
+    );
+    let mut all = Vec::new();
+    for (label, request) in &mix {
+        let mut times = Vec::with_capacity(options.rounds);
+        let mut total = 0;
+        for _ in 0..options.rounds {
+            let started = Instant::now();
+            total = search.search(request)?.results.total;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "  {label:<28} {total:>8} hits  p50 {:>7.2} ms  p99 {:>7.2} ms",
+            ms(percentile(&times, 50.0)),
+            ms(percentile(&times, 99.0))
+        );
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "search in process ({} searches): p50 {:.2} ms, p99 {:.2} ms; RSS while serving {:.0} MiB",
+        all.len(),
+        ms(percentile(&all, 50.0)),
+        ms(percentile(&all, 99.0)),
+        mib(super::http::status_bytes("VmRSS:"))
+    );
+    instance.indexing.shutdown();
+    Ok(())
+}
