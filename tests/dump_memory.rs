@@ -21,21 +21,11 @@ fn marc(id: usize, padding: usize) -> Vec<u8> {
             format!("  \x1fa{}", "x".repeat(9_000.min(padding - start))),
         ));
     }
-    let mut directory = String::new();
-    let mut data = Vec::new();
-    for (tag, content) in &fields {
-        let start = data.len();
-        data.extend_from_slice(content.as_bytes());
-        data.push(0x1E);
-        directory.push_str(&format!("{tag}{:04}{:05}", data.len() - start, start));
-    }
-    directory.push('\x1e');
-    let base = 24 + directory.len();
-    let total = base + data.len() + 1;
-    let mut record = format!("{total:05}nam a22{base:05}   4500{directory}").into_bytes();
-    record.extend_from_slice(&data);
-    record.push(0x1D);
-    record
+    let fields: Vec<(&str, &[u8])> = fields
+        .iter()
+        .map(|(tag, content)| (*tag, content.as_bytes()))
+        .collect();
+    harvesters::write_iso2709("nam a22   4500", &fields)
 }
 
 /// Harvests `records` records of `padding` bytes each into a fresh data directory; returns

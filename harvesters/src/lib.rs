@@ -85,7 +85,7 @@ pub use crate::{
     lido::{LIDO_NAMESPACE, LidoOptions, map_lido_record, read_lido},
     marc::{
         MarcEncoding, MarcFormat, MarcOptions, read_iso2709, read_iso2709_stream, read_marc_file,
-        read_marcxml,
+        read_marcxml, write_iso2709,
     },
     native::read_jincheng_record,
     oai_pmh::{

@@ -41,26 +41,6 @@ const CLASSES: &[&str] = &[
     "K294.2", "I222.742", "G127.42", "K878.6", "J292.1", "F127.42", "X321.242",
 ];
 
-/// One record as ISO 2709: `(tag, indicators + subfields or control data)` fields.
-fn iso2709(leader_tail: &str, fields: &[(&str, String)]) -> Vec<u8> {
-    let mut directory = String::new();
-    let mut data = Vec::new();
-    for (tag, content) in fields {
-        let start = data.len();
-        data.extend_from_slice(content.as_bytes());
-        data.push(0x1E);
-        directory.push_str(&format!("{tag}{:04}{:05}", data.len() - start, start));
-    }
-    directory.push('\x1e');
-    let base = 24 + directory.len();
-    let total = base + data.len() + 1;
-    let (before, after) = leader_tail.split_at(5);
-    let mut record = format!("{total:05}{before}{base:05}{after}{directory}").into_bytes();
-    record.extend_from_slice(&data);
-    record.push(0x1D);
-    record
-}
-
 fn subfields(indicators: &str, pairs: &[(char, &str)]) -> String {
     let mut out = indicators.to_owned();
     for (code, value) in pairs {
@@ -69,6 +49,14 @@ fn subfields(indicators: &str, pairs: &[(char, &str)]) -> String {
         out.push_str(value);
     }
     out
+}
+
+fn iso2709(leader_tail: &str, fields: &[(&str, String)]) -> Vec<u8> {
+    let fields: Vec<(&str, &[u8])> = fields
+        .iter()
+        .map(|(tag, content)| (*tag, content.as_bytes()))
+        .collect();
+    harvesters::write_iso2709(leader_tail, &fields)
 }
 
 /// The `i`-th synthetic record as a MARC 21 or CNMARC record.

@@ -462,32 +462,40 @@ pub(crate) fn decode_record(raw: &RawRecord<'_>, charset: Charset) -> Result<Mar
     Ok(MarcRecord { leader, fields })
 }
 
+/// Writes one ISO 2709 record, for test data, benchmarks and the scale run: `leader_tail` is
+/// the leader without its two numbers (`nam a22 i 4500`: positions 5–11, then 17–23), each
+/// field is its tag and its content (indicators and `\x1f`-delimited subfields, or control
+/// data); lengths, the base address and the directory are computed.
+pub fn write_iso2709(leader_tail: &str, fields: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut directory = Vec::new();
+    let mut data = Vec::new();
+    for (tag, content) in fields {
+        let start = data.len();
+        data.extend_from_slice(content);
+        data.push(FIELD_TERMINATOR);
+        directory.extend_from_slice(format!("{tag}{:04}{:05}", data.len() - start, start).as_bytes());
+    }
+    directory.push(FIELD_TERMINATOR);
+    let base = LEADER_LENGTH + directory.len();
+    let total = base + data.len() + 1;
+    let split = leader_tail
+        .char_indices()
+        .nth(7)
+        .map_or(leader_tail.len(), |(at, _)| at);
+    let (before, after) = leader_tail.split_at(split);
+    let mut out = format!("{total:05}{before}{base:05}{after}").into_bytes();
+    out.extend_from_slice(&directory);
+    out.extend_from_slice(&data);
+    out.push(RECORD_TERMINATOR);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A minimal ISO 2709 writer for the tests: `(tag, content)` with `\x1f` delimiters.
-    pub(crate) fn write(leader_tail: &str, fields: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut directory = Vec::new();
-        let mut data = Vec::new();
-        for (tag, content) in fields {
-            let start = data.len();
-            data.extend_from_slice(content);
-            data.push(FIELD_TERMINATOR);
-            directory.extend_from_slice(format!("{tag}{:04}{:05}", data.len() - start, start).as_bytes());
-        }
-        directory.push(FIELD_TERMINATOR);
-        let base = LEADER_LENGTH + directory.len();
-        let total = base + data.len() + 1;
-        let mut out = format!("{total:05}{}{base:05}{}", &leader_tail[..7], &leader_tail[7..]).into_bytes();
-        out.extend_from_slice(&directory);
-        out.extend_from_slice(&data);
-        out.push(RECORD_TERMINATOR);
-        out
-    }
-
     fn sample() -> Vec<u8> {
-        write(
+        write_iso2709(
             "nam a22 i 4500",
             &[
                 ("001", b"X1"),
@@ -546,7 +554,7 @@ mod tests {
             Vec::new(),
         ];
         // A record over 99,999 bytes, and one long enough to need several reads.
-        let long = write("nam a22 i 4500", &[("001", b"L"), ("500", &vec![b'a'; 150_000])]);
+        let long = write_iso2709("nam a22 i 4500", &[("001", b"L"), ("500", &vec![b'a'; 150_000])]);
         files.push([good.clone(), long, good.clone()].concat());
         for file in &files {
             let whole: Vec<(u64, Vec<u8>, Option<String>)> = Framer::new(file)
@@ -632,13 +640,13 @@ mod tests {
 
         // A blank leader/09 says MARC-8, but valid multi-byte UTF-8 is read as UTF-8; bytes
         // that are not UTF-8 are MARC-8.
-        let mislabelled = write("nam  22 i 4500", &[("245", "10\x1fa静夜思".as_bytes())]);
+        let mislabelled = write_iso2709("nam  22 i 4500", &[("245", "10\x1fa静夜思".as_bytes())]);
         let raw = parse_structure(&mislabelled).unwrap();
         assert_eq!(
             record_charset(&raw, MarcFormat::Marc21, MarcEncoding::Auto),
             Charset::Utf8
         );
-        let marc8 = write("nam  22 i 4500", &[("245", b"10\x1faCaf\xe2e")]);
+        let marc8 = write_iso2709("nam  22 i 4500", &[("245", b"10\x1faCaf\xe2e")]);
         let raw = parse_structure(&marc8).unwrap();
         assert_eq!(
             record_charset(&raw, MarcFormat::Marc21, MarcEncoding::Auto),

@@ -17,6 +17,7 @@ mod mapping;
 mod marcxml;
 mod record;
 
+pub use self::iso2709::write_iso2709;
 use crate::{HarvestedItem, ItemOutcome};
 
 use self::{

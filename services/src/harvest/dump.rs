@@ -478,22 +478,11 @@ mod tests {
 
     /// One ISO 2709 record with a control number and a title.
     fn marc(id: usize) -> Vec<u8> {
-        let fields: [(&str, String); 2] = [("001", format!("{id}")), ("245", format!("10\x1fa第{id}卷"))];
-        let mut directory = String::new();
-        let mut data = Vec::new();
-        for (tag, content) in &fields {
-            let start = data.len();
-            data.extend_from_slice(content.as_bytes());
-            data.push(0x1E);
-            directory.push_str(&format!("{tag}{:04}{:05}", data.len() - start, start));
-        }
-        directory.push('\x1e');
-        let base = 24 + directory.len();
-        let total = base + data.len() + 1;
-        let mut record = format!("{total:05}nam a22{base:05}   4500{directory}").into_bytes();
-        record.extend_from_slice(&data);
-        record.push(0x1D);
-        record
+        let (id_field, title) = (format!("{id}"), format!("10\x1fa第{id}卷"));
+        harvesters::write_iso2709(
+            "nam a22   4500",
+            &[("001", id_field.as_bytes()), ("245", title.as_bytes())],
+        )
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
