@@ -158,6 +158,29 @@ impl Instance {
         source: &SourceConfig,
         on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
+        self.harvest_paced(source, true, on_page).await
+    }
+
+    /// Harvests one source once without waiting for the index: for `jincheng harvest`,
+    /// where nobody curates or searches meanwhile (the index writer's lock keeps a server
+    /// off this data directory). The follower then indexes in batches of up to 20,000
+    /// changes and commits far less often; paced, it commits about every 500 changes, and
+    /// merging those small segments was half of a bulk load's work (`jincheng bench dump`,
+    /// 250,000 records). [`Instance::wait_indexed`] waits for the index afterwards.
+    pub async fn harvest_in_bulk(
+        &self,
+        source: &SourceConfig,
+        on_page: impl FnMut(&Progress),
+    ) -> anyhow::Result<HarvestRun> {
+        self.harvest_paced(source, false, on_page).await
+    }
+
+    async fn harvest_paced(
+        &self,
+        source: &SourceConfig,
+        paced: bool,
+        on_page: impl FnMut(&Progress),
+    ) -> anyhow::Result<HarvestRun> {
         let indexing = self.indexing.clone();
         let remote_images = self.remote_images.clone();
         let mut on_page = on_page;
@@ -166,7 +189,7 @@ impl Instance {
             Arc::clone(&self.store),
             source,
             HttpLimits::default(),
-            Some(&pace),
+            paced.then_some(&pace),
             move |p| {
                 indexing.wake();
                 remote_images.wake();

@@ -435,7 +435,7 @@ async fn harvest(config: Config, only: Option<String>) -> anyhow::Result<()> {
             "{prefix}: {spinner} {binary_bytes}/{binary_total_bytes} [{elapsed_precise}] {binary_bytes_per_sec} ETA {eta} {msg}",
         );
         let run = instance
-            .harvest(source, |p| {
+            .harvest_in_bulk(source, |p| {
                 // A dump file: progress by bytes read (the number of records is unknown).
                 let (position, length) = match (p.bytes_read, p.bytes_total) {
                     (Some(read), Some(total)) => {

@@ -317,54 +317,203 @@ fn records_of(page: &Value, options: &JsonApiOptions) -> std::result::Result<Vec
         return Err(format!("no array of records at {:?}", options.records_path));
     };
     let mut seen = HashSet::new();
-    let mut items = Vec::new();
-    for (index, value) in records.iter().enumerate() {
-        let raw = serde_json::to_string(value).unwrap_or_default();
-        let local_id = values_at(value, &options.id_path)
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        let quarantine = |local_id: String, reason: String| HarvestedItem {
+    Ok(records
+        .iter()
+        .enumerate()
+        .map(|(index, value)| map_record(index, value, options, &mut seen))
+        .collect())
+}
+
+/// Maps the `index`th record of a page or file; `seen` holds the ids met before it (a repeat
+/// is quarantined).
+fn map_record(
+    index: usize,
+    value: &Value,
+    options: &JsonApiOptions,
+    seen: &mut HashSet<String>,
+) -> HarvestedItem {
+    let raw = serde_json::to_string(value).unwrap_or_default();
+    let local_id = values_at(value, &options.id_path)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let quarantine = |local_id: String, reason: String| HarvestedItem {
+        local_id,
+        datestamp: String::new(),
+        sets: Vec::new(),
+        raw: raw.clone(),
+        outcome: ItemOutcome::Quarantined { reason },
+    };
+    if local_id.is_empty() {
+        let reason = format!("record {index} has no id at {:?}", options.id_path);
+        return quarantine(local_id, reason);
+    }
+    if !seen.insert(local_id.clone()) {
+        let reason = format!("record {index} repeats id {local_id:?} on the same page");
+        return quarantine(local_id, reason);
+    }
+    let cells = options
+        .fields
+        .iter()
+        .map(|(field, path)| (field.as_str(), path.as_str(), values_at(value, path)));
+    match map_fields(
+        &options.source_id,
+        &options.institution,
+        &local_id,
+        cells,
+        options,
+    ) {
+        Ok(record) => HarvestedItem {
             local_id,
             datestamp: String::new(),
             sets: Vec::new(),
-            raw: raw.clone(),
-            outcome: ItemOutcome::Quarantined { reason },
-        };
-        if local_id.is_empty() {
-            let reason = format!("record {index} has no id at {:?}", options.id_path);
-            items.push(quarantine(local_id, reason));
-            continue;
-        }
-        if !seen.insert(local_id.clone()) {
-            let reason = format!("record {index} repeats id {local_id:?} on the same page");
-            items.push(quarantine(local_id, reason));
-            continue;
-        }
-        let cells = options
-            .fields
-            .iter()
-            .map(|(field, path)| (field.as_str(), path.as_str(), values_at(value, path)));
-        match map_fields(
-            &options.source_id,
-            &options.institution,
-            &local_id,
-            cells,
-            options,
-        ) {
-            Ok(record) => items.push(HarvestedItem {
-                local_id,
-                datestamp: String::new(),
-                sets: Vec::new(),
-                raw,
-                outcome: ItemOutcome::Record(Box::new(record)),
-            }),
-            Err(reason) => items.push(quarantine(local_id, format!("record {index}: {reason}"))),
-        }
+            raw,
+            outcome: ItemOutcome::Record(Box::new(record)),
+        },
+        Err(reason) => quarantine(local_id, format!("record {index}: {reason}")),
     }
-    Ok(items)
+}
+
+/// The most bytes of a JSON file whose records sit at a `records_path` inside one document
+/// (read whole); top-level arrays and JSON Lines are streamed whatever their size.
+pub const MAX_JSON_DOCUMENT: u64 = 256 << 20;
+
+/// Reads a JSON dump file of any size, passing each record's item to `emit` until it says
+/// stop:
+/// - **JSON Lines** (NDJSON: a first character `{` and no `records_path`): a record a line;
+///   a line that is not JSON is quarantined with its number, the next goes on;
+/// - **a top-level array** of records (no `records_path`): streamed element by element;
+/// - records at a `records_path` inside one document: read whole, up to
+///   [`MAX_JSON_DOCUMENT`].
+///
+/// A repeated id is caught within [`crate::RECORDS_PER_CHUNK`] records. Fails if the
+/// stream cannot be read or (outside JSON Lines) is not JSON.
+pub fn read_json_stream(
+    mut input: impl std::io::BufRead,
+    options: &JsonApiOptions,
+    emit: &mut dyn FnMut(HarvestedItem) -> bool,
+) -> Result<()> {
+    use std::io::{BufRead, Read};
+    check_mapping(options)?;
+    let error = |message: String| Error::Dump {
+        what: "JSON".into(),
+        message,
+    };
+    let head = input.fill_buf().map_err(|e| error(e.to_string()))?;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    let head = input.fill_buf().map_err(|e| error(e.to_string()))?;
+    let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if !options.records_path.trim().is_empty() {
+        let mut bytes = Vec::new();
+        input
+            .take(MAX_JSON_DOCUMENT + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| error(e.to_string()))?;
+        if bytes.len() as u64 > MAX_JSON_DOCUMENT {
+            return Err(error(format!(
+                "records inside a document of more than {MAX_JSON_DOCUMENT} bytes: export a top-level array or JSON Lines"
+            )));
+        }
+        for item in read_json_records(&bytes, options)? {
+            if !emit(item) {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut seen = HashSet::new();
+    if first == Some(b'{') {
+        let mut line = Vec::new();
+        let mut index = 0;
+        for number in 1.. {
+            line.clear();
+            let read = (&mut input)
+                .take(crate::MAX_RECORD_BYTES as u64)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| error(e.to_string()))?;
+            if read == 0 {
+                break;
+            }
+            if read == crate::MAX_RECORD_BYTES && !line.ends_with(b"\n") {
+                return Err(error(format!(
+                    "line {number} is longer than {} bytes",
+                    crate::MAX_RECORD_BYTES
+                )));
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if index % crate::RECORDS_PER_CHUNK == 0 {
+                seen.clear();
+            }
+            let item = match serde_json::from_slice::<Value>(&line) {
+                Ok(value) => map_record(index, &value, options, &mut seen),
+                Err(e) => HarvestedItem {
+                    local_id: String::new(),
+                    datestamp: String::new(),
+                    sets: Vec::new(),
+                    raw: String::from_utf8_lossy(&line).trim_end().to_owned(),
+                    outcome: ItemOutcome::Quarantined {
+                        reason: format!("line {number} is not JSON: {e}"),
+                    },
+                },
+            };
+            index += 1;
+            if !emit(item) {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut elements = EachElement {
+        options,
+        emit,
+        seen,
+        index: 0,
+        stopped: false,
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(input);
+    match serde::Deserializer::deserialize_seq(&mut deserializer, &mut elements) {
+        Ok(()) => deserializer.end().map_err(|e| error(e.to_string())),
+        Err(_) if elements.stopped => Ok(()),
+        Err(e) => Err(error(format!("after record {}: {e}", elements.index))),
+    }
+}
+
+/// Maps each element of a streamed top-level array (see [`read_json_stream`]).
+struct EachElement<'a> {
+    options: &'a JsonApiOptions,
+    emit: &'a mut dyn FnMut(HarvestedItem) -> bool,
+    seen: HashSet<String>,
+    index: usize,
+    stopped: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut EachElement<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<Value>()? {
+            if self.index % crate::RECORDS_PER_CHUNK == 0 {
+                self.seen.clear();
+            }
+            let item = map_record(self.index, &value, self.options, &mut self.seen);
+            self.index += 1;
+            if !(self.emit)(item) {
+                self.stopped = true;
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Makes the records' relative links (`/uploads/1.jpg`, as many APIs write them) absolute

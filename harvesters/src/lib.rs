@@ -81,7 +81,10 @@ pub use crate::{
     error::Error,
     feed::{FeedOptions, read_feed},
     http_fetch::{HttpLimits, download, fetch_bytes},
-    json_api::{JsonApiHarvester, JsonApiOptions, JsonApiPage, Paging, read_json_records},
+    json_api::{
+        JsonApiHarvester, JsonApiOptions, JsonApiPage, MAX_JSON_DOCUMENT, Paging, read_json_records,
+        read_json_stream,
+    },
     lido::{LIDO_NAMESPACE, LidoOptions, map_lido_record, read_lido},
     marc::{
         MarcEncoding, MarcFormat, MarcOptions, read_iso2709, read_iso2709_stream, read_marc_file,

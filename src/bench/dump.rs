@@ -188,7 +188,7 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut next_report = Instant::now() + Duration::from_secs(10);
     let run = instance
-        .harvest(&source, |p| {
+        .harvest_in_bulk(&source, |p| {
             if Instant::now() >= next_report {
                 next_report += Duration::from_secs(10);
                 eprintln!(
@@ -236,7 +236,7 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    let again = instance.harvest(&source, |_| {}).await?;
+    let again = instance.harvest_in_bulk(&source, |_| {}).await?;
     println!(
         "the same file again: {} unchanged, {} added in {:.1} s",
         again.counts.unchanged,

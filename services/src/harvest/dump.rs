@@ -139,7 +139,7 @@ pub(super) async fn harvest(
         records: 0,
         progress: Progress::default(),
     };
-    if source.protocol == Protocol::Json {
+    if source.protocol == Protocol::Json && matches!(source.location(), Some(Location::Url(_))) {
         let mut api = JsonApiHarvester::new(json_options(source)?, limits)?;
         while let Some(page) = api.next_page().await? {
             run.store(page.items, after_page).await?;
@@ -318,6 +318,7 @@ enum DumpParser {
     Csv(CsvOptions),
     Lido(LidoOptions),
     Feed(FeedOptions),
+    Json(JsonApiOptions),
 }
 
 impl DumpParser {
@@ -344,9 +345,9 @@ impl DumpParser {
                 source_id,
                 institution,
             }),
-            Protocol::Json | Protocol::OaiPmh => {
-                anyhow::bail!("{} sources are harvested by pages, not as dump files", source.id)
-            }
+            // A JSON file (a JSON API by URL is harvested page by page instead).
+            Protocol::Json => DumpParser::Json(json_options(source)?),
+            Protocol::OaiPmh => anyhow::bail!("OAI-PMH sources are harvested as lists, not dumps"),
         })
     }
 
@@ -362,6 +363,7 @@ impl DumpParser {
             DumpParser::Csv(_) => (!head.is_empty() && !head.contains(&0), "a CSV file"),
             DumpParser::Lido(_) => (first == Some(b'<'), "a LIDO (XML) file"),
             DumpParser::Feed(_) => (first == Some(b'<'), "an RSS or Atom (XML) feed"),
+            DumpParser::Json(_) => (matches!(first, Some(b'[' | b'{')), "a JSON file"),
         };
         (!ok).then(|| format!("not {what}"))
     }
@@ -390,6 +392,14 @@ impl DumpParser {
             }
             DumpParser::Feed(options) => {
                 Box::new(harvesters::read_feed_stream(input, options.clone()).map(|i| Ok(i?)))
+            }
+            DumpParser::Json(options) => {
+                let mut stopped = false;
+                harvesters::read_json_stream(input, options, &mut |item| {
+                    stopped = !emit(item);
+                    !stopped
+                })?;
+                return Ok(!stopped);
             }
         };
         for item in items {
@@ -615,6 +625,84 @@ mod tests {
             reasons.iter().any(|r| r == "zip member scan.png: not a CSV file"),
             "{reasons:?}"
         );
+    }
+
+    fn json_source(path: &Path, records_path: &str) -> SourceConfig {
+        toml::from_str(&format!(
+            "id = \"js\"\ninstitution = \"lzart\"\nprotocol = \"json\"\nid_field = \"id\"\n\
+             records_path = {records_path:?}\npath = {:?}\n[mapping]\ntitle = \"title\"",
+            path.display().to_string()
+        ))
+        .unwrap()
+    }
+
+    fn json_record(i: usize) -> String {
+        format!("{{\"id\": \"J{i}\", \"title\": \"作品{i}\"}}")
+    }
+
+    #[tokio::test]
+    async fn json_files_are_streamed_as_arrays_or_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store.db")).unwrap());
+        let path = dir.path().join("works.json");
+
+        // A top-level array, longer than a page.
+        let records: Vec<String> = (0..1_200).map(json_record).collect();
+        std::fs::write(&path, format!("[\n{}\n]", records.join(",\n"))).unwrap();
+        let run = harvest_source(&store, &json_source(&path, "")).await;
+        assert_eq!(
+            (run.status, run.counts.added),
+            (RunStatus::Complete, 1_200),
+            "{:?}",
+            run.error
+        );
+
+        // JSON Lines, gzip-compressed, with a line that is not JSON: quarantined, the rest
+        // read; J700 is no longer there and is deleted.
+        let lines: Vec<String> = (0..1_300)
+            .map(|i| {
+                if i == 700 {
+                    "{\"id\": \"J700\", oops".to_owned()
+                } else {
+                    json_record(i)
+                }
+            })
+            .collect();
+        std::fs::write(&path, gzip(lines.join("\n").as_bytes())).unwrap();
+        let run = harvest_source(&store, &json_source(&path, "")).await;
+        assert_eq!(run.status, RunStatus::Complete, "{:?}", run.error);
+        let c = run.counts;
+        assert_eq!(
+            (c.added, c.unchanged, c.quarantined, c.deleted),
+            (100, 1_199, 1, 1)
+        );
+        let reason = &store.quarantine(Some("js"), 1).unwrap()[0].reason;
+        assert!(reason.starts_with("line 701 is not JSON"), "{reason}");
+
+        // Records inside a document, at a path.
+        let document = format!(
+            "{{\"data\": {{\"items\": [{}, {}]}}}}",
+            json_record(1),
+            json_record(2)
+        );
+        std::fs::write(&path, document).unwrap();
+        let run = harvest_source(&store, &json_source(&path, "data.items")).await;
+        assert_eq!(run.status, RunStatus::Complete, "{:?}", run.error);
+        assert_eq!((run.counts.unchanged, run.counts.deleted), (2, 1_297));
+
+        // Not JSON at all: the run fails and deletes nothing.
+        std::fs::write(&path, "[{\"id\": \"J1\", \"title\": \"x\"}, nonsense]").unwrap();
+        let run = harvest_source(&store, &json_source(&path, "")).await;
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(
+            run.error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("after record 1"),
+            "{:?}",
+            run.error
+        );
+        assert_eq!(store.live_ids("js").unwrap().len(), 2);
     }
 
     #[tokio::test]
