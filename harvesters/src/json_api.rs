@@ -428,7 +428,7 @@ pub fn read_json_stream(
     let mut seen = HashSet::new();
     if first == Some(b'{') {
         let mut line = Vec::new();
-        let mut index = 0;
+        let mut index = 0usize;
         for number in 1.. {
             line.clear();
             let read = (&mut input)
@@ -447,7 +447,7 @@ pub fn read_json_stream(
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if index % crate::RECORDS_PER_CHUNK == 0 {
+            if index.is_multiple_of(crate::RECORDS_PER_CHUNK) {
                 seen.clear();
             }
             let item = match serde_json::from_slice::<Value>(&line) {
@@ -502,7 +502,7 @@ impl<'de> serde::de::Visitor<'de> for &mut EachElement<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         while let Some(value) = seq.next_element::<Value>()? {
-            if self.index % crate::RECORDS_PER_CHUNK == 0 {
+            if self.index.is_multiple_of(crate::RECORDS_PER_CHUNK) {
                 self.seen.clear();
             }
             let item = map_record(self.index, &value, self.options, &mut self.seen);
