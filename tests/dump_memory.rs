@@ -1,6 +1,6 @@
 //! A MARC dump larger than the old 64 MiB limit is harvested by `jincheng harvest` in memory
 //! that does not grow with the file (issue #14): the same records padded to ten times the
-//! size cost the process (its peak RSS, which it reports) no more than a small margin.
+//! size cost the process (its peak RSS, which it reports) less than half the extra bytes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -87,10 +87,11 @@ fn a_dump_over_the_old_limit_is_harvested_in_memory_that_does_not_grow_with_it()
         large_size >= 9 * small_size,
         "{small_size} MiB → {large_size} MiB"
     );
-    // Ten times the bytes; what grows is bounded by the pages in flight (a few MiB each),
-    // not by the file.
+    // Ten times the bytes; what grows is bounded by the pages in flight (at most 4 MiB of
+    // records each, a few of them at once: 13–32 MiB measured), not by the file: holding the
+    // file would add all of it.
     assert!(
-        large_peak < small_peak + large_size / 4,
+        large_peak < small_peak + large_size / 2,
         "peak RSS {small_peak} MiB for {small_size} MiB, {large_peak} MiB for {large_size} MiB"
     );
 }
