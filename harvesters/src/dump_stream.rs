@@ -246,7 +246,7 @@ impl<'a> XmlChunks<'a> {
     fn read_record(&mut self, start: u64, qname: String, empty: bool) -> Result<()> {
         if self.head.is_none() {
             let head = self.kept_since(self.kept_from);
-            let head = head[..usize::try_from(start - self.kept_from)
+            let head = head[..usize::try_from(start.saturating_sub(self.kept_from))
                 .unwrap_or(0)
                 .min(head.len())]
                 .to_vec();

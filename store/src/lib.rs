@@ -43,7 +43,7 @@ pub mod backup;
 pub mod curated;
 pub mod remote_images;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -203,6 +203,24 @@ pub struct Checkpoint {
     pub run_response_date: Option<String>,
     /// `from` for the next incremental run, set when a run completes.
     pub next_from: Option<String>,
+}
+
+/// How far a whole-dump run has read its file: bytes read (as stored or downloaded), of the
+/// file's size when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BytesRead {
+    /// Bytes read so far.
+    pub bytes: u64,
+    /// The file's size, when known.
+    pub of: Option<u64>,
+}
+
+/// What is stored with a page beside its items, in its transaction.
+struct Page<'a> {
+    checkpoint: &'a Checkpoint,
+    /// Ids a whole-dump run saw (see [`Store::unseen`]).
+    seen: &'a [String],
+    read: Option<BytesRead>,
 }
 
 /// One harvested item, ready to be stored.
@@ -625,21 +643,12 @@ impl Store {
         Ok(())
     }
 
-    /// Records how far a run has read its dump (bytes of the file as stored or downloaded,
-    /// and its size when known), for `jincheng report` and the admin API while it runs.
-    pub fn run_progress(&self, run_id: i64, bytes_read: u64, bytes_total: Option<u64>) -> Result<()> {
-        self.writer().execute(
-            "UPDATE harvest_runs SET bytes_read = ?2, bytes_total = ?3 WHERE id = ?1",
-            params![run_id, bytes_read as i64, bytes_total.map(|n| n as i64)],
-        )?;
-        Ok(())
-    }
-
     /// Stores one page of a whole-dump run, as [`Store::apply_page`], and marks every id in
     /// `seen` as seen by the run, in the same transaction; at the end of a complete run,
     /// [`Store::unseen`] lists the source's live records it did not see (deletion by
     /// absence with nothing held in memory: the marks are a table, dropped when the run
-    /// finishes).
+    /// finishes). `read`, when known, is how far the run has read its dump, recorded with
+    /// the page for `jincheng report` and the admin API while the run goes on.
     pub fn apply_dump_page(
         &self,
         run_id: i64,
@@ -647,8 +656,29 @@ impl Store {
         institution: &str,
         items: &[Incoming],
         seen: &[String],
+        read: Option<BytesRead>,
     ) -> Result<Counts> {
-        self.apply(run_id, source, institution, items, &Checkpoint::default(), seen)
+        let page = Page {
+            checkpoint: &Checkpoint::default(),
+            seen,
+            read,
+        };
+        self.apply(run_id, source, institution, items, page)
+    }
+
+    /// Which of `ids` run `run_id` has already marked as seen (see [`Store::apply_dump_page`]):
+    /// a dump that holds one id twice, in pages far apart, is found out without a set of
+    /// every id in memory.
+    pub fn seen_by_run(&self, run_id: i64, ids: &[String]) -> Result<HashSet<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM dump_seen WHERE run_id = ?1 AND id = ?2")?;
+        let mut seen = HashSet::new();
+        for id in ids {
+            if stmt.exists(params![run_id, id])? {
+                seen.insert(id.clone());
+            }
+        }
+        Ok(seen)
     }
 
     /// Up to `limit` live records of `source` that run `run_id` did not mark as seen, after
@@ -704,7 +734,12 @@ impl Store {
         items: &[Incoming],
         checkpoint: &Checkpoint,
     ) -> Result<Counts> {
-        self.apply(run_id, source, institution, items, checkpoint, &[])
+        let page = Page {
+            checkpoint,
+            seen: &[],
+            read: None,
+        };
+        self.apply(run_id, source, institution, items, page)
     }
 
     fn apply(
@@ -713,9 +748,13 @@ impl Store {
         source: &str,
         institution: &str,
         items: &[Incoming],
-        checkpoint: &Checkpoint,
-        seen: &[String],
+        page: Page,
     ) -> Result<Counts> {
+        let Page {
+            checkpoint,
+            seen,
+            read,
+        } = page;
         let mut conn = self.writer();
         let tx = write_transaction(&mut conn)?;
         let mut counts = Counts::default();
@@ -744,7 +783,8 @@ impl Store {
         )?;
         tx.execute(
             "UPDATE harvest_runs SET pages = pages + 1, added = added + ?2, updated = updated + ?3,
-                 deleted = deleted + ?4, unchanged = unchanged + ?5, quarantined = quarantined + ?6
+                 deleted = deleted + ?4, unchanged = unchanged + ?5, quarantined = quarantined + ?6,
+                 bytes_read = COALESCE(?7, bytes_read), bytes_total = COALESCE(?8, bytes_total)
              WHERE id = ?1",
             params![
                 run_id,
@@ -752,7 +792,9 @@ impl Store {
                 counts.updated as i64,
                 counts.deleted as i64,
                 counts.unchanged as i64,
-                counts.quarantined as i64
+                counts.quarantined as i64,
+                read.map(|r| r.bytes as i64),
+                read.and_then(|r| r.of).map(|n| n as i64)
             ],
         )?;
         commit(tx)?;

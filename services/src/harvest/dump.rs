@@ -24,7 +24,7 @@ use schemas::record_id;
 
 use super::{AfterPage, Progress, blocking, to_incoming};
 use crate::config::{Location, MarcFlavour, PagingConfig, Protocol, SourceConfig};
-use store::{Incoming, Store};
+use store::{BytesRead, Incoming, Store};
 
 /// Items stored per transaction.
 const PAGE: usize = 500;
@@ -56,7 +56,8 @@ impl DumpRun<'_> {
     ) -> anyhow::Result<()> {
         while !items.is_empty() {
             let rest = items.split_off(items.len().min(PAGE));
-            let chunk = std::mem::replace(&mut items, rest);
+            let mut chunk = std::mem::replace(&mut items, rest);
+            self.quarantine_repeated_ids(&mut chunk).await?;
             // Quarantined items count as seen: a record that is broken in this dump keeps
             // its last good version rather than being deleted.
             let seen: Vec<String> = chunk
@@ -75,16 +76,45 @@ impl DumpRun<'_> {
                 self.source.id.clone(),
                 self.source.institution.clone(),
             );
+            let read = self.progress.bytes_read.map(|bytes| BytesRead {
+                bytes,
+                of: self.progress.bytes_total,
+            });
             let counts = blocking(self.store, move |s| {
-                s.apply_dump_page(run_id, &source, &institution, &incoming, &seen)
+                s.apply_dump_page(run_id, &source, &institution, &incoming, &seen, read)
             })
             .await?;
             self.progress.counts += counts;
-            if let Some(read) = self.progress.bytes_read {
-                let total = self.progress.bytes_total;
-                blocking(self.store, move |s| s.run_progress(run_id, read, total)).await?;
-            }
             after_page.stored(&self.progress).await;
+        }
+        Ok(())
+    }
+
+    /// Quarantines each record of `chunk` whose id came before in this dump (in this chunk, or
+    /// marked as seen by an earlier page): the first one stands, as the store has it, and a
+    /// later one with the same id is kept for review instead of silently replacing it.
+    async fn quarantine_repeated_ids(&self, chunk: &mut [HarvestedItem]) -> anyhow::Result<()> {
+        let ids: Vec<String> = chunk
+            .iter()
+            .filter_map(|item| match &item.outcome {
+                ItemOutcome::Record(record) => Some(record.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let run_id = self.run_id;
+        let mut earlier = blocking(self.store, move |s| s.seen_by_run(run_id, &ids)).await?;
+        for item in chunk.iter_mut() {
+            let ItemOutcome::Record(record) = &item.outcome else {
+                continue;
+            };
+            if !earlier.insert(record.id.clone()) {
+                item.outcome = ItemOutcome::Quarantined {
+                    reason: format!(
+                        "the id {:?} occurs earlier in this dump; the first record with it is kept",
+                        item.local_id
+                    ),
+                };
+            }
         }
         Ok(())
     }
@@ -116,7 +146,7 @@ impl DumpRun<'_> {
                 .collect();
             let (source, institution) = (self.source.id.clone(), self.source.institution.clone());
             let counts = blocking(self.store, move |s| {
-                s.apply_dump_page(run_id, &source, &institution, &deletions, &[])
+                s.apply_dump_page(run_id, &source, &institution, &deletions, &[], None)
             })
             .await?;
             self.progress.counts += counts;
@@ -375,6 +405,8 @@ impl DumpParser {
         emit: &mut dyn FnMut(HarvestedItem) -> bool,
     ) -> anyhow::Result<bool> {
         let items: Box<dyn Iterator<Item = anyhow::Result<HarvestedItem>> + '_> = match self {
+            // The JSON reader pushes its items; the others are iterators.
+            DumpParser::Json(options) => return read_json(input, options, emit),
             DumpParser::Marc(options) => {
                 let head = input.fill_buf()?;
                 let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -393,14 +425,6 @@ impl DumpParser {
             DumpParser::Feed(options) => {
                 Box::new(harvesters::read_feed_stream(input, options.clone()).map(|i| Ok(i?)))
             }
-            DumpParser::Json(options) => {
-                let mut stopped = false;
-                harvesters::read_json_stream(input, options, &mut |item| {
-                    stopped = !emit(item);
-                    !stopped
-                })?;
-                return Ok(!stopped);
-            }
         };
         for item in items {
             if !emit(item?) {
@@ -409,6 +433,20 @@ impl DumpParser {
         }
         Ok(true)
     }
+}
+
+/// [`DumpParser::read`] for JSON files.
+fn read_json(
+    input: impl BufRead,
+    options: &JsonApiOptions,
+    emit: &mut dyn FnMut(HarvestedItem) -> bool,
+) -> anyhow::Result<bool> {
+    let mut stopped = false;
+    harvesters::read_json_stream(input, options, &mut |item| {
+        stopped = !emit(item);
+        !stopped
+    })?;
+    Ok(!stopped)
 }
 
 fn json_options(source: &SourceConfig) -> anyhow::Result<JsonApiOptions> {
@@ -745,6 +783,47 @@ mod tests {
             run.error
         );
         assert_eq!(store.live_ids("csv").unwrap().len(), 99_000);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_id_is_quarantined_the_first_record_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store.db")).unwrap());
+        let titled = |id: usize, title: &str| {
+            let title = format!("10\x1fa{title}");
+            harvesters::write_iso2709(
+                "nam a22   4500",
+                &[("001", id.to_string().as_bytes()), ("245", title.as_bytes())],
+            )
+        };
+        // Record 3 again in the same page and in a page far after it.
+        let mut file: Vec<u8> = (0..2 * PAGE).flat_map(marc).collect();
+        file.extend(titled(3, "同页重复"));
+        file.extend((2 * PAGE..3 * PAGE).flat_map(marc));
+        file.extend(titled(3, "远处重复"));
+        let path = dir.path().join("catalogue.mrc");
+        std::fs::write(&path, &file).unwrap();
+
+        let run = harvest(&store, &path).await;
+        assert_eq!(run.status, RunStatus::Complete, "{:?}", run.error);
+        assert_eq!((run.counts.added, run.counts.quarantined), (3 * PAGE as u64, 2));
+        let stored = store.record("mrc:3").unwrap().unwrap();
+        assert_eq!(stored.title, "第3卷", "the first record with the id stands");
+        let quarantined = store.quarantine(Some("mrc"), 10).unwrap();
+        assert_eq!(quarantined.len(), 2);
+        for item in &quarantined {
+            assert!(
+                item.reason.contains("occurs earlier in this dump"),
+                "{}",
+                item.reason
+            );
+        }
+        // The next run of the same file finds the marks of the previous run gone.
+        let again = harvest(&store, &path).await;
+        assert_eq!(
+            (again.counts.unchanged, again.counts.quarantined),
+            (3 * PAGE as u64, 2)
+        );
     }
 
     #[tokio::test]
