@@ -175,28 +175,34 @@ impl Instance {
         self.harvest_paced(source, false, on_page).await
     }
 
+    /// Runs the harvest on the background runtime (at a lower CPU priority than searches,
+    /// see [`services::background`]); its progress comes back here for `on_page`.
     async fn harvest_paced(
         &self,
         source: &SourceConfig,
         paced: bool,
-        on_page: impl FnMut(&Progress),
+        mut on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
-        let indexing = self.indexing.clone();
-        let remote_images = self.remote_images.clone();
-        let mut on_page = on_page;
-        let pace = self.indexing.clone();
-        harvest::run_source(
-            Arc::clone(&self.store),
-            source,
-            HttpLimits::default(),
-            paced.then_some(&pace),
-            move |p| {
-                indexing.wake();
-                remote_images.wake();
-                on_page(p);
-            },
-        )
-        .await
+        let (progress, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let run = services::background::spawn({
+            let store = Arc::clone(&self.store);
+            let source = source.clone();
+            let indexing = self.indexing.clone();
+            let remote_images = self.remote_images.clone();
+            async move {
+                let pace = paced.then_some(&indexing);
+                harvest::run_source(store, &source, HttpLimits::default(), pace, |p| {
+                    indexing.wake();
+                    remote_images.wake();
+                    let _ = progress.send(*p);
+                })
+                .await
+            }
+        })?;
+        while let Some(p) = received.recv().await {
+            on_page(&p);
+        }
+        run.await?
     }
 
     /// Waits until the index has caught up with everything stored so far.
