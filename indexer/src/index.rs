@@ -57,6 +57,8 @@ pub(crate) struct IndexInner {
     suggester_build: Mutex<()>,
     /// A background rebuild is running (see [`Index::warm_suggestions`]).
     warming: AtomicBool,
+    /// A bulk load is under way: no background rebuilds (see [`Index::set_bulk_loading`]).
+    bulk_loading: AtomicBool,
     /// When the background rebuild last built the suggestion table.
     suggestions_warmed: Mutex<Option<Instant>>,
     /// The numbering of works across segments, for collapsing (see [`WorkNumbers`]).
@@ -147,6 +149,7 @@ impl Index {
                 suggester: Mutex::new(None),
                 suggester_build: Mutex::new(()),
                 warming: AtomicBool::new(false),
+                bulk_loading: AtomicBool::new(false),
                 suggestions_warmed: Mutex::new(None),
                 work_numbers: WorkNumbers::default(),
                 generations: Generations::default(),
@@ -224,6 +227,16 @@ impl Index {
         Ok(built)
     }
 
+    /// Says whether a bulk load is under way that nobody searches meanwhile (`jincheng
+    /// harvest`, which holds the writer's lock: no server runs). While it is, commits do not
+    /// rebuild the suggestion table, the numbering of works and the segments' search tables
+    /// in the background: each is built from the whole index, so during a bulk load they cost
+    /// time and memory that grow with the index, for searches that do not come. The first
+    /// search afterwards builds what it needs, as after a restart.
+    pub fn set_bulk_loading(&self, on: bool) {
+        self.inner.bulk_loading.store(on, Ordering::Release);
+    }
+
     /// Rebuilds the numbering of works and the new segments' search tables (see
     /// [`crate::generation`]), and the suggestion table at most every
     /// [`SUGGESTIONS_WARM_INTERVAL`], in a background thread (after a commit), so that the
@@ -235,7 +248,8 @@ impl Index {
     /// a harvest on two cores (`jincheng bench load-during-harvest`). A [`Index::suggest`] that
     /// finds the table older than the reader still builds it on demand, as before.
     pub(crate) fn warm_suggestions(&self) {
-        if self.inner.warming.swap(true, Ordering::AcqRel) {
+        if self.inner.bulk_loading.load(Ordering::Acquire) || self.inner.warming.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         let index = self.clone();

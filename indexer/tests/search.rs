@@ -949,3 +949,30 @@ fn words_hidden_inside_other_words_are_found() {
         Some("东汉青铜器，武威雷台出土，又称马踏<em>飞燕</em>。")
     );
 }
+
+#[test]
+fn a_bulk_loaded_index_answers_as_one_warmed_after_each_commit() {
+    let warmed = catalogue();
+    let bulk = Index::create_in_ram().unwrap();
+    bulk.set_bulk_loading(true);
+    fill(&bulk);
+    for query in ["", "兰州", "敦煌", "jingyesi"] {
+        for collapse in [false, true] {
+            let request = SearchRequest {
+                query: query.into(),
+                limit: 50,
+                collapse,
+                ..Default::default()
+            };
+            let (a, b) = (warmed.search(&request).unwrap(), bulk.search(&request).unwrap());
+            assert_eq!((a.total, ids(&a)), (b.total, ids(&b)), "{query:?} collapse {collapse}");
+            assert_eq!(facet(&a, "institution"), facet(&b, "institution"), "{query:?}");
+        }
+    }
+    let suggestions = |index: &Index| {
+        let found = index.suggest("兰", 10).unwrap();
+        found.into_iter().map(|s| s.text).collect::<Vec<_>>()
+    };
+    assert!(!suggestions(&warmed).is_empty());
+    assert_eq!(suggestions(&warmed), suggestions(&bulk));
+}
