@@ -153,33 +153,20 @@ impl Instance {
     /// Harvests one source once; the index follower and the image fetcher are woken after
     /// every stored page, and the harvest waits for the index whenever it is more than
     /// [`harvest::MAX_INDEX_LAG`] changes behind, so curated writes stay quickly searchable.
-    ///
-    /// The harvest runs on the background runtime, at a lower CPU priority than searches (see
-    /// [`services::background`]); its progress comes back here for `on_page`.
     pub async fn harvest(
         &self,
         source: &SourceConfig,
-        mut on_page: impl FnMut(&Progress),
+        on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
-        let (progress, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let run = services::background::spawn({
-            let (store, indexing, images) = (
-                Arc::clone(&self.store),
-                self.indexing.clone(),
-                self.remote_images.clone(),
-            );
-            let source = source.clone();
-            async move {
-                run_source(store, &indexing, &images, &source, true, |p| {
-                    let _ = progress.send(*p);
-                })
-                .await
-            }
-        })?;
-        while let Some(p) = received.recv().await {
-            on_page(&p);
-        }
-        run.await?
+        run_source(
+            Arc::clone(&self.store),
+            &self.indexing,
+            &self.remote_images,
+            source,
+            true,
+            on_page,
+        )
+        .await
     }
 
     /// Harvests one source once without waiting for the index: for `jincheng harvest`,

@@ -16,7 +16,6 @@
 //!   versions and audit.
 //! - [`remote_images`]: the background fetcher of harvested records' image links.
 //! - [`analytics`]: search statistics, written off the request path, and their reports.
-//! - [`background`]: harvests and indexing at a lower CPU priority than searches.
 //!
 //! # What this crate does not know
 //!
@@ -26,7 +25,6 @@
 
 pub mod analytics;
 pub mod auth;
-pub mod background;
 pub mod config;
 pub mod curate;
 pub mod harvest;

@@ -90,10 +90,9 @@ struct Fetcher {
 }
 
 impl RemoteImageFetcher {
-    /// Starts fetching due links, on the background runtime (at a lower CPU priority than
-    /// searches: decoding images is costly). Outside a tokio runtime (a command-line tool
-    /// outside `async`), or when `settings.enabled` is off, nothing runs and the links wait
-    /// in the store for a server to fetch them.
+    /// Starts fetching due links on the current tokio runtime. Without a runtime (a
+    /// command-line tool outside `async`), or when `settings.enabled` is off, nothing runs
+    /// and the links wait in the store for a server to fetch them.
     pub fn start(
         store: Arc<Store>,
         images_dir: PathBuf,
@@ -107,10 +106,10 @@ impl RemoteImageFetcher {
         if !settings.enabled {
             return handle;
         }
-        if tokio::runtime::Handle::try_current().is_err() {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::debug!("no async runtime: image links are not fetched by this process");
             return handle;
-        }
+        };
         let fetcher = Fetcher {
             store,
             images_dir,
@@ -120,11 +119,7 @@ impl RemoteImageFetcher {
             retry_after: settings.retry_after,
         };
         let concurrency = settings.concurrency.max(1);
-        // The task ends when the last handle is dropped (see `run`).
-        match crate::background::spawn(run(fetcher, concurrency, Arc::downgrade(&wake))) {
-            Ok(task) => task.detach(),
-            Err(e) => tracing::error!("image links are not fetched: {e:#}"),
-        }
+        runtime.spawn(run(fetcher, concurrency, Arc::downgrade(&wake)));
         handle
     }
 

@@ -3,9 +3,8 @@
 //!
 //! Everything runs in one process, over loopback sockets:
 //!
-//! - a **synthetic OAI-PMH provider** ([`SyntheticRepository`] behind `jincheng-oai-provider`),
-//!   on the background runtime like the harvest (it stands for another machine), generates
-//!   `oai_dc` records on the fly from [`super::synthetic_record`] (Chinese titles,
+//! - a **synthetic OAI-PMH provider** ([`SyntheticRepository`] behind `jincheng-oai-provider`)
+//!   generates `oai_dc` records on the fly from [`super::synthetic_record`] (Chinese titles,
 //!   creators, years, subjects, publishers, descriptions, ISBNs), 100–500 a page with
 //!   resumption tokens, deterministically, so a million records need no file;
 //! - a **Jincheng instance** with that provider as its one source, served by the same router
@@ -272,15 +271,12 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
 
 async fn measure(options: &LoadOptions, data_dir: PathBuf, started: Instant) -> anyhow::Result<LoadReport> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    // The provider stands for another institution's machine: it runs on the background
-    // runtime, so that generating its pages does not take the searches' share of the cores
-    // (on a real deployment it takes none of it).
-    let provider_addr = services::background::spawn(super::oai_source::start(
+    let provider_addr = super::oai_source::start(
         SyntheticRepository::new(options.records),
         MAX_PAGE,
         stop_rx.clone(),
-    ))?
-    .await??;
+    )
+    .await?;
 
     let config = Config::parse(&config_text(&data_dir, &provider_addr.to_string()))?;
     let instance = Instance::open(config)?;
