@@ -965,7 +965,11 @@ fn a_bulk_loaded_index_answers_as_one_warmed_after_each_commit() {
                 ..Default::default()
             };
             let (a, b) = (warmed.search(&request).unwrap(), bulk.search(&request).unwrap());
-            assert_eq!((a.total, ids(&a)), (b.total, ids(&b)), "{query:?} collapse {collapse}");
+            assert_eq!(
+                (a.total, ids(&a)),
+                (b.total, ids(&b)),
+                "{query:?} collapse {collapse}"
+            );
             assert_eq!(facet(&a, "institution"), facet(&b, "institution"), "{query:?}");
         }
     }

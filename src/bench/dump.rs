@@ -37,6 +37,20 @@ const OLD_DATES: &[&str] = &[
     "清乾隆刻本",
     "唐开元年间",
 ];
+const SERIES: &[&str] = &[
+    "西北史地丛书",
+    "陇上文化丛书",
+    "丝绸之路研究丛书",
+    "甘肃地方文献丛刊",
+    "敦煌学研究文库",
+];
+const NOTES: &[&str] = &[
+    "本书据作者多年田野调查资料整理而成，附有大量插图和统计表格，可供研究者和普通读者参考。",
+    "本书系统梳理了相关历史文献与考古发现，兼顾学术性与可读性，书末附参考文献与索引。",
+    "本书分上下两编，上编为专题研究，下编为资料汇编，收录了大量首次公开的档案与口述史料。",
+];
+/// MARC 21 008 (fixed-length data elements, 40 characters) of a Chinese book of 2023.
+const FIXED_008: &str = "240315s2023    ch a     b    001 0 chi d";
 const CLASSES: &[&str] = &[
     "K294.2", "I222.742", "G127.42", "K878.6", "J292.1", "F127.42", "X321.242",
 ];
@@ -79,20 +93,51 @@ pub fn marc_record(i: usize, record: &Record, cnmarc: bool) -> Vec<u8> {
     let copies: Vec<(&str, String)> = (0..1 + i % 3)
         .map(|k| (BRANCHES[(i + k) % BRANCHES.len()], format!("{:08}", i * 3 + k)))
         .collect();
+    // What a real record also carries (fixed fields, cataloguing source, pages, series,
+    // notes, a bibliography note, an editor), so that a record is about as long as in a
+    // library's export: 250,000 records make a file of about 240 MB, as the issue's.
+    let series = SERIES[i % SERIES.len()];
+    let note = NOTES[i % NOTES.len()];
+    let (pages, height) = (format!("{}页", 120 + i % 480), format!("{}cm", 21 + i % 6));
+    let bibliography = format!("参考文献：第{}-{}页", 100 + i % 380, 110 + i % 380);
+    let editor = format!(
+        "{}{}",
+        super::SURNAMES[(i / 7) % super::SURNAMES.len()],
+        super::GIVEN[(i / 3) % super::GIVEN.len()]
+    );
     let mut fields: Vec<(&str, String)> = vec![("001", format!("{i:08}"))];
     if cnmarc {
-        fields.push(("010", subfields("  ", &[('a', &isbn)])));
+        fields.push(("005", format!("2024{:02}{:02}093015.0", 1 + i % 12, 1 + i % 28)));
+        fields.push(("010", subfields("  ", &[('a', &isbn), ('d', "CNY68.00")])));
+        fields.push((
+            "100",
+            subfields("  ", &[('a', "20240315d2023    em y0chiy50      ea")]),
+        ));
+        fields.push(("101", subfields("0 ", &[('a', "chi")])));
+        fields.push(("102", subfields("  ", &[('a', "CN"), ('b', "620000")])));
         fields.push(("200", subfields("1 ", &[('a', &record.title), ('f', &creator)])));
         fields.push((
             "210",
             subfields("  ", &[('a', "兰州"), ('c', &publisher), ('d', &date)]),
         ));
+        fields.push((
+            "215",
+            subfields("  ", &[('a', &pages), ('c', "图"), ('d', &height)]),
+        ));
+        fields.push(("225", subfields("2 ", &[('a', series)])));
+        fields.push(("300", subfields("  ", &[('a', note)])));
+        fields.push(("320", subfields("  ", &[('a', &bibliography)])));
         fields.push(("330", subfields("  ", &[('a', &description)])));
         for subject in &record.subjects {
             fields.push(("606", subfields("0 ", &[('a', subject)])));
         }
         fields.push(("690", subfields("  ", &[('a', class), ('v', "5")])));
         fields.push(("701", subfields(" 0", &[('a', &creator), ('4', "著")])));
+        fields.push(("702", subfields(" 0", &[('a', &editor), ('4', "主编")])));
+        fields.push((
+            "801",
+            subfields(" 0", &[('a', "CN"), ('b', "LZLIB"), ('c', "20240315")]),
+        ));
         for (branch, barcode) in &copies {
             fields.push((
                 "905",
@@ -101,7 +146,14 @@ pub fn marc_record(i: usize, record: &Record, cnmarc: bool) -> Vec<u8> {
         }
         iso2709("nam0 22   450 ", &fields)
     } else {
-        fields.push(("020", subfields("  ", &[('a', &isbn)])));
+        fields.push(("005", format!("2024{:02}{:02}093015.0", 1 + i % 12, 1 + i % 28)));
+        fields.push(("008", FIXED_008.to_owned()));
+        fields.push(("020", subfields("  ", &[('a', &isbn), ('c', "CNY68.00")])));
+        fields.push((
+            "040",
+            subfields("  ", &[('a', "LZLIB"), ('b', "chi"), ('c', "LZLIB")]),
+        ));
+        fields.push(("041", subfields("0 ", &[('a', "chi")])));
         fields.push(("084", subfields("  ", &[('a', class), ('2', "clc")])));
         fields.push(("100", subfields("1 ", &[('a', &creator)])));
         fields.push(("245", subfields("10", &[('a', &record.title), ('c', &creator)])));
@@ -109,10 +161,18 @@ pub fn marc_record(i: usize, record: &Record, cnmarc: bool) -> Vec<u8> {
             "264",
             subfields(" 1", &[('a', "兰州"), ('b', &publisher), ('c', &date)]),
         ));
+        fields.push((
+            "300",
+            subfields("  ", &[('a', &pages), ('b', "图"), ('c', &height)]),
+        ));
+        fields.push(("490", subfields("0 ", &[('a', series)])));
+        fields.push(("500", subfields("  ", &[('a', note)])));
+        fields.push(("504", subfields("  ", &[('a', &bibliography)])));
         fields.push(("520", subfields("  ", &[('a', &description)])));
         for subject in &record.subjects {
             fields.push(("650", subfields(" 7", &[('a', subject), ('2', "cct")])));
         }
+        fields.push(("700", subfields("1 ", &[('a', &editor), ('e', "主编")])));
         for (branch, barcode) in &copies {
             fields.push((
                 "852",
@@ -322,4 +382,45 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
     );
     instance.indexing.shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harvesters::{ItemOutcome, MarcFormat, MarcOptions};
+
+    #[test]
+    fn synthetic_records_read_back_through_the_marc_reader_at_a_catalogue_s_size() {
+        let institutions = synthetic_institutions();
+        for (cnmarc, format) in [(false, MarcFormat::Marc21), (true, MarcFormat::Cnmarc)] {
+            let records: Vec<Record> = (0..300).map(|i| synthetic_record(i, &institutions)).collect();
+            let file: Vec<u8> = records
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| marc_record(i, r, cnmarc))
+                .collect();
+            // 250,000 records ≈ 240 MB, as the real export.
+            let per_record = file.len() / records.len();
+            assert!((850..1100).contains(&per_record), "{per_record} bytes a record");
+            let options = MarcOptions {
+                format,
+                source_id: "bench".into(),
+                institution: "b-lzlib".into(),
+                ..MarcOptions::default()
+            };
+            let items: Vec<_> = harvesters::read_iso2709_stream(&file[..], options)
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(items.len(), records.len());
+            for (i, (item, record)) in items.iter().zip(&records).enumerate() {
+                let ItemOutcome::Record(read) = &item.outcome else {
+                    panic!("record {i} ({cnmarc}): {:?}", item.outcome);
+                };
+                assert_eq!(read.title, record.title, "cnmarc {cnmarc}");
+                assert_eq!(read.creators.first(), record.creators.first(), "cnmarc {cnmarc}");
+                assert_eq!(read.isbns, record.isbns, "cnmarc {cnmarc}");
+                assert_eq!(read.holdings.len(), 1 + i % 3, "cnmarc {cnmarc}");
+            }
+        }
+    }
 }
