@@ -588,10 +588,21 @@ impl DataDir {
 }
 
 impl Drop for DataDir {
+    /// Removes a temporary directory. tantivy's merge threads may still be writing into
+    /// the index for a moment after the writer is gone (they stop when their files vanish),
+    /// and `remove_dir_all` gives up at the first entry that reappears, leaving gigabytes of
+    /// store behind: so it is tried again, for up to ten seconds.
     fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_dir_all(&self.path);
+        if !self.temporary {
+            return;
         }
+        for _ in 0..100 {
+            if std::fs::remove_dir_all(&self.path).is_ok() || !self.path.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        eprintln!("could not remove {}", self.path.display());
     }
 }
 
