@@ -176,11 +176,9 @@ impl Instance {
     /// merging those small segments was half of a bulk load's work (`jincheng bench dump`,
     /// 250,000 records). [`Instance::wait_indexed`] waits for the index afterwards.
     ///
-    /// The harvest runs here, at the normal priority: with no searches to give way to, a
-    /// lower one only let the indexing threads take the cores from it (1,000,000 records
-    /// stored in 106 s instead of 55 s). From then on (the follower goes on indexing after
-    /// the harvest returns) the index skips its background rebuilds of search tables after
-    /// each commit ([`Index::set_bulk_loading`]): nobody searches it.
+    /// From then on (the follower goes on indexing after the harvest returns) the index
+    /// skips its background rebuilds of search tables after each commit
+    /// ([`Index::set_bulk_loading`]): nobody searches it.
     pub async fn harvest_in_bulk(
         &self,
         source: &SourceConfig,
