@@ -397,6 +397,7 @@ async fn run_demo(port: u16, data: PathBuf) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.server.bind;
     let instance = Instance::open(config)?;
+    instance.indexing.index().warm_up();
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;

@@ -200,6 +200,22 @@ impl Index {
         self.suggester()?.suggest(prefix, limit)
     }
 
+    /// The latest suggestion table, of whatever reader generation (built if there is none):
+    /// enough to read a pinyin query as characters. It is at most one warm-up interval
+    /// behind the index.
+    pub(crate) fn latest_suggester(&self) -> Result<Arc<Suggester>> {
+        let latest = self
+            .inner
+            .suggester
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match latest {
+            Some(suggester) => Ok(suggester),
+            None => self.suggester(),
+        }
+    }
+
     /// The suggestion table of the current reader generation, built if needed.
     fn suggester(&self) -> Result<Arc<Suggester>> {
         let searcher = self.searcher();
@@ -235,6 +251,14 @@ impl Index {
     /// search afterwards builds what it needs, as after a restart.
     pub fn set_bulk_loading(&self, on: bool) {
         self.inner.bulk_loading.store(on, Ordering::Release);
+    }
+
+    /// Builds, in a background thread, what searches reuse (the suggestion table, which also
+    /// reads pinyin queries as characters, the numbering of works, the segments' search
+    /// tables), so that the first searches after opening an index do not wait for them. A
+    /// server calls it once at start; commits do the same by themselves.
+    pub fn warm_up(&self) {
+        self.warm_suggestions();
     }
 
     /// Rebuilds the numbering of works and the new segments' search tables (see

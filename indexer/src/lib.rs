@@ -95,6 +95,7 @@ mod generation;
 mod highlight;
 mod index;
 mod keys;
+mod near;
 mod normalize;
 mod pinyin;
 pub mod query;

@@ -64,13 +64,15 @@
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
 use crate::analysis::{AnalyzedToken, ChineseAnalyzer};
 use crate::error::{Error, Result};
 use crate::keys::{isbn13, looks_like_code, text_key};
+use crate::near::{NearQuery, adjacent_pairs};
 use crate::normalize::{normalize, normalize_keyword};
 use crate::pinyin;
 use crate::schema::{Fields, TextField};
@@ -141,6 +143,16 @@ pub(crate) struct QueryPlan {
     pub(crate) browse: bool,
     /// The normalised query words (and synonyms), to highlight.
     pub(crate) words: Vec<String>,
+    /// The Chinese clauses, to fit records to the query when it is a near miss (see
+    /// [`crate::near`]).
+    pub(crate) near: NearQuery,
+    /// For a near miss: any clause, or any pair of adjacent characters of a Chinese clause,
+    /// matches (`None` when there is no Chinese clause to fit).
+    pub(crate) loose: Option<Box<dyn Query>>,
+    /// Every clause of several Chinese words has them together, in one field of its scope
+    /// (as the phrase of its character pairs). `None` when there is no such clause. When the
+    /// best record of `query` does not match it, the search is a near miss.
+    pub(crate) together: Option<Box<dyn Query>>,
 }
 
 /// Which fields a clause searches.
@@ -322,8 +334,68 @@ struct Budget {
     fuzzy: usize,
 }
 
+/// Most character readings a pinyin query is also searched as.
+pub(crate) const MAX_PINYIN_READINGS: usize = 3;
+
+/// The joined letters of a query that is nothing but pinyin (`jiangjinjiu`, `jing ye si`):
+/// every clause positive, in the title or creator scope or none, and made of syllables.
+/// `None` for anything else (initials included: `jys` reads too many ways).
+pub(crate) fn pinyin_of_query(text: &str) -> Option<String> {
+    let clauses = lex(text);
+    let mut joined = String::new();
+    for clause in &clauses {
+        if clause.negated || !matches!(clause.scope, Scope::Any | Scope::Title | Scope::Creator) {
+            return None;
+        }
+        let reading = PinyinReading::of(clause.text)?;
+        if reading.syllables.is_empty() {
+            return None;
+        }
+        joined.push_str(&reading.joined);
+    }
+    (!joined.is_empty() && joined.len() <= pinyin::MAX_PINYIN_LETTERS).then_some(joined)
+}
+
+/// Builds the queries for `text`, and for a pinyin query also the queries for the titles and
+/// names it reads as (`readings`: `jiangjinjiu` → `將進酒`, see [`pinyin_of_query`]), so that a pinyin query ranks as the same query typed in characters
+/// (the exact title, the phrase in the text, the creator's boosts) before the other records
+/// its pinyin finds.
+pub(crate) fn plan(
+    fields: &Fields,
+    analyzer: &ChineseAnalyzer,
+    text: &str,
+    readings: &[String],
+    idf: &Idf<'_>,
+) -> Result<QueryPlan> {
+    let mut plan = plan_text(fields, analyzer, text, idf)?;
+    if plan.browse || readings.is_empty() {
+        return Ok(plan);
+    }
+    let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(readings.len() + 1);
+    for reading in readings.iter().take(MAX_PINYIN_READINGS) {
+        let typed = plan_text(fields, analyzer, reading, idf)?;
+        if typed.browse {
+            continue;
+        }
+        any.push((Occur::Should, typed.query));
+        plan.words.extend(typed.words);
+    }
+    if any.is_empty() {
+        return Ok(plan);
+    }
+    any.push((Occur::Should, plan.query));
+    plan.query = Box::new(BooleanQuery::new(any));
+    plan.words.sort_unstable();
+    plan.words.dedup();
+    Ok(plan)
+}
+
+/// The inverse document frequency of a term, as BM25 computes it (the loose query of a near
+/// miss scores pairs by it).
+pub(crate) type Idf<'a> = dyn Fn(&Term) -> f32 + 'a;
+
 /// Builds the queries for `text`.
-pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> Result<QueryPlan> {
+fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<'_>) -> Result<QueryPlan> {
     let chars = text.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(Error::QueryTooLong {
@@ -346,9 +418,14 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
     // Exact-creator keys (and their boosts) of the alternate names in the query and of the
     // other names of their people.
     let mut name_keys: Vec<(String, f32)> = Vec::new();
+    let mut near = NearQuery::default();
+    let mut together: Vec<Box<dyn Query>> = Vec::new();
+    // The looser query's parts: a clause's character pairs, or its groups when it has none.
+    let mut loose_parts: Vec<Box<dyn Query>> = Vec::new();
 
     for clause in lex(text) {
         let groups = clause_groups(analyzer, &clause, &mut budget);
+        let mut pairs: Vec<String> = Vec::new();
         if groups.is_empty() {
             continue;
         }
@@ -365,6 +442,21 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
                         if !key.is_empty() && !name_keys.iter().any(|(k, _)| *k == key) {
                             name_keys.push((key, boost));
                         }
+                    }
+                }
+            }
+            if matches!(clause.scope, Scope::Any | Scope::Title | Scope::Creator)
+                && !groups
+                    .iter()
+                    .any(|g| matches!(g, Group::Isbn(_) | Group::Code(..)))
+            {
+                for (piece, words, names) in near_pieces(clause.text, &groups) {
+                    near.add_clause(piece, names);
+                    pairs.extend(adjacent_pairs(piece));
+                    if words > 1
+                        && let Some(q) = together_query(fields, clause.scope, piece)
+                    {
+                        together.push(q);
                     }
                 }
             }
@@ -387,6 +479,11 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
             // A negative clause excludes what matches it as a whole.
             negative.push(all_of(queries));
         } else {
+            if pairs.is_empty() {
+                loose_parts.extend(queries.iter().map(|q| q.box_clone()));
+            } else {
+                loose_parts.extend(pair_queries(fields, clause.scope, &pairs, idf));
+            }
             positive.extend(queries);
         }
     }
@@ -409,6 +506,9 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
             fallback: None,
             browse: true,
             words,
+            near,
+            loose: None,
+            together: None,
         });
     }
 
@@ -420,15 +520,17 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
             .iter()
             .map(|(key, boost)| boosted(term(fields.creator_exact, key), *boost)),
     );
-    let fallback = (positive.len() > 1).then(|| {
-        let any: Vec<(Occur, Box<dyn Query>)> = positive
+    let any = |parts: &[Box<dyn Query>]| -> Box<dyn Query> {
+        let any: Vec<(Occur, Box<dyn Query>)> = parts
             .iter()
             .chain(&boosts)
             .map(|q| (Occur::Should, q.box_clone()))
             .chain(exclusions())
             .collect();
-        Box::new(BooleanQuery::new(any)) as Box<dyn Query>
-    });
+        Box::new(BooleanQuery::new(any))
+    };
+    let fallback = (positive.len() > 1).then(|| any(&positive));
+    let loose = (positive.len() > 1 && !near.is_empty()).then(|| any(&loose_parts));
     let all = positive
         .into_iter()
         .map(|q| (Occur::Must, q))
@@ -440,7 +542,98 @@ pub(crate) fn plan(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> R
         fallback,
         browse: false,
         words,
+        near,
+        loose,
+        together: (!together.is_empty()).then(|| all_of(together)),
     })
+}
+
+/// The pieces of a clause that a record should have together, with their number of words
+/// and, for a person's name, the person's other names: the clause itself, except that a
+/// name stands apart (`念奴娇苏东坡` is the title `念奴娇` and the creator `苏东坡`, which no
+/// record has side by side).
+fn near_pieces<'a>(text: &'a str, groups: &'a [Group]) -> Vec<(&'a str, usize, &'a [String])> {
+    let words: Option<Vec<&QueryWord>> = groups
+        .iter()
+        .map(|g| match g {
+            Group::Word(word) => Some(word),
+            _ => None,
+        })
+        .collect();
+    let Some(words) = words.filter(|w| w.iter().any(|w| !w.names.is_empty())) else {
+        return vec![(text, groups.len(), &[])];
+    };
+    let mut pieces = Vec::new();
+    // The current run of words that are not names: (start byte, end byte, words).
+    let mut run: Option<(usize, usize, usize)> = None;
+    for word in words {
+        let range = word.token.original_range.clone();
+        if word.names.is_empty() {
+            run = Some(match run {
+                Some((start, _, n)) => (start, range.end, n + 1),
+                None => (range.start, range.end, 1),
+            });
+            continue;
+        }
+        if let Some((start, end, n)) = run.take()
+            && let Some(piece) = text.get(start..end)
+        {
+            pieces.push((piece, n, &[][..]));
+        }
+        if let Some(name) = text.get(range) {
+            pieces.push((name, 1, word.names.as_slice()));
+        }
+    }
+    if let Some((start, end, n)) = run
+        && let Some(piece) = text.get(start..end)
+    {
+        pieces.push((piece, n, &[][..]));
+    }
+    pieces
+}
+
+/// A clause's Chinese characters together (punctuation and spaces ignored) in one field of
+/// the scope: the phrase of the pairs that tile them. `None` for a clause with other
+/// characters.
+fn together_query(fields: &Fields, scope: Scope, text: &str) -> Option<Box<dyn Query>> {
+    let chars: String = normalize(text)
+        .text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    let parts = ChineseAnalyzer::word_parts(&chars);
+    let parts: Vec<(usize, &str)> = parts.iter().map(|(o, t)| (*o, t.as_str())).collect();
+    let per_field: Vec<Box<dyn Query>> = text_fields(fields, scope)
+        .into_iter()
+        .filter_map(|f| match parts.as_slice() {
+            [(_, pair)] => Some(term(f.field, pair)),
+            _ => phrase(f.field, &parts),
+        })
+        .collect();
+    (!per_field.is_empty()).then(|| Box::new(DisjunctionMaxQuery::new(per_field)) as Box<dyn Query>)
+}
+
+/// Each pair of adjacent characters in the text fields of the clause's scope, scoring its
+/// inverse document frequency once, whatever the field, the field's length or how often it
+/// occurs there: a record with more of the clause's pairs (and rarer ones) comes first among
+/// the loose matches, whatever the words they belong to (`举头望明月` finds `舉頭望山月` by
+/// `举头` and `头望`). The fit weighs the fields afterwards: short titles with three common
+/// pairs must not crowd out of the candidates the poem with five of them in a line.
+fn pair_queries(fields: &Fields, scope: Scope, pairs: &[String], idf: &Idf<'_>) -> Vec<Box<dyn Query>> {
+    let mut queries = Vec::with_capacity(pairs.len());
+    for pair in pairs.iter().take(MAX_QUERY_TOKENS) {
+        let per_field = text_fields(fields, scope)
+            .iter()
+            .map(|f| {
+                let term = Term::from_field_text(f.field, pair);
+                let score = idf(&term);
+                let query = TermQuery::new(term, IndexRecordOption::Basic);
+                Box::new(ConstScoreQuery::new(Box::new(query), score)) as Box<dyn Query>
+            })
+            .collect();
+        queries.push(Box::new(DisjunctionMaxQuery::new(per_field)) as Box<dyn Query>);
+    }
+    queries
 }
 
 fn collect_words(group: &Group, words: &mut Vec<String>) {
@@ -887,7 +1080,7 @@ mod tests {
 
     fn plan_for(text: &str) -> Result<QueryPlan> {
         let (_, fields) = build_schema();
-        plan(&fields, &ChineseAnalyzer::shared(), text)
+        plan(&fields, &ChineseAnalyzer::shared(), text, &[], &|_| 1.0)
     }
 
     fn clause(negated: bool, scope: Scope, phrase: bool, text: &str) -> Clause<'_> {
@@ -1087,6 +1280,23 @@ mod tests {
         });
         terms.sort();
         assert_eq!(terms, ["jnmg", "nmgq"]);
+    }
+
+    #[test]
+    fn only_queries_of_pinyin_syllables_have_a_reading() {
+        assert_eq!(pinyin_of_query("jiangjinjiu").as_deref(), Some("jiangjinjiu"));
+        assert_eq!(pinyin_of_query("jing ye si").as_deref(), Some("jingyesi"));
+        assert_eq!(pinyin_of_query("title:Jing'Ye'Si").as_deref(), Some("jingyesi"));
+        for text in [
+            "jys",
+            "李白 jingyesi",
+            "-jingyesi",
+            "jingyesi carvings",
+            "",
+            "isbn:jing",
+        ] {
+            assert_eq!(pinyin_of_query(text), None, "{text}");
+        }
     }
 
     #[test]

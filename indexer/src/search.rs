@@ -4,17 +4,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use schemas::{AccessibleFormat, Audience, District, InstitutionType, Level, ResourceType};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
-use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector, popularity};
+use crate::collector::{Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering, popularity};
 use crate::error::{Error, Result};
 use crate::generation::{Generation, KeywordCounts};
 use crate::highlight::Highlighter;
 use crate::index::Index;
+use crate::near::{Fit, NEAR_MISS_CANDIDATES, NearQuery};
 use crate::normalize::normalize_keyword;
-use crate::query::{QueryPlan, plan};
+use crate::query::{MAX_PINYIN_READINGS, QueryPlan, pinyin_of_query, plan};
 
 /// Deepest result reachable by paging: `offset + limit` may not exceed it.
 pub const MAX_RESULT_WINDOW: usize = 10_000;
@@ -234,13 +236,33 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     // Fields no document has a token in are left out of the query: they match nothing.
     let mut fields = inner.fields.clone();
     fields.text.retain(|t| statistics.has_tokens(t.field));
-    let plan = plan(&fields, &inner.analyzer, &request.query)?;
-    let mut collector = collector_for(&request.filters, window, !plan.browse, request.sort);
-    collector.collapse = request.collapse;
-    collector.columns = generation.columns.clone();
-    if request.collapse {
-        collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
-    }
+    // A pinyin query is also searched as the title and the name it reads as.
+    let readings = match pinyin_of_query(&request.query) {
+        Some(joined) => index
+            .latest_suggester()?
+            .readings_of(&joined, MAX_PINYIN_READINGS),
+        None => Vec::new(),
+    };
+    let documents = statistics.total_num_docs().unwrap_or(0) as f32;
+    let idf = |term: &Term| {
+        let n = statistics.doc_freq(term).unwrap_or(0) as f32;
+        (1.0 + (documents - n + 0.5) / (n + 0.5)).ln()
+    };
+    let plan = plan(&fields, &inner.analyzer, &request.query, &readings, &idf)?;
+    // A near miss is possible: a relevance search with Chinese clauses to fit.
+    let near_miss = request.sort == SortOrder::Relevance && !plan.browse && plan.loose.is_some();
+    let new_collector = |window: usize| -> Result<SearchCollector> {
+        let mut collector = collector_for(&request.filters, window, !plan.browse, request.sort);
+        collector.collapse = request.collapse;
+        collector.columns = generation.columns.clone();
+        // Collapsing needs the works; scoring needs the records of each work (popularity).
+        if request.collapse || !plan.browse {
+            collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
+        }
+        Ok(collector)
+    };
+    // With a near miss possible, the best record is needed even for a page of none.
+    let collector = new_collector(if near_miss { window.max(1) } else { window })?;
 
     let narrowing = narrowed_browse(index, &plan, &collector);
     let mut query: &dyn Query = narrowing
@@ -253,7 +275,47 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         let everything = browse_counts(index, &generation, &searcher, request.collapse)?;
         counts.clone_from(&everything[facet]);
     }
-    if collected.total == 0
+    // The stored documents read so far, by address, with their fit when it was computed.
+    let mut read: HashMap<DocAddress, (TantivyDocument, Option<Fit>)> = HashMap::new();
+    let mut near = false;
+    if near_miss {
+        near = collected.total == 0;
+        if !near
+            && let Some(together) = &plan.together
+            && let Some(best) = collected.candidates.first()
+        {
+            near = !matches(&searcher, together.as_ref(), best.address)?;
+        }
+    }
+    if near && let Some(loose) = &plan.loose {
+        // Nothing has the query together: the best records of the looser query, ranked by
+        // how much of the query they have in order (see `crate::near`).
+        query = loose.as_ref();
+        let collector = new_collector(window.max(NEAR_MISS_CANDIDATES))?;
+        collected = searcher.search_with_statistics_provider(query, &collector, statistics)?;
+        let ranked = collected.candidates.len().min(NEAR_MISS_CANDIDATES);
+        let mut fits = Vec::with_capacity(ranked);
+        for candidate in &collected.candidates[..ranked] {
+            let entry = match read.remove(&candidate.address) {
+                Some(entry) => entry,
+                None => (searcher.doc(candidate.address)?, None),
+            };
+            let fit = entry.1.unwrap_or_else(|| fit_of(index, &plan.near, &entry.0));
+            fits.push(fit);
+            read.insert(candidate.address, (entry.0, Some(fit)));
+        }
+        // A stable sort: among equal fits, the looser query's order (score, year, id).
+        let mut order: Vec<usize> = (0..ranked).collect();
+        order.sort_by(|a, b| fits[*b].cmp_key(&fits[*a]));
+        let mut candidates = std::mem::take(&mut collected.candidates);
+        let rest = candidates.split_off(ranked);
+        let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+        collected.candidates = order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+            .chain(rest)
+            .collect();
+    } else if collected.total == 0
         && let Some(fallback) = &plan.fallback
     {
         query = fallback.as_ref();
@@ -264,7 +326,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     let Collected {
         total, candidates, ..
     } = collected;
-    let page = candidates.into_iter().skip(request.offset);
+    let page = candidates.into_iter().skip(request.offset).take(request.limit);
     let mut highlighter = if plan.browse || request.limit == 0 {
         None
     } else {
@@ -272,7 +334,10 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     };
     let mut hits = Vec::with_capacity(request.limit.min(total));
     for candidate in page {
-        let doc: TantivyDocument = searcher.doc(candidate.address)?;
+        let (doc, fit) = match read.remove(&candidate.address) {
+            Some(entry) => entry,
+            None => (searcher.doc(candidate.address)?, None),
+        };
         let mut hit = hit_from_doc(index, &doc, candidate.score)?;
         if let Some(highlighter) = &mut highlighter {
             hit.highlights = highlighter.highlights(&doc);
@@ -286,7 +351,9 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
             _ => record_holdings(index, &doc),
         };
         if request.explain && !plan.browse {
-            hit.explanation = Some(explain(&searcher, query, candidate.address)?);
+            let fit = fit.filter(|_| near).map(|fit| (fit, plan.near.chars()));
+            let works = inner.work_numbers.numbering(&searcher)?;
+            hit.explanation = Some(explain(&searcher, query, candidate.address, fit, &works)?);
         }
         hits.push(hit);
     }
@@ -605,20 +672,65 @@ fn work_holdings(
     Ok(holdings)
 }
 
-/// tantivy's explanation of a hit's text score, as JSON, noting the popularity factor.
-fn explain(searcher: &Searcher, query: &dyn Query, address: DocAddress) -> Result<String> {
+/// Whether the document at `address` matches `query`.
+fn matches(searcher: &Searcher, query: &dyn Query, address: DocAddress) -> Result<bool> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut scorer = weight.scorer(searcher.segment_reader(address.segment_ord), 1.0)?;
+    Ok(scorer.seek(address.doc_id) == address.doc_id)
+}
+
+/// How well a stored record fits the query's Chinese clauses, from its text fields at their
+/// weights.
+fn fit_of(index: &Index, near: &NearQuery, doc: &TantivyDocument) -> Fit {
+    let values: Vec<(f32, &str)> = index
+        .inner
+        .fields
+        .text
+        .iter()
+        .flat_map(|t| {
+            doc.get_all(t.field)
+                .filter_map(|v| v.as_str())
+                .map(move |text| (t.boost, text))
+        })
+        .collect();
+    near.fit(values)
+}
+
+/// tantivy's explanation of a hit's text score, as JSON, noting the popularity factor (from
+/// the record's copies; the records of its work may raise it) and,
+/// for a near miss, the record's fit (and the query's characters) that ranked it first.
+fn explain(
+    searcher: &Searcher,
+    query: &dyn Query,
+    address: DocAddress,
+    near: Option<(Fit, u32)>,
+    works: &WorkNumbering,
+) -> Result<String> {
     let mut explanation = query.explain(searcher, address)?;
-    let copies = searcher
-        .segment_reader(address.segment_ord)
-        .fast_fields()
+    if let Some((fit, chars)) = near {
+        explanation.add_context(format!(
+            "near miss: no record has the query together; ranked first by its fit: {} of the \
+             query's {chars} characters found in order and close together ({:.1} counting the \
+             field each clause was found in), then by this score",
+            fit.chars, fit.weighted
+        ));
+    }
+    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+    let copies = fast
         .u64(crate::schema::names::COPIES)
         .ok()
         .and_then(|c| c.first(address.doc_id))
         .unwrap_or(1);
+    let holders = fast
+        .str(crate::schema::names::WORK_KEY)
+        .ok()
+        .flatten()
+        .and_then(|keys| keys.ords().first(address.doc_id))
+        .map_or(1, |ord| works.holders_of(address.segment_ord, ord));
     explanation.add_context(format!(
-        "final score = this value × popularity factor {:.4} ({} copies)",
-        popularity(copies),
-        copies
+        "final score = this value × popularity factor {:.4} ({copies} copies, {holders} holders \
+         of the work in the catalogue)",
+        popularity(copies.max(u64::from(holders))),
     ));
     Ok(explanation.to_pretty_json())
 }

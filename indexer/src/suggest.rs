@@ -199,6 +199,48 @@ impl Suggester {
             .collect())
     }
 
+    /// What a whole pinyin reads as (`jiangjinjiu` → `將進酒`): among the titles and among
+    /// the creators whose whole pinyin is `joined`, the one held by most records (several
+    /// when they tie), at most `limit` in all, each folded text once. A rarer homophone
+    /// (`江進九`) is left to the pinyin fields, or it would outrank the common reading by
+    /// the rarity of its words. Nothing for a reading as long as [`MAX_KEY_CHARS`]: keys are
+    /// cut there, so longer values would match by their beginning.
+    pub(crate) fn readings_of(&self, joined: &str, limit: usize) -> Vec<String> {
+        if joined.is_empty() || joined.chars().count() >= MAX_KEY_CHARS {
+            return Vec::new();
+        }
+        let start = self.keys.partition_point(|(k, _)| &**k < joined);
+        let mut ids: Vec<u32> = self.keys[start..]
+            .iter()
+            .take_while(|(key, _)| &**key == joined)
+            .map(|(_, id)| *id)
+            .collect();
+        // Entries are numbered most held first.
+        ids.sort_unstable();
+        let mut readings: Vec<String> = Vec::new();
+        let mut folded: Vec<String> = Vec::new();
+        let mut most: Vec<(&str, u64)> = Vec::new();
+        for entry in ids.iter().filter_map(|id| self.entries.get(*id as usize)) {
+            if entry.field == "subject" || pinyin::joined(&entry.text).0 != joined {
+                continue;
+            }
+            match most.iter().find(|(field, _)| *field == entry.field) {
+                Some((_, count)) if *count > entry.count => continue,
+                Some(_) => {}
+                None => most.push((entry.field, entry.count)),
+            }
+            let key = key_of(&entry.text);
+            if !folded.contains(&key) {
+                folded.push(key);
+                readings.push(entry.text.to_string());
+                if readings.len() == limit {
+                    break;
+                }
+            }
+        }
+        readings
+    }
+
     /// The keys starting with `prefix`.
     fn range(&self, prefix: &str) -> &[(Box<str>, u32)] {
         let start = self.keys.partition_point(|(k, _)| &**k < prefix);

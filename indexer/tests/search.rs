@@ -5,6 +5,7 @@ mod chinese;
 mod citizen;
 mod names;
 mod relevance;
+mod remembered;
 mod works;
 
 use jincheng_indexer::{Error, Filters, Index, MAX_QUERY_CHARS, SearchRequest, SearchResults};
