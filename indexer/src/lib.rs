@@ -62,6 +62,21 @@
 //! Latin letters are also read as pinyin or as the initials of a run of characters of any
 //! length (`jnmgqtqts` and its prefix `jnmg` for `江南民國青銅器通史`).
 //!
+//! # Ranking for the way people remember
+//!
+//! - **Near misses.** When no record has the query's words, or the best one has a clause of
+//!   several words only scattered (`举头望明月` against `舉頭望山月`), the search is a near
+//!   miss: the best records of a looser query (two of a clause's pairs of adjacent
+//!   characters) are ranked by their *fit*, how much of the query they have in order and
+//!   close together, in which field, and how little else the line holds (see the `near`
+//!   module). [`SearchRequest::explain`] says so, with the characters found.
+//! - **Pinyin as the characters it reads as.** A query of pinyin syllables (`jiangjinjiu`,
+//!   `jing ye si`) is also searched as the title and the name whose whole pinyin it is, the
+//!   ones most records have, so it ranks as the same query typed in characters.
+//! - **The work more institutions hold first, for the same match.** A score is multiplied by
+//!   a small popularity factor from the record's copies and the sources holding its work
+//!   (at most 1.15: a tie-breaker, never above a better textual match).
+//!
 //! # Collapsing: one hit per work, never hiding one
 //!
 //! With [`SearchRequest::collapse`], records that are *copies* of one work come back as one

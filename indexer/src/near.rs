@@ -33,7 +33,7 @@ use crate::analysis::is_cjk;
 use crate::normalize::normalize;
 
 /// Candidates of the looser query ranked by their fit: the first page and a few more.
-pub(crate) const NEAR_MISS_CANDIDATES: usize = 100;
+pub(crate) const NEAR_MISS_CANDIDATES: usize = 50;
 /// Characters of one field value compared with the query, at most.
 const MAX_VALUE_CHARS: usize = 4_000;
 /// Query characters a chain may skip between two matched characters (a changed character or
@@ -89,11 +89,13 @@ pub(crate) struct NearQuery {
 
 /// The characters a fit compares: the folded text without punctuation or spaces.
 fn folded_chars(text: &str) -> Vec<char> {
-    normalize(text)
-        .text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
+    normalize(text).text.chars().filter(|c| counts(*c)).collect()
+}
+
+/// Whether a fit compares the character (letters, digits, CJK; not punctuation or spaces).
+/// CJK is tested first: Unicode's alphabetic table is slow for it.
+fn counts(c: char) -> bool {
+    is_cjk(c) || c.is_alphanumeric()
 }
 
 /// A field value as a fit reads it: its folded characters without punctuation or spaces,
@@ -114,7 +116,7 @@ impl Value {
             if chars.len() == MAX_VALUE_CHARS {
                 break;
             }
-            if c.is_alphanumeric() {
+            if counts(c) {
                 chars.push(c);
                 segments.push(segment);
             } else if segments.last() == Some(&segment) {

@@ -146,8 +146,9 @@ pub(crate) struct QueryPlan {
     /// The Chinese clauses, to fit records to the query when it is a near miss (see
     /// [`crate::near`]).
     pub(crate) near: NearQuery,
-    /// For a near miss: any clause, or any pair of adjacent characters of a Chinese clause,
-    /// matches (`None` when there is no Chinese clause to fit).
+    /// For a near miss: any clause matches, a Chinese clause by two of its pairs of adjacent
+    /// characters (one when it has fewer than three), another by any of its groups (`None`
+    /// when there is no Chinese clause to fit).
     pub(crate) loose: Option<Box<dyn Query>>,
     /// Every clause of several Chinese words has them together, in one field of its scope
     /// (as the phrase of its character pairs). `None` when there is no such clause. When the
@@ -482,7 +483,7 @@ fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<
             if pairs.is_empty() {
                 loose_parts.extend(queries.iter().map(|q| q.box_clone()));
             } else {
-                loose_parts.extend(pair_queries(fields, clause.scope, &pairs, idf));
+                loose_parts.push(pairs_query(fields, clause.scope, &pairs, idf));
             }
             positive.extend(queries);
         }
@@ -619,7 +620,11 @@ fn together_query(fields: &Fields, scope: Scope, text: &str) -> Option<Box<dyn Q
 /// the loose matches, whatever the words they belong to (`举头望明月` finds `舉頭望山月` by
 /// `举头` and `头望`). The fit weighs the fields afterwards: short titles with three common
 /// pairs must not crowd out of the candidates the poem with five of them in a line.
-fn pair_queries(fields: &Fields, scope: Scope, pairs: &[String], idf: &Idf<'_>) -> Vec<Box<dyn Query>> {
+///
+/// Two of the pairs must match when there are three or more: a record sharing one pair with
+/// a line of ten characters is no near miss, and leaving such records out keeps the looser
+/// query's counting and facets from visiting most of the corpus.
+fn pairs_query(fields: &Fields, scope: Scope, pairs: &[String], idf: &Idf<'_>) -> Box<dyn Query> {
     let mut queries = Vec::with_capacity(pairs.len());
     for pair in pairs.iter().take(MAX_QUERY_TOKENS) {
         let per_field = text_fields(fields, scope)
@@ -631,9 +636,13 @@ fn pair_queries(fields: &Fields, scope: Scope, pairs: &[String], idf: &Idf<'_>) 
                 Box::new(ConstScoreQuery::new(Box::new(query), score)) as Box<dyn Query>
             })
             .collect();
-        queries.push(Box::new(DisjunctionMaxQuery::new(per_field)) as Box<dyn Query>);
+        queries.push((
+            Occur::Should,
+            Box::new(DisjunctionMaxQuery::new(per_field)) as Box<dyn Query>,
+        ));
     }
-    queries
+    let required = if queries.len() >= 3 { 2 } else { 1 };
+    Box::new(BooleanQuery::with_minimum_required_clauses(queries, required))
 }
 
 fn collect_words(group: &Group, words: &mut Vec<String>) {
