@@ -135,6 +135,7 @@ mod tests {
             institution_type: InstitutionType::Library,
             district: Some(District::Chengguan),
             level: Level::City,
+            venue: None,
         };
         let doc = record_to_jsonld(&record, Some(&library));
         assert_eq!(doc["@type"], "Book");

@@ -1080,6 +1080,7 @@ mod tests {
             institution_type: InstitutionType::Library,
             district: None,
             level: Level::City,
+            venue: None,
         }
     }
 
