@@ -67,7 +67,7 @@ pub use crate::{
     venue::{
         Admission, AdmissionKind, Facility, GeoPoint, HoursException, IntervalError, Minutes, MobileRoute,
         MobileServiceKind, MobileStop, OpeningHours, SeasonalHours, ServicePointKind, StopVisit, Venue,
-        Weekday, WeeklyHours, format_clock, parse_interval,
+        Weekday, WeeklyHours, format_clock, network_problem, parse_interval,
     },
     vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},
 };

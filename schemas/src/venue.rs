@@ -647,6 +647,43 @@ impl MobileRoute {
     }
 }
 
+/// The first problem of the service network that `institutions` make together: a parent
+/// that is not among them, or a cycle of parents (a 服务点 that is its own 总馆).
+pub fn network_problem(institutions: &[crate::Institution]) -> Option<String> {
+    let parent_of = |id: &str| {
+        institutions
+            .iter()
+            .find(|i| i.id == id)
+            .and_then(|i| i.venue.as_ref())
+            .and_then(|v| v.parent.as_deref())
+    };
+    for institution in institutions {
+        let Some(parent) = institution.venue.as_ref().and_then(|v| v.parent.as_deref()) else {
+            continue;
+        };
+        if !institutions.iter().any(|i| i.id == parent) {
+            return Some(format!(
+                "institution {:?} names parent {parent:?}, which is not declared",
+                institution.id
+            ));
+        }
+        let mut at = Some(parent);
+        for _ in 0..institutions.len() {
+            match at {
+                Some(id) if id == institution.id => {
+                    return Some(format!(
+                        "institution {:?} is its own parent's parent",
+                        institution.id
+                    ));
+                }
+                Some(id) => at = parent_of(id),
+                None => break,
+            }
+        }
+    }
+    None
+}
+
 impl Weekday {
     /// The weekday of a calendar date.
     pub fn of(date: time::Date) -> Weekday {
@@ -746,6 +783,29 @@ mod tests {
         );
         assert!(errors.iter().all(|e| !e.message_zh.is_empty()));
         assert!(errors[6].message.contains("24:00"), "{}", errors[6].message);
+    }
+
+    #[test]
+    fn parents_must_exist_and_never_loop() {
+        let with_parent = |id: &str, parent: &str| crate::Institution {
+            id: id.into(),
+            name: id.into(),
+            institution_type: crate::InstitutionType::Library,
+            district: None,
+            level: crate::Level::Village,
+            venue: Some(Venue {
+                parent: Some(parent.into()),
+                ..Venue::default()
+            }),
+        };
+        assert_eq!(
+            network_problem(&[with_parent("a", "b"), with_parent("b", "c")]).as_deref(),
+            Some("institution \"b\" names parent \"c\", which is not declared")
+        );
+        assert!(network_problem(&[with_parent("a", "b"), with_parent("b", "a")]).is_some());
+        let mut root = with_parent("b", "x");
+        root.venue = None;
+        assert_eq!(network_problem(&[with_parent("a", "b"), root]), None);
     }
 
     #[test]
