@@ -273,8 +273,10 @@ mod tests {
 
     #[test]
     fn a_venue_has_geo_amenities_and_opening_hours() {
-        let mut weekly = WeeklyHours::default();
-        weekly.tue = vec!["09:00-12:00".into(), "14:00-21:00".into()];
+        let weekly = WeeklyHours {
+            tue: vec!["09:00-12:00".into(), "14:00-21:00".into()],
+            ..WeeklyHours::default()
+        };
         let library = Institution {
             id: "lzlib".into(),
             name: "兰州市图书馆".into(),

@@ -277,7 +277,13 @@ async fn the_directory_filters_and_open_now_at_an_instant() {
         assert_eq!(status, 200, "{query}");
         assert_eq!(ids(&list), expected, "{query}");
     }
-    for bad in ["at=yesterday", "facility=pool", "open_now=maybe", "kind=castle"] {
+    for bad in [
+        "at=yesterday",
+        "at=9999-12-31T23:59:59Z",
+        "facility=pool",
+        "open_now=maybe",
+        "kind=castle",
+    ] {
         let (status, error) = get_json(&instance, &format!("/api/v1/institutions?{bad}")).await;
         assert_eq!(status, 400, "{bad}");
         assert_eq!(error["error"]["code"], "invalid_parameter", "{bad}");

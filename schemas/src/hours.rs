@@ -24,9 +24,10 @@ pub const LATE_FROM: Minutes = 19 * 60;
 /// How far ahead "next open" looks: a venue closed for longer is "not scheduled".
 const LOOKAHEAD_DAYS: i64 = 400;
 
-/// The instant in Lanzhou time.
+/// The instant in Lanzhou time. (At the very end of the calendar, where that would
+/// overflow, the instant is returned as it is rather than panicking.)
 pub fn lanzhou_time(instant: OffsetDateTime) -> OffsetDateTime {
-    instant.to_offset(LANZHOU_OFFSET)
+    instant.checked_to_offset(LANZHOU_OFFSET).unwrap_or(instant)
 }
 
 /// Where a day's hours came from.
@@ -93,7 +94,10 @@ fn week_day(week: &WeeklyHours, date: Date) -> Vec<(Minutes, Minutes)> {
 
 fn at_minutes(date: Date, minutes: Minutes) -> OffsetDateTime {
     let midnight = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(LANZHOU_OFFSET);
-    midnight + time::Duration::minutes(i64::from(minutes))
+    // Only 24:00 of the calendar's last day could overflow; it then stays at midnight.
+    midnight
+        .checked_add(time::Duration::minutes(i64::from(minutes)))
+        .unwrap_or(midnight)
 }
 
 impl OpeningHours {
@@ -387,11 +391,12 @@ mod tests {
         assert!(status.open_now);
         assert_eq!(status.closes_at, None);
         // Hours that end at 24:00 and go on at 00:00 close at the last interval's end.
-        let mut late = WeeklyHours::default();
-        late.fri = vec!["20:00-24:00".into()];
-        late.sat = vec!["00:00-02:00".into()];
         let late = OpeningHours {
-            weekly: late,
+            weekly: WeeklyHours {
+                fri: vec!["20:00-24:00".into()],
+                sat: vec!["00:00-02:00".into()],
+                ..WeeklyHours::default()
+            },
             ..OpeningHours::default()
         };
         // 2026-12-11 is a Friday.

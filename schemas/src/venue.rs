@@ -630,7 +630,8 @@ impl MobileRoute {
             }
             for (j, visit) in stop.schedule.iter().enumerate() {
                 let at = format!("{at}.schedule[{j}]");
-                if visit.weekday.is_some() == !visit.dates.is_empty() {
+                let (has_weekday, has_dates) = (visit.weekday.is_some(), !visit.dates.is_empty());
+                if has_weekday == has_dates {
                     errors.invalid(
                         at.clone(),
                         format!("{at} must give either a weekday or dates, not both or neither"),

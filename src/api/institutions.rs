@@ -90,14 +90,23 @@ pub(super) struct AtQuery {
     at: Option<String>,
 }
 
+/// The years `at` may name: hours are about the present, and instants near the ends of
+/// the calendar would overflow when moved to Lanzhou time or searched ahead from.
+const AT_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 /// `at`, or now.
 pub(super) fn instant(at: Option<&str>) -> Result<OffsetDateTime, ApiError> {
-    match at {
-        None => Ok(OffsetDateTime::now_utc()),
-        Some(text) => OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| {
-            ApiError::invalid_parameter("at must be an RFC 3339 instant, e.g. 2026-12-08T09:30:00+08:00")
-        }),
-    }
+    let Some(text) = at else {
+        return Ok(OffsetDateTime::now_utc());
+    };
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .filter(|t| AT_YEARS.contains(&t.year()))
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "at must be an RFC 3339 instant from 1900 to 2200, e.g. 2026-12-08T09:30:00+08:00",
+            )
+        })
 }
 
 /// An instant as RFC 3339 in Lanzhou time (`2026-12-08T09:00:00+08:00`).
