@@ -53,9 +53,12 @@ pub struct DayHours {
 }
 
 impl DayHours {
-    /// True when the venue is open past [`LATE_FROM`] that day (夜间开放).
+    /// True when the venue is open past [`LATE_FROM`] that day (夜间开放); a day open around
+    /// the clock is not a late opening but a 24-hour one.
     pub fn is_late(&self) -> bool {
-        self.intervals.iter().any(|&(_, closes)| closes >= LATE_FROM)
+        self.intervals
+            .iter()
+            .any(|&(opens, closes)| closes >= LATE_FROM && (opens, closes) != (0, 1440))
     }
 }
 
@@ -389,6 +392,10 @@ mod tests {
         };
         let status = always.status_at(datetime!(2026-12-08 03:00 +8));
         assert!(status.open_now);
+        assert!(
+            !always.on(datetime!(2026-12-08 0:00).date()).is_late(),
+            "24-hour, not late"
+        );
         assert_eq!(status.closes_at, None);
         // Hours that end at 24:00 and go on at 00:00 close at the last interval's end.
         let late = OpeningHours {

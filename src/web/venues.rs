@@ -156,6 +156,8 @@ impl VenueView {
                     label: date_label(day.date),
                     hours: if day.intervals.is_empty() {
                         "闭馆".into()
+                    } else if day.intervals == [(0, 1440)] {
+                        "全天开放".into()
                     } else {
                         day.intervals
                             .iter()
