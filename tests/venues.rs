@@ -459,6 +459,8 @@ async fn citizen_pages_show_hours_facilities_and_the_network() {
     let dir = tempfile::tempdir().unwrap();
     let instance = instance(dir.path());
 
+    let (_, home) = get_page(&instance, "/").await;
+    assert!(home.contains("href=\"/institutions?open_now=1\"") && home.contains("href=\"/mobile-stops\""));
     let (status, page) = get_page(&instance, "/institutions/lib").await;
     assert_eq!(status, 200);
     for text in [
@@ -504,4 +506,102 @@ async fn citizen_pages_show_hours_facilities_and_the_network() {
     assert_eq!(status, 200);
     assert!(stops.contains("和平镇广场") && stops.contains("示例流动图书车"));
     assert!(!stops.contains("西固公园"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curators_keep_their_hours_on_their_pages() {
+    use services::auth::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path());
+    let city = session(&instance, "city", Role::Curator, &["lib"]).await;
+    let county = session(&instance, "county", Role::Curator, &["yz"]).await;
+    let page = |who: &(String, String), uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &who.0)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let post = |who: &(String, String), uri: &str, form: &str| {
+        Request::post(uri)
+            .header(header::COOKIE, &who.0)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_string()))
+            .unwrap()
+    };
+    let encode = |pairs: &[(&str, &str)]| {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            out.append_pair(k, v);
+        }
+        out.finish()
+    };
+
+    let (response, body) = send(&instance, page(&city, "/curator/venues")).await;
+    assert_eq!(response.status(), 200);
+    let list = String::from_utf8(body).unwrap();
+    assert!(
+        list.contains("/curator/institutions/lib/venue") && !list.contains("/curator/institutions/yz/venue")
+    );
+    let (response, body) = send(&instance, page(&city, "/curator/institutions/lib/venue")).await;
+    assert_eq!(response.status(), 200);
+    let form = String::from_utf8(body).unwrap();
+    assert!(
+        form.contains("value=\"09:00-12:00，14:00-21:00\""),
+        "the week is filled in"
+    );
+    assert!(form.contains("<label for=\"h-mon\">周一</label>"));
+
+    // Another institution's curator: 403, on the page and on the post.
+    let (response, _) = send(&instance, page(&county, "/curator/institutions/lib/venue")).await;
+    assert_eq!(response.status(), 403);
+    let open_mondays = encode(&[
+        ("csrf", &county.1),
+        ("mon", "09:00-17:00"),
+        ("facility", "parking"),
+    ]);
+    let (response, _) = send(
+        &instance,
+        post(&county, "/curator/institutions/lib/venue", &open_mondays),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    // Without the session's CSRF token: refused.
+    let forged = encode(&[("csrf", "forged"), ("mon", "09:00-17:00")]);
+    let (response, _) = send(&instance, post(&city, "/curator/institutions/lib/venue", &forged)).await;
+    assert_eq!(response.status(), 403);
+
+    // Past midnight: the form again, the message beside Friday, the entry kept.
+    let bad = encode(&[("csrf", &city.1), ("fri", "20:00-02:00")]);
+    let (response, body) = send(&instance, post(&city, "/curator/institutions/lib/venue", &bad)).await;
+    assert_eq!(response.status(), 422);
+    let again = String::from_utf8(body).unwrap();
+    assert!(again.contains("id=\"h-fri-error\"") && again.contains("24:00"));
+    assert!(again.contains("value=\"20:00-02:00\"") && again.contains("aria-invalid=\"true\""));
+
+    // Its own curator saves Mondays, a note and parking; seasons and exceptions stay.
+    let good = encode(&[
+        ("csrf", &city.1),
+        ("mon", "09:00-12:00，14:00-17:00"),
+        ("sat", "09:00-21:00"),
+        ("note", "示例说明"),
+        ("facility", "parking"),
+        ("facility", "blind_reading_seats"),
+    ]);
+    let (response, _) = send(&instance, post(&city, "/curator/institutions/lib/venue", &good)).await;
+    assert_eq!(response.status(), 303);
+    let (_, lib) = get_json(&instance, "/api/v1/institutions/lib").await;
+    let hours = &lib["venue"]["hours"];
+    assert_eq!(hours["weekly"]["mon"], json!(["09:00-12:00", "14:00-17:00"]));
+    assert!(hours["weekly"]["tue"].is_null(), "a day left empty is closed");
+    assert_eq!(hours["note"], "示例说明");
+    assert_eq!(hours["exceptions"][0]["date"], "2026-12-31");
+    assert_eq!(
+        lib["venue"]["facilities"],
+        json!(["parking", "blind_reading_seats"])
+    );
+    let audit = instance
+        .store
+        .audit_log(Some(&["lib".to_string()]), None, 5, 0)
+        .unwrap();
+    assert_eq!(audit[0].action, store::curated::AuditAction::UpdateVenue);
 }
