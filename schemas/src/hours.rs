@@ -24,6 +24,11 @@ pub const LATE_FROM: Minutes = 19 * 60;
 /// How far ahead "next open" looks: a venue closed for longer is "not scheduled".
 const LOOKAHEAD_DAYS: i64 = 400;
 
+/// How far "closes at" follows hours that run on past midnight: a venue open around the
+/// clock for a week is simply open (no closing time), and a directory of 24-hour venues
+/// does not walk a year of days for each.
+const ROUND_THE_CLOCK_DAYS: i64 = 8;
+
 /// The instant in Lanzhou time. (At the very end of the calendar, where that would
 /// overflow, the instant is returned as it is rather than panicking.)
 pub fn lanzhou_time(instant: OffsetDateTime) -> OffsetDateTime {
@@ -67,8 +72,8 @@ impl DayHours {
 pub struct OpenStatus {
     /// Open at the instant.
     pub open_now: bool,
-    /// When open: when it closes (absent when it never closes within the look-ahead, as a
-    /// 24-hour venue).
+    /// When open: when it closes (absent for a venue open around the clock for the coming
+    /// week, as a 24-hour one).
     pub closes_at: Option<OffsetDateTime>,
     /// When closed: when it next opens (absent when no opening is scheduled).
     pub next_open: Option<OffsetDateTime>,
@@ -163,7 +168,7 @@ impl OpeningHours {
             // day, so that a 24-hour venue does not "close" at midnight.
             let mut date = today;
             let mut closes_at = None;
-            for _ in 0..LOOKAHEAD_DAYS {
+            for _ in 0..ROUND_THE_CLOCK_DAYS {
                 let next = date.next_day();
                 let continues = next.and_then(|next| self.on(next).intervals.first().copied());
                 match (closes, next, continues) {
@@ -190,8 +195,19 @@ impl OpeningHours {
         }
     }
 
+    /// True when no rule has any interval: such hours never open, whatever the day.
+    fn never_opens(&self) -> bool {
+        let week_empty = |w: &WeeklyHours| Weekday::ALL.iter().all(|d| w.day(*d).is_empty());
+        week_empty(&self.weekly)
+            && self.seasons.iter().all(|s| week_empty(&s.weekly))
+            && self.exceptions.iter().all(|e| e.hours.is_empty())
+    }
+
     /// The first opening after minute `now` of `today`, within the look-ahead.
     fn next_opening(&self, today: Date, now: Minutes) -> Option<OffsetDateTime> {
+        if self.never_opens() {
+            return None;
+        }
         let mut date = today;
         for n in 0..LOOKAHEAD_DAYS {
             if let Some(&(opens, _)) = self
