@@ -144,6 +144,15 @@ impl OpeningHours {
         }
     }
 
+    /// Why `day` differs from the regular week: its exception's note or its season's name.
+    pub fn note_of(&self, day: &DayHours) -> Option<&str> {
+        match day.source {
+            HoursSource::Exception(i) => self.exceptions.get(i)?.note.as_deref(),
+            HoursSource::Season(i) => self.seasons.get(i)?.name.as_deref(),
+            HoursSource::Regular => None,
+        }
+    }
+
     /// The seven days starting with the Lanzhou date of `instant`.
     pub fn week_from(&self, instant: OffsetDateTime) -> Vec<DayHours> {
         let today = lanzhou_time(instant).date();

@@ -216,11 +216,7 @@ fn week_view(hours: &schemas::OpeningHours, at: OffsetDateTime) -> Vec<DayView> 
                 .map(|&(a, b)| format!("{}-{}", schemas::format_clock(a), schemas::format_clock(b)))
                 .collect(),
             late: day.is_late(),
-            note: match day.source {
-                schemas::HoursSource::Exception(i) => hours.exceptions.get(i).and_then(|e| e.note.clone()),
-                schemas::HoursSource::Season(i) => hours.seasons.get(i).and_then(|s| s.name.clone()),
-                schemas::HoursSource::Regular => None,
-            },
+            note: hours.note_of(&day).map(str::to_string),
         })
         .collect()
 }

@@ -22,6 +22,7 @@ use super::error::PageError;
 use super::home::url_segment;
 use super::html::safe_url;
 use super::layout::{Frame, render};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// How many days ahead `/mobile-stops` looks.
@@ -169,13 +170,7 @@ impl VenueView {
                     },
                     today: n == 0,
                     late: day.is_late(),
-                    note: match day.source {
-                        schemas::HoursSource::Exception(i) => {
-                            h.exceptions.get(i).and_then(|e| e.note.clone())
-                        }
-                        schemas::HoursSource::Season(i) => h.seasons.get(i).and_then(|s| s.name.clone()),
-                        schemas::HoursSource::Regular => None,
-                    },
+                    note: h.note_of(&day).map(str::to_string),
                 })
                 .collect()
         });
@@ -210,6 +205,18 @@ impl VenueView {
             service_points: points,
         })
     }
+}
+
+/// Reads from the store off the async threads; a failure is logged and a 500 page.
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&store::Store) -> store::Result<T> + Send + 'static,
+) -> Result<T, PageError> {
+    let store = state.store.clone();
+    let found = tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found.map_err(ApiError::from)?)
 }
 
 /// A choice of a filter's `<select>`.
@@ -300,17 +307,9 @@ pub(crate) async fn directory(
         Err(err) => return err.render(&frame),
     };
     let open_now = matches!(param(&params, "open_now"), Some("1" | "true" | "on"));
-    let store = state.store.clone();
-    let all = match tokio::task::spawn_blocking(move || store.institutions()).await {
-        Ok(Ok(all)) => all,
-        Ok(Err(err)) => {
-            tracing::error!("directory: {err}");
-            return PageError::Internal.render(&frame);
-        }
-        Err(err) => {
-            tracing::error!("directory: {err}");
-            return PageError::Internal.render(&frame);
-        }
+    let all = match read(&state, |store| store.institutions()).await {
+        Ok(all) => all,
+        Err(err) => return err.render(&frame),
     };
     let now = OffsetDateTime::now_utc();
     let today = schemas::lanzhou_time(now).date();
@@ -392,10 +391,9 @@ pub(crate) async fn mobile_stops(
         Ok(kind) => kind,
         Err(err) => return err.render(&frame),
     };
-    let store = state.store.clone();
-    let routes = match tokio::task::spawn_blocking(move || store.mobile_routes()).await {
-        Ok(Ok(routes)) => routes,
-        _ => return PageError::Internal.render(&frame),
+    let routes = match read(&state, |store| store.mobile_routes()).await {
+        Ok(routes) => routes,
+        Err(err) => return err.render(&frame),
     };
     let now = OffsetDateTime::now_utc();
     let visits = schemas::next_stops(&routes, district, kind, now, STOP_DAYS, STOPS_SHOWN)
