@@ -135,6 +135,7 @@ pub fn synthetic_institutions() -> Vec<Institution> {
         institution_type: t,
         district: Some(d),
         level,
+        venue: None,
     };
     vec![
         make(

@@ -513,6 +513,7 @@ impl From<services::institutions::InstitutionError> for ApiError {
         match err {
             InstitutionError::Forbidden(forbidden) => forbidden.into(),
             InstitutionError::Invalid(errors) => ApiError::validation_failed(errors),
+            InstitutionError::NotFound(_) => ApiError::not_found(),
             InstitutionError::Store(err) => err.into(),
         }
     }

@@ -82,6 +82,7 @@ impl Instance {
     pub fn open(config: Config) -> anyhow::Result<Instance> {
         let store = Arc::new(open_store(&config.data_dir)?);
         store.upsert_institutions(&config.institutions)?;
+        store.upsert_mobile_routes(&config.mobile_routes)?;
         for source in &config.sources {
             let location = match source.location() {
                 Some(Location::Url(url)) => url.to_string(),

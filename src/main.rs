@@ -387,7 +387,9 @@ async fn run_demo(port: u16, data: PathBuf) -> anyhow::Result<()> {
     let base_url = &demo.base_url;
     println!("{} records searchable. Try:", demo.instance.store.live_records()?);
     println!("  {base_url}/api/v1/search?q=%E9%9D%99%E5%A4%9C%E6%80%9D   (静夜思)");
-    println!("  {base_url}/api/v1/institutions");
+    println!("  {base_url}/api/v1/institutions?open_now=true");
+    println!("  {base_url}/institutions?open_now=1   (venues open now, sample hours)");
+    println!("  {base_url}/mobile-stops   (the sample mobile library's next stops)");
     println!("Serving on {base_url} — Ctrl-C to stop.");
     demo.server.await??;
     demo.instance.indexing.shutdown();

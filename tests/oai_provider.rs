@@ -89,6 +89,7 @@ fn institutions() -> Vec<Institution> {
         institution_type: t,
         district: Some(district.parse().unwrap()),
         level,
+        venue: None,
     };
     vec![
         make(

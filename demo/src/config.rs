@@ -22,6 +22,7 @@ pub(crate) fn config_toml(base_url: &str, collections: &[Collection]) -> String 
             quoted(&i.district),
             quoted(&i.level),
         );
+        toml.push_str(&venue_of(&i.id));
     }
     for collection in collections {
         let id = &collection.institution.id;
@@ -34,7 +35,46 @@ pub(crate) fn config_toml(base_url: &str, collections: &[Collection]) -> String 
         );
     }
     crate::files::config_toml(&mut toml, base, quoted);
+    toml.push_str(service_network());
     toml
+}
+
+/// The sample venues, service points and mobile routes (`demo/venues.toml`, invented data).
+const VENUES: &str = include_str!("../venues.toml");
+
+/// The `[venue.{id}]` sections of [`VENUES`], rewritten as the venue of an `[[institutions]]`
+/// entry (`[institutions.venue]`, `[institutions.venue.hours]`, …); empty when it has none.
+fn venue_of(id: &str) -> String {
+    let prefix = format!("venue.{id}");
+    let mut out = String::new();
+    let mut inside = false;
+    for line in VENUES.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            let double = trimmed.starts_with("[[");
+            let name = trimmed.trim_matches(|c| c == '[' || c == ']');
+            let rest = name
+                .strip_prefix(&prefix)
+                .filter(|r| r.is_empty() || r.starts_with('.'));
+            inside = rest.is_some();
+            if let Some(rest) = rest {
+                let (open, close) = if double { ("[[", "]]") } else { ("[", "]") };
+                let _ = writeln!(out, "{open}institutions.venue{rest}{close}");
+            }
+            continue;
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The part of [`VENUES`] that is config as it is: the sample service points (their own
+/// `[[institutions]]`) and the mobile routes.
+fn service_network() -> &'static str {
+    VENUES.find("\n[[institutions]]").map_or("", |at| &VENUES[at..])
 }
 
 /// A TOML basic string.
@@ -61,6 +101,50 @@ fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sample_venues_are_valid_and_cover_the_issue() {
+        #[derive(serde::Deserialize)]
+        struct Demo {
+            institutions: Vec<schemas::Institution>,
+            mobile_routes: Vec<schemas::MobileRoute>,
+        }
+        let text = crate::config_toml("http://127.0.0.1:1");
+        // Other sections (sources, branches) are not looked at here.
+        let demo: Demo = toml::from_str(&text).unwrap();
+        for institution in &demo.institutions {
+            institution.validate().unwrap();
+        }
+        assert_eq!(schemas::network_problem(&demo.institutions), None);
+        let venue = |id: &str| {
+            demo.institutions
+                .iter()
+                .find(|i| i.id == id)
+                .and_then(|i| i.venue.clone())
+                .unwrap()
+        };
+        // Open late (夜间) to 21:00; a 24-hour 城市书吧; a village point under a county library.
+        let lzlib = venue("lzlib").hours.unwrap();
+        assert_eq!(lzlib.weekly.tue, ["09:00-21:00"]);
+        assert!(
+            venue("lzlib-bookbar")
+                .facilities
+                .contains(&schemas::Facility::Open24Hours)
+        );
+        let village = demo
+            .institutions
+            .iter()
+            .find(|i| i.id == "yzlib-xiaokangying")
+            .unwrap();
+        assert_eq!(village.level, schemas::Level::Village);
+        assert_eq!(venue("yzlib-xiaokangying").parent.as_deref(), Some("yzlib"));
+        // A mobile library with stops in at least two districts, all marked as samples.
+        let bus = &demo.mobile_routes[0];
+        bus.validate().unwrap();
+        let districts: std::collections::BTreeSet<_> = bus.stops.iter().map(|s| s.district).collect();
+        assert!(districts.len() >= 2);
+        assert!(bus.name.contains("示例"));
+    }
 
     #[test]
     fn quoting_survives_a_toml_parser() {

@@ -85,13 +85,14 @@ mod tests {
         assert!(doc.get("data_dir").is_none() && doc.get("server").is_none());
         assert_eq!(
             doc.keys().collect::<Vec<_>>(),
-            ["branches", "institutions", "sources"]
+            ["branches", "institutions", "mobile_routes", "sources"]
         );
         let institutions = doc["institutions"].as_array().unwrap();
         let sources = doc["sources"].as_array().unwrap();
         let names = collections();
-        // The OAI-PMH collections first, then the institutions and sources of the other formats.
-        assert_eq!(institutions.len(), names.len() + 3);
+        // The OAI-PMH collections first, then the institutions and sources of the other
+        // formats, then the two sample service points of `venues.toml`.
+        assert_eq!(institutions.len(), names.len() + 3 + 2);
         assert_eq!(sources.len(), names.len() + 6);
         for ((institution, source), name) in institutions.iter().zip(sources).zip(&names) {
             // The app reads institutions into the schema type, which denies unknown fields.

@@ -72,6 +72,7 @@ fn main() {
         institution_type: InstitutionType::Library,
         district: None,
         level: Level::City,
+        venue: None,
     };
     let index = Index::open_or_create(&target).unwrap();
     let indexing = Instant::now();

@@ -1154,6 +1154,7 @@ mod tests {
             institution_type: InstitutionType::Library,
             district: None,
             level: Level::City,
+            venue: None,
         }
     }
 

@@ -360,6 +360,7 @@ mod tests {
             institution_type,
             district: None,
             level: Level::City,
+            venue: None,
         };
         let (library, museum) = (
             institution("lib", InstitutionType::Library),

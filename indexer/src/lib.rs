@@ -21,6 +21,7 @@
 //!     institution_type: InstitutionType::Library,
 //!     district: None,
 //!     level: Level::City,
+//!     venue: None,
 //! };
 //! let mut record = Record::new("lzlib:1", "lzlib", "靜夜思");
 //! record.creators.push("李白".into());

@@ -18,6 +18,7 @@ fn institution(id: &str, name: &str, kind: InstitutionType, district: Option<Dis
         institution_type: kind,
         district,
         level: Level::City,
+        venue: None,
     }
 }
 

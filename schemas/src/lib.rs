@@ -10,6 +10,16 @@
 //! - [`Holding`]: one copy at one branch; [`Branch`]: where a branch is (configuration the
 //!   index uses to place copies in districts).
 //! - [`EventInfo`] and [`ImageLink`]: when and where an event happens; pictures of an item.
+//! - [`Venue`]: an institution's (or service point's) address, [`GeoPoint`], phone,
+//!   [`Facility`]s, [`Admission`], parent and [`ServicePointKind`] in the service network
+//!   (总馆 → 分馆 → 服务点), and its [`OpeningHours`] (a [`WeeklyHours`] week, seasons,
+//!   exceptions by date). [`MobileRoute`]: a 流动图书车, 舞台车 or 文化车 with its
+//!   [`MobileStop`]s and their [`StopVisit`]s.
+//!
+//! What hours mean at an instant is computed here too, in Lanzhou time (UTC+8, no daylight
+//! saving): [`OpeningHours::status_at`] ("open now", closes at, next open, with exceptions
+//! beating seasons beating the regular week), [`OpeningHours::week_from`], and
+//! [`next_stops`] of the mobile services in a district.
 //!
 //! The normalisers every mapping shares live here too, so that a date means the same years
 //! whichever format it came in: [`normalize_date`] (ISO dates to dynasties and reign eras),
@@ -33,15 +43,20 @@
 //! This crate does no I/O: it only describes and checks data.
 
 mod curation;
+mod hours;
 mod mapping;
 mod model;
 mod normalize;
 pub mod oai;
 mod validate;
+mod venue;
 mod vocab;
 
 pub use crate::{
     curation::{AccessibleFormat, Audience, Curation},
+    hours::{
+        DayHours, HoursSource, LANZHOU_OFFSET, LATE_FROM, OpenStatus, UpcomingStop, lanzhou_time, next_stops,
+    },
     mapping::{FieldStatus, MAPPABLE_FIELDS, UnknownField},
     model::{Branch, DateRange, EventInfo, Holding, ImageLink, Institution, Record, record_id},
     normalize::{
@@ -49,5 +64,10 @@ pub use crate::{
         normalize_language, parse_time_span, periods_of_years,
     },
     validate::{FieldError, ValidationErrors, record_json_schema},
+    venue::{
+        Admission, AdmissionKind, Facility, GeoPoint, HoursException, IntervalError, Minutes, MobileRoute,
+        MobileServiceKind, MobileStop, OpeningHours, SeasonalHours, ServicePointKind, StopVisit, Venue,
+        Weekday, WeeklyHours, format_clock, network_problem, parse_interval,
+    },
     vocab::{District, InstitutionType, Level, ResourceType, UnknownTerm},
 };

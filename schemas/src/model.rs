@@ -23,6 +23,10 @@ pub struct Institution {
     /// Its administrative level.
     #[serde(default)]
     pub level: Level,
+    /// Where it is, when it is open, what it offers, and its place in the service network.
+    /// Stored apart from the institution (a change of hours re-indexes nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<crate::venue::Venue>,
 }
 
 /// A branch (分馆) of an institution and the district it is in.

@@ -62,13 +62,13 @@ impl ValidationErrors {
         );
     }
 
-    fn into_result(self) -> Result<(), ValidationErrors> {
+    pub(crate) fn into_result(self) -> Result<(), ValidationErrors> {
         if self.errors.is_empty() { Ok(()) } else { Err(self) }
     }
 }
 
 /// True for ids made of ASCII letters, digits, `-` and `_` (safe in URLs, paths and sets).
-fn is_slug(id: &str) -> bool {
+pub(crate) fn is_slug(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -162,7 +162,7 @@ impl Record {
 }
 
 impl Institution {
-    /// Checks the institution's id and name.
+    /// Checks the institution's id and name, and its venue's every field.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors { errors: Vec::new() };
         if !is_slug(&self.id) {
@@ -175,6 +175,9 @@ impl Institution {
         }
         if self.name.trim().is_empty() {
             errors.required("name");
+        }
+        if let Some(venue) = &self.venue {
+            venue.check("venue", &self.id, &mut errors);
         }
         errors.into_result()
     }

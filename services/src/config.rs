@@ -61,6 +61,9 @@ pub struct Config {
     /// indexed before the change after `jincheng reindex`.
     #[serde(default)]
     pub branches: Vec<schemas::Branch>,
+    /// Mobile services (流动图书车, 舞台车, 文化车) with their stops and schedules.
+    #[serde(default)]
+    pub mobile_routes: Vec<schemas::MobileRoute>,
 }
 
 /// `[server]`.
@@ -752,6 +755,25 @@ impl Config {
                 bail!("institution {:?} is declared twice", institution.id);
             }
         }
+        if let Some(problem) = schemas::network_problem(&self.institutions) {
+            bail!("{problem}");
+        }
+        let mut routes = HashSet::new();
+        for route in &self.mobile_routes {
+            if let Err(errors) = route.validate() {
+                bail!("mobile route {:?}: {errors}", route.id);
+            }
+            if !routes.insert(route.id.as_str()) {
+                bail!("mobile route {:?} is declared twice", route.id);
+            }
+            if !institutions.contains(route.institution.as_str()) {
+                bail!(
+                    "mobile route {:?} names institution {:?}, which is not declared",
+                    route.id,
+                    route.institution
+                );
+            }
+        }
         let mut sources = HashSet::new();
         for source in &self.sources {
             let slug = !source.id.is_empty()
@@ -906,6 +928,94 @@ interval = "6h"
             }
         );
         assert!(Config::parse(&with_api.replace("30/s", "lots")).is_err());
+    }
+
+    /// The venue shape the README documents.
+    const VENUES: &str = r#"
+[[institutions]]
+id = "lzlib"
+name = "兰州市图书馆"
+type = "library"
+district = "城关区"
+[institutions.venue]
+kind = "main"
+address = "兰州市城关区（示例地址）"
+geo = { lat = 36.06, lon = 103.83 }
+phone = "0931-0000000"
+website = "https://example.cn"
+facilities = ["blind_reading_seats", "step_free_access", "self_service_loans"]
+admission = { kind = "free", note = "凭身份证入馆" }
+[institutions.venue.hours]
+note = "周一闭馆"
+weekly = { tue = ["09:00-12:00", "14:00-21:00"], wed = ["09:00-21:00"], sun = ["09:00-17:00"] }
+[[institutions.venue.hours.seasons]]
+name = "夏季"
+from = "07-01"
+until = "08-31"
+weekly = { mon = ["08:00-22:00"], tue = ["08:00-22:00"] }
+[[institutions.venue.hours.exceptions]]
+date = "2026-10-01"
+until = "2026-10-07"
+note = "国庆节闭馆"
+
+[[institutions]]
+id = "lzlib-hp"
+name = "和平镇服务点"
+type = "library"
+district = "榆中县"
+level = "village"
+[institutions.venue]
+kind = "service_point"
+parent = "lzlib"
+hours = { weekly = { sat = ["00:00-24:00"] } }
+
+[[mobile_routes]]
+id = "lzlib-bus"
+name = "流动图书车"
+kind = "mobile_library"
+institution = "lzlib"
+[[mobile_routes.stops]]
+name = "和平镇广场"
+district = "榆中县"
+geo = { lat = 35.95, lon = 104.05 }
+schedule = [{ weekday = "wed", time = "10:00-11:30" }, { dates = ["2026-12-24"], time = "14:00-15:00" }]
+"#;
+
+    #[test]
+    fn venues_and_mobile_routes_parse_and_are_checked() {
+        let config = Config::parse(VENUES).unwrap();
+        let venue = config.institutions[0].venue.as_ref().unwrap();
+        assert_eq!(venue.facilities.len(), 3);
+        assert_eq!(venue.geo.unwrap().lat, 36.06);
+        let hours = venue.hours.as_ref().unwrap();
+        assert_eq!(hours.weekly.tue, ["09:00-12:00", "14:00-21:00"]);
+        assert_eq!(hours.exceptions[0].until.as_deref(), Some("2026-10-07"));
+        assert_eq!(
+            config.institutions[1].venue.as_ref().unwrap().kind,
+            Some(schemas::ServicePointKind::ServicePoint)
+        );
+        assert_eq!(config.mobile_routes[0].stops[0].schedule.len(), 2);
+
+        let past_midnight = VENUES.replace("\"09:00-21:00\"", "\"20:00-02:00\"");
+        let err = Config::parse(&past_midnight).unwrap_err().to_string();
+        assert!(
+            err.contains("venue.hours.weekly.wed[0]") && err.contains("24:00"),
+            "{err}"
+        );
+        let orphan = VENUES.replace("parent = \"lzlib\"", "parent = \"nope\"");
+        let err = Config::parse(&orphan).unwrap_err().to_string();
+        assert!(err.contains("\"nope\""), "{err}");
+        let far = VENUES.replace("lat = 36.06", "lat = 136.06");
+        let err = Config::parse(&far).unwrap_err().to_string();
+        assert!(err.contains("venue.geo.lat"), "{err}");
+        let unknown_facility = VENUES.replace("\"step_free_access\"", "\"swimming_pool\"");
+        assert!(Config::parse(&unknown_facility).is_err());
+        let stray_route = VENUES.replace(
+            "institution = \"lzlib\"\n[[mobile_routes.stops]]",
+            "institution = \"x\"\n[[mobile_routes.stops]]",
+        );
+        let err = Config::parse(&stray_route).unwrap_err().to_string();
+        assert!(err.contains("mobile route"), "{err}");
     }
 
     #[test]

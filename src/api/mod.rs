@@ -4,7 +4,9 @@
 //! - `/api/v1/search` — [`search`]
 //! - `/api/v1/suggest` — [`suggest`]
 //! - `/api/v1/records/{id}` — [`records`]
-//! - `/api/v1/institutions` — [`institutions`]
+//! - `/api/v1/institutions`, `/api/v1/institutions/{id}`, `/api/v1/curate/institutions/{id}/venue`
+//!   — [`institutions`] (the directory, venues, opening hours, the service network)
+//! - `/api/v1/mobile-routes`, `/api/v1/mobile-stops`, `/api/v1/admin/mobile-routes` — [`mobile`]
 //! - `/api/v1/export` — [`export`]
 //! - `/api/v1/openapi.json`, `/api/docs` — [`openapi`]
 //! - `/api/v1/auth/…` — [`auth`] (login, sessions, tokens)
@@ -28,6 +30,7 @@ mod endpoint;
 mod export;
 mod health;
 mod institutions;
+mod mobile;
 mod openapi;
 mod records;
 pub(crate) mod search;
@@ -78,6 +81,7 @@ pub fn groups() -> Vec<Group> {
                 suggest::endpoints(),
                 records::endpoints(),
                 institutions::endpoints(),
+                mobile::endpoints(),
                 export::endpoints(),
                 openapi::endpoints(),
             ]
@@ -92,7 +96,9 @@ pub fn groups() -> Vec<Group> {
             endpoints: [
                 auth::endpoints(),
                 curate::endpoints(),
+                institutions::curate_endpoints(),
                 admin::endpoints(),
+                mobile::admin_endpoints(),
                 analytics::endpoints(),
             ]
             .into_iter()

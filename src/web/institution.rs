@@ -1,5 +1,8 @@
-//! `GET /institutions/{id}`: one institution and a browse of its records (the results page's
-//! search, restricted to it; `?page=` pages through them).
+//! `GET /institutions/{id}`: one institution — its venue (address, the week's hours with
+//! today marked, open now or when it opens, facilities, its parent and its branches and
+//! service points, see [`super::venues`]) and a browse of its records (the results page's
+//! search, restricted to it; `?page=` pages through them) — with the institution as
+//! schema.org JSON-LD.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -7,9 +10,11 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::error::PageError;
+use super::html::SafeJson;
 use super::layout::{Frame, SearchForm, render};
 use super::search::{HitsView, Outcome, PagerLink, run};
 use super::url_state::UrlState;
+use super::venues::VenueView;
 use crate::state::AppState;
 
 pub(crate) async fn institution(
@@ -47,6 +52,10 @@ struct InstitutionPage<'a> {
     search: SearchForm<'a>,
     hits: HitsView,
     pager: Vec<PagerLink>,
+    /// The visitor's facts, when it has a venue or service points.
+    venue: Option<VenueView>,
+    /// The institution as schema.org JSON-LD.
+    jsonld: SafeJson,
 }
 
 impl<'a> InstitutionPage<'a> {
@@ -58,7 +67,18 @@ impl<'a> InstitutionPage<'a> {
         id: &'a str,
     ) -> Option<InstitutionPage<'a>> {
         let institution = outcome.institutions.get(id)?;
+        let mut all: Vec<schemas::Institution> = outcome.institutions.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let now = time::OffsetDateTime::now_utc();
+        let parent = institution
+            .venue
+            .as_ref()
+            .and_then(|v| v.parent.as_deref())
+            .and_then(|p| outcome.institutions.get(p));
+        let year = schemas::lanzhou_time(now).year();
         Some(InstitutionPage {
+            venue: VenueView::new(institution, &all, now),
+            jsonld: SafeJson::new(&crate::jsonld::institution_to_jsonld(institution, parent, year)),
             frame,
             title: &institution.name,
             kind: institution.institution_type.label(),

@@ -7,7 +7,12 @@
 //! - `/events` — [`events`]: cultural events by date, upcoming first, then past ones.
 //! - `/records/{id}` — [`record`]: every field, holdings per branch, a citation and the
 //!   record as schema.org JSON-LD.
-//! - `/institutions/{id}` — [`institution`]: one institution and a browse of its records.
+//! - `/institutions/{id}` — [`institution`]: one institution — address, hours for the week
+//!   with today marked, open now or when it opens, facilities, its branches and service
+//!   points ([`venues`]) — and a browse of its records, with the institution as JSON-LD.
+//! - `/institutions` — [`venues`]: the directory of venues and service points, filtered by
+//!   district, type, facility and "open now"; `/mobile-stops` — the next visits of the
+//!   mobile services (流动图书车, 舞台车) in a district.
 //! - `/display` — switches the large-text, high-contrast mode (a cookie) and goes back.
 //! - `/static/…` — the stylesheet and the autocomplete script, compiled into the binary so
 //!   the pages work on an intranet without any CDN.
@@ -41,6 +46,7 @@ mod layout;
 mod record;
 mod search;
 mod url_state;
+mod venues;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -61,7 +67,9 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/events", get(events::events))
         .route("/records/{id}", get(record::record))
+        .route("/institutions", get(venues::directory))
         .route("/institutions/{id}", get(institution::institution))
+        .route("/mobile-stops", get(venues::mobile_stops))
         .route("/display", get(layout::switch_display))
         .route("/static/site.css", get(stylesheet))
         .route("/static/suggest.js", get(suggest_script))

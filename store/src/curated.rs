@@ -181,6 +181,10 @@ pub enum AuditAction {
     CreateApiKey,
     /// An app's API key was revoked.
     RevokeApiKey,
+    /// A venue's hours or facilities were changed (by a curator or an admin).
+    UpdateVenue,
+    /// A mobile service's route was created or changed.
+    UpsertMobileRoute,
 }
 
 impl rusqlite::types::FromSql for AuditAction {
@@ -191,7 +195,7 @@ impl rusqlite::types::FromSql for AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -204,6 +208,8 @@ impl AuditAction {
         AuditAction::UpsertInstitution,
         AuditAction::CreateApiKey,
         AuditAction::RevokeApiKey,
+        AuditAction::UpdateVenue,
+        AuditAction::UpsertMobileRoute,
     ];
 
     /// The stored (and serialised) name.
@@ -221,6 +227,8 @@ impl AuditAction {
             AuditAction::UpsertInstitution => "upsert_institution",
             AuditAction::CreateApiKey => "create_api_key",
             AuditAction::RevokeApiKey => "revoke_api_key",
+            AuditAction::UpdateVenue => "update_venue",
+            AuditAction::UpsertMobileRoute => "upsert_mobile_route",
         }
     }
 
@@ -636,7 +644,7 @@ fn write_curated(
     Ok(seq as u64)
 }
 
-fn insert_audit(
+pub(crate) fn insert_audit(
     conn: &Connection,
     actor: &str,
     institution: Option<&str>,

@@ -14,6 +14,9 @@
 //! - [`accounts`], [`api_keys`](ApiKey), [`curated`], [`analytics`], [`remote_images`], [`oai`]:
 //!   the tables of curators and sessions, app keys, curated records with their audit, search
 //!   events, harvested image links, and the OAI-PMH provider's view of the records.
+//! - Venues and mobile routes ([`Store::venues`], [`Store::update_venue`],
+//!   [`Store::mobile_routes`]): opening hours, facilities and the service network, kept apart
+//!   from the institutions so that a change of hours re-indexes nothing.
 //!
 //! # The change log
 //!
@@ -42,6 +45,7 @@ pub mod analytics;
 pub mod backup;
 pub mod curated;
 pub mod remote_images;
+mod venues;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -508,6 +512,7 @@ impl Store {
         accounts::init(&writer).and_then(|()| curated::init(&writer))?;
         analytics::init(&writer)?;
         remote_images::init(&writer)?;
+        venues::init(&writer)?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;
@@ -535,11 +540,21 @@ impl Store {
     /// follower re-indexes them, and records stored before their institution existed become
     /// searchable. An unchanged institution changes nothing (the server upserts the
     /// configured institutions at every start).
+    ///
+    /// An institution's venue is stored apart ([`Store::venues`]) and does not count as a
+    /// change of the institution; one given replaces the stored venue, none keeps it.
     pub fn upsert_institutions(&self, institutions: &[Institution]) -> Result<()> {
         let mut conn = self.writer();
         let tx = write_transaction(&mut conn)?;
         for institution in institutions {
-            let json = serde_json::to_string(institution)?;
+            if let Some(venue) = &institution.venue {
+                venues::put_venue(&tx, &institution.id, venue)?;
+            }
+            let bare = Institution {
+                venue: None,
+                ..institution.clone()
+            };
+            let json = serde_json::to_string(&bare)?;
             let stored: Option<String> = tx
                 .query_row(
                     "SELECT json FROM institutions WHERE id = ?1",
@@ -571,14 +586,22 @@ impl Store {
         Ok(())
     }
 
-    /// Every institution, by id.
+    /// Every institution, by id, each with its venue.
     pub fn institutions(&self) -> Result<Vec<Institution>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT json FROM institutions ORDER BY id")?;
-        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.json, v.json FROM institutions i LEFT JOIN venues v ON v.institution = i.id
+             ORDER BY i.id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+        })?;
         let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        for row in rows {
+            let (json, venue) = row?;
+            let mut institution: Institution = serde_json::from_str(&json)?;
+            institution.venue = venue.map(|v| serde_json::from_str(&v)).transpose()?;
+            out.push(institution);
         }
         Ok(out)
     }

@@ -111,6 +111,7 @@ pub fn institutions() -> Vec<Institution> {
         institution_type: kind,
         district: Some(district),
         level: Level::City,
+        venue: None,
     };
     vec![
         make(

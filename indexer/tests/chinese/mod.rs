@@ -11,6 +11,7 @@ fn library(id: &str, name: &str) -> Institution {
         institution_type: InstitutionType::Library,
         district: None,
         level: Level::City,
+        venue: None,
     }
 }
 

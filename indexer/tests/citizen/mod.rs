@@ -40,6 +40,7 @@ fn index() -> Index {
         institution_type: InstitutionType::Library,
         district: None,
         level: Level::City,
+        venue: None,
     };
     let index = Index::create_in_ram().unwrap();
     let mut writer = index.writer().unwrap();

@@ -63,6 +63,7 @@ fn demo_index() -> Index {
                 .as_str()
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(Level::City),
+            venue: None,
         };
         let text = std::fs::read_to_string(demo_dir().join(format!("collections/{id}.jsonl"))).unwrap();
         for line in text.lines() {
@@ -109,6 +110,7 @@ fn poems_index(files: &[&str]) -> Index {
         institution_type: InstitutionType::Library,
         district: None,
         level: Level::City,
+        venue: None,
     };
     let index = Index::create_in_ram().unwrap();
     let mut writer = index.writer().unwrap();

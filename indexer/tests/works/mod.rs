@@ -15,6 +15,7 @@ fn institution(id: &str, kind: InstitutionType, district: District, level: Level
         institution_type: kind,
         district: Some(district),
         level,
+        venue: None,
     }
 }
 

@@ -48,6 +48,8 @@ fn action_label(action: AuditAction) -> &'static str {
         AuditAction::UpsertInstitution => "修改机构信息",
         AuditAction::CreateApiKey => "签发应用密钥",
         AuditAction::RevokeApiKey => "吊销应用密钥",
+        AuditAction::UpdateVenue => "修改开放时间与设施",
+        AuditAction::UpsertMobileRoute => "修改流动服务线路",
     }
 }
 

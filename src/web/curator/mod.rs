@@ -12,6 +12,7 @@
 //! | `POST /curator/records/{id}/images`          | [`images`]: multipart upload (file + alt text) |
 //! | `POST /curator/records/{id}/images/change`   | move up/down, change alt text, remove         |
 //! | `GET /curator/records/{id}/history`          | [`history`]: who changed what, when           |
+//! | `GET /curator/venues`, `GET`, `POST /curator/institutions/{id}/venue` | [`venue`]: one's own institutions' weekly hours and facilities |
 //! | `GET /static/curator.css`, `/static/curator.js` | the pages' stylesheet and small script     |
 //!
 //! **Why plain form posts.** Every form is an ordinary HTML form posted to these handlers,
@@ -41,6 +42,7 @@ mod images;
 mod list;
 mod login;
 mod records;
+mod venue;
 
 use askama::Template;
 use axum::Router;
@@ -74,6 +76,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/curator/records/{id}/restore", post(records::restore))
         .route("/curator/records/{id}/images/change", post(images::change))
         .route("/curator/records/{id}/history", get(history::history))
+        .route("/curator/venues", get(venue::list))
+        .route(
+            "/curator/institutions/{id}/venue",
+            get(venue::form).post(venue::save),
+        )
         .route("/static/curator.css", get(stylesheet))
         .route("/static/curator.js", get(script))
 }
@@ -401,6 +408,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "uploaded" => "图像已上传。",
         "images" => "图像已更新。",
         "logout" => "您已退出登录。",
+        "venue" => "开放时间与服务设施已保存。",
         _ => return None,
     })
 }

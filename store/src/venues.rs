@@ -1,0 +1,269 @@
+//! Venues and mobile routes: an institution's visitor facts (address, hours, facilities,
+//! its place in the service network) and the routes of its mobile services.
+//!
+//! A venue is kept in its own table, apart from the institution's JSON, because the index
+//! carries the institution on every record: a change of opening hours must not re-enter an
+//! institution's records into the change log. Both tables hold the JSON of their
+//! `schemas` type, like `institutions`.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use schemas::{MobileRoute, Venue};
+
+use super::{Result, Store, commit, write_transaction};
+use crate::curated::{AuditAction, insert_audit};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS venues (
+    institution TEXT PRIMARY KEY,
+    json TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS mobile_routes (
+    id TEXT PRIMARY KEY,
+    institution TEXT NOT NULL,
+    json TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+";
+
+/// Creates the tables (a store written before venues existed gains them when opened).
+pub(super) fn init(conn: &Connection) -> Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    Ok(())
+}
+
+/// Writes `venue` as the venue of `institution` (inside a write transaction).
+pub(super) fn put_venue(conn: &Connection, institution: &str, venue: &Venue) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO venues (institution, json) VALUES (?1, ?2)
+         ON CONFLICT(institution) DO UPDATE SET json = excluded.json,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE venues.json <> excluded.json",
+    )?
+    .execute(params![institution, serde_json::to_string(venue)?])?;
+    Ok(())
+}
+
+impl Store {
+    /// The venue of every institution that has one, by institution id.
+    pub fn venues(&self) -> Result<HashMap<String, Venue>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT institution, json FROM venues")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.insert(id, serde_json::from_str(&json)?);
+        }
+        Ok(out)
+    }
+
+    /// The venue of `institution`, if it has one.
+    pub fn venue(&self, institution: &str) -> Result<Option<Venue>> {
+        let json: Option<String> = self
+            .reader()
+            .query_row(
+                "SELECT json FROM venues WHERE institution = ?1",
+                [institution],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    /// Replaces the venue of `institution` and audits the change (who, before and after) in
+    /// the same transaction. Returns the venue as it was.
+    pub fn update_venue(&self, actor: &str, institution: &str, venue: &Venue) -> Result<Option<Venue>> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        let before: Option<String> = tx
+            .query_row(
+                "SELECT json FROM venues WHERE institution = ?1",
+                [institution],
+                |r| r.get(0),
+            )
+            .optional()?;
+        put_venue(&tx, institution, venue)?;
+        insert_audit(
+            &tx,
+            actor,
+            Some(institution),
+            None,
+            AuditAction::UpdateVenue,
+            before.as_deref(),
+            Some(&serde_json::to_string(venue)?),
+        )?;
+        commit(tx)?;
+        Ok(before.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    /// Adds or replaces mobile routes (by id), as the config lists them.
+    pub fn upsert_mobile_routes(&self, routes: &[MobileRoute]) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        for route in routes {
+            put_route(&tx, route)?;
+        }
+        commit(tx)
+    }
+
+    /// Adds or replaces one mobile route and audits it in the same transaction.
+    pub fn update_mobile_route(&self, actor: &str, route: &MobileRoute) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = write_transaction(&mut conn)?;
+        let before: Option<String> = tx
+            .query_row("SELECT json FROM mobile_routes WHERE id = ?1", [&route.id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        put_route(&tx, route)?;
+        insert_audit(
+            &tx,
+            actor,
+            Some(&route.institution),
+            None,
+            AuditAction::UpsertMobileRoute,
+            before.as_deref(),
+            Some(&serde_json::to_string(route)?),
+        )?;
+        commit(tx)
+    }
+
+    /// Every mobile route, by id.
+    pub fn mobile_routes(&self) -> Result<Vec<MobileRoute>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT json FROM mobile_routes ORDER BY id")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            out.push(serde_json::from_str(&json?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn put_route(conn: &Connection, route: &MobileRoute) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO mobile_routes (id, institution, json) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET institution = excluded.institution, json = excluded.json,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )?
+    .execute(params![
+        route.id,
+        route.institution,
+        serde_json::to_string(route)?
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use schemas::{
+        Admission, AdmissionKind, District, Facility, GeoPoint, Institution, InstitutionType, Level,
+        MobileServiceKind, MobileStop, OpeningHours, ServicePointKind, StopVisit, Weekday, WeeklyHours,
+    };
+
+    use super::*;
+
+    fn venue() -> Venue {
+        Venue {
+            kind: Some(ServicePointKind::Main),
+            parent: None,
+            address: Some("兰州市城关区（示例地址）".into()),
+            geo: Some(GeoPoint {
+                lat: 36.06,
+                lon: 103.83,
+            }),
+            phone: Some("0931-0000000".into()),
+            website: Some("https://example.cn".into()),
+            facilities: vec![Facility::BlindReadingSeats, Facility::SelfServiceLoans],
+            admission: Some(Admission {
+                kind: AdmissionKind::Free,
+                note: None,
+            }),
+            hours: Some(OpeningHours {
+                weekly: WeeklyHours::every_day(&["09:00-12:00", "14:00-21:00"]),
+                ..OpeningHours::default()
+            }),
+        }
+    }
+
+    fn institution(venue: Option<Venue>) -> Institution {
+        Institution {
+            id: "lzlib".into(),
+            name: "兰州市图书馆".into(),
+            institution_type: InstitutionType::Library,
+            district: Some(District::Chengguan),
+            level: Level::City,
+            venue,
+        }
+    }
+
+    #[test]
+    fn venues_round_trip_without_touching_the_change_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("j.db")).unwrap();
+        store.upsert_institutions(&[institution(None)]).unwrap();
+        store
+            .import_records(&[schemas::Record::new("lzlib:1", "lzlib", "静夜思")])
+            .unwrap();
+        let seq = store.changes_since(0, 10).unwrap().last().unwrap().seq;
+
+        // A venue given with the institution is stored apart, and read back with it.
+        store.upsert_institutions(&[institution(Some(venue()))]).unwrap();
+        assert_eq!(store.institutions().unwrap(), [institution(Some(venue()))]);
+        assert_eq!(store.venue("lzlib").unwrap(), Some(venue()));
+        // Hours changed: the record is not re-entered into the change log.
+        let mut later = venue();
+        later.hours = Some(OpeningHours::default());
+        let before = store.update_venue("curator", "lzlib", &later).unwrap();
+        assert_eq!(before, Some(venue()));
+        assert_eq!(store.changes_since(seq, 10).unwrap().len(), 0);
+        assert_eq!(store.venues().unwrap()["lzlib"], later);
+        let audit = store.audit_log(None, None, 10, 0).unwrap();
+        assert_eq!(audit[0].action, AuditAction::UpdateVenue);
+        assert_eq!(audit[0].institution.as_deref(), Some("lzlib"));
+        assert!(audit[0].before.is_some());
+        // An institution upserted without a venue keeps the stored one.
+        store.upsert_institutions(&[institution(None)]).unwrap();
+        assert_eq!(store.venue("lzlib").unwrap(), Some(later));
+
+        // Reopened, all of it is still there.
+        drop(store);
+        let store = Store::open(&dir.path().join("j.db")).unwrap();
+        assert!(store.institutions().unwrap()[0].venue.is_some());
+    }
+
+    #[test]
+    fn mobile_routes_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("j.db")).unwrap();
+        let mut route = MobileRoute {
+            id: "bus-1".into(),
+            name: "流动图书车".into(),
+            kind: MobileServiceKind::MobileLibrary,
+            institution: "lzlib".into(),
+            note: None,
+            stops: vec![MobileStop {
+                name: "和平镇".into(),
+                district: District::Yuzhong,
+                geo: None,
+                schedule: vec![StopVisit {
+                    weekday: Some(Weekday::Wed),
+                    dates: vec![],
+                    time: "10:00-11:30".into(),
+                }],
+            }],
+        };
+        store.upsert_mobile_routes(std::slice::from_ref(&route)).unwrap();
+        assert_eq!(store.mobile_routes().unwrap(), [route.clone()]);
+        route.name = "1 号线".into();
+        store.update_mobile_route("admin", &route).unwrap();
+        assert_eq!(store.mobile_routes().unwrap(), [route]);
+        let audit = store.audit_log(None, None, 10, 0).unwrap();
+        assert_eq!(audit[0].action, AuditAction::UpsertMobileRoute);
+    }
+}
