@@ -96,6 +96,7 @@ fn library() -> Institution {
         institution_type: InstitutionType::Library,
         district: None,
         level: Level::City,
+        venue: None,
     }
 }
 
