@@ -169,6 +169,11 @@ impl ChineseAnalyzer {
         self.snapshot().names.get(word).cloned()
     }
 
+    /// The canonical works (see [`crate::dictionary`]): (title key, creator key).
+    pub(crate) fn canonical(&self) -> Arc<[(String, String)]> {
+        self.snapshot().canonical.clone()
+    }
+
     /// Whether a normalised name is the preferred name of a person (the first of its line).
     pub(crate) fn is_preferred_name(&self, word: &str) -> bool {
         self.snapshot().preferred_names.contains(word)

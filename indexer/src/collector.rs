@@ -30,7 +30,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use crate::generation::{MANY_VALUES, NO_VALUE, NO_YEAR, SegmentColumns};
+use crate::generation::{CanonicalDocs, MANY_VALUES, NO_VALUE, NO_YEAR, SegmentColumns, is_canonical};
 use crate::keys::TITLE_KEY_PREFIX;
 use crate::schema::names;
 use crate::search::SortOrder;
@@ -72,6 +72,8 @@ pub(crate) struct SearchCollector {
     pub(crate) work_numbers: Option<Arc<WorkNumbering>>,
     /// The searcher's segments' columns, by segment ordinal (opened on the spot if missing).
     pub(crate) columns: Vec<Arc<SegmentColumns>>,
+    /// When scoring: the canonical works' documents, by segment ordinal.
+    pub(crate) canonical: Option<Arc<[CanonicalDocs]>>,
 }
 
 /// Works numbered across the segments of one searcher: the same work key gets the same
@@ -344,10 +346,12 @@ fn hash_key(key: &[u8]) -> u64 {
 
 /// Weight of the popularity signal: a document's score is multiplied by
 /// `1 + POPULARITY_WEIGHT × ln(holdings)`, with `ln(holdings)` capped at [`MAX_POPULARITY_LN`],
-/// where `holdings` is the larger of the record's copies and the number of holders of its
-/// work in the whole catalogue (see [`crate::keys::work_key`]): the sources (catalogues,
-/// harvested or curated) with a record of the same folded title, creators, publisher and
-/// year, or the records with the same ISBN or ISSN.
+/// where `holdings` is the largest of the record's copies, the number of holders of its
+/// work in the whole catalogue (see [`crate::keys::work_key`]: the sources, catalogues
+/// harvested or curated, with a record of the same folded title, creators, publisher and
+/// year, or the records with the same ISBN or ISSN), and, for a canonical work listed in
+/// the dictionaries' `canonical.txt`, [`CANONICAL_HOLDERS`]. This is the one place where
+/// the weight of popularity is set.
 ///
 /// Why copies: a library buys more copies of what is borrowed more, and a reader is better
 /// served by the edition they can actually get. Why holders of the work: a work that many
@@ -358,6 +362,9 @@ fn hash_key(key: &[u8]) -> u64 {
 /// to 4× and an exact title adds 16×: popularity breaks near-ties between equally relevant
 /// records, it never lifts a description match over a title match.
 pub(crate) const POPULARITY_WEIGHT: f32 = 0.05;
+/// The holders a canonical work counts as (`canonical.txt`, see [`crate::dictionary`]): enough
+/// for the factor's cap, `ln(20)` ≈ [`MAX_POPULARITY_LN`].
+pub const CANONICAL_HOLDERS: u32 = 20;
 /// Cap of `ln(copies)` in the popularity factor.
 pub(crate) const MAX_POPULARITY_LN: f32 = 3.0;
 
@@ -593,6 +600,8 @@ pub(crate) struct SegmentSearchCollector {
     copies: Option<Column<u64>>,
     /// When scoring: the holders of each document's work (see [`popularity`]).
     work_holders: Option<WorkHolders>,
+    /// When scoring: the segment's canonical works.
+    canonical: Option<CanonicalDocs>,
     /// Work keys and the best candidate per work, when collapsing.
     work_keys: Option<StrColumn>,
     /// `year_start` and `work_keys` as arrays (see [`SegmentColumns::dense_years`]).
@@ -738,6 +747,11 @@ impl Collector for SearchCollector {
                     .map(|(keys, holders)| WorkHolders { keys, holders }),
                 _ => None,
             },
+            canonical: self
+                .canonical
+                .as_ref()
+                .filter(|_| self.scoring)
+                .and_then(|docs| docs.get(segment as usize).cloned()),
             works: self.collapse.then(|| WorkTable {
                 slot: columns.take_slots(),
                 best: Vec::new(),
@@ -903,7 +917,10 @@ impl SegmentCollector for SegmentSearchCollector {
         self.total += 1;
         let score = if self.scoring {
             let copies = self.copies.as_ref().and_then(|c| c.first(doc)).unwrap_or(1);
-            let holders = self.work_holders.as_ref().map_or(1, |w| w.of(doc));
+            let mut holders = self.work_holders.as_ref().map_or(1, |w| w.of(doc));
+            if self.canonical.as_ref().is_some_and(|c| is_canonical(c, doc)) {
+                holders = holders.max(CANONICAL_HOLDERS);
+            }
             score * popularity(copies.max(u64::from(holders)))
         } else {
             score

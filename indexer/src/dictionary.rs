@@ -21,7 +21,14 @@
 //!   user dictionary, so that each is cut as one word. A name on several lines (two people
 //!   called the same) finds all of them.
 //!
-//! In all three files blank lines and lines starting with `#` are ignored, and a line that
+//! - `canonical.txt` — canonical works, one a line: `title / creator` (`靜夜思 / 李白`).
+//!   Among records that match a query equally well, a canonical work comes first: it counts
+//!   as held by [`crate::CANONICAL_HOLDERS`] sources in the popularity factor, a tie-breaker
+//!   that never outranks a better textual match. Both are folded like the index's exact
+//!   keys (traditional = simplified, punctuation ignored). A line without the `/`, or with an
+//!   empty side, is skipped.
+//!
+//! In all four files blank lines and lines starting with `#` are ignored, and a line that
 //! cannot be used (a "word" of more than [`MAX_WORD_CHARS`] characters, a frequency that is
 //! not a number, a synonym group or a person with fewer than two words) is skipped and
 //! counted in [`DictionaryStats::skipped_lines`] (an over-long word also counts on its own):
@@ -47,6 +54,7 @@ use std::sync::{Arc, OnceLock};
 use jieba_rs::Jieba;
 
 use crate::error::{Error, Result};
+use crate::keys::text_key;
 use crate::normalize::normalize;
 
 /// The embedded default user dictionary (`indexer/dictionaries/user_dict.txt`).
@@ -61,6 +69,12 @@ pub const SYNONYMS_FILE: &str = "synonyms.txt";
 pub const DEFAULT_NAMES: &str = include_str!("../dictionaries/names.txt");
 /// File name of the name authority inside the dictionary directory.
 pub const NAMES_FILE: &str = "names.txt";
+/// The embedded default canonical works (`indexer/dictionaries/canonical.txt`).
+pub const DEFAULT_CANONICAL: &str = include_str!("../dictionaries/canonical.txt");
+/// File name of the canonical works inside the dictionary directory.
+pub const CANONICAL_FILE: &str = "canonical.txt";
+/// Longest title or creator of a canonical work, in characters.
+const MAX_CANONICAL_CHARS: usize = 200;
 
 /// Longest word (or name) accepted in any of the files, in characters.
 pub const MAX_WORD_CHARS: usize = 32;
@@ -95,6 +109,10 @@ pub struct DictionaryStats {
     pub synonyms_from_file: bool,
     /// The name authority came from the dictionary directory (not the embedded default).
     pub names_from_file: bool,
+    /// Canonical works listed (distinct title and creator pairs).
+    pub canonical_works: usize,
+    /// The canonical works came from the dictionary directory (not the embedded default).
+    pub canonical_from_file: bool,
 }
 
 /// One loaded generation of the dictionaries: jieba with the user words, the synonyms and
@@ -108,6 +126,9 @@ pub(crate) struct Dictionaries {
     pub(crate) names: HashMap<String, Arc<[String]>>,
     /// The names that come first on a line (a person's preferred name).
     pub(crate) preferred_names: HashSet<String>,
+    /// Canonical works: (title key, creator key), as `title_exact` and `creator_exact` hold
+    /// them. Searches keep what they derive from it per list (compared by pointer).
+    pub(crate) canonical: Arc<[(String, String)]>,
     pub(crate) stats: DictionaryStats,
 }
 
@@ -209,18 +230,20 @@ fn read_optional(dir: &Path, name: &str) -> Result<Option<String>> {
 impl Dictionaries {
     /// Loads the dictionaries from `dir` (files that are missing fall back to the defaults).
     pub(crate) fn load(dir: Option<&Path>) -> Result<Dictionaries> {
-        let (user_dict, synonyms, names) = match dir {
+        let (user_dict, synonyms, names, canonical) = match dir {
             Some(dir) => (
                 read_optional(dir, USER_DICT_FILE)?,
                 read_optional(dir, SYNONYMS_FILE)?,
                 read_optional(dir, NAMES_FILE)?,
+                read_optional(dir, CANONICAL_FILE)?,
             ),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         let mut stats = DictionaryStats {
             user_dict_from_file: user_dict.is_some(),
             synonyms_from_file: synonyms.is_some(),
             names_from_file: names.is_some(),
+            canonical_from_file: canonical.is_some(),
             ..DictionaryStats::default()
         };
         Ok(Dictionaries::build(
@@ -228,6 +251,7 @@ impl Dictionaries {
                 user_dict: user_dict.as_deref().unwrap_or(DEFAULT_USER_DICT),
                 synonyms: synonyms.as_deref().unwrap_or(DEFAULT_SYNONYMS),
                 names: names.as_deref().unwrap_or(DEFAULT_NAMES),
+                canonical: canonical.as_deref().unwrap_or(DEFAULT_CANONICAL),
             },
             &mut stats,
         ))
@@ -240,6 +264,7 @@ impl Dictionaries {
             user_dict: DEFAULT_USER_DICT,
             synonyms: DEFAULT_SYNONYMS,
             names: DEFAULT_NAMES,
+            canonical: DEFAULT_CANONICAL,
         };
         Dictionaries::build(texts, &mut stats)
     }
@@ -262,10 +287,12 @@ impl Dictionaries {
         let synonyms = expansions(&groups, &mut jieba, &mut added_words);
         let names = expansions(&people, &mut jieba, &mut added_words);
         let preferred_names = people.iter().filter_map(|p| p.first().cloned()).collect();
+        let canonical = parse_canonical(texts.canonical, &mut skipped);
         *stats = DictionaryStats {
             user_words: words.len() + added_words,
             synonym_groups: groups.len(),
             name_groups: people.len(),
+            canonical_works: canonical.len(),
             skipped_lines: skipped,
             ..stats.clone()
         };
@@ -274,16 +301,39 @@ impl Dictionaries {
             synonyms,
             names,
             preferred_names,
+            canonical: canonical.into(),
             stats: stats.clone(),
         }
     }
 }
 
-/// The text of the three files (or their defaults).
+/// The text of the four files (or their defaults).
 struct DictionaryTexts<'a> {
     user_dict: &'a str,
     synonyms: &'a str,
     names: &'a str,
+    canonical: &'a str,
+}
+
+/// The lines `title / creator` (also `／`) of the canonical works, as exact keys, each pair
+/// once; unusable lines are counted in `skipped`.
+fn parse_canonical(text: &str, skipped: &mut usize) -> Vec<(String, String)> {
+    let mut works: Vec<(String, String)> = Vec::new();
+    for line in useful_lines(text) {
+        let keys = line
+            .split_once(['/', '／'])
+            .filter(|(t, c)| {
+                t.chars().count() <= MAX_CANONICAL_CHARS && c.chars().count() <= MAX_CANONICAL_CHARS
+            })
+            .map(|(title, creator)| (text_key(title), text_key(creator)))
+            .filter(|(title, creator)| !title.is_empty() && !creator.is_empty());
+        match keys {
+            Some(work) if !works.contains(&work) => works.push(work),
+            Some(_) => {}
+            None => *skipped += 1,
+        }
+    }
+    works
 }
 
 /// Each word of `groups` → the other words of its group(s), in line order. Words of more
@@ -394,6 +444,30 @@ mod tests {
         assert_eq!(loaded.names["东坡"].to_vec(), ["苏轼", "苏东坡"]);
         assert!(!loaded.names.contains_key("李太白"));
         Ok(())
+    }
+
+    #[test]
+    fn canonical_works_are_exact_keys_and_bad_lines_are_counted() {
+        let mut skipped = 0;
+        let works = parse_canonical(
+            "# comment\n靜夜思 / 李白\n静夜思／李白\n《春望》 / 杜 甫\nno slash\n / 李白\n",
+            &mut skipped,
+        );
+        assert_eq!(
+            works,
+            [
+                ("静夜思".to_string(), "李白".to_string()),
+                ("春望".to_string(), "杜甫".to_string())
+            ]
+        );
+        assert_eq!(skipped, 2);
+        let defaults = Dictionaries::defaults();
+        assert!(defaults.stats.canonical_works >= 70, "{:?}", defaults.stats);
+        assert!(
+            defaults
+                .canonical
+                .contains(&("静夜思".to_string(), "李白".to_string()))
+        );
     }
 
     #[test]

@@ -13,13 +13,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::InvertedIndexReader;
 use tantivy::index::SegmentId;
 use tantivy::query::Bm25StatisticsProvider;
-use tantivy::schema::Field;
-use tantivy::{Searcher, SegmentReader, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use crate::collector::KEYWORD_FACETS;
-use crate::schema::names;
+use crate::schema::{Fields, names};
 
 /// In [`SegmentColumns::dense_keywords`]: the document has no value.
 pub(crate) const NO_VALUE: u32 = u32::MAX;
@@ -234,6 +235,76 @@ pub(crate) struct Generation {
     /// The keyword facet counts of the browse of everything, records and works (see
     /// `search::narrowed_browse`), computed on first use.
     pub(crate) browse_counts: [OnceLock<Arc<KeywordCounts>>; 2],
+    /// The documents of the canonical works, and the list they were found for (see
+    /// [`Generation::canonical_docs`]).
+    canonical: Mutex<Option<(CanonicalList, Arc<[CanonicalDocs]>)>>,
+}
+
+/// The canonical works of the dictionaries: (title key, creator key).
+pub(crate) type CanonicalList = Arc<[(String, String)]>;
+/// One segment's documents that are canonical works: a bitset by document id.
+pub(crate) type CanonicalDocs = Arc<[u64]>;
+
+/// Whether `doc` is in a segment's [`CanonicalDocs`].
+pub(crate) fn is_canonical(docs: &[u64], doc: tantivy::DocId) -> bool {
+    docs.get(doc as usize / 64)
+        .is_some_and(|word| word >> (doc % 64) & 1 == 1)
+}
+
+impl Generation {
+    /// Each segment's documents (by segment ordinal) whose title key and one of whose
+    /// creator keys are a pair of `works`: found once per generation and list (a reload
+    /// of the dictionaries brings a new list), by two exact-key postings per work.
+    pub(crate) fn canonical_docs(
+        &self,
+        searcher: &Searcher,
+        fields: &Fields,
+        works: &CanonicalList,
+    ) -> tantivy::Result<Arc<[CanonicalDocs]>> {
+        if let Some((list, docs)) = lock(&self.canonical).as_ref()
+            && Arc::ptr_eq(list, works)
+        {
+            return Ok(docs.clone());
+        }
+        let mut all: Vec<CanonicalDocs> = Vec::with_capacity(searcher.segment_readers().len());
+        for reader in searcher.segment_readers() {
+            let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+            let titles = reader.inverted_index(fields.title_exact)?;
+            let creators = reader.inverted_index(fields.creator_exact)?;
+            for (title, creator) in works.iter() {
+                let with_title = docs_with(&titles, Term::from_field_text(fields.title_exact, title))?;
+                if with_title.is_empty() {
+                    continue;
+                }
+                let with_creator =
+                    docs_with(&creators, Term::from_field_text(fields.creator_exact, creator))?;
+                for doc in with_title {
+                    if with_creator.binary_search(&doc).is_ok()
+                        && let Some(word) = bits.get_mut(doc as usize / 64)
+                    {
+                        *word |= 1 << (doc % 64);
+                    }
+                }
+            }
+            all.push(bits.into());
+        }
+        let all: Arc<[CanonicalDocs]> = all.into();
+        *lock(&self.canonical) = Some((works.clone(), all.clone()));
+        Ok(all)
+    }
+}
+
+/// The documents whose field has `term`, in order.
+fn docs_with(index: &InvertedIndexReader, term: Term) -> tantivy::Result<Vec<DocId>> {
+    let mut docs = Vec::new();
+    if let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? {
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            docs.push(doc);
+            doc = postings.advance();
+        }
+    }
+    Ok(docs)
 }
 
 /// Counts per value of each keyword facet.
@@ -329,6 +400,7 @@ impl Generations {
                 doc_freqs: Mutex::new(HashMap::new()),
             },
             browse_counts: Default::default(),
+            canonical: Mutex::new(None),
         });
         let mut latest = lock(&self.latest);
         if latest.as_ref().is_none_or(|l| l.id < id) {

@@ -9,9 +9,11 @@ use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQu
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
-use crate::collector::{Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering, popularity};
+use crate::collector::{
+    CANONICAL_HOLDERS, Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering,
+};
 use crate::error::{Error, Result};
-use crate::generation::{Generation, KeywordCounts};
+use crate::generation::{Generation, KeywordCounts, is_canonical};
 use crate::highlight::Highlighter;
 use crate::index::Index;
 use crate::near::{Fit, NEAR_MISS_CANDIDATES, NearQuery};
@@ -249,15 +251,20 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         (1.0 + (documents - n + 0.5) / (n + 0.5)).ln()
     };
     let plan = plan(&fields, &inner.analyzer, &request.query, &readings, &idf)?;
+    let canonical = generation.canonical_docs(&searcher, &inner.fields, &inner.analyzer.canonical())?;
     // A near miss is possible: a relevance search with Chinese clauses to fit.
     let near_miss = request.sort == SortOrder::Relevance && !plan.browse && plan.loose.is_some();
     let new_collector = |window: usize| -> Result<SearchCollector> {
         let mut collector = collector_for(&request.filters, window, !plan.browse, request.sort);
         collector.collapse = request.collapse;
         collector.columns = generation.columns.clone();
-        // Collapsing needs the works; scoring needs the records of each work (popularity).
+        // Collapsing needs the works; scoring needs the holders of each work and the
+        // canonical works (popularity).
         if request.collapse || !plan.browse {
             collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
+        }
+        if !plan.browse {
+            collector.canonical = Some(canonical.clone());
         }
         Ok(collector)
     };
@@ -353,7 +360,14 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         if request.explain && !plan.browse {
             let fit = fit.filter(|_| near).map(|fit| (fit, plan.near.chars()));
             let works = inner.work_numbers.numbering(&searcher)?;
-            hit.explanation = Some(explain(&searcher, query, candidate.address, fit, &works)?);
+            let canonical = canonical
+                .get(candidate.address.segment_ord as usize)
+                .is_some_and(|docs| is_canonical(docs, candidate.address.doc_id));
+            let popularity = Popularity {
+                works: &works,
+                canonical,
+            };
+            hit.explanation = Some(explain(&searcher, query, candidate.address, fit, popularity)?);
         }
         hits.push(hit);
     }
@@ -488,6 +502,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrde
         collapse: false,
         work_numbers: None,
         columns: Vec::new(),
+        canonical: None,
     }
 }
 
@@ -672,6 +687,12 @@ fn work_holdings(
     Ok(holdings)
 }
 
+/// What the popularity factor of a hit was made of, for its explanation.
+struct Popularity<'a> {
+    works: &'a WorkNumbering,
+    canonical: bool,
+}
+
 /// Whether the document at `address` matches `query`.
 fn matches(searcher: &Searcher, query: &dyn Query, address: DocAddress) -> Result<bool> {
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
@@ -704,7 +725,7 @@ fn explain(
     query: &dyn Query,
     address: DocAddress,
     near: Option<(Fit, u32)>,
-    works: &WorkNumbering,
+    popularity: Popularity<'_>,
 ) -> Result<String> {
     let mut explanation = query.explain(searcher, address)?;
     if let Some((fit, chars)) = near {
@@ -726,11 +747,21 @@ fn explain(
         .ok()
         .flatten()
         .and_then(|keys| keys.ords().first(address.doc_id))
-        .map_or(1, |ord| works.holders_of(address.segment_ord, ord));
+        .map_or(1, |ord| popularity.works.holders_of(address.segment_ord, ord));
+    let canonical = if popularity.canonical {
+        format!(", a canonical work: {CANONICAL_HOLDERS} holders")
+    } else {
+        String::new()
+    };
+    let holders = if popularity.canonical {
+        holders.max(CANONICAL_HOLDERS)
+    } else {
+        holders
+    };
     explanation.add_context(format!(
         "final score = this value × popularity factor {:.4} ({copies} copies, {holders} holders \
-         of the work in the catalogue)",
-        popularity(copies.max(u64::from(holders))),
+         of the work in the catalogue{canonical})",
+        crate::collector::popularity(copies.max(u64::from(holders))),
     ));
     Ok(explanation.to_pretty_json())
 }

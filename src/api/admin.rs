@@ -10,7 +10,7 @@
 //! | `GET /admin/runs?source=…&limit=…`           | admin: harvest runs                       |
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
 //! | `GET /admin/images?state=…&limit=…&offset=…` | admin: harvested image links (`pending`, `fetched`, `failed` with reason) and counts |
-//! | `POST /admin/dictionaries/reload`            | admin: reload user dict, synonyms, names  |
+//! | `POST /admin/dictionaries/reload`            | admin: reload dictionaries, names, canon  |
 //! | `POST /admin/api-keys` `{"name"}`            | admin: issue an app key (shown once)      |
 //! | `GET /admin/api-keys`                        | admin: issued keys, without secrets       |
 //! | `DELETE /admin/api-keys/{id}`                | admin: revoke a key                       |
@@ -418,6 +418,10 @@ struct DictionaryStats {
     synonyms_from_file: bool,
     /// Whether `names.txt` was read (else the built-in one is used).
     names_from_file: bool,
+    /// Canonical works in `canonical.txt` (title / creator).
+    canonical_works: usize,
+    /// Whether `canonical.txt` was read (else the built-in one is used).
+    canonical_from_file: bool,
 }
 
 /// An issued key; `key` is shown only now.
@@ -704,7 +708,7 @@ async fn remote_images(
     }))
 }
 
-/// Reloads `dictionaries/user_dict.txt`, `synonyms.txt` and `names.txt` from the data
+/// Reloads `dictionaries/user_dict.txt`, `synonyms.txt`, `names.txt` and `canonical.txt` from the data
 /// directory; queries use them at once, documents indexed from now on are segmented with them.
 async fn reload_dictionaries(
     State(state): State<AppState>,
@@ -726,6 +730,8 @@ async fn reload_dictionaries(
         user_dict_from_file: stats.user_dict_from_file,
         synonyms_from_file: stats.synonyms_from_file,
         names_from_file: stats.names_from_file,
+        canonical_works: stats.canonical_works,
+        canonical_from_file: stats.canonical_from_file,
     }))
 }
 

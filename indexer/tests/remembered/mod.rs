@@ -2,7 +2,7 @@
 //! word too many, pinyin ranked as the characters it reads as, and the work more
 //! institutions hold first among equal matches.
 
-use jincheng_indexer::{Index, SearchRequest};
+use jincheng_indexer::{AnalysisOptions, Index, SearchRequest};
 use schemas::{DateRange, Institution, InstitutionType, Level, Record, ResourceType};
 
 /// `(id, title, creator, text)`; the id's prefix is the record's source.
@@ -87,6 +87,9 @@ const POEMS: &[Poem] = &[
     ("qts:17", "春曉", "張玉孃", "曉日照花枝。"),
     ("qts:18", "春曉", "陸游", "春寒欺客睡。"),
     ("qts:19", "春宵", "劉兼", "春宵一刻值千金。"),
+    ("qts:20", "春望", "方岳", "春風吹雨過。"),
+    ("qts:21", "春望", "杜甫", "國破山河在，城春草木深。"),
+    ("qts:22", "春望", "張耒", "柳色黃金嫩。"),
 ];
 
 fn library() -> Institution {
@@ -101,7 +104,10 @@ fn library() -> Institution {
 }
 
 fn catalogue() -> Index {
-    let index = Index::create_in_ram().unwrap();
+    filled(Index::create_in_ram().unwrap())
+}
+
+fn filled(index: Index) -> Index {
     let mut writer = index.writer().unwrap();
     for (id, title, creator, text) in POEMS {
         let mut record = Record::new(*id, "lib", *title);
@@ -206,7 +212,13 @@ fn pinyin_ranks_as_the_characters_it_reads_as() {
 
 #[test]
 fn among_equal_matches_the_work_more_sources_hold_comes_first() {
-    let index = catalogue();
+    // No canonical works: only the holders decide.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canonical.txt"), "# none\n").unwrap();
+    let options = AnalysisOptions {
+        dictionary_dir: Some(dir.path().to_path_buf()),
+    };
+    let index = filled(Index::create_in_ram_with(&options).unwrap());
     // Five poems titled 春曉: 孟浩然's is in two collections; 張玉孃's two are two poems of
     // one collection, one holder.
     let found = hits(&index, "春晓");
@@ -222,4 +234,32 @@ fn among_equal_matches_the_work_more_sources_hold_comes_first() {
         .map(|h| h.2)
         .collect();
     assert_eq!(creators, ["孟浩然", "孟浩然"]);
+}
+
+#[test]
+fn a_canonical_work_comes_first_among_equal_matches_and_the_list_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AnalysisOptions {
+        dictionary_dir: Some(dir.path().to_path_buf()),
+    };
+    let index = filled(Index::create_in_ram_with(&options).unwrap());
+    // Three poems titled 春望, one source each: the built-in list marks 杜甫's.
+    let found = hits(&index, "春望");
+    assert_eq!(found[0].2, "杜甫");
+    assert!(found[0].3.contains("a canonical work"), "{}", found[0].3);
+    assert!(!found[1].3.contains("a canonical work"), "{}", found[1].3);
+    // Typed in pinyin too.
+    assert_eq!(hits(&index, "chunwang")[0].2, "杜甫");
+    // Never above a better match: the poem with the line in its text.
+    assert_eq!(hits(&index, "国破山河在")[0].0, "qts:21");
+    assert_eq!(hits(&index, "春风吹雨过")[0].2, "方岳");
+
+    // An administrator's list replaces the built-in one.
+    std::fs::write(dir.path().join("canonical.txt"), "# 试\n春望 / 方岳\n没有斜线\n").unwrap();
+    let stats = index.reload_dictionaries().unwrap();
+    assert!(stats.canonical_from_file);
+    assert_eq!((stats.canonical_works, stats.skipped_lines), (1, 1), "{stats:?}");
+    assert_eq!(hits(&index, "春望")[0].2, "方岳");
+    // 李白's 靜夜思 is no longer marked (the file has only 方岳's 春望), and still found.
+    assert!(!hits(&index, "静夜思")[0].3.contains("a canonical work"));
 }
