@@ -47,6 +47,7 @@ pub async fn start(
         runs.push(instance.harvest(source, |_| {}).await?);
     }
     instance.wait_indexed(Duration::from_secs(120)).await?;
+    instance.spawn_popularity_refresh();
     Ok(Demo {
         instance,
         base_url,

@@ -42,6 +42,11 @@ pub struct Instance {
     pub remote_images: RemoteImageFetcher,
 }
 
+/// Records whose clicks count in the ranking, at most (the most clicked).
+pub const MAX_CLICKED_RECORDS: usize = 10_000;
+/// How often the clicks counted in the ranking are read again.
+pub const POPULARITY_REFRESH: Duration = Duration::from_secs(600);
+
 /// Where the store file of `data_dir` is.
 pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join(STORE_FILE)
@@ -205,6 +210,36 @@ impl Instance {
             "the index did not catch up with the store within {timeout:?}"
         );
         Ok(())
+    }
+
+    /// Gives the index the clicks per record of the search statistics (the raw events of the
+    /// retention period, the [`MAX_CLICKED_RECORDS`] most clicked), which count in the
+    /// popularity factor of the ranking ([`indexer::CLICKS_PER_HOLDER`]). Returns how many
+    /// records have clicks.
+    pub fn refresh_popularity(&self) -> anyhow::Result<usize> {
+        let clicks = self.store.clicks_by_record("", MAX_CLICKED_RECORDS)?;
+        let records = clicks.len();
+        self.indexing.index().set_clicks(clicks.into_iter().collect());
+        Ok(records)
+    }
+
+    /// Refreshes the popularity from the clicks now and every [`POPULARITY_REFRESH`], forever.
+    pub fn spawn_popularity_refresh(&self) {
+        let instance = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let refreshed = {
+                    let instance = instance.clone();
+                    tokio::task::spawn_blocking(move || instance.refresh_popularity()).await
+                };
+                match refreshed {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => tracing::warn!("could not read the clicks for the ranking: {err:#}"),
+                    Err(err) => tracing::warn!("the clicks refresh failed: {err}"),
+                }
+                tokio::time::sleep(POPULARITY_REFRESH).await;
+            }
+        });
     }
 
     /// Harvests every source now, then again at its `interval` (if it has one), forever.

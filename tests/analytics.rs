@@ -702,3 +702,45 @@ async fn searches_on_the_web_page_count_as_web_and_carry_click_data() {
         [json!({"channel": "web", "searches": 2})]
     );
 }
+
+/// The ids of a search's hits, best first, and the first hit's explanation.
+async fn ranked(h: &Harness, query: &str) -> (Vec<String>, String) {
+    let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let request = Request::get(format!("/api/v1/search?q={q}&explain=true"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = h.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let hits = body["hits"].as_array().unwrap();
+    let ids = hits
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    let explanation = hits[0]["explanation"].as_str().unwrap_or_default().to_string();
+    (ids, explanation)
+}
+
+#[tokio::test]
+async fn the_most_clicked_of_equal_matches_comes_first() {
+    let h = Harness::new().await;
+    // Three records titled alike: equal matches, in id order.
+    let alike: Vec<Record> = (6..=8)
+        .map(|n| Record::new(format!("lib:{n}"), "lib", "河西走廊"))
+        .collect();
+    h.instance.store.import_records(&alike).unwrap();
+    h.instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (before, _) = ranked(&h, "河西走廊").await;
+    assert_eq!(before, ["lib:6", "lib:7", "lib:8"]);
+    for _ in 0..30 {
+        assert_eq!(h.click("河西走廊", "lib:8", 3).await, StatusCode::ACCEPTED);
+    }
+    h.instance.analytics.flush().await;
+    assert_eq!(h.instance.refresh_popularity().unwrap(), 1);
+    let (after, explanation) = ranked(&h, "河西走廊").await;
+    assert_eq!(after, ["lib:8", "lib:6", "lib:7"]);
+    assert!(explanation.contains("by its clicks, 3"), "{explanation}");
+}

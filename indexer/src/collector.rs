@@ -30,7 +30,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use crate::generation::{CanonicalDocs, MANY_VALUES, NO_VALUE, NO_YEAR, SegmentColumns, is_canonical};
+use crate::generation::{MANY_VALUES, NO_VALUE, NO_YEAR, PopularDocs, SegmentColumns};
 use crate::keys::TITLE_KEY_PREFIX;
 use crate::schema::names;
 use crate::search::SortOrder;
@@ -72,8 +72,8 @@ pub(crate) struct SearchCollector {
     pub(crate) work_numbers: Option<Arc<WorkNumbering>>,
     /// The searcher's segments' columns, by segment ordinal (opened on the spot if missing).
     pub(crate) columns: Vec<Arc<SegmentColumns>>,
-    /// When scoring: the canonical works' documents, by segment ordinal.
-    pub(crate) canonical: Option<Arc<[CanonicalDocs]>>,
+    /// When scoring: the documents popularity lifts, by segment ordinal.
+    pub(crate) popular: Option<Vec<Arc<PopularDocs>>>,
 }
 
 /// Works numbered across the segments of one searcher: the same work key gets the same
@@ -349,9 +349,10 @@ fn hash_key(key: &[u8]) -> u64 {
 /// where `holdings` is the largest of the record's copies, the number of holders of its
 /// work in the whole catalogue (see [`crate::keys::work_key`]: the sources, catalogues
 /// harvested or curated, with a record of the same folded title, creators, publisher and
-/// year, or the records with the same ISBN or ISSN), and, for a canonical work listed in
-/// the dictionaries' `canonical.txt`, [`CANONICAL_HOLDERS`]. This is the one place where
-/// the weight of popularity is set.
+/// year, or the records with the same ISBN or ISSN), the record's clicks in the search
+/// statistics over [`CLICKS_PER_HOLDER`] ([`crate::Index::set_clicks`]), and, for a
+/// canonical work listed in the dictionaries' `canonical.txt`, [`CANONICAL_HOLDERS`]. This is
+/// the one place where the weight of popularity is set.
 ///
 /// Why copies: a library buys more copies of what is borrowed more, and a reader is better
 /// served by the edition they can actually get. Why holders of the work: a work that many
@@ -365,6 +366,17 @@ pub(crate) const POPULARITY_WEIGHT: f32 = 0.05;
 /// The holders a canonical work counts as (`canonical.txt`, see [`crate::dictionary`]): enough
 /// for the factor's cap, `ln(20)` ≈ [`MAX_POPULARITY_LN`].
 pub const CANONICAL_HOLDERS: u32 = 20;
+/// Clicks on a record in the search statistics that count as one more holder: a record
+/// clicked 200 times in the statistics' window counts as 20 holders, the factor's cap.
+pub const CLICKS_PER_HOLDER: u64 = 10;
+
+/// The holders a record's clicks count as (see [`CLICKS_PER_HOLDER`]).
+pub(crate) fn holders_of_clicks(clicks: u64) -> u32 {
+    u32::try_from(clicks / CLICKS_PER_HOLDER)
+        .unwrap_or(u32::MAX)
+        .min(CANONICAL_HOLDERS)
+}
+
 /// Cap of `ln(copies)` in the popularity factor.
 pub(crate) const MAX_POPULARITY_LN: f32 = 3.0;
 
@@ -600,8 +612,8 @@ pub(crate) struct SegmentSearchCollector {
     copies: Option<Column<u64>>,
     /// When scoring: the holders of each document's work (see [`popularity`]).
     work_holders: Option<WorkHolders>,
-    /// When scoring: the segment's canonical works.
-    canonical: Option<CanonicalDocs>,
+    /// When scoring: the segment's documents that popularity lifts.
+    popular: Option<Arc<PopularDocs>>,
     /// Work keys and the best candidate per work, when collapsing.
     work_keys: Option<StrColumn>,
     /// `year_start` and `work_keys` as arrays (see [`SegmentColumns::dense_years`]).
@@ -747,8 +759,8 @@ impl Collector for SearchCollector {
                     .map(|(keys, holders)| WorkHolders { keys, holders }),
                 _ => None,
             },
-            canonical: self
-                .canonical
+            popular: self
+                .popular
                 .as_ref()
                 .filter(|_| self.scoring)
                 .and_then(|docs| docs.get(segment as usize).cloned()),
@@ -918,8 +930,8 @@ impl SegmentCollector for SegmentSearchCollector {
         let score = if self.scoring {
             let copies = self.copies.as_ref().and_then(|c| c.first(doc)).unwrap_or(1);
             let mut holders = self.work_holders.as_ref().map_or(1, |w| w.of(doc));
-            if self.canonical.as_ref().is_some_and(|c| is_canonical(c, doc)) {
-                holders = holders.max(CANONICAL_HOLDERS);
+            if let Some(lifted) = self.popular.as_ref().and_then(|p| p.holders(doc)) {
+                holders = holders.max(lifted);
             }
             score * popularity(copies.max(u64::from(holders)))
         } else {

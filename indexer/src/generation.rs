@@ -56,6 +56,9 @@ pub(crate) struct SegmentColumns {
     /// searches to borrow ([`SegmentColumns::take_slots`]) instead of allocating and
     /// clearing one per search.
     spare_slots: Mutex<Vec<Vec<u32>>>,
+    /// The documents popularity lifts, and what they were found for
+    /// ([`Generation::popular_docs`]).
+    popular: Mutex<Option<(PopularitySources, Arc<PopularDocs>)>>,
 }
 
 impl std::fmt::Debug for SegmentColumns {
@@ -86,6 +89,7 @@ impl SegmentColumns {
             dense_work_keys: OnceLock::new(),
             id_table: OnceLock::new(),
             spare_slots: Mutex::new(Vec::new()),
+            popular: Mutex::new(None),
         })
     }
 
@@ -235,62 +239,123 @@ pub(crate) struct Generation {
     /// The keyword facet counts of the browse of everything, records and works (see
     /// `search::narrowed_browse`), computed on first use.
     pub(crate) browse_counts: [OnceLock<Arc<KeywordCounts>>; 2],
-    /// The documents of the canonical works, and the list they were found for (see
-    /// [`Generation::canonical_docs`]).
-    canonical: Mutex<Option<(CanonicalList, Arc<[CanonicalDocs]>)>>,
 }
 
-/// The canonical works of the dictionaries: (title key, creator key).
-pub(crate) type CanonicalList = Arc<[(String, String)]>;
-/// One segment's documents that are canonical works: a bitset by document id.
-pub(crate) type CanonicalDocs = Arc<[u64]>;
+/// What lifts a record's popularity above its own copies and holders: the canonical works of
+/// the dictionaries, (title key, creator key), and the clicks per record id in the search
+/// statistics. Compared by pointer: a new list or a new count is a new `Arc`.
+#[derive(Clone, Default)]
+pub(crate) struct PopularitySources {
+    pub(crate) canonical: Arc<[(String, String)]>,
+    pub(crate) clicks: Arc<HashMap<String, u64>>,
+}
 
-/// Whether `doc` is in a segment's [`CanonicalDocs`].
-pub(crate) fn is_canonical(docs: &[u64], doc: tantivy::DocId) -> bool {
-    docs.get(doc as usize / 64)
-        .is_some_and(|word| word >> (doc % 64) & 1 == 1)
+impl PopularitySources {
+    fn same(&self, other: &PopularitySources) -> bool {
+        Arc::ptr_eq(&self.canonical, &other.canonical) && Arc::ptr_eq(&self.clicks, &other.clicks)
+    }
+}
+
+/// One segment's documents that [`PopularitySources`] lift, with the holders each counts as
+/// (see `collector::popularity`).
+#[derive(Default)]
+pub(crate) struct PopularDocs {
+    /// Which documents have an entry in `holders`, one bit each.
+    bits: Vec<u64>,
+    holders: HashMap<DocId, u32>,
+    /// The canonical ones among them.
+    canonical: Vec<DocId>,
+}
+
+impl PopularDocs {
+    /// The holders `doc` counts as, if it is lifted.
+    pub(crate) fn holders(&self, doc: DocId) -> Option<u32> {
+        let bit = self
+            .bits
+            .get(doc as usize / 64)
+            .is_some_and(|word| word >> (doc % 64) & 1 == 1);
+        if bit {
+            self.holders.get(&doc).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Whether `doc` is a canonical work.
+    pub(crate) fn is_canonical(&self, doc: DocId) -> bool {
+        self.canonical.contains(&doc)
+    }
+
+    fn lift(&mut self, doc: DocId, holders: u32) {
+        if let Some(word) = self.bits.get_mut(doc as usize / 64) {
+            *word |= 1 << (doc % 64);
+            let entry = self.holders.entry(doc).or_insert(0);
+            *entry = (*entry).max(holders);
+        }
+    }
 }
 
 impl Generation {
-    /// Each segment's documents (by segment ordinal) whose title key and one of whose
-    /// creator keys are a pair of `works`: found once per generation and list (a reload
-    /// of the dictionaries brings a new list), by two exact-key postings per work.
-    pub(crate) fn canonical_docs(
+    /// Each segment's [`PopularDocs`] (by segment ordinal) for `sources`, kept per segment
+    /// and computed again only for new segments or new sources: two exact-key postings per
+    /// canonical work and one id posting per clicked record.
+    pub(crate) fn popular_docs(
         &self,
         searcher: &Searcher,
         fields: &Fields,
-        works: &CanonicalList,
-    ) -> tantivy::Result<Arc<[CanonicalDocs]>> {
-        if let Some((list, docs)) = lock(&self.canonical).as_ref()
-            && Arc::ptr_eq(list, works)
+        sources: &PopularitySources,
+    ) -> tantivy::Result<Vec<Arc<PopularDocs>>> {
+        self.columns
+            .iter()
+            .zip(searcher.segment_readers())
+            .map(|(columns, reader)| columns.popular(reader, fields, sources))
+            .collect()
+    }
+}
+
+impl SegmentColumns {
+    fn popular(
+        &self,
+        reader: &SegmentReader,
+        fields: &Fields,
+        sources: &PopularitySources,
+    ) -> tantivy::Result<Arc<PopularDocs>> {
+        if let Some((known, docs)) = lock(&self.popular).as_ref()
+            && known.same(sources)
         {
             return Ok(docs.clone());
         }
-        let mut all: Vec<CanonicalDocs> = Vec::with_capacity(searcher.segment_readers().len());
-        for reader in searcher.segment_readers() {
-            let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
-            let titles = reader.inverted_index(fields.title_exact)?;
-            let creators = reader.inverted_index(fields.creator_exact)?;
-            for (title, creator) in works.iter() {
-                let with_title = docs_with(&titles, Term::from_field_text(fields.title_exact, title))?;
-                if with_title.is_empty() {
-                    continue;
-                }
-                let with_creator =
-                    docs_with(&creators, Term::from_field_text(fields.creator_exact, creator))?;
-                for doc in with_title {
-                    if with_creator.binary_search(&doc).is_ok()
-                        && let Some(word) = bits.get_mut(doc as usize / 64)
-                    {
-                        *word |= 1 << (doc % 64);
-                    }
+        let mut docs = PopularDocs {
+            bits: vec![0u64; (reader.max_doc() as usize).div_ceil(64)],
+            ..PopularDocs::default()
+        };
+        let titles = reader.inverted_index(fields.title_exact)?;
+        let creators = reader.inverted_index(fields.creator_exact)?;
+        for (title, creator) in sources.canonical.iter() {
+            let with_title = docs_with(&titles, Term::from_field_text(fields.title_exact, title))?;
+            if with_title.is_empty() {
+                continue;
+            }
+            let with_creator = docs_with(&creators, Term::from_field_text(fields.creator_exact, creator))?;
+            for doc in with_title {
+                if with_creator.binary_search(&doc).is_ok() {
+                    docs.lift(doc, crate::collector::CANONICAL_HOLDERS);
+                    docs.canonical.push(doc);
                 }
             }
-            all.push(bits.into());
         }
-        let all: Arc<[CanonicalDocs]> = all.into();
-        *lock(&self.canonical) = Some((works.clone(), all.clone()));
-        Ok(all)
+        let ids = reader.inverted_index(fields.id)?;
+        for (id, clicks) in sources.clicks.iter() {
+            let holders = crate::collector::holders_of_clicks(*clicks);
+            if holders > 1 {
+                for doc in docs_with(&ids, Term::from_field_text(fields.id, id))? {
+                    docs.lift(doc, holders);
+                }
+            }
+        }
+        let docs = Arc::new(docs);
+        *lock(&self.popular) = Some((sources.clone(), docs.clone()));
+        Ok(docs)
     }
 }
 
@@ -400,7 +465,6 @@ impl Generations {
                 doc_freqs: Mutex::new(HashMap::new()),
             },
             browse_counts: Default::default(),
-            canonical: Mutex::new(None),
         });
         let mut latest = lock(&self.latest);
         if latest.as_ref().is_none_or(|l| l.id < id) {

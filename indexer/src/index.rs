@@ -1,5 +1,6 @@
 //! [`Index`]: opening or creating the index, its reader, and the handle everything shares.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use crate::analysis::ChineseAnalyzer;
 use crate::collector::WorkNumbers;
 use crate::dictionary::{AnalysisOptions, DictionaryStats};
 use crate::error::{Error, Result};
-use crate::generation::Generations;
+use crate::generation::{Generations, PopularitySources};
 use crate::pinyin::{PinyinMode, PinyinTokenizer};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, pinyin_tokenizer_name, tokenizer_name};
 use crate::search::{SearchRequest, SearchResults};
@@ -53,6 +54,8 @@ pub(crate) struct IndexInner {
     pub(crate) analyzer: ChineseAnalyzer,
     /// The suggestion table of the latest reader generation that asked for one.
     suggester: Mutex<Option<Arc<Suggester>>>,
+    /// Clicks per record id ([`Index::set_clicks`]).
+    clicks: Mutex<Arc<HashMap<String, u64>>>,
     /// Held while a suggestion table is built, so that concurrent callers build it once.
     suggester_build: Mutex<()>,
     /// A background rebuild is running (see [`Index::warm_suggestions`]).
@@ -147,6 +150,7 @@ impl Index {
                 fields,
                 analyzer,
                 suggester: Mutex::new(None),
+                clicks: Mutex::new(Arc::default()),
                 suggester_build: Mutex::new(()),
                 warming: AtomicBool::new(false),
                 bulk_loading: AtomicBool::new(false),
@@ -198,6 +202,27 @@ impl Index {
     /// [`Error::QueryTooLong`]; an empty one has no completions.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>> {
         self.suggester()?.suggest(prefix, limit)
+    }
+
+    /// Sets the clicks per record id that searches count in the popularity factor (see
+    /// [`crate::CLICKS_PER_HOLDER`]): the app reads them from its search statistics and sets
+    /// them again from time to time. Records not listed have none.
+    pub fn set_clicks(&self, clicks: HashMap<String, u64>) {
+        *self.inner.clicks.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(clicks);
+    }
+
+    /// What lifts records above their own copies and holders: the dictionaries' canonical
+    /// works and the clicks.
+    pub(crate) fn popularity_sources(&self) -> PopularitySources {
+        PopularitySources {
+            canonical: self.inner.analyzer.canonical(),
+            clicks: self
+                .inner
+                .clicks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
     }
 
     /// The latest suggestion table, of whatever reader generation (built if there is none):

@@ -75,9 +75,9 @@
 //!   `jing ye si`) is also searched as the title and the name whose whole pinyin it is, the
 //!   ones most records have, so it ranks as the same query typed in characters.
 //! - **The work more institutions hold first, for the same match.** A score is multiplied by
-//!   a small popularity factor from the record's copies, the sources holding its work and
-//!   the canonical works of the dictionaries (`canonical.txt`) — at most 1.15: a
-//!   tie-breaker, never above a better textual match.
+//!   a small popularity factor from the record's copies, the sources holding its work, its
+//!   clicks ([`Index::set_clicks`]) and the canonical works of the dictionaries
+//!   (`canonical.txt`) — at most 1.15: a tie-breaker, never above a better textual match.
 //!
 //! # Collapsing: one hit per work, never hiding one
 //!
@@ -145,7 +145,7 @@ pub fn injected_io_error(arg: Option<String>) -> std::io::Error {
 
 pub use crate::{
     analysis::{AnalyzedToken, ChineseAnalyzer, LOCAL_WORDS},
-    collector::CANONICAL_HOLDERS,
+    collector::{CANONICAL_HOLDERS, CLICKS_PER_HOLDER},
     dictionary::{AnalysisOptions, DictionaryStats},
     error::{Error, Result},
     index::Index,

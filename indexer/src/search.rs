@@ -9,11 +9,9 @@ use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQu
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
-use crate::collector::{
-    CANONICAL_HOLDERS, Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering,
-};
+use crate::collector::{Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering};
 use crate::error::{Error, Result};
-use crate::generation::{Generation, KeywordCounts, is_canonical};
+use crate::generation::{Generation, KeywordCounts};
 use crate::highlight::Highlighter;
 use crate::index::Index;
 use crate::near::{Fit, NEAR_MISS_CANDIDATES, NearQuery};
@@ -251,7 +249,11 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         (1.0 + (documents - n + 0.5) / (n + 0.5)).ln()
     };
     let plan = plan(&fields, &inner.analyzer, &request.query, &readings, &idf)?;
-    let canonical = generation.canonical_docs(&searcher, &inner.fields, &inner.analyzer.canonical())?;
+    let popular = if !plan.browse {
+        Some(generation.popular_docs(&searcher, &inner.fields, &index.popularity_sources())?)
+    } else {
+        None
+    };
     // A near miss is possible: a relevance search with Chinese clauses to fit.
     let near_miss = request.sort == SortOrder::Relevance && !plan.browse && plan.loose.is_some();
     let new_collector = |window: usize| -> Result<SearchCollector> {
@@ -264,7 +266,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
             collector.work_numbers = Some(inner.work_numbers.numbering(&searcher)?);
         }
         if !plan.browse {
-            collector.canonical = Some(canonical.clone());
+            collector.popular.clone_from(&popular);
         }
         Ok(collector)
     };
@@ -360,12 +362,13 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         if request.explain && !plan.browse {
             let fit = fit.filter(|_| near).map(|fit| (fit, plan.near.chars()));
             let works = inner.work_numbers.numbering(&searcher)?;
-            let canonical = canonical
-                .get(candidate.address.segment_ord as usize)
-                .is_some_and(|docs| is_canonical(docs, candidate.address.doc_id));
+            let lifted = popular
+                .as_ref()
+                .and_then(|p| p.get(candidate.address.segment_ord as usize));
             let popularity = Popularity {
                 works: &works,
-                canonical,
+                lifted: lifted.and_then(|p| p.holders(candidate.address.doc_id)),
+                canonical: lifted.is_some_and(|p| p.is_canonical(candidate.address.doc_id)),
             };
             hit.explanation = Some(explain(&searcher, query, candidate.address, fit, popularity)?);
         }
@@ -502,7 +505,7 @@ fn collector_for(filters: &Filters, window: usize, scoring: bool, sort: SortOrde
         collapse: false,
         work_numbers: None,
         columns: Vec::new(),
-        canonical: None,
+        popular: None,
     }
 }
 
@@ -690,6 +693,8 @@ fn work_holdings(
 /// What the popularity factor of a hit was made of, for its explanation.
 struct Popularity<'a> {
     works: &'a WorkNumbering,
+    /// The holders the record counts as for being canonical or clicked.
+    lifted: Option<u32>,
     canonical: bool,
 }
 
@@ -748,20 +753,16 @@ fn explain(
         .flatten()
         .and_then(|keys| keys.ords().first(address.doc_id))
         .map_or(1, |ord| popularity.works.holders_of(address.segment_ord, ord));
-    let canonical = if popularity.canonical {
-        format!(", a canonical work: {CANONICAL_HOLDERS} holders")
-    } else {
-        String::new()
+    let lifted = match (popularity.canonical, popularity.lifted) {
+        (true, Some(n)) => format!("; as a canonical work, {n}"),
+        (false, Some(n)) => format!("; by its clicks, {n}"),
+        (_, None) => String::new(),
     };
-    let holders = if popularity.canonical {
-        holders.max(CANONICAL_HOLDERS)
-    } else {
-        holders
-    };
+    let counted = holders.max(popularity.lifted.unwrap_or(1));
     explanation.add_context(format!(
         "final score = this value × popularity factor {:.4} ({copies} copies, {holders} holders \
-         of the work in the catalogue{canonical})",
-        crate::collector::popularity(copies.max(u64::from(holders))),
+         of the work in the catalogue{lifted})",
+        crate::collector::popularity(copies.max(u64::from(counted))),
     ));
     Ok(explanation.to_pretty_json())
 }

@@ -432,6 +432,22 @@ impl Store {
         Ok(days.into_values().collect())
     }
 
+    /// Clicks per record on `since_day` (`YYYY-MM-DD`) and after, from the raw click events
+    /// (kept for the retention period; the daily aggregates do not keep records), the most
+    /// clicked first, at most `limit` records (the popularity signal of the search).
+    pub fn clicks_by_record(&self, since_day: &str, limit: usize) -> Result<Vec<(String, u64)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT record_id, COUNT(*) AS clicks FROM analytics_clicks WHERE day >= ?1
+             GROUP BY record_id ORDER BY clicks DESC, record_id LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(rusqlite::params![since_day, limit], |row| {
+            Ok((row.get::<_, String>(0)?, u(row.get(1)?)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every non-empty query searched from `from` to `to`, with its counts and clicks,
     /// most searched first (ties by query).
     pub fn analytics_queries(&self, from: &str, to: &str) -> Result<Vec<QueryCounts>> {

@@ -246,8 +246,8 @@ fn a_canonical_work_comes_first_among_equal_matches_and_the_list_reloads() {
     // Three poems titled 春望, one source each: the built-in list marks 杜甫's.
     let found = hits(&index, "春望");
     assert_eq!(found[0].2, "杜甫");
-    assert!(found[0].3.contains("a canonical work"), "{}", found[0].3);
-    assert!(!found[1].3.contains("a canonical work"), "{}", found[1].3);
+    assert!(found[0].3.contains("as a canonical work, 20"), "{}", found[0].3);
+    assert!(!found[1].3.contains("canonical"), "{}", found[1].3);
     // Typed in pinyin too.
     assert_eq!(hits(&index, "chunwang")[0].2, "杜甫");
     // Never above a better match: the poem with the line in its text.
@@ -261,5 +261,26 @@ fn a_canonical_work_comes_first_among_equal_matches_and_the_list_reloads() {
     assert_eq!((stats.canonical_works, stats.skipped_lines), (1, 1), "{stats:?}");
     assert_eq!(hits(&index, "春望")[0].2, "方岳");
     // 李白's 靜夜思 is no longer marked (the file has only 方岳's 春望), and still found.
-    assert!(!hits(&index, "静夜思")[0].3.contains("a canonical work"));
+    assert!(!hits(&index, "静夜思")[0].3.contains("canonical"));
+}
+
+#[test]
+fn much_clicked_records_come_first_among_equal_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("canonical.txt"), "# none\n").unwrap();
+    let options = AnalysisOptions {
+        dictionary_dir: Some(dir.path().to_path_buf()),
+    };
+    let index = filled(Index::create_in_ram_with(&options).unwrap());
+    let first = |query: &str| hits(&index, query).remove(0);
+    assert_ne!(first("春望").0, "qts:22");
+    // 張耒's 春望, clicked 50 times: 5 holders.
+    index.set_clicks([("qts:22".to_string(), 50), ("qts:20".to_string(), 9)].into());
+    let (id, _, _, explanation) = first("春望");
+    assert_eq!(id, "qts:22");
+    assert!(explanation.contains("by its clicks, 5"), "{explanation}");
+    // Nine clicks are less than one holder; clicks never beat a better match.
+    assert_eq!(first("国破山河在").0, "qts:21");
+    index.set_clicks(Default::default());
+    assert_ne!(first("春望").0, "qts:22");
 }
