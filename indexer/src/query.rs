@@ -148,8 +148,8 @@ pub(crate) struct QueryPlan {
     pub(crate) near: NearQuery,
     /// For a near miss: any clause matches, a Chinese clause by two of its pairs of adjacent
     /// characters (one when it has fewer than three), another by any of its groups (`None`
-    /// when there is no Chinese clause to fit).
-    pub(crate) loose: Option<Box<dyn Query>>,
+    /// when there is no Chinese clause to fit). Built into a query only for a near miss.
+    pub(crate) loose: Option<Loose>,
     /// Every clause of several Chinese words has them together, in one field of its scope
     /// (as the phrase of its character pairs). `None` when there is no such clause. When the
     /// best record of `query` does not match it, the search is a near miss.
@@ -366,15 +366,14 @@ pub(crate) fn plan(
     analyzer: &ChineseAnalyzer,
     text: &str,
     readings: &[String],
-    idf: &Idf<'_>,
 ) -> Result<QueryPlan> {
-    let mut plan = plan_text(fields, analyzer, text, idf)?;
+    let mut plan = plan_text(fields, analyzer, text)?;
     if plan.browse || readings.is_empty() {
         return Ok(plan);
     }
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(readings.len() + 1);
     for reading in readings.iter().take(MAX_PINYIN_READINGS) {
-        let typed = plan_text(fields, analyzer, reading, idf)?;
+        let typed = plan_text(fields, analyzer, reading)?;
         if typed.browse {
             continue;
         }
@@ -395,8 +394,41 @@ pub(crate) fn plan(
 /// miss scores pairs by it).
 pub(crate) type Idf<'a> = dyn Fn(&Term) -> f32 + 'a;
 
+/// The looser query of a near miss (see [`QueryPlan::loose`]), kept in parts: its pairs are
+/// weighed by their document frequencies, looked up only when a search is a near miss.
+pub(crate) struct Loose {
+    parts: Vec<LoosePart>,
+    /// The whole-query boosts (should) and the exclusions (must not).
+    others: Vec<(Occur, Box<dyn Query>)>,
+}
+
+/// A clause of the looser query.
+enum LoosePart {
+    /// A clause's groups, as in the query.
+    Query(Box<dyn Query>),
+    /// The pairs of adjacent characters of a Chinese clause in its scope.
+    Pairs(Scope, Vec<String>),
+}
+
+impl Loose {
+    /// The looser query: any part matches.
+    pub(crate) fn query(&self, fields: &Fields, idf: &Idf<'_>) -> Box<dyn Query> {
+        let parts: Vec<(Occur, Box<dyn Query>)> = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                LoosePart::Query(q) => q.box_clone(),
+                LoosePart::Pairs(scope, pairs) => pairs_query(fields, *scope, pairs, idf),
+            })
+            .map(|q| (Occur::Should, q))
+            .chain(self.others.iter().map(|(o, q)| (*o, q.box_clone())))
+            .collect();
+        Box::new(BooleanQuery::new(parts))
+    }
+}
+
 /// Builds the queries for `text`.
-fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<'_>) -> Result<QueryPlan> {
+fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str) -> Result<QueryPlan> {
     let chars = text.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(Error::QueryTooLong {
@@ -422,7 +454,7 @@ fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<
     let mut near = NearQuery::default();
     let mut together: Vec<Box<dyn Query>> = Vec::new();
     // The looser query's parts: a clause's character pairs, or its groups when it has none.
-    let mut loose_parts: Vec<Box<dyn Query>> = Vec::new();
+    let mut loose_parts: Vec<LoosePart> = Vec::new();
 
     for clause in lex(text) {
         let groups = clause_groups(analyzer, &clause, &mut budget);
@@ -481,9 +513,9 @@ fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<
             negative.push(all_of(queries));
         } else {
             if pairs.is_empty() {
-                loose_parts.extend(queries.iter().map(|q| q.box_clone()));
+                loose_parts.extend(queries.iter().map(|q| LoosePart::Query(q.box_clone())));
             } else {
-                loose_parts.push(pairs_query(fields, clause.scope, &pairs, idf));
+                loose_parts.push(LoosePart::Pairs(clause.scope, pairs));
             }
             positive.extend(queries);
         }
@@ -531,7 +563,14 @@ fn plan_text(fields: &Fields, analyzer: &ChineseAnalyzer, text: &str, idf: &Idf<
         Box::new(BooleanQuery::new(any))
     };
     let fallback = (positive.len() > 1).then(|| any(&positive));
-    let loose = (positive.len() > 1 && !near.is_empty()).then(|| any(&loose_parts));
+    let loose = (positive.len() > 1 && !near.is_empty()).then(|| Loose {
+        parts: loose_parts,
+        others: boosts
+            .iter()
+            .map(|q| (Occur::Should, q.box_clone()))
+            .chain(exclusions())
+            .collect(),
+    });
     let all = positive
         .into_iter()
         .map(|q| (Occur::Must, q))
@@ -1089,7 +1128,7 @@ mod tests {
 
     fn plan_for(text: &str) -> Result<QueryPlan> {
         let (_, fields) = build_schema();
-        plan(&fields, &ChineseAnalyzer::shared(), text, &[], &|_| 1.0)
+        plan(&fields, &ChineseAnalyzer::shared(), text, &[])
     }
 
     fn clause(negated: bool, scope: Scope, phrase: bool, text: &str) -> Clause<'_> {

@@ -248,7 +248,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         let n = statistics.doc_freq(term).unwrap_or(0) as f32;
         (1.0 + (documents - n + 0.5) / (n + 0.5)).ln()
     };
-    let plan = plan(&fields, &inner.analyzer, &request.query, &readings, &idf)?;
+    let plan = plan(&fields, &inner.analyzer, &request.query, &readings)?;
     let popular = if !plan.browse {
         Some(generation.popular_docs(&searcher, &inner.fields, &index.popularity_sources())?)
     } else {
@@ -296,7 +296,11 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
             near = !matches(&searcher, together.as_ref(), best.address)?;
         }
     }
-    if near && let Some(loose) = &plan.loose {
+    let loose = match &plan.loose {
+        Some(loose) if near => Some(loose.query(&fields, &idf)),
+        _ => None,
+    };
+    if let Some(loose) = &loose {
         // Nothing has the query together: the best records of the looser query, ranked by
         // how much of the query they have in order (see `crate::near`).
         query = loose.as_ref();
