@@ -33,7 +33,7 @@ use crate::analysis::is_cjk;
 use crate::normalize::normalize;
 
 /// Candidates of the looser query ranked by their fit: the first page and a few more.
-pub(crate) const NEAR_MISS_CANDIDATES: usize = 50;
+pub(crate) const NEAR_MISS_CANDIDATES: usize = 30;
 /// Characters of one field value compared with the query, at most.
 const MAX_VALUE_CHARS: usize = 4_000;
 /// Query characters a chain may skip between two matched characters (a changed character or
