@@ -57,7 +57,7 @@ const FIELD_BASE: f32 = 8.0;
 const SPECIFIC_BONUS: f32 = 1.0;
 
 /// How well one record fits the query (greater is better; compare with [`Fit::cmp_key`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fit {
     /// Characters of the query's clauses matched in order, over all clauses.
     pub(crate) chars: u32,
@@ -65,6 +65,9 @@ pub(crate) struct Fit {
     /// weight of the field they were found in, times the [`SPECIFIC_BONUS`] of the value,
     /// summed.
     pub(crate) weighted: f32,
+    /// What matched, for each clause found: the run of the value it lies in (folded) and the
+    /// field (`举头望山月 in description`).
+    pub(crate) found: Vec<String>,
 }
 
 impl Fit {
@@ -101,14 +104,15 @@ fn counts(c: char) -> bool {
 /// A field value as a fit reads it: its folded characters without punctuation or spaces,
 /// and for each of them the segment (the run between two punctuation marks or spaces: a
 /// line of a poem, a part of a title) it belongs to.
-struct Value {
+struct Value<'a> {
     weight: f32,
+    field: &'a str,
     chars: Vec<char>,
     segments: Vec<u32>,
 }
 
-impl Value {
-    fn new(weight: f32, text: &str) -> Value {
+impl<'a> Value<'a> {
+    fn new(weight: f32, field: &'a str, text: &str) -> Value<'a> {
         let mut chars = Vec::new();
         let mut segments = Vec::new();
         let mut segment = 0u32;
@@ -125,6 +129,7 @@ impl Value {
         }
         Value {
             weight,
+            field,
             chars,
             segments,
         }
@@ -173,23 +178,24 @@ impl NearQuery {
             .sum()
     }
 
-    /// The fit of a record given its text values, each with its field's weight.
-    pub(crate) fn fit<'a>(&self, values: impl IntoIterator<Item = (f32, &'a str)> + Clone) -> Fit {
-        let values: Vec<Value> = values
+    /// The fit of a record given its text values, each with its field's weight and name.
+    pub(crate) fn fit<'a>(&self, values: impl IntoIterator<Item = (f32, &'a str, &'a str)>) -> Fit {
+        let values: Vec<Value<'_>> = values
             .into_iter()
-            .map(|(weight, text)| Value::new(weight, text))
+            .map(|(weight, field, text)| Value::new(weight, field, text))
             .filter(|v| !v.chars.is_empty())
             .collect();
         let mut fit = Fit::default();
         for clause in &self.clauses {
             let typed = clause.variants.first().map_or(0, Vec::len);
-            let mut best = (0usize, 0f32);
+            let mut best = (0usize, 0f32, String::new());
             for (variant_index, variant) in clause.variants.iter().enumerate() {
                 for value in &values {
                     let Some(found) = chain(variant, &value.chars) else {
                         continue;
                     };
                     let span = value.segment_span(found.start, found.end);
+                    let run = value.chars.get(found.start..=found.end).unwrap_or_default();
                     // Another name of the person, found whole, counts as the name typed.
                     let found = if variant_index > 0 && found.length == variant.len() {
                         typed
@@ -201,12 +207,16 @@ impl NearQuery {
                         * (FIELD_BASE + value.weight)
                         * (1.0 + SPECIFIC_BONUS * specific.min(1.0));
                     if weighted > best.1 {
-                        best = (found, weighted);
+                        let run: String = run.iter().collect();
+                        best = (found, weighted, format!("{run} in {}", value.field));
                     }
                 }
             }
             fit.chars += best.0 as u32;
             fit.weighted += best.1;
+            if best.0 > 0 {
+                fit.found.push(best.2);
+            }
         }
         fit
     }
@@ -310,11 +320,12 @@ mod tests {
         let mut query = NearQuery::default();
         query.add_clause("千山鸟飞尽", &[]);
         let poem = query.fit([
-            (4.0, "江雪"),
-            (1.0, "千山鳥飛絕，萬逕人蹤滅。孤舟蓑笠翁，獨釣寒江雪。"),
+            (4.0, "field", "江雪"),
+            (1.0, "field", "千山鳥飛絕，萬逕人蹤滅。孤舟蓑笠翁，獨釣寒江雪。"),
         ]);
-        let title = query.fit([(4.0, "辛酉大雪戲成十詩以千山鳥飛絕萬逕人蹤滅爲韻")]);
+        let title = query.fit([(4.0, "field", "辛酉大雪戲成十詩以千山鳥飛絕萬逕人蹤滅爲韻")]);
         assert_eq!((poem.chars, title.chars), (4, 4));
+        assert_eq!(poem.found, ["千山鸟飞 in field"]);
         assert!(poem.cmp_key(&title).is_gt());
     }
 
@@ -325,33 +336,44 @@ mod tests {
         query.add_clause("崔颢", &[]);
         query.add_clause("jingyesi", &[]);
         assert_eq!(query.chars(), 6);
-        let own = query.fit([(4.0, "黃鶴樓"), (3.0, "崔顥"), (1.0, "昔人已乘白雲去")]);
+        let own = query.fit([
+            (4.0, "field", "黃鶴樓"),
+            (3.0, "field", "崔顥"),
+            (1.0, "field", "昔人已乘白雲去"),
+        ]);
         let other = query.fit([
-            (4.0, "黄鶴樓"),
-            (3.0, "張顒"),
-            (1.0, "崔顥題詩在上頭，登臨何必更冥搜"),
+            (4.0, "field", "黄鶴樓"),
+            (3.0, "field", "張顒"),
+            (1.0, "field", "崔顥題詩在上頭，登臨何必更冥搜"),
         ]);
         assert_eq!((own.chars, other.chars), (5, 5));
         // More of a line in a poem's text beats less of it in a title.
-        let line = query.fit([(1.0, "登黄鹤楼"), (1.0, "崔颢")]);
-        let title = query.fit([(4.0, "黄鹤"), (1.0, "崔颢")]);
+        let line = query.fit([(1.0, "field", "登黄鹤楼"), (1.0, "field", "崔颢")]);
+        let title = query.fit([(4.0, "field", "黄鹤"), (1.0, "field", "崔颢")]);
         assert!(line.cmp_key(&title).is_gt());
         assert!(own.cmp_key(&other).is_gt());
         // A value that is the clause beats a long one that mentions it.
         let long = query.fit([(
             4.0,
+            "title",
             "沙云黄鶴樓崔顥題後先輩曾題否拙云不曾沙云無事題取一篇好因說偈",
         )]);
         assert_eq!(long.chars, 5);
         assert!(own.cmp_key(&long).is_gt());
-        assert_eq!(query.fit([(4.0, "登黄鹤楼"), (3.0, "崔颢")]).chars, query.chars());
+        assert_eq!(
+            query
+                .fit([(4.0, "field", "登黄鹤楼"), (3.0, "field", "崔颢")])
+                .chars,
+            query.chars()
+        );
     }
 
     #[test]
     fn another_name_of_the_person_counts_as_the_name_typed() {
         let mut query = NearQuery::default();
         query.add_clause("苏东坡", &["苏轼".to_string()]);
-        let fit = query.fit([(3.0, "蘇軾")]);
+        let fit = query.fit([(3.0, "creators", "蘇軾")]);
         assert_eq!(fit.chars, query.chars());
+        assert_eq!(fit.found, ["苏轼 in creators"]);
     }
 }

@@ -314,7 +314,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
                 None => (searcher.doc(candidate.address)?, None),
             };
             let fit = entry.1.unwrap_or_else(|| fit_of(index, &plan.near, &entry.0));
-            fits.push(fit);
+            fits.push(fit.clone());
             read.insert(candidate.address, (entry.0, Some(fit)));
         }
         // A stable sort: among equal fits, the looser query's order (score, year, id).
@@ -712,17 +712,13 @@ fn matches(searcher: &Searcher, query: &dyn Query, address: DocAddress) -> Resul
 /// How well a stored record fits the query's Chinese clauses, from its text fields at their
 /// weights.
 fn fit_of(index: &Index, near: &NearQuery, doc: &TantivyDocument) -> Fit {
-    let values: Vec<(f32, &str)> = index
-        .inner
-        .fields
-        .text
-        .iter()
-        .flat_map(|t| {
-            doc.get_all(t.field)
-                .filter_map(|v| v.as_str())
-                .map(move |text| (t.boost, text))
-        })
-        .collect();
+    let schema = index.inner.index.schema();
+    let values = index.inner.fields.text.iter().flat_map(|t| {
+        let name = schema.get_field_name(t.field);
+        doc.get_all(t.field)
+            .filter_map(|v| v.as_str())
+            .map(move |text| (t.boost, name, text))
+    });
     near.fit(values)
 }
 
@@ -740,9 +736,11 @@ fn explain(
     if let Some((fit, chars)) = near {
         explanation.add_context(format!(
             "near miss: no record has the query together; ranked first by its fit: {} of the \
-             query's {chars} characters found in order and close together ({:.1} counting the \
-             field each clause was found in), then by this score",
-            fit.chars, fit.weighted
+             query's {chars} characters found in order and close together ({}; {:.1} counting \
+             the field each was found in), then by this score",
+            fit.chars,
+            fit.found.join(", "),
+            fit.weighted
         ));
     }
     let fast = searcher.segment_reader(address.segment_ord).fast_fields();
