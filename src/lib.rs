@@ -15,6 +15,7 @@ pub mod bench;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod ical;
 mod instance;
 pub mod jsonld;
 pub mod oai;

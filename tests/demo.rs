@@ -119,6 +119,81 @@ async fn check_format_fields(base: &str) {
     );
 }
 
+/// The cultural centres' Dublin Core events (issue 15) have their start from `dc:date` and
+/// their place from `dc:coverage`, so the upcoming ones are on `/events` and in the
+/// calendars, as of a fixed instant (never the machine's date).
+async fn check_dublin_core_events(demo: &jincheng::demo::Demo) {
+    let dc_sources = ["lzculture", "xgculture", "liancheng"];
+    let changes = demo.instance.store.changes_since(0, 1_000_000).unwrap();
+    let events: Vec<schemas::Record> = changes
+        .into_iter()
+        .filter_map(|c| c.record)
+        .filter(|r| {
+            r.resource_type == schemas::ResourceType::Event && dc_sources.contains(&r.institution.as_str())
+        })
+        .collect();
+    assert!(
+        events.len() >= 130,
+        "{} Dublin Core events: {:?}",
+        events.len(),
+        events.iter().map(|r| &r.id).take(5).collect::<Vec<_>>()
+    );
+    let without_start: Vec<&str> = events
+        .iter()
+        .filter(|r| r.event.as_ref().and_then(|e| e.start.as_ref()).is_none())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(without_start.is_empty(), "no start: {without_start:?}");
+    assert!(
+        events
+            .iter()
+            .all(|r| r.event.as_ref().is_some_and(|e| e.venue.is_some())),
+        "every demo event names its place"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|r| r.event.as_ref().is_some_and(|e| e.end.is_some()))
+    );
+    let hulu = events
+        .iter()
+        .find(|r| {
+            r.title.starts_with("刻葫芦")
+                && r.event.as_ref().and_then(|e| e.start.as_deref()) == Some("2027-02-09")
+        })
+        .expect("刻葫芦技艺公益培训 on 2027-02-09");
+    let upcoming_at = "2026-12-01T09:00:00%2B08:00";
+    let client = http::client();
+    let text = |path: String| {
+        let client = client.clone();
+        let url = format!("{}{path}", demo.base_url);
+        async move {
+            let response = client.get(&url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, page) = text(format!("/events?at={upcoming_at}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&hulu.title), "{page}");
+    assert!(page.contains("2027年2月9日"), "{page}");
+    let (status, calendar) = text(format!("/calendars/institution/lzculture.ics?at={upcoming_at}")).await;
+    assert_eq!(status, 200, "{calendar}");
+    let upcoming = events
+        .iter()
+        .filter(|r| r.institution == "lzculture")
+        .filter(|r| {
+            let e = r.event.as_ref().unwrap();
+            e.end.as_ref().or(e.start.as_ref()).unwrap().as_str() >= "2026-12-01"
+        })
+        .count();
+    assert!(upcoming > 0);
+    assert_eq!(calendar.matches("BEGIN:VEVENT").count(), upcoming, "{calendar}");
+    let (status, one) = text(format!("/events/{}.ics", encode(&hulu.id))).await;
+    assert_eq!(status, 200, "{one}");
+    assert!(one.contains("DTSTART;VALUE=DATE:20270209\r\n"), "{one}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,6 +358,8 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
         .map(|v| v["value"].as_str().unwrap())
         .collect();
     assert!(branches.contains(&"兰州市图书馆七里河分馆"), "{branches:?}");
+
+    check_dublin_core_events(&demo).await;
 
     let health = get(&demo.base_url, "/healthz").await;
     assert_eq!(health["status"], "ok");

@@ -900,3 +900,232 @@ async fn hostile_record_institution_and_url_text_never_reaches_a_page_unescaped(
     assert!(results.contains("class=\"hit\""), "{results}");
     assert!(results.contains("&quot;onmouseover=alert(1)"), "{results}");
 }
+
+/// A careful reading of an iCalendar text (RFC 5545): CRLF line ends, no physical line
+/// over 75 octets, folding undone, every content line `NAME[;PARAM=…]:value`, components
+/// balanced; each `VEVENT` as (name with parameters, unescaped value) pairs.
+fn parse_ical(text: &str) -> Vec<Vec<(String, String)>> {
+    assert!(text.ends_with("\r\n"), "{text:?}");
+    for physical in text.trim_end_matches("\r\n").split("\r\n") {
+        assert!(physical.len() <= 75, "{} octets: {physical:?}", physical.len());
+        assert!(
+            !physical.contains('\n') && !physical.contains('\r'),
+            "{physical:?}"
+        );
+    }
+    let unfolded = text.replace("\r\n ", "").replace("\r\n\t", "");
+    let mut stack: Vec<String> = Vec::new();
+    let mut events = Vec::new();
+    let mut current: Option<Vec<(String, String)>> = None;
+    for line in unfolded.trim_end_matches("\r\n").split("\r\n") {
+        let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("{line:?}"));
+        assert!(
+            name.split(';')
+                .next()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '-'),
+            "{line:?}"
+        );
+        match name {
+            "BEGIN" => {
+                stack.push(value.to_string());
+                if value == "VEVENT" {
+                    current = Some(Vec::new());
+                }
+            }
+            "END" => {
+                assert_eq!(stack.pop().as_deref(), Some(value), "{text}");
+                if value == "VEVENT" {
+                    events.push(current.take().unwrap());
+                }
+            }
+            _ => {
+                assert!(!stack.is_empty(), "{line:?} outside a component");
+                let mut unescaped = String::new();
+                let mut chars = value.chars();
+                while let Some(c) = chars.next() {
+                    if c == '\\' {
+                        match chars.next() {
+                            Some('n' | 'N') => unescaped.push('\n'),
+                            Some(c @ ('\\' | ';' | ',')) => unescaped.push(c),
+                            other => panic!("bad escape {other:?} in {line:?}"),
+                        }
+                    } else {
+                        // In TEXT values a bare `;` or `,` would be a separator.
+                        let text = ["SUMMARY", "LOCATION", "DESCRIPTION"].contains(&name);
+                        assert!(!(text && matches!(c, ';' | ',')), "{line:?}");
+                        unescaped.push(c);
+                    }
+                }
+                if let Some(event) = &mut current {
+                    event.push((name.to_string(), unescaped));
+                }
+            }
+        }
+    }
+    assert!(stack.is_empty(), "{text}");
+    assert_eq!(unfolded.lines().next(), Some("BEGIN:VCALENDAR"));
+    events
+}
+
+fn property<'a>(event: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    event.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// Events to follow (issue 15): an `.ics` per event, calendars per institution, district and
+/// activity type, and the Atom feed, all as of an injected instant.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_as_icalendar_and_atom() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = instance(dir.path());
+    let mut records = citizen_records();
+    // Text that needs escaping and folding, and a kind of activity.
+    if let Some(opera) = records.iter_mut().find(|r| r.id == "web:ev-b") {
+        opera.description = Some(format!("秦腔; 折子戏, 名段\\选\n{}", "唱".repeat(60)));
+        opera.resource_type_original = Some("演出".into());
+        opera.source_url = Some("https://culture.example.cn/events/b?x=1;y=2".into());
+    }
+    instance.store.import_records(&records).unwrap();
+    instance
+        .wait_indexed(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let april = "at=2099-04-01T00:00:00%2B08:00";
+
+    let (status, content_type, one) = get(&instance, &format!("/events/web:ev-b.ics?{april}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(content_type, "text/calendar; charset=utf-8");
+    let events = parse_ical(&one);
+    assert_eq!(events.len(), 1, "{one}");
+    let opera = &events[0];
+    assert_eq!(property(opera, "UID"), Some("web:ev-b@jincheng"));
+    assert_eq!(property(opera, "DTSTAMP"), Some("20990331T160000Z"));
+    // 14:30 to 16:00 in Lanzhou is 06:30 to 08:00 UTC.
+    assert_eq!(property(opera, "DTSTART"), Some("20990501T063000Z"));
+    assert_eq!(property(opera, "DTEND"), Some("20990501T080000Z"));
+    assert_eq!(property(opera, "SUMMARY"), Some("秦腔演出"));
+    assert_eq!(property(opera, "LOCATION"), Some("秦腔演出会场"));
+    assert_eq!(
+        property(opera, "URL"),
+        Some("https://culture.example.cn/events/b?x=1;y=2")
+    );
+    let description = property(opera, "DESCRIPTION").unwrap();
+    assert!(
+        description.starts_with(&format!("秦腔; 折子戏, 名段\\选\n{}", "唱".repeat(60))),
+        "{description:?}"
+    );
+    assert!(description.ends_with("主办：兰州市文化馆"), "{description:?}");
+
+    // An all-day exhibition: dates, with the exclusive end.
+    let (_, _, paper) = get(&instance, "/events/web:ev-c.ics").await;
+    let paper = parse_ical(&paper);
+    assert_eq!(property(&paper[0], "DTSTART;VALUE=DATE"), Some("20990610"));
+    assert_eq!(property(&paper[0], "DTEND;VALUE=DATE"), Some("20990711"));
+
+    // Not an event, no start, no such record, no `.ics`: 404 pages.
+    for uri in [
+        "/events/web:tang.ics",
+        "/events/web:ev-tbd.ics",
+        "/events/web:nothing.ics",
+        "/events/web:ev-b",
+        "/events/.ics",
+    ] {
+        let (status, content_type, _) = get(&instance, uri).await;
+        assert_eq!(status, 404, "{uri}");
+        assert!(content_type.starts_with("text/html"), "{uri}: {content_type}");
+    }
+
+    // The calendars: upcoming only, as of the instant.
+    let count = |text: &str| parse_ical(text).len();
+    for (uri, expected) in [
+        (format!("/calendars/institution/b-culture.ics?{april}"), 3),
+        (format!("/calendars/district/chengguan.ics?{april}"), 3),
+        (
+            format!(
+                "/calendars/district/{}.ics?{april}",
+                "%E5%9F%8E%E5%85%B3%E5%8C%BA"
+            ),
+            3,
+        ),
+        (format!("/calendars/district/anning.ics?{april}"), 0),
+        (format!("/calendars/type/{}.ics?{april}", "%E6%BC%94%E5%87%BA"), 1),
+        (
+            "/calendars/institution/b-culture.ics?at=2099-05-02T00:00:00Z".to_string(),
+            1,
+        ),
+        (
+            "/calendars/institution/b-culture.ics?at=2100-01-01T00:00:00Z".to_string(),
+            0,
+        ),
+    ] {
+        let (status, content_type, text) = get(&instance, &uri).await;
+        assert_eq!(status, 200, "{uri}: {text}");
+        assert_eq!(content_type, "text/calendar; charset=utf-8", "{uri}");
+        assert_eq!(count(&text), expected, "{uri}: {text}");
+    }
+    for uri in [
+        "/calendars/institution/nowhere.ics",
+        "/calendars/district/atlantis.ics",
+        "/calendars/weather/chengguan.ics",
+        "/calendars/institution/b-culture.ical",
+    ] {
+        let (status, _, _) = get(&instance, uri).await;
+        assert_eq!(status, 404, "{uri}");
+    }
+    let (status, _, _) = get(&instance, "/calendars/institution/b-culture.ics?at=soon").await;
+    assert_eq!(status, 400);
+
+    // The Atom feed, parsed back with quick-xml: entries are the upcoming events, filtered.
+    let entries = |xml: &str| -> Vec<String> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut path: Vec<String> = Vec::new();
+        let mut titles = Vec::new();
+        let mut root = None;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) => {
+                    let name = e.name().as_ref().to_string();
+                    root.get_or_insert(name.clone());
+                    path.push(name);
+                }
+                Event::End(_) => {
+                    path.pop();
+                }
+                Event::Text(t) if path.join("/") == "feed/entry/title" => {
+                    titles.push(t.xml10_content().into_owned());
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(root.as_deref(), Some("feed"));
+        titles
+    };
+    let (status, content_type, xml) = get(&instance, &format!("/events/feed.xml?{april}")).await;
+    assert_eq!(status, 200, "{xml}");
+    assert_eq!(content_type, "application/atom+xml; charset=utf-8");
+    assert!(xml.contains("xmlns=\"http://www.w3.org/2005/Atom\""));
+    assert_eq!(entries(&xml), ["黄河讲坛", "秦腔演出", "剪纸展览"]);
+    let (_, _, typed) = get(
+        &instance,
+        &format!("/events/feed.xml?{april}&type=%E6%BC%94%E5%87%BA&district=chengguan&institution=b-culture"),
+    )
+    .await;
+    assert_eq!(entries(&typed), ["秦腔演出"]);
+    let (_, _, later) = get(&instance, "/events/feed.xml?at=2099-05-02T00:00:00Z").await;
+    assert_eq!(entries(&later), ["剪纸展览"]);
+    let (status, _, _) = get(&instance, "/events/feed.xml?district=atlantis").await;
+    assert_eq!(status, 400);
+
+    // The page takes the same instant.
+    let (status, _, page) = get(&instance, "/events?at=2099-05-02T00:00:00%2B08:00").await;
+    assert_eq!(status, 200);
+    assert!(
+        at(&page, "剪纸展览") < at(&page, "秦腔演出"),
+        "秦腔 is past by then"
+    );
+    let (status, _, _) = get(&instance, "/events?at=tomorrow").await;
+    assert_eq!(status, 400);
+}

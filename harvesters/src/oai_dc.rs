@@ -2,7 +2,8 @@
 //! 中图法 classes go through the normalisers of `schemas`, shared by every format.
 
 use schemas::{
-    Record, ResourceType, is_clc_class, normalize_date, normalize_isbn, normalize_language, record_id,
+    District, EventInfo, Record, ResourceType, is_clc_class, normalize_date, normalize_datetime,
+    normalize_isbn, normalize_language, parse_time_span, record_id,
 };
 
 /// The Dublin Core elements of one `oai_dc` record, each in source order, with values as
@@ -116,9 +117,51 @@ pub(crate) fn map_oai_dc(
     record.extent = joined(&dc.format, "; ");
     record.coverage = cleaned(&dc.coverage).map(str::to_owned).collect();
     record.rights = joined(&dc.rights, "; ");
+    if record.resource_type == ResourceType::Event {
+        let event = event_of(dc, record.event.take().unwrap_or_default());
+        record.event = (!event.is_empty()).then_some(event);
+    }
 
     record.validate().map_err(|e| format!("invalid record: {e}"))?;
     Ok(record)
+}
+
+/// The start, end and place of an event from Dublin Core: the first `dc:date` that reads as
+/// a time (a date, a date-time, an ISO 8601 interval `2025-03-08/2025-03-10` or a span such
+/// as `2025年3月8日 14:30-16:30`), and the first `dc:coverage` that names a place more
+/// precisely than a district or county (`兰州音乐厅` rather than `城关区`, which the
+/// institution's district already says) and is not itself a time or period.
+fn event_of(dc: &DcFields, mut event: EventInfo) -> EventInfo {
+    if event.start.is_none()
+        && let Some((start, end)) = cleaned(&dc.date).find_map(time_span)
+    {
+        event.start = Some(start);
+        event.end = end;
+    }
+    if event.venue.is_none() {
+        event.venue = cleaned(&dc.coverage)
+            .find(|c| c.parse::<District>().is_err() && time_span(c).is_none() && !is_period(c))
+            .map(str::to_owned);
+    }
+    event
+}
+
+/// A start and optional end read from one `dc:date` value.
+fn time_span(value: &str) -> Option<(String, Option<String>)> {
+    // ISO 8601 intervals use a solidus, which `parse_time_span` reads as a date separator
+    // (`2025/3/8`); try the interval first, and only when both halves are times.
+    if let Some((first, second)) = value.split_once('/')
+        && let (Some(start), Some(end)) = (normalize_datetime(first), normalize_datetime(second))
+    {
+        return Some((start, Some(end)));
+    }
+    parse_time_span(value)
+}
+
+/// True when a coverage value is a time rather than a place: it gives years (`魏晋南北朝`,
+/// `1950-1960`), as `normalize_date` understands them.
+fn is_period(value: &str) -> bool {
+    normalize_date(value).is_understood()
 }
 
 /// The ISBN part of an identifier written `ISBN 978-7-…`, `ISBN: 7-…` or `urn:isbn:…`,
@@ -222,6 +265,65 @@ mod tests {
         assert_eq!(record.extent.as_deref(), Some("890页；30cm"));
         assert_eq!(record.coverage, ["魏晋南北朝"]);
         assert_eq!(record.rights.as_deref(), Some("CC0"));
+    }
+
+    fn event(dates: &[&str], coverage: &[&str]) -> Record {
+        let mut dc = DcFields::default();
+        dc.push("title", "刻葫芦技艺公益培训".into());
+        dc.push("type", "活动".into());
+        for date in dates {
+            dc.push("date", (*date).into());
+        }
+        for place in coverage {
+            dc.push("coverage", (*place).into());
+        }
+        map_oai_dc(&dc, "lzculture", "lzculture", "oai:x:4").unwrap()
+    }
+
+    #[test]
+    fn events_get_their_start_end_and_place_from_date_and_coverage() {
+        let info = |r: Record| {
+            let e = r.event.unwrap_or_default();
+            (e.start, e.end, e.venue)
+        };
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            info(event(&["2027-02-09"], &["兰州音乐厅", "城关区"])),
+            (s("2027-02-09"), None, s("兰州音乐厅"))
+        );
+        assert_eq!(
+            info(event(&["2025-03-08/2025-03-10"], &["城关区", "西固公园"])),
+            (s("2025-03-08"), s("2025-03-10"), s("西固公园"))
+        );
+        assert_eq!(
+            info(event(
+                &["2025-03-08T14:30:00+08:00/2025-03-08T16:30:00+08:00"],
+                &[]
+            )),
+            (
+                s("2025-03-08T14:30:00+08:00"),
+                s("2025-03-08T16:30:00+08:00"),
+                None
+            )
+        );
+        assert_eq!(
+            info(event(
+                &["待定", "2025年3月8日 14:30-16:30"],
+                &["永登县连城镇", "永登县"]
+            )),
+            (s("2025-03-08T14:30"), s("2025-03-08T16:30"), s("永登县连城镇"))
+        );
+        // Districts alone and periods are not places; no time, no place: no event info.
+        assert_eq!(info(event(&["待定"], &["城关区", "明清"])), (None, None, None));
+        assert_eq!(event(&["待定"], &["城关区"]).event, None);
+        // The year of a range is still the record's date.
+        assert_eq!(event(&["2025-03-08/2025-03-10"], &[]).year(), Some(2025));
+    }
+
+    #[test]
+    fn only_events_get_event_info() {
+        let record = map_oai_dc(&sample(), "peer", "zjlib", "oai:x:1").unwrap();
+        assert_eq!(record.event, None);
     }
 
     #[test]

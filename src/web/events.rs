@@ -4,14 +4,18 @@
 //!
 //! Events are the records of resource type `event`; their times are the ISO 8601 text of
 //! [`schemas::EventInfo`], local to Lanzhou unless they carry an offset, so "today" is the
-//! date in Beijing time (UTC+8).
+//! date in Lanzhou time (UTC+8, [`schemas::lanzhou_time`]) at the instant of the request, or
+//! at `?at=` (RFC 3339), which tests and curious readers use to see the calendar of another
+//! day.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use indexer::{Filters, SearchRequest, SortOrder};
-use schemas::{Record, ResourceType};
+use schemas::{District, Record, ResourceType};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::error::PageError;
 use super::home::url_segment;
@@ -27,15 +31,44 @@ const MAX_EVENTS: usize = 500;
 const PAST_SHOWN: usize = 50;
 /// Events without a start time listed at most (the rest are a link away).
 const UNDATED_SHOWN: usize = 30;
-/// Lanzhou's offset from UTC, in hours.
-const LOCAL_OFFSET_HOURS: i8 = 8;
+/// The years `at` may name (instants far from now would overflow in Lanzhou time).
+const AT_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
-pub(crate) async fn events(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+/// `GET /events?at=`: the calendar as of `at`, or of now.
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let frame = Frame::new(&headers, &uri);
-    match load(&state).await {
+    let now = match instant_param(raw.as_deref()) {
+        Ok(now) => now,
+        Err(err) => return err.render(&frame),
+    };
+    match load(&state, now).await {
         Ok(calendar) => render(StatusCode::OK, &EventsPage::new(&frame, &calendar)),
         Err(err) => err.render(&frame),
     }
+}
+
+/// The `at` parameter of a query string (RFC 3339, years [`AT_YEARS`]), or now.
+pub(crate) fn instant_param(raw: Option<&str>) -> Result<OffsetDateTime, PageError> {
+    let at = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .find(|(key, _)| key == "at")
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| !value.is_empty());
+    let Some(at) = at else {
+        return Ok(OffsetDateTime::now_utc());
+    };
+    OffsetDateTime::parse(&at, &Rfc3339)
+        .ok()
+        .filter(|t| AT_YEARS.contains(&t.year()))
+        .ok_or_else(|| {
+            PageError::BadRequest(format!(
+                "时间参数 at 无法识别：{at}（例如 2026-12-08T09:30:00+08:00）"
+            ))
+        })
 }
 
 /// One event as listed.
@@ -44,6 +77,15 @@ pub(crate) struct Listed {
     pub(crate) id: String,
     pub(crate) title: String,
     pub(crate) institution_name: String,
+    /// The institution's id.
+    pub(crate) institution: String,
+    /// The institution's district, if known.
+    pub(crate) district: Option<District>,
+    /// The kind of activity as the source names it (`讲座`, `展览`, `活动`).
+    pub(crate) activity: Option<String>,
+    pub(crate) description: Option<String>,
+    /// The event's page at its source.
+    pub(crate) source_url: Option<String>,
     /// `YYYY-MM-DD` of the start.
     pub(crate) day: String,
     /// The start as the record gives it (ISO 8601), for ordering and the time of day.
@@ -70,10 +112,9 @@ pub(crate) struct Calendar {
     pub(crate) undated_total: usize,
 }
 
-/// Today's date in Lanzhou, `YYYY-MM-DD`.
-fn today() -> String {
-    let offset = time::UtcOffset::from_hms(LOCAL_OFFSET_HOURS, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let date = time::OffsetDateTime::now_utc().to_offset(offset).date();
+/// The date in Lanzhou at `now`, `YYYY-MM-DD`.
+fn today(now: OffsetDateTime) -> String {
+    let date = schemas::lanzhou_time(now).date();
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),
@@ -96,8 +137,8 @@ fn day_of(iso: &str) -> Option<&str> {
     shaped.then_some(day)
 }
 
-/// Every event record, split around today.
-pub(crate) async fn load(state: &AppState) -> Result<Calendar, PageError> {
+/// Every event record, split around the day of `now` in Lanzhou.
+pub(crate) async fn load(state: &AppState, now: OffsetDateTime) -> Result<Calendar, PageError> {
     let search = state.search.clone();
     let store = state.store.clone();
     let records = tokio::task::spawn_blocking(move || {
@@ -114,28 +155,42 @@ pub(crate) async fn load(state: &AppState) -> Result<Calendar, PageError> {
             .search(&request)
             .map_err(crate::error::ApiError::from)?
             .results;
+        let districts: std::collections::HashMap<String, District> = store
+            .institutions()?
+            .into_iter()
+            .filter_map(|i| Some((i.id, i.district?)))
+            .collect();
         let mut records = Vec::with_capacity(results.hits.len());
         for hit in &results.hits {
             if let Some(record) = store.record(&hit.id)? {
-                records.push((record, hit.institution_name.clone(), hit.year));
+                let district = districts.get(&record.institution).copied();
+                records.push((record, hit.institution_name.clone(), hit.year, district));
             }
         }
         Ok::<_, PageError>(records)
     })
     .await??;
-    Ok(split(records, &today()))
+    Ok(split(records, &today(now)))
 }
 
+/// An event record with its institution's name, its year and its institution's district.
+type Found = (Record, String, Option<i32>, Option<District>);
+
 /// Sorts `records` into a [`Calendar`] around `today` (`YYYY-MM-DD`).
-fn split(records: Vec<(Record, String, Option<i32>)>, today: &str) -> Calendar {
+fn split(records: Vec<Found>, today: &str) -> Calendar {
     let mut calendar = Calendar::default();
-    for (record, institution_name, year) in records {
+    for (record, institution_name, year, district) in records {
         let event = record.event.clone().unwrap_or_default();
         let start = event.start.clone().unwrap_or_default();
         let listed = Listed {
             id: record.id,
             title: record.title,
             institution_name,
+            institution: record.institution,
+            district,
+            activity: record.resource_type_original,
+            description: record.description,
+            source_url: record.source_url,
             day: day_of(&start).unwrap_or_default().to_string(),
             start: start.clone(),
             end: event.end.clone(),
@@ -334,7 +389,7 @@ mod tests {
 
     use super::*;
 
-    fn event(id: &str, start: Option<&str>, end: Option<&str>) -> (Record, String, Option<i32>) {
+    fn event(id: &str, start: Option<&str>, end: Option<&str>) -> Found {
         let mut record = Record::new(id, "lib", id);
         record.resource_type = ResourceType::Event;
         record.event = Some(EventInfo {
@@ -342,7 +397,7 @@ mod tests {
             end: end.map(str::to_string),
             ..EventInfo::default()
         });
-        (record, "图书馆".to_string(), Some(2025))
+        (record, "图书馆".to_string(), Some(2025), None)
     }
 
     #[test]

@@ -79,7 +79,7 @@ async fn load(state: &AppState) -> Result<HomeData, PageError> {
         Ok::<_, PageError>((store.institutions()?, store.records_per_institution()?))
     })
     .await??;
-    let calendar = super::events::load(state).await?;
+    let calendar = super::events::load(state, time::OffsetDateTime::now_utc()).await?;
     Ok(HomeData {
         institutions,
         counts,

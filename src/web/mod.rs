@@ -4,7 +4,12 @@
 //!   institutions with their record counts.
 //! - `/search` — [`search`]: results with highlights, facets, a year range and paging. The
 //!   URL holds the whole state, so every result page can be shared and bookmarked.
-//! - `/events` — [`events`]: cultural events by date, upcoming first, then past ones.
+//! - `/events` — [`events`]: cultural events by date, upcoming first, then past ones
+//!   (`?at=` for the calendar as of another instant).
+//! - `/events/{id}.ics`, `/calendars/{institution|district|type}/{value}.ics` —
+//!   [`calendars`]: one event, or the upcoming events of an institution, a district or a kind
+//!   of activity, as iCalendar for calendar apps; `/events/feed.xml` — [`event_feed`]: the
+//!   upcoming events as Atom, with the same filters as query parameters.
 //! - `/records/{id}` — [`record`]: every field, holdings per branch, a citation and the
 //!   record as schema.org JSON-LD.
 //! - `/institutions/{id}` — [`institution`]: one institution — address, hours for the week
@@ -35,9 +40,11 @@
 //! have kept the HTML inside Rust macros, where only Rust programmers can edit it, and
 //! run-time engines (tera, minijinja) would find a mistyped field only when a page is shown.
 
+mod calendars;
 pub(crate) mod curator;
 pub mod dashboard;
 mod error;
+mod event_feed;
 mod events;
 mod home;
 mod html;
@@ -66,6 +73,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/search", get(search::search))
         .route("/events", get(events::events))
+        .route("/events/feed.xml", get(event_feed::feed))
+        .route("/events/{file}", get(calendars::event_ics))
+        .route("/calendars/{kind}/{file}", get(calendars::feed_ics))
         .route("/records/{id}", get(record::record))
         .route("/institutions", get(venues::directory))
         .route("/institutions/{id}", get(institution::institution))
