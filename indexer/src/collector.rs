@@ -1210,6 +1210,8 @@ mod tests {
         let index = Index::create_in_ram().unwrap();
         let (a, b) = (library("a"), library("b"));
         let mut writer = index.writer().unwrap();
+        // No background merge may join the two commits' segments before the searches.
+        writer.never_merge().unwrap();
         // Segment 1: work X's weaker copy and work Z.
         writer.upsert(&copy("a:1", "9787101003048", 1), &a).unwrap();
         writer.upsert(&copy("a:3", "9787020008735", 5), &a).unwrap();

@@ -159,6 +159,14 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Stops background merges, so that a test can keep documents in separate segments.
+    #[cfg(test)]
+    pub(crate) fn never_merge(&mut self) -> Result<()> {
+        let writer = self.tantivy_writer()?;
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        Ok(())
+    }
+
     /// The tantivy writer, recreated if an earlier failure left none.
     fn tantivy_writer(&mut self) -> Result<&mut IndexWriter<TantivyDocument>> {
         if self.writer.is_none() {
