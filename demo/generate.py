@@ -128,6 +128,28 @@ INSTITUTIONS = [
             ["photo", "影像"],
         ],
     },
+    # The province level: Gansu's provincial library and museum stand in Lanzhou and serve
+    # its citizens too (their real collections are far larger; these are sample entries).
+    {
+        "id": "gslib", "name": "甘肃省图书馆", "type": "library", "district": "城关区",
+        "level": "province", "repository_name": "甘肃省图书馆 西北地方文献（示例）",
+        "sets": [
+            ["clc", "中国图书馆分类法"],
+            ["clc:I", "I 文学"],
+            ["clc:K", "K 历史、地理"],
+            ["clc:J", "J 艺术"],
+            ["local", "地方文献"],
+        ],
+    },
+    {
+        "id": "gsmuseum", "name": "甘肃省博物馆", "type": "museum", "district": "七里河区",
+        "level": "province", "repository_name": "甘肃省博物馆 藏品目录（示例）",
+        "sets": [
+            ["painted-pottery", "彩陶"],
+            ["slips", "简牍"],
+            ["buddhist", "佛教艺术"],
+        ],
+    },
 ]
 
 # --- shared vocabulary ----------------------------------------------------------------------
@@ -952,6 +974,52 @@ def finish(rng, coll, records, deleted, stamps):
     return records
 
 
+# --- the province level -----------------------------------------------------------------------
+
+GS_TOPICS = [t for t in BOOK_TOPICS if t[2] in ("clc:I", "clc:K", "clc:J")] + [
+    ("K294.2", "甘肃-地方史", "clc:K",
+     ["甘肃通史", "陇右文化概论", "甘肃古代交通史", "河西四郡史话", "甘肃历史人物", "陇南史话"]),
+    ("K878.6", "简牍-研究-甘肃", "clc:K", ["甘肃简牍百年", "悬泉汉简研究", "居延新简释读", "天水放马滩秦简"]),
+]
+
+# (title pattern, set, period, date, material, measurement shape); {n} a number
+GS_OBJECTS = [
+    ("大地湾彩陶钵（{n}）", "painted-pottery", "仰韶文化", "约公元前5000年", "泥质红陶", "vessel"),
+    ("人头形器口彩陶瓶（复制品）", "painted-pottery", "仰韶文化", "约公元前3800年", "泥质红陶", "vessel"),
+    ("齐家文化双大耳罐（{n}）", "painted-pottery", "齐家文化", "约公元前2000年", "夹砂红陶", "vessel"),
+    ("悬泉置汉简（{n}）", "slips", "汉代", "西汉", "木", "flat"),
+    ("武威医简（{n}）", "slips", "汉代", "东汉", "木", "flat"),
+    ("天水放马滩木板地图（复制品）", "slips", "秦代", "战国秦", "木", "flat"),
+    ("炳灵寺石窟造像残块（{n}）", "buddhist", "北朝", "西秦", "石", "vessel"),
+    ("敦煌写经（{n}）", "buddhist", "唐代", "唐代", "纸", "flat"),
+    ("鎏金铜佛坐像（{n}）", "buddhist", "明代", "明代", "铜鎏金", "vessel"),
+]
+
+
+def provincial_museum(coll, count, deleted, seed):
+    """甘肃省博物馆: objects from all over the province, none shared with 兰州市博物馆."""
+    rng = random.Random(seed)
+    stamps = Stamps(rng, 6)
+    out = []
+    n = 0
+    while n < count:
+        n += 1
+        pattern, set_spec, period, date, material, shape = rng.choice(GS_OBJECTS)
+        acq = rng.randint(1958, 2021)
+        fields = dc(
+            title=pattern.format(n=rng.randint(1, 90)), subject=[period, dict(GS_SETS)[set_spec]],
+            description=f"{acq}年入藏。{period}{material}器物，展于本馆陇原文物展厅（示例）。",
+            date=date, type=rng.choice(["文物", "PhysicalObject"]), format=[material, dims(rng, shape)],
+            identifier=[f"总登记号 GSM-{acq}-{n:04d}", f"http://collection.{coll}.example.invalid/objects/{n:05d}"],
+            language="zh", coverage=[period, "甘肃"],
+        )
+        out.append(record(coll, n, stamps.next(), [set_spec], fields))
+    return finish(rng, coll, out, deleted, stamps)
+
+
+GS_SETS = [["painted-pottery", "彩陶"], ["slips", "简牍"], ["buddhist", "佛教艺术"]]
+
+
 # --- file sources: MARC, LIDO, CSV, JSON API, RSS ------------------------------------------
 #
 # The demo also serves sources in the other formats Jincheng harvests, as files under
@@ -1430,6 +1498,8 @@ def main():
         "lzculture": cultural_centre("lzculture", "兰州市文化馆", 80, 3, SEED + 5),
         "xgculture": cultural_centre("xgculture", "西固区文化馆", 40, 2, SEED + 6),
         "liancheng": township("liancheng", "永登县连城镇综合文化站", 24, 2, SEED + 7),
+        "gslib": library("gslib", 40, 2, SEED + 8, GS_TOPICS, "chi", special=False),
+        "gsmuseum": provincial_museum("gsmuseum", 30, 2, SEED + 9),
     }
     assert list(collections) == [i["id"] for i in INSTITUTIONS]
     os.makedirs(os.path.join(out_dir, "collections"), exist_ok=True)

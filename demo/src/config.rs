@@ -144,6 +144,13 @@ mod tests {
         let districts: std::collections::BTreeSet<_> = bus.stops.iter().map(|s| s.district).collect();
         assert!(districts.len() >= 2);
         assert!(bus.name.contains("示例"));
+        // The province level, and a place in every one of the nine districts and counties.
+        for id in ["gslib", "gsmuseum"] {
+            let provincial = demo.institutions.iter().find(|i| i.id == id).unwrap();
+            assert_eq!(provincial.level, schemas::Level::Province, "{id}");
+        }
+        let districts: std::collections::BTreeSet<_> = demo.institutions.iter().map(|i| i.district).collect();
+        assert_eq!(districts.len(), 9, "{districts:?}");
     }
 
     #[test]

@@ -25,6 +25,8 @@ const COLLECTION_FILES: &[(&str, &str)] = &[
     ("lzculture", include_str!("../collections/lzculture.jsonl")),
     ("xgculture", include_str!("../collections/xgculture.jsonl")),
     ("liancheng", include_str!("../collections/liancheng.jsonl")),
+    ("gslib", include_str!("../collections/gslib.jsonl")),
+    ("gsmuseum", include_str!("../collections/gsmuseum.jsonl")),
 ];
 
 /// One institution and the description of its OAI-PMH repository.

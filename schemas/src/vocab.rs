@@ -106,9 +106,11 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// The administrative level of an institution, from the city down to villages.
+    /// The administrative level of an institution, from the province (甘肃省图书馆, whose
+    /// collections serve Lanzhou too) down to villages.
     #[derive(Default)]
     Level, "level" {
+        Province = "province", "省级";
         #[default]
         City = "city", "市级";
         County = "county", "县区级" | "district";
