@@ -35,6 +35,7 @@ pub async fn start(
     let base_url = format!("http://{}", listener.local_addr()?);
     let mut config = Config::parse(&jincheng_demo::config_toml(&base_url))?;
     config.data_dir = data_dir;
+    config.pages.notice = Some(jincheng_demo::SAMPLE_NOTICE.to_string());
     // The sample pictures are served by this very server, on loopback: the demo lets the
     // image fetcher reach it (a real deployment keeps the default, public addresses only).
     config.curation.remote_images.allow_internal_addresses = true;

@@ -144,6 +144,7 @@ impl Instance {
             curation: Arc::new(self.config.curation.clone()),
             data_dir: Arc::from(self.config.data_dir.as_path()),
             oai: self.config.oai,
+            notice: self.config.pages.notice.as_deref().map(Arc::from),
         }
     }
 

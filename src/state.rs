@@ -27,4 +27,6 @@ pub struct AppState {
     pub data_dir: Arc<std::path::Path>,
     /// The `[oai]` settings.
     pub oai: services::config::OaiConfig,
+    /// The notice at the top of every citizen page (`[pages] notice`), if any.
+    pub notice: Option<Arc<str>>,
 }

@@ -35,6 +35,12 @@ pub(crate) fn config_toml(base_url: &str, collections: &[Collection]) -> String 
         );
     }
     crate::files::config_toml(&mut toml, base, quoted);
+    let _ = write!(
+        toml,
+        "\n# 甘肃省图书馆: its programme, dated relative to today (`programme.rs`).\n\
+         [[sources]]\nid = \"gslib-events\"\ninstitution = \"gslib\"\nprotocol = \"feed\"\nurl = {}\n",
+        quoted(&format!("{base}/demo/events/gslib.rss")),
+    );
     toml.push_str(service_network());
     toml
 }

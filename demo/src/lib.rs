@@ -41,6 +41,7 @@
 
 mod config;
 mod files;
+mod programme;
 mod provider;
 mod samples;
 
@@ -52,7 +53,9 @@ mod samples;
 pub fn router() -> axum::Router {
     let _ = samples::all();
     let _ = files::works();
-    provider::routes().merge(files::routes())
+    provider::routes()
+        .merge(files::routes())
+        .route("/demo/events/gslib.rss", axum::routing::get(programme::serve))
 }
 
 /// The demo's config file (TOML): one `[[institutions]]` and one `[[sources]]` entry per
@@ -66,6 +69,9 @@ pub fn router() -> axum::Router {
 pub fn config_toml(base_url: &str) -> String {
     config::config_toml(base_url, samples::all())
 }
+
+/// The notice the demo shows on every citizen page: the holdings are invented.
+pub const SAMPLE_NOTICE: &str = "演示数据：本站的馆藏、活动、开放时间与地址均为虚构的示例数据（机构名称取自真实机构），仅供演示，不代表各馆实际馆藏与服务。";
 
 /// Names of the collections (also their institution ids), e.g. `["lzlib", "yzlib", …]`.
 pub fn collections() -> Vec<&'static str> {
@@ -93,7 +99,7 @@ mod tests {
         // The OAI-PMH collections first, then the institutions and sources of the other
         // formats, then the six venues of `venues.toml` that have no records.
         assert_eq!(institutions.len(), names.len() + 3 + 6);
-        assert_eq!(sources.len(), names.len() + 6);
+        assert_eq!(sources.len(), names.len() + 7);
         for ((institution, source), name) in institutions.iter().zip(sources).zip(&names) {
             // The app reads institutions into the schema type, which denies unknown fields.
             let parsed: Institution = institution.clone().try_into().unwrap();
@@ -129,7 +135,7 @@ mod tests {
                 s["protocol"].as_str().unwrap()
             })
             .collect();
-        assert_eq!(protocols, ["marc", "marc", "lido", "csv", "json", "feed"]);
+        assert_eq!(protocols, ["marc", "marc", "lido", "csv", "json", "feed", "feed"]);
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct Config {
     /// The OAI-PMH provider at `/oai`.
     #[serde(default)]
     pub oai: OaiConfig,
+    /// The citizen pages.
+    #[serde(default)]
+    pub pages: PagesConfig,
     /// The institutions whose collections we catalogue.
     #[serde(default)]
     pub institutions: Vec<Institution>,
@@ -148,6 +151,19 @@ impl Default for AnalyticsConfig {
         }
     }
 }
+
+/// `[pages]`: the citizen pages.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesConfig {
+    /// A notice shown at the top of every citizen page, e.g. that the holdings are sample
+    /// data (the demo sets one); at most [`MAX_NOTICE_CHARS`] characters of plain text.
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+/// Longest `[pages] notice`.
+pub const MAX_NOTICE_CHARS: usize = 500;
 
 /// `[oai]`: the provider at `/oai` that higher levels harvest.
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -746,6 +762,11 @@ impl Config {
 
     /// Cross-checks: unique ids, sources pointing at declared institutions, valid ids.
     fn check(&self) -> anyhow::Result<()> {
+        if let Some(notice) = &self.pages.notice
+            && (notice.trim().is_empty() || notice.chars().count() > MAX_NOTICE_CHARS)
+        {
+            bail!("[pages] notice must be 1 to {MAX_NOTICE_CHARS} characters");
+        }
         let mut institutions = HashSet::new();
         for institution in &self.institutions {
             if let Err(errors) = institution.validate() {
@@ -885,6 +906,18 @@ metadata_prefix = "oai_dc"
 set = "nlc"
 interval = "6h"
 "#;
+
+    #[test]
+    fn a_page_notice_is_plain_text_of_bounded_length() {
+        assert_eq!(Config::parse(EXAMPLE).unwrap().pages.notice, None);
+        let with = |notice: &str| Config::parse(&format!("{EXAMPLE}\n[pages]\nnotice = {notice:?}\n"));
+        assert_eq!(
+            with("示例数据").unwrap().pages.notice.as_deref(),
+            Some("示例数据")
+        );
+        assert!(with("  ").is_err());
+        assert!(with(&"长".repeat(MAX_NOTICE_CHARS + 1)).is_err());
+    }
 
     #[test]
     fn readme_example_parses() {

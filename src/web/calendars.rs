@@ -92,7 +92,7 @@ pub(crate) async fn event_ics(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     match event_calendar(&state, &file, raw.as_deref()).await {
         Ok(text) => ics_response(text, "event.ics"),
         Err(err) => err.render(&frame),
@@ -139,7 +139,7 @@ pub(crate) async fn feed_ics(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let answer = async {
         let value = ics_name(&file)?;
         let now = instant_param(raw.as_deref())?;

@@ -29,7 +29,7 @@ pub(crate) async fn feed(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let answer = async {
         let now = instant_param(raw.as_deref())?;
         let filter = filter_of(raw.as_deref())?;

@@ -41,7 +41,7 @@ pub(crate) async fn events(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let now = match instant_param(raw.as_deref()) {
         Ok(now) => now,
         Err(err) => return err.render(&frame),

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const UPCOMING_SHOWN: usize = 5;
 
 pub(crate) async fn home(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     match load(&state).await {
         Ok(data) => render(StatusCode::OK, &HomePage::new(&frame, &data)),
         Err(err) => err.render(&frame),

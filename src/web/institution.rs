@@ -24,7 +24,7 @@ pub(crate) async fn institution(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let page = UrlState::parse(raw.as_deref()).get("page").map(str::to_string);
     let mut url = UrlState::default().with("institution", &id);
     if let Some(page) = &page {

@@ -1,9 +1,13 @@
 //! The frame every page shares: `lang="zh-CN"`, the skip link, the header with the display
 //! switch, and the footer; and the switch itself.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+
+use crate::state::AppState;
 
 /// The cookie that remembers the large-text, high-contrast mode.
 const DISPLAY_COOKIE: &str = "jc_display";
@@ -14,11 +18,13 @@ pub(crate) struct Frame {
     pub(crate) large: bool,
     /// This page's path and query, where the display switch comes back to.
     here: String,
+    /// The site's notice (`[pages] notice`), shown above every page.
+    pub(crate) notice: Option<Arc<str>>,
 }
 
 impl Frame {
     /// The frame for a request.
-    pub(crate) fn new(headers: &HeaderMap, uri: &Uri) -> Frame {
+    pub(crate) fn new(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Frame {
         let large = headers
             .get_all(header::COOKIE)
             .iter()
@@ -28,7 +34,11 @@ impl Frame {
         let here = uri
             .path_and_query()
             .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string());
-        Frame { large, here }
+        Frame {
+            large,
+            here,
+            notice: state.notice.clone(),
+        }
     }
 
     /// The display switch's link: to the other mode, and back here.

@@ -22,7 +22,7 @@ pub(crate) async fn record(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     match load(&state, id).await {
         Ok((record, institution, fetched)) => render(
             StatusCode::OK,

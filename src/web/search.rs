@@ -37,7 +37,7 @@ pub(crate) async fn search(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let url = UrlState::parse(raw.as_deref());
     match run(&state, &url).await {
         Ok(outcome) => {

@@ -292,7 +292,7 @@ pub(crate) async fn directory(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let params = params(raw.as_deref());
     let parsed = (|| {
         Ok::<_, PageError>((
@@ -381,7 +381,7 @@ pub(crate) async fn mobile_stops(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let frame = Frame::new(&headers, &uri);
+    let frame = Frame::new(&state, &headers, &uri);
     let params = params(raw.as_deref());
     let district = match term::<District>(param(&params, "district"), "区县") {
         Ok(district) => district,
