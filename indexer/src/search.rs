@@ -9,7 +9,7 @@ use tantivy::query::{AllQuery, BooleanQuery, EnableScoring, Occur, Query, TermQu
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED, TantivyDocument, Term};
 
-use crate::collector::{Candidate, Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering};
+use crate::collector::{Collected, KEYWORD_FACETS, SearchCollector, WorkNumbering};
 use crate::error::{Error, Result};
 use crate::generation::{Generation, KeywordCounts};
 use crate::highlight::Highlighter;
@@ -284,8 +284,8 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         let everything = browse_counts(index, &generation, &searcher, request.collapse)?;
         counts.clone_from(&everything[facet]);
     }
-    // The stored documents read so far, by address, with their fit when it was computed.
-    let mut read: HashMap<DocAddress, (TantivyDocument, Option<Fit>)> = HashMap::new();
+    // The near-miss candidates' stored documents, read to fit them, by address.
+    let mut read: HashMap<DocAddress, (TantivyDocument, Fit)> = HashMap::new();
     let mut near = false;
     if near_miss {
         near = collected.total == 0;
@@ -307,27 +307,19 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
         let collector = new_collector(window.max(NEAR_MISS_CANDIDATES))?;
         collected = searcher.search_with_statistics_provider(query, &collector, statistics)?;
         let ranked = collected.candidates.len().min(NEAR_MISS_CANDIDATES);
-        let mut fits = Vec::with_capacity(ranked);
-        for candidate in &collected.candidates[..ranked] {
-            let entry = match read.remove(&candidate.address) {
-                Some(entry) => entry,
-                None => (searcher.doc(candidate.address)?, None),
-            };
-            let fit = entry.1.unwrap_or_else(|| fit_of(index, &plan.near, &entry.0));
-            fits.push(fit.clone());
-            read.insert(candidate.address, (entry.0, Some(fit)));
+        let mut fitted = Vec::with_capacity(ranked);
+        for candidate in collected.candidates.drain(..ranked) {
+            let doc = searcher.doc(candidate.address)?;
+            fitted.push((fit_of(index, &plan.near, &doc), candidate, doc));
         }
         // A stable sort: among equal fits, the looser query's order (score, year, id).
-        let mut order: Vec<usize> = (0..ranked).collect();
-        order.sort_by(|a, b| fits[*b].cmp_key(&fits[*a]));
-        let mut candidates = std::mem::take(&mut collected.candidates);
-        let rest = candidates.split_off(ranked);
-        let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
-        collected.candidates = order
-            .into_iter()
-            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-            .chain(rest)
-            .collect();
+        fitted.sort_by(|a, b| b.0.cmp_key(&a.0));
+        let rest = std::mem::take(&mut collected.candidates);
+        for (fit, candidate, doc) in fitted {
+            read.insert(candidate.address, (doc, fit));
+            collected.candidates.push(candidate);
+        }
+        collected.candidates.extend(rest);
     } else if collected.total == 0
         && let Some(fallback) = &plan.fallback
     {
@@ -348,7 +340,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchResult
     let mut hits = Vec::with_capacity(request.limit.min(total));
     for candidate in page {
         let (doc, fit) = match read.remove(&candidate.address) {
-            Some(entry) => entry,
+            Some((doc, fit)) => (doc, Some(fit)),
             None => (searcher.doc(candidate.address)?, None),
         };
         let mut hit = hit_from_doc(index, &doc, candidate.score)?;
