@@ -27,4 +27,6 @@ pub struct AppState {
     pub data_dir: Arc<std::path::Path>,
     /// The `[oai]` settings.
     pub oai: services::config::OaiConfig,
+    /// The `[suggestions]` settings (readers' purchase suggestions).
+    pub suggestions: services::config::SuggestionsConfig,
 }

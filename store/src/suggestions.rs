@@ -109,8 +109,9 @@ impl rusqlite::types::FromSql for SuggestionStatus {
     }
 }
 
-/// A new suggestion, already validated and normalised by the service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A new suggestion, already validated and normalised by the service. Its `Debug` leaves
+/// the contact out, so that no log can hold it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewSuggestion {
     /// A fresh public code, used only if no existing suggestion matches.
     pub code: String,
@@ -130,6 +131,19 @@ pub struct NewSuggestion {
     pub contact: Option<(String, i64)>,
     /// Now, in Unix seconds.
     pub at: i64,
+}
+
+impl std::fmt::Debug for NewSuggestion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSuggestion")
+            .field("code", &self.code)
+            .field("institution", &self.institution)
+            .field("title", &self.title)
+            .field("isbn", &self.isbn)
+            .field("contact", &self.contact.as_ref().map(|_| "[withheld]"))
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A stored suggestion. It holds no contact: those are read only by
@@ -458,9 +472,13 @@ mod tests {
     #[test]
     fn duplicates_count_requesters_by_isbn_then_title() {
         let (_dir, store) = store();
-        let first = store.submit_suggestion(&new("A", "红楼梦", Some("9787101000016"))).unwrap();
+        let first = store
+            .submit_suggestion(&new("A", "红楼梦", Some("9787101000016")))
+            .unwrap();
         assert!(!first.duplicate);
-        let by_isbn = store.submit_suggestion(&new("B", "石头记", Some("9787101000016"))).unwrap();
+        let by_isbn = store
+            .submit_suggestion(&new("B", "石头记", Some("9787101000016")))
+            .unwrap();
         assert!(by_isbn.duplicate);
         assert_eq!((by_isbn.row.code.as_str(), by_isbn.row.requesters), ("A", 2));
         let by_title = store.submit_suggestion(&new("C", "红楼梦", None)).unwrap();
@@ -470,7 +488,10 @@ mod tests {
             ..new("D", "红楼梦", None)
         };
         assert!(!store.submit_suggestion(&other_library).unwrap().duplicate);
-        assert!(store.suggestion("B").unwrap().is_none(), "a duplicate's code is never stored");
+        assert!(
+            store.suggestion("B").unwrap().is_none(),
+            "a duplicate's code is never stored"
+        );
     }
 
     #[test]
@@ -514,7 +535,9 @@ mod tests {
         let gone = store.suggestion("B").unwrap().unwrap();
         assert_eq!(gone.merged_into.as_deref(), Some("A"));
         assert_eq!(store.suggestion_contacts("A").unwrap(), ["x@example.cn"]);
-        let listed = store.suggestions_of("lib", SuggestionOrder::MostRequested, 10).unwrap();
+        let listed = store
+            .suggestions_of("lib", SuggestionOrder::MostRequested, 10)
+            .unwrap();
         assert_eq!(listed.len(), 1, "a merged suggestion is not listed");
         // A new request for the merged title joins the kept one.
         let again = store.submit_suggestion(&new("C", "三体全集", None)).unwrap();
@@ -531,11 +554,19 @@ mod tests {
             Err(crate::StoreError::Corrupt("no".into()))
         });
         assert!(refused.is_err());
-        assert_eq!(store.suggestion("A").unwrap().unwrap().status, SuggestionStatus::Open);
+        assert_eq!(
+            store.suggestion("A").unwrap().unwrap().status,
+            SuggestionStatus::Open
+        );
         let answered = store
-            .answer_suggestion::<crate::StoreError>("cur", "A", SuggestionStatus::Ordered, Some("下月到馆"), 2, |_| {
-                Ok(())
-            })
+            .answer_suggestion::<crate::StoreError>(
+                "cur",
+                "A",
+                SuggestionStatus::Ordered,
+                Some("下月到馆"),
+                2,
+                |_| Ok(()),
+            )
             .unwrap()
             .unwrap();
         assert_eq!(answered.status, SuggestionStatus::Ordered);
