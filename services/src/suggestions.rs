@@ -284,20 +284,6 @@ pub fn list(
     Ok(store.suggestions_of(library, order, MAX_LISTED)?)
 }
 
-/// One suggestion with the contacts left for a reply, for its library's curators.
-pub fn for_curator(
-    store: &Store,
-    principal: &Principal,
-    code: &str,
-) -> Result<(SuggestionRow, Vec<String>), SuggestionError> {
-    let not_found = || SuggestionError::NotFound(code.to_string());
-    let code = parse_code(code).ok_or_else(not_found)?;
-    let row = store.suggestion(&code)?.ok_or_else(not_found)?;
-    require_curator(principal, &row.institution)?;
-    let contacts = store.suggestion_contacts(&code)?;
-    Ok((row, contacts))
-}
-
 /// Answers suggestion `code`: `status` (not `open`) with an optional public note.
 pub fn answer(
     store: &Store,
