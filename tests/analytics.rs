@@ -663,8 +663,8 @@ async fn old_raw_events_roll_up_into_identical_daily_aggregates() {
     assert_eq!(
         before[7].objects(),
         [
-            json!({"institution": "lib", "query": "敦煌", "looks_like": "title", "zero_results": 2, "low_results": 1, "searches": 3}),
-            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2}),
+            json!({"institution": "lib", "query": "敦煌", "looks_like": "title", "zero_results": 2, "low_results": 1, "searches": 3, "suggestion": "", "requesters": 0, "demand": 3}),
+            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2, "suggestion": "", "requesters": 0, "demand": 2}),
         ]
     );
 }
