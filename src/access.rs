@@ -124,6 +124,8 @@ pub struct Access {
     per_key: RateLimiter,
     per_ip: RateLimiter,
     per_ip_pages: RateLimiter,
+    /// Purchase suggestions sent per client address (pages and API together).
+    per_ip_suggestions: RateLimiter,
 }
 
 impl Access {
@@ -133,8 +135,25 @@ impl Access {
             per_key: RateLimiter::new(config.rate_per_key),
             per_ip: RateLimiter::new(config.rate_per_ip),
             per_ip_pages: RateLimiter::new(config.rate_per_ip_pages),
+            per_ip_suggestions: RateLimiter::new(services::config::SuggestionsConfig::default().rate_per_ip),
             config,
         }
+    }
+
+    /// This policy with `rate` for purchase suggestions per client address
+    /// (`[suggestions] rate_per_ip`).
+    pub fn with_suggestion_rate(mut self, rate: Rate) -> Self {
+        self.per_ip_suggestions = RateLimiter::new(rate);
+        self
+    }
+
+    /// Takes one purchase suggestion from `client`'s allowance, or answers `429
+    /// rate_limited`. Counted apart from (and on top of) the request rates, because a
+    /// suggestion is a write that anyone may make without an account.
+    pub fn take_suggestion(&self, client: IpAddr) -> Result<(), ApiError> {
+        self.per_ip_suggestions
+            .take(&client.to_string(), Instant::now())
+            .map_err(ApiError::rate_limited)
     }
 
     /// The client's address, trusting `X-Forwarded-For` only from trusted proxies.
@@ -158,16 +177,37 @@ impl Access {
 
     /// The client of `request`: its peer address, or the forwarded one behind a trusted proxy.
     fn client_of(&self, request: &Request) -> IpAddr {
-        let peer = request
-            .extensions()
+        self.client_of_parts(request.extensions(), request.headers())
+    }
+
+    /// The client of a request with these extensions and headers.
+    fn client_of_parts(&self, extensions: &axum::http::Extensions, headers: &HeaderMap) -> IpAddr {
+        let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        self.client_ip(peer, request.headers())
+        self.client_ip(peer, headers)
     }
 
     fn key_required(&self, area: &str, public_read: bool) -> bool {
         self.config.keys_required_for.iter().any(|a| a.as_str() == area)
             || (self.config.keys == KeyPolicy::Required && public_read)
+    }
+}
+
+/// The client address of a request, as the rate limits see it (the peer, or the forwarded
+/// address behind a trusted proxy): an extractor for handlers that limit by it.
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            state.access.client_of_parts(&parts.extensions, &parts.headers),
+        ))
     }
 }
 

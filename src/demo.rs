@@ -48,6 +48,9 @@ pub async fn start(
         runs.push(instance.harvest(source, |_| {}).await?);
     }
     instance.wait_indexed(Duration::from_secs(120)).await?;
+    let store = std::sync::Arc::clone(&instance.store);
+    let suggestions = instance.config.suggestions;
+    tokio::task::spawn_blocking(move || seed_sample_suggestions(&store, &suggestions)).await??;
     instance.spawn_popularity_refresh();
     Ok(Demo {
         instance,
@@ -55,4 +58,48 @@ pub async fn start(
         runs,
         server,
     })
+}
+
+/// The demo's sample purchase suggestions (读者荐购): `(library, title, creator, ISBN,
+/// requesters)`. Their reason says they are sample data.
+const SAMPLE_SUGGESTIONS: &[(&str, &str, &str, &str, usize)] = &[
+    ("lzlib", "三体", "刘慈欣", "978-7-5366-9293-0", 3),
+    ("lzlib", "敦煌石窟艺术简史", "", "", 1),
+    ("yzlib", "农村电商实务", "", "", 2),
+];
+
+/// Adds each sample suggestion its library does not have yet (a restarted demo keeps what
+/// it has), through the same service as the pages, so they are de-duplicated and counted alike.
+fn seed_sample_suggestions(
+    store: &store::Store,
+    config: &services::config::SuggestionsConfig,
+) -> anyhow::Result<()> {
+    use store::suggestions::SuggestionOrder;
+    let now = time::OffsetDateTime::now_utc();
+    for (library, title, creator, isbn, requesters) in SAMPLE_SUGGESTIONS {
+        let seeded = store
+            .suggestions_of(
+                library,
+                SuggestionOrder::Newest,
+                services::suggestions::MAX_LISTED,
+            )?
+            .iter()
+            .any(|s| s.title == *title);
+        if seeded {
+            continue;
+        }
+        let input = services::suggestions::SuggestionInput {
+            library: (*library).into(),
+            title: (*title).into(),
+            creator: (*creator).into(),
+            isbn: (*isbn).into(),
+            reason: "（示例数据）演示用的读者荐购，并非真实读者的请求。".into(),
+            ..Default::default()
+        };
+        for _ in 0..*requesters {
+            services::suggestions::submit(store, config, &input, now)
+                .map_err(|err| anyhow::anyhow!("sample suggestion {title}: {err}"))?;
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //! | `page_out_of_range` | 400    | `page × page_size` goes past the paging cap       |
 //! | `not_found`         | 404    | no such route                                     |
 //! | `record_not_found`  | 404    | no live record with that id                       |
+//! | `suggestion_not_found` | 404 | no purchase suggestion with that code            |
 //! | `method_not_allowed`| 405    | the route does not serve that method (`Allow`     |
 //! |                     |        | lists those it does)                              |
 //! | `invalid_body`      | 400    | the body is not the JSON (or form) the route takes|
@@ -64,6 +65,8 @@ pub enum ErrorCode {
     NotFound,
     /// `record_not_found`.
     RecordNotFound,
+    /// `suggestion_not_found`.
+    SuggestionNotFound,
     /// `method_not_allowed`.
     MethodNotAllowed,
     /// `invalid_body`.
@@ -110,12 +113,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the table.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidParameter,
         ErrorCode::QueryTooLong,
         ErrorCode::PageOutOfRange,
         ErrorCode::NotFound,
         ErrorCode::RecordNotFound,
+        ErrorCode::SuggestionNotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::InvalidBody,
         ErrorCode::Unauthorized,
@@ -147,6 +151,7 @@ impl ErrorCode {
             ErrorCode::PageOutOfRange => "page_out_of_range",
             ErrorCode::NotFound => "not_found",
             ErrorCode::RecordNotFound => "record_not_found",
+            ErrorCode::SuggestionNotFound => "suggestion_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidBody => "invalid_body",
             ErrorCode::Unauthorized => "unauthorized",
@@ -179,6 +184,7 @@ impl ErrorCode {
             ErrorCode::PageOutOfRange => StatusCode::BAD_REQUEST,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::RecordNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::SuggestionNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidBody => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -515,6 +521,21 @@ impl From<services::institutions::InstitutionError> for ApiError {
             InstitutionError::Invalid(errors) => ApiError::validation_failed(errors),
             InstitutionError::NotFound(_) => ApiError::not_found(),
             InstitutionError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<services::suggestions::SuggestionError> for ApiError {
+    fn from(err: services::suggestions::SuggestionError) -> Self {
+        use services::suggestions::SuggestionError;
+        match err {
+            SuggestionError::Invalid(errors) => ApiError::validation_failed(errors),
+            SuggestionError::NotFound(code) => Self::with(
+                ErrorCode::SuggestionNotFound,
+                format!("no purchase suggestion {code}"),
+            ),
+            SuggestionError::Forbidden(forbidden) => forbidden.into(),
+            SuggestionError::Store(err) => err.into(),
         }
     }
 }

@@ -109,7 +109,8 @@ impl Instance {
         if interrupted > 0 {
             tracing::warn!("{interrupted} harvest run(s) were interrupted by the last stop");
         }
-        let access = Arc::new(Access::new(config.api.clone()));
+        let access =
+            Arc::new(Access::new(config.api.clone()).with_suggestion_rate(config.suggestions.rate_per_ip));
         let analytics = Arc::new(services::analytics::Analytics::start(
             Arc::clone(&store),
             config.analytics.raw_retention_days,
@@ -145,6 +146,7 @@ impl Instance {
             data_dir: Arc::from(self.config.data_dir.as_path()),
             oai: self.config.oai,
             notice: self.config.pages.notice.as_deref().map(Arc::from),
+            suggestions: self.config.suggestions,
         }
     }
 
@@ -239,6 +241,27 @@ impl Instance {
                     Err(err) => tracing::warn!("the clicks refresh failed: {err}"),
                 }
                 tokio::time::sleep(POPULARITY_REFRESH).await;
+            }
+        });
+    }
+
+    /// Deletes the contacts left with purchase suggestions once their time is up: now, then
+    /// every hour, forever (writes to the suggestions sweep too; this covers quiet times).
+    pub fn spawn_suggestion_contact_sweep(&self) {
+        let store = Arc::clone(&self.store);
+        tokio::spawn(async move {
+            loop {
+                let store = Arc::clone(&store);
+                let swept = tokio::task::spawn_blocking(move || {
+                    services::suggestions::sweep_contacts(&store, time::OffsetDateTime::now_utc())
+                })
+                .await;
+                match swept {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => tracing::warn!("could not delete expired suggestion contacts: {err}"),
+                    Err(err) => tracing::warn!("the suggestion contact sweep failed: {err}"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
         });
     }

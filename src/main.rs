@@ -406,6 +406,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("金城 serving on http://{}", listener.local_addr()?);
     instance.spawn_scheduled_harvests();
     instance.spawn_popularity_refresh();
+    instance.spawn_suggestion_contact_sweep();
     spawn_dictionary_reload_on_sighup(instance.clone());
     let limits = jincheng::server::ConnectionLimits::from(&instance.config.server);
     jincheng::server::serve_with(listener, instance.router(), limits, shutdown_signal()).await?;

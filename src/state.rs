@@ -29,4 +29,6 @@ pub struct AppState {
     pub oai: services::config::OaiConfig,
     /// The notice at the top of every citizen page (`[pages] notice`), if any.
     pub notice: Option<Arc<str>>,
+    /// The `[suggestions]` settings (readers' purchase suggestions).
+    pub suggestions: services::config::SuggestionsConfig,
 }

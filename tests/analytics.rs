@@ -234,9 +234,9 @@ async fn generated_traffic_gives_exact_reports() {
     assert_eq!(
         h.report("acquisitions", &p).await,
         [
-            json!({"institution": "all", "query": "红楼梦", "looks_like": "title", "zero_results": 3, "low_results": 0, "searches": 3}),
-            json!({"institution": "all", "query": "9787101000016", "looks_like": "isbn", "zero_results": 2, "low_results": 0, "searches": 2}),
-            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2}),
+            json!({"institution": "all", "query": "红楼梦", "looks_like": "title", "zero_results": 3, "low_results": 0, "searches": 3, "suggestion": "", "requesters": 0, "demand": 3}),
+            json!({"institution": "all", "query": "9787101000016", "looks_like": "isbn", "zero_results": 2, "low_results": 0, "searches": 2, "suggestion": "", "requesters": 0, "demand": 2}),
+            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2, "suggestion": "", "requesters": 0, "demand": 2}),
         ]
     );
     assert_eq!(
@@ -663,8 +663,8 @@ async fn old_raw_events_roll_up_into_identical_daily_aggregates() {
     assert_eq!(
         before[7].objects(),
         [
-            json!({"institution": "lib", "query": "敦煌", "looks_like": "title", "zero_results": 2, "low_results": 1, "searches": 3}),
-            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2}),
+            json!({"institution": "lib", "query": "敦煌", "looks_like": "title", "zero_results": 2, "low_results": 1, "searches": 3, "suggestion": "", "requesters": 0, "demand": 3}),
+            json!({"institution": "lib", "query": "李白", "looks_like": "author", "zero_results": 2, "low_results": 0, "searches": 2, "suggestion": "", "requesters": 0, "demand": 2}),
         ]
     );
 }

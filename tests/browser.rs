@@ -5,7 +5,7 @@
 //! This test makes sure the tools are there (it installs Debian's `chromium`, `chromium-driver`
 //! and a CJK font with apt-get when they are missing, and runs `npm ci` in `tests/browser` when
 //! `node_modules` was not installed from the current `package-lock.json`), starts the server,
-//! creates a curator and an administrator, and runs every scenario in
+//! creates a curator of a museum, a curator of a library and an administrator, and runs every scenario in
 //! `tests/browser/scenarios/` with `node tests/browser/run.mjs`. The scenarios run axe-core in every page they visit and fail
 //! on serious or critical violations; they also fail if the page asks for anything that is not
 //! on 127.0.0.1. Screenshots and axe reports are kept in `target/browser-artifacts/`.
@@ -35,6 +35,10 @@ const SCENARIO_TIMEOUT: Duration = Duration::from_secs(600);
 const CURATOR: &str = "browser-curator";
 const CURATOR_PASSWORD: &str = "a long curator passphrase";
 const CURATOR_INSTITUTION: &str = "lzmuseum";
+/// A curator of a demo library, for the purchase suggestion scenario.
+const LIBRARIAN: &str = "browser-librarian";
+const LIBRARIAN_PASSWORD: &str = "a long librarian passphrase";
+const LIBRARIAN_INSTITUTION: &str = "lzlib";
 const ADMIN: &str = "browser-admin";
 const ADMIN_PASSWORD: &str = "a long admin passphrase";
 
@@ -182,6 +186,12 @@ async fn citizen_pages_in_a_real_browser() {
             Role::Curator,
             vec![CURATOR_INSTITUTION.to_string()],
         ),
+        (
+            LIBRARIAN,
+            LIBRARIAN_PASSWORD,
+            Role::Curator,
+            vec![LIBRARIAN_INSTITUTION.to_string()],
+        ),
         (ADMIN, ADMIN_PASSWORD, Role::Admin, vec![]),
     ] {
         services::auth::accounts::create_user(
@@ -204,6 +214,8 @@ async fn citizen_pages_in_a_real_browser() {
     let credentials = serde_json::json!({
         "curator": {"username": CURATOR, "password": CURATOR_PASSWORD,
                     "institutions": [CURATOR_INSTITUTION]},
+        "librarian": {"username": LIBRARIAN, "password": LIBRARIAN_PASSWORD,
+                      "institutions": [LIBRARIAN_INSTITUTION]},
         "admin": {"username": ADMIN, "password": ADMIN_PASSWORD},
     });
 

@@ -67,6 +67,41 @@ pub struct Config {
     /// Mobile services (流动图书车, 舞台车, 文化车) with their stops and schedules.
     #[serde(default)]
     pub mobile_routes: Vec<schemas::MobileRoute>,
+    /// Readers' purchase suggestions (读者荐购).
+    #[serde(default)]
+    pub suggestions: SuggestionsConfig,
+}
+
+/// `[suggestions]`: readers' purchase suggestions.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionsConfig {
+    /// Days a contact left for a reply is kept (90 by default); then it is deleted.
+    #[serde(default = "default_contact_retention_days")]
+    pub contact_retention_days: u32,
+    /// Suggestions one client address may send, e.g. `"10/h"` (pages and API together).
+    #[serde(default = "default_suggestion_rate")]
+    pub rate_per_ip: Rate,
+}
+
+impl Default for SuggestionsConfig {
+    fn default() -> Self {
+        SuggestionsConfig {
+            contact_retention_days: default_contact_retention_days(),
+            rate_per_ip: default_suggestion_rate(),
+        }
+    }
+}
+
+fn default_contact_retention_days() -> u32 {
+    90
+}
+
+fn default_suggestion_rate() -> Rate {
+    Rate {
+        requests: 10,
+        per: Duration::from_secs(3600),
+    }
 }
 
 /// `[server]`.

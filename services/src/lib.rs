@@ -16,6 +16,8 @@
 //!   versions and audit.
 //! - [`remote_images`]: the background fetcher of harvested records' image links.
 //! - [`analytics`]: search statistics, written off the request path, and their reports.
+//! - [`suggestions`]: readers' purchase suggestions (读者荐购): validation, de-duplication,
+//!   contacts with consent and their retention, the curators' merges and answers.
 //!
 //! # What this crate does not know
 //!
@@ -32,3 +34,4 @@ pub mod indexing;
 pub mod institutions;
 pub mod remote_images;
 pub mod search;
+pub mod suggestions;

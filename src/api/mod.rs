@@ -7,6 +7,8 @@
 //! - `/api/v1/institutions`, `/api/v1/institutions/{id}`, `/api/v1/curate/institutions/{id}/venue`
 //!   — [`institutions`] (the directory, venues, opening hours, the service network)
 //! - `/api/v1/mobile-routes`, `/api/v1/mobile-stops`, `/api/v1/admin/mobile-routes` — [`mobile`]
+//! - `/api/v1/suggestions…`, `/api/v1/curate/suggestions…` — [`suggestions`] (readers'
+//!   purchase suggestions and the curators' answers)
 //! - `/api/v1/export` — [`export`]
 //! - `/api/v1/openapi.json`, `/api/docs` — [`openapi`]
 //! - `/api/v1/auth/…` — [`auth`] (login, sessions, tokens)
@@ -35,6 +37,7 @@ mod openapi;
 mod records;
 pub(crate) mod search;
 mod suggest;
+mod suggestions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -79,6 +82,7 @@ pub fn groups() -> Vec<Group> {
             endpoints: [
                 search::endpoints(),
                 suggest::endpoints(),
+                suggestions::endpoints(),
                 records::endpoints(),
                 institutions::endpoints(),
                 mobile::endpoints(),
@@ -97,6 +101,7 @@ pub fn groups() -> Vec<Group> {
                 auth::endpoints(),
                 curate::endpoints(),
                 institutions::curate_endpoints(),
+                suggestions::curate_endpoints(),
                 admin::endpoints(),
                 mobile::admin_endpoints(),
                 analytics::endpoints(),

@@ -56,6 +56,8 @@ struct InstitutionPage<'a> {
     venue: Option<VenueView>,
     /// The institution as schema.org JSON-LD.
     jsonld: SafeJson,
+    /// A library's link to the purchase suggestion form.
+    purchase: Option<super::suggestions::SuggestLink>,
 }
 
 impl<'a> InstitutionPage<'a> {
@@ -77,6 +79,7 @@ impl<'a> InstitutionPage<'a> {
             .and_then(|p| outcome.institutions.get(p));
         let year = schemas::lanzhou_time(now).year();
         Some(InstitutionPage {
+            purchase: super::suggestions::offer_on_institution(institution),
             venue: VenueView::new(institution, &all, now),
             jsonld: SafeJson::new(&crate::jsonld::institution_to_jsonld(institution, parent, year)),
             frame,

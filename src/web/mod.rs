@@ -18,6 +18,9 @@
 //! - `/institutions` — [`venues`]: the directory of venues and service points, filtered by
 //!   district, type, facility and "open now"; `/mobile-stops` — the next visits of the
 //!   mobile services (流动图书车, 舞台车) in a district.
+//! - `/suggestions/new`, `/suggestions`, `/suggestions/{code}` — [`suggestions`]: readers'
+//!   purchase suggestions (读者荐购): the form (offered under a library search that found
+//!   little and on every library's page), and each suggestion's public status by its code.
 //! - `/display` — switches the large-text, high-contrast mode (a cookie) and goes back.
 //! - `/static/…` — the stylesheet and the autocomplete script, compiled into the binary so
 //!   the pages work on an intranet without any CDN.
@@ -52,6 +55,7 @@ mod institution;
 mod layout;
 mod record;
 mod search;
+mod suggestions;
 mod url_state;
 mod venues;
 
@@ -80,6 +84,9 @@ pub fn router() -> Router<AppState> {
         .route("/institutions", get(venues::directory))
         .route("/institutions/{id}", get(institution::institution))
         .route("/mobile-stops", get(venues::mobile_stops))
+        .route("/suggestions", axum::routing::post(suggestions::submit))
+        .route("/suggestions/new", get(suggestions::new_form))
+        .route("/suggestions/{code}", get(suggestions::status))
         .route("/display", get(layout::switch_display))
         .route("/static/site.css", get(stylesheet))
         .route("/static/suggest.js", get(suggest_script))

@@ -138,6 +138,8 @@ struct ResultsPage<'a> {
     facets: Vec<FacetView>,
     /// The year form's hidden fields (everything but the years and the page).
     year_hidden: Vec<(&'static str, &'a str)>,
+    /// The purchase suggestion form, when a library search found little.
+    purchase: Option<super::suggestions::SuggestLink>,
     year_from: &'a str,
     year_to: &'a str,
 }
@@ -228,6 +230,7 @@ impl<'a> ResultsPage<'a> {
                 Vec::new()
             },
             hits: HitsView::new(url, outcome, "h2"),
+            purchase: super::suggestions::offer_after_search(outcome, query),
             pager: pager(url, outcome),
             facets: facets(url, outcome),
             year_hidden,

@@ -185,6 +185,10 @@ pub enum AuditAction {
     UpdateVenue,
     /// A mobile service's route was created or changed.
     UpsertMobileRoute,
+    /// A reader's purchase suggestion was answered (ordered, held, declined).
+    AnswerSuggestion,
+    /// Two purchase suggestions were merged into one.
+    MergeSuggestions,
 }
 
 impl rusqlite::types::FromSql for AuditAction {
@@ -195,7 +199,7 @@ impl rusqlite::types::FromSql for AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -210,6 +214,8 @@ impl AuditAction {
         AuditAction::RevokeApiKey,
         AuditAction::UpdateVenue,
         AuditAction::UpsertMobileRoute,
+        AuditAction::AnswerSuggestion,
+        AuditAction::MergeSuggestions,
     ];
 
     /// The stored (and serialised) name.
@@ -229,6 +235,8 @@ impl AuditAction {
             AuditAction::RevokeApiKey => "revoke_api_key",
             AuditAction::UpdateVenue => "update_venue",
             AuditAction::UpsertMobileRoute => "upsert_mobile_route",
+            AuditAction::AnswerSuggestion => "answer_suggestion",
+            AuditAction::MergeSuggestions => "merge_suggestions",
         }
     }
 

@@ -14,6 +14,8 @@
 //! - [`accounts`], [`api_keys`](ApiKey), [`curated`], [`analytics`], [`remote_images`], [`oai`]:
 //!   the tables of curators and sessions, app keys, curated records with their audit, search
 //!   events, harvested image links, and the OAI-PMH provider's view of the records.
+//! - [`suggestions`]: readers' purchase suggestions (读者荐购), their answers and the
+//!   contacts left for a reply (deleted when their time is up).
 //! - Venues and mobile routes ([`Store::venues`], [`Store::update_venue`],
 //!   [`Store::mobile_routes`]): opening hours, facilities and the service network, kept apart
 //!   from the institutions so that a change of hours re-indexes nothing.
@@ -45,6 +47,7 @@ pub mod analytics;
 pub mod backup;
 pub mod curated;
 pub mod remote_images;
+pub mod suggestions;
 mod venues;
 
 use std::collections::{HashMap, HashSet};
@@ -513,6 +516,7 @@ impl Store {
         analytics::init(&writer)?;
         remote_images::init(&writer)?;
         venues::init(&writer)?;
+        suggestions::init(&writer)?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;

@@ -10,7 +10,7 @@
 //! | `no_clicks`     | queries that found something but whose results nobody clicked     |
 //! | `filters`       | every filter value used (facet usage)                             |
 //! | `demand`        | demand by district (`region`), institution type, resource type    |
-//! | `acquisitions`  | per library: recurring zero/low-result queries that look like a title, an author or an ISBN |
+//! | `acquisitions`  | per library: recurring zero/low-result queries that look like a title, an author or an ISBN, and open purchase suggestions, ranked by demand (unmet searches + 3 per requester) |
 //! | `seasonal`      | per month: demand by resource type (activities, exhibitions, …) and institution type, to plan programmes |
 //! | `activities`    | per month: demand by activity type (lectures, courses, performances, heritage, …) read from the queries, for the cultural centres |
 //! | `channels`      | searches per channel (`web`, `app`, `api`)                        |
@@ -460,7 +460,98 @@ fn filters(store: &Store, from: &str, to: &str, kinds: Option<&[&str]>) -> Resul
     Ok(t)
 }
 
+/// How many zero- or low-result searches one requester of an open purchase suggestion
+/// weighs in the `acquisitions` report. A suggestion is a deliberate request (a form filled
+/// in for one library), where a search that finds nothing may be a typo or a passing idea,
+/// so it counts as three such searches.
+pub const SUGGESTION_WEIGHT: u64 = 3;
+
+/// One row of the `acquisitions` report: a wanted item of one library, from its unmet
+/// searches, its open suggestion, or both.
+struct Demand {
+    institution: String,
+    query: String,
+    looks_like: &'static str,
+    zero_results: u64,
+    low_results: u64,
+    searches: u64,
+    suggestion: String,
+    requesters: u64,
+}
+
+impl Demand {
+    /// Unmet searches plus [`SUGGESTION_WEIGHT`] per requester.
+    fn weight(&self) -> u64 {
+        self.zero_results + self.low_results + SUGGESTION_WEIGHT * self.requesters
+    }
+
+    /// True if `suggestion` asks for what this row's query looked for: the same ISBN, or
+    /// the same title key (see [`crate::suggestions::title_key`]).
+    fn matches(&self, suggestion: &store::suggestions::SuggestionRow) -> bool {
+        if self.institution != suggestion.institution || !self.suggestion.is_empty() {
+            return false;
+        }
+        match schemas::normalize_isbn(&self.query) {
+            Some(isbn) => suggestion.isbn.as_deref() == Some(isbn.as_str()),
+            None => crate::suggestions::title_key(&self.query) == suggestion.title_key,
+        }
+    }
+}
+
+/// Per library, its unmet demand: the recurring zero- and low-result queries that look like
+/// a title, an author or an ISBN (searches limited to no single institution are under
+/// `all`), and the open purchase suggestions (all that are open now, whatever the range),
+/// joined where a suggestion asks for what a query looked for. Ranked within each library
+/// by `demand`: unmet searches plus [`SUGGESTION_WEIGHT`] per requester.
 fn acquisitions(store: &Store, from: &str, to: &str) -> Result<Table, StoreError> {
+    let mut rows = Vec::new();
+    for row in store.analytics_unmet(from, to, MIN_UNMET_FOR_ACQUISITION)? {
+        let Some(wanted) = classify(&row.counts.query) else {
+            continue;
+        };
+        rows.push(Demand {
+            institution: if row.institution.is_empty() {
+                "all".to_string()
+            } else {
+                row.institution
+            },
+            query: row.counts.query,
+            looks_like: wanted.as_str(),
+            zero_results: row.counts.zero_results,
+            low_results: row.counts.low_results,
+            searches: row.counts.searches,
+            suggestion: String::new(),
+            requesters: 0,
+        });
+    }
+    for suggestion in store.open_suggestions()? {
+        match rows.iter_mut().find(|d| d.matches(&suggestion)) {
+            Some(demand) => {
+                demand.suggestion = suggestion.code;
+                demand.requesters = suggestion.requesters;
+            }
+            None => rows.push(Demand {
+                institution: suggestion.institution,
+                query: suggestion.title,
+                looks_like: if suggestion.isbn.is_some() {
+                    Wanted::Isbn.as_str()
+                } else {
+                    Wanted::Title.as_str()
+                },
+                zero_results: 0,
+                low_results: 0,
+                searches: 0,
+                suggestion: suggestion.code,
+                requesters: suggestion.requesters,
+            }),
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.institution
+            .cmp(&b.institution)
+            .then(b.weight().cmp(&a.weight()))
+            .then(a.query.cmp(&b.query))
+    });
     let mut t = Table::new(&[
         "institution",
         "query",
@@ -468,23 +559,22 @@ fn acquisitions(store: &Store, from: &str, to: &str) -> Result<Table, StoreError
         "zero_results",
         "low_results",
         "searches",
+        "suggestion",
+        "requesters",
+        "demand",
     ]);
-    for row in store.analytics_unmet(from, to, MIN_UNMET_FOR_ACQUISITION)? {
-        let Some(wanted) = classify(&row.counts.query) else {
-            continue;
-        };
-        let institution = if row.institution.is_empty() {
-            "all".to_string()
-        } else {
-            row.institution
-        };
+    for d in rows {
+        let weight = d.weight();
         t.push(vec![
-            institution.into(),
-            row.counts.query.into(),
-            wanted.as_str().into(),
-            row.counts.zero_results.into(),
-            row.counts.low_results.into(),
-            row.counts.searches.into(),
+            d.institution.into(),
+            d.query.into(),
+            d.looks_like.into(),
+            d.zero_results.into(),
+            d.low_results.into(),
+            d.searches.into(),
+            d.suggestion.into(),
+            d.requesters.into(),
+            weight.into(),
         ]);
     }
     Ok(t)

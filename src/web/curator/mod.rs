@@ -13,6 +13,7 @@
 //! | `POST /curator/records/{id}/images/change`   | move up/down, change alt text, remove         |
 //! | `GET /curator/records/{id}/history`          | [`history`]: who changed what, when           |
 //! | `GET /curator/venues`, `GET`, `POST /curator/institutions/{id}/venue` | [`venue`]: one's own institutions' weekly hours and facilities |
+//! | `GET /curator/suggestions`, `POST /curator/suggestions/{code}/answer`, `…/merge` | [`suggestions`]: readers' purchase suggestions of one's own libraries: answer, merge |
 //! | `GET /static/curator.css`, `/static/curator.js` | the pages' stylesheet and small script     |
 //!
 //! **Why plain form posts.** Every form is an ordinary HTML form posted to these handlers,
@@ -42,6 +43,7 @@ mod images;
 mod list;
 mod login;
 mod records;
+mod suggestions;
 mod venue;
 
 use askama::Template;
@@ -77,6 +79,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/curator/records/{id}/images/change", post(images::change))
         .route("/curator/records/{id}/history", get(history::history))
         .route("/curator/venues", get(venue::list))
+        .route("/curator/suggestions", get(suggestions::list))
+        .route("/curator/suggestions/{code}/answer", post(suggestions::answer))
+        .route("/curator/suggestions/{code}/merge", post(suggestions::merge))
         .route(
             "/curator/institutions/{id}/venue",
             get(venue::form).post(venue::save),
@@ -409,6 +414,8 @@ fn done_message(done: &str) -> Option<&'static str> {
         "images" => "图像已更新。",
         "logout" => "您已退出登录。",
         "venue" => "开放时间与服务设施已保存。",
+        "answered" => "答复已保存，读者可在荐购状态页看到。",
+        "merged" => "荐购已合并，荐购人数已相加。",
         _ => return None,
     })
 }
