@@ -47,6 +47,7 @@ pub async fn start(
         runs.push(instance.harvest(source, |_| {}).await?);
     }
     instance.wait_indexed(Duration::from_secs(120)).await?;
+    store_sample_statistics(&instance)?;
     instance.spawn_popularity_refresh();
     Ok(Demo {
         instance,
@@ -54,4 +55,14 @@ pub async fn start(
         runs,
         server,
     })
+}
+
+/// Clearly sample service statistics (`reported_by` says so) for every institution over the
+/// last 30 days, so the dashboard's service charts show something. Deterministic: a restart
+/// on the same day changes nothing, and the next day adds that day.
+fn store_sample_statistics(instance: &Instance) -> anyhow::Result<()> {
+    let institutions = instance.store.institutions()?;
+    let sample = services::statistics::demo_sample(&institutions, services::analytics::today(), 30);
+    instance.store.put_service_days("demo (sample data)", &sample)?;
+    Ok(())
 }

@@ -16,6 +16,9 @@
 //!   versions and audit.
 //! - [`remote_images`]: the background fetcher of harvested records' image links.
 //! - [`analytics`]: search statistics, written off the request path, and their reports.
+//! - [`statistics`]: service statistics institutions report (loans, visits, event
+//!   attendance, online views per day): CSV and JSON checked row by row, and their daily
+//!   aggregates per institution and district.
 //!
 //! # What this crate does not know
 //!
@@ -32,3 +35,4 @@ pub mod indexing;
 pub mod institutions;
 pub mod remote_images;
 pub mod search;
+pub mod statistics;

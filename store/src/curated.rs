@@ -185,6 +185,8 @@ pub enum AuditAction {
     UpdateVenue,
     /// A mobile service's route was created or changed.
     UpsertMobileRoute,
+    /// Daily service statistics were reported (stored or replaced).
+    ReportStatistics,
 }
 
 impl rusqlite::types::FromSql for AuditAction {
@@ -195,7 +197,7 @@ impl rusqlite::types::FromSql for AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -210,6 +212,7 @@ impl AuditAction {
         AuditAction::RevokeApiKey,
         AuditAction::UpdateVenue,
         AuditAction::UpsertMobileRoute,
+        AuditAction::ReportStatistics,
     ];
 
     /// The stored (and serialised) name.
@@ -229,6 +232,7 @@ impl AuditAction {
             AuditAction::RevokeApiKey => "revoke_api_key",
             AuditAction::UpdateVenue => "update_venue",
             AuditAction::UpsertMobileRoute => "upsert_mobile_route",
+            AuditAction::ReportStatistics => "report_statistics",
         }
     }
 

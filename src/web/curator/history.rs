@@ -50,6 +50,7 @@ fn action_label(action: AuditAction) -> &'static str {
         AuditAction::RevokeApiKey => "吊销应用密钥",
         AuditAction::UpdateVenue => "修改开放时间与设施",
         AuditAction::UpsertMobileRoute => "修改流动服务线路",
+        AuditAction::ReportStatistics => "报送服务统计",
     }
 }
 

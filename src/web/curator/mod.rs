@@ -13,6 +13,7 @@
 //! | `POST /curator/records/{id}/images/change`   | move up/down, change alt text, remove         |
 //! | `GET /curator/records/{id}/history`          | [`history`]: who changed what, when           |
 //! | `GET /curator/venues`, `GET`, `POST /curator/institutions/{id}/venue` | [`venue`]: one's own institutions' weekly hours and facilities |
+//! | `GET`, `POST /curator/statistics`           | [`statistics`]: CSV upload of daily service statistics, with per-row errors |
 //! | `GET /static/curator.css`, `/static/curator.js` | the pages' stylesheet and small script     |
 //!
 //! **Why plain form posts.** Every form is an ordinary HTML form posted to these handlers,
@@ -42,6 +43,7 @@ mod images;
 mod list;
 mod login;
 mod records;
+mod statistics;
 mod venue;
 
 use askama::Template;
@@ -77,6 +79,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/curator/records/{id}/images/change", post(images::change))
         .route("/curator/records/{id}/history", get(history::history))
         .route("/curator/venues", get(venue::list))
+        .route(
+            "/curator/statistics",
+            get(statistics::form).post(statistics::upload),
+        )
         .route(
             "/curator/institutions/{id}/venue",
             get(venue::form).post(venue::save),
