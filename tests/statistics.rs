@@ -268,7 +268,8 @@ async fn a_curator_uploads_csv_rows_are_checked_one_by_one_and_a_reupload_replac
 async fn gbk_files_are_read_and_other_institutions_refused() {
     let h = Harness::new().await;
     let (cookie, csrf) = h.login().await;
-    let (gbk, _, _) = encoding_rs::GBK.encode(&format!("日期,外借,到馆人次\n{},7,42\n", ago(1)));
+    let text = format!("日期,外借,到馆人次\n{},7,42\n", ago(1));
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
     let page = h.upload(&cookie, &csrf, "lib", &gbk).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("GB18030"), "{}", page.body);
