@@ -104,6 +104,9 @@ impl Column {
     }
 }
 
+/// A row's cells: the column's name as sent, the column, the text.
+type Cells<'a> = Vec<(&'a str, Column, String)>;
+
 /// One problem with one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
@@ -258,7 +261,7 @@ pub fn read_csv(bytes: &[u8], reporter: &Reporter, today: Date) -> Checked {
         }
         match record {
             Ok(record) => {
-                let cells: Vec<(&str, Column, String)> = columns
+                let cells: Cells<'_> = columns
                     .iter()
                     .zip(headers.iter())
                     .enumerate()
@@ -430,7 +433,7 @@ pub fn parse_report_day(text: &str) -> Option<Date> {
 }
 
 /// Checks each row's cells: `(row number, [(name as sent, column, text)])`.
-fn check_rows(rows: Vec<(usize, Vec<(&str, Column, String)>)>, reporter: &Reporter, today: Date) -> Checked {
+fn check_rows(rows: Vec<(usize, Cells<'_>)>, reporter: &Reporter, today: Date) -> Checked {
     let earliest = Date::from_calendar_date(2000, time::Month::January, 1).unwrap_or(Date::MIN);
     let mut days = Vec::new();
     let mut errors = Vec::new();
