@@ -51,6 +51,7 @@ pub async fn start(
     let store = std::sync::Arc::clone(&instance.store);
     let suggestions = instance.config.suggestions;
     tokio::task::spawn_blocking(move || seed_sample_suggestions(&store, &suggestions)).await??;
+    store_sample_statistics(&instance)?;
     instance.spawn_popularity_refresh();
     Ok(Demo {
         instance,
@@ -101,5 +102,15 @@ fn seed_sample_suggestions(
                 .map_err(|err| anyhow::anyhow!("sample suggestion {title}: {err}"))?;
         }
     }
+    Ok(())
+}
+
+/// Clearly sample service statistics (`reported_by` says so) for every institution over the
+/// last 30 days, so the dashboard's service charts show something. Deterministic: a restart
+/// on the same day changes nothing, and the next day adds that day.
+fn store_sample_statistics(instance: &Instance) -> anyhow::Result<()> {
+    let institutions = instance.store.institutions()?;
+    let sample = services::statistics::demo_sample(&institutions, services::analytics::today(), 30);
+    instance.store.put_service_days("demo (sample data)", &sample)?;
     Ok(())
 }

@@ -191,6 +191,9 @@ enum ApiKeyCommand {
         /// Who it is for, e.g. "省阅读App".
         #[arg(long)]
         name: String,
+        /// The institution (id) whose service statistics the key reports, if any.
+        #[arg(long)]
+        institution: Option<String>,
     },
     /// List issued keys (without secrets).
     List {
@@ -649,8 +652,12 @@ fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
         jincheng::open_store(&config.data_dir)
     };
     match action {
-        ApiKeyCommand::Add { config, name } => {
-            let (id, key) = open(&config)?.create_api_key(&name)?;
+        ApiKeyCommand::Add {
+            config,
+            name,
+            institution,
+        } => {
+            let (id, key) = open(&config)?.create_institution_api_key(&name, institution.as_deref())?;
             println!("key {id} for {name}: {key}");
             println!("Send it as the X-API-Key header. It is not stored and cannot be shown again.");
         }

@@ -253,6 +253,23 @@ async fn the_demo_harvests_over_http_and_finds_the_poem_twice_over() {
 
     let added: u64 = demo.runs.iter().map(|r| r.counts.added).sum();
     assert!(added >= 500, "at least 500 sample records ({added})");
+    // Sample service statistics for every institution over the last 30 days, for the
+    // dashboard; marked as sample by who reported them. (31 days asked for, so the count
+    // holds even if Lanzhou's midnight passed since the demo started.)
+    let today = services::analytics::today();
+    let from = services::analytics::format_day(today - time::Duration::days(30));
+    let days = demo
+        .instance
+        .store
+        .service_days(&from, &services::analytics::format_day(today), None)
+        .unwrap();
+    let institutions = demo.instance.store.institutions().unwrap().len();
+    assert_eq!(
+        days.len(),
+        institutions * 30,
+        "one sample day per institution and day"
+    );
+    assert!(days.iter().all(|d| d.visits.is_some_and(|v| v > 0)));
     assert!(
         demo.runs
             .iter()

@@ -344,6 +344,20 @@ pub(crate) fn map_fields<'a>(
     Ok(record)
 }
 
+/// Decodes CSV bytes as a CSV export is: UTF-8 with or without a byte order mark, else
+/// GB18030 (which covers GBK and GB2312). Also used for the service statistics that
+/// institutions upload, which come from the same spreadsheets.
+pub fn decode_csv_text(bytes: &[u8]) -> (String, CsvEncoding) {
+    match decode(bytes, &CsvOptions::default()) {
+        Ok(decoded) => decoded,
+        // Without a configured encoding, decoding cannot fail; GB18030 decodes anything.
+        Err(_) => (
+            GB18030.decode_without_bom_handling(bytes).0.into_owned(),
+            CsvEncoding::Gb18030,
+        ),
+    }
+}
+
 /// Decodes the file: the configured encoding, else UTF-8 (BOM or not), else GB18030.
 fn decode(bytes: &[u8], options: &CsvOptions) -> Result<(String, CsvEncoding)> {
     if let Some(label) = &options.encoding {

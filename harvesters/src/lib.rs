@@ -73,7 +73,7 @@ pub use schemas::{is_clc_class, normalize_date, normalize_isbn, normalize_langua
 
 pub use crate::{
     address_policy::AddressPolicy,
-    csv_export::{CsvEncoding, CsvHarvest, CsvOptions, read_csv, read_csv_report},
+    csv_export::{CsvEncoding, CsvHarvest, CsvOptions, decode_csv_text, read_csv, read_csv_report},
     dump_stream::{
         MAX_RECORD_BYTES, RECORDS_PER_CHUNK, read_csv_stream, read_feed_stream, read_lido_stream,
         read_marcxml_stream,

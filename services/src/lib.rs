@@ -18,6 +18,9 @@
 //! - [`analytics`]: search statistics, written off the request path, and their reports.
 //! - [`suggestions`]: readers' purchase suggestions (读者荐购): validation, de-duplication,
 //!   contacts with consent and their retention, the curators' merges and answers.
+//! - [`statistics`]: service statistics institutions report (loans, visits, event
+//!   attendance, online views per day): CSV and JSON checked row by row, and their daily
+//!   aggregates per institution and district.
 //!
 //! # What this crate does not know
 //!
@@ -34,4 +37,5 @@ pub mod indexing;
 pub mod institutions;
 pub mod remote_images;
 pub mod search;
+pub mod statistics;
 pub mod suggestions;

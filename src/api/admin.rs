@@ -11,7 +11,7 @@
 //! | `GET /admin/quarantine?source=…&limit=…`     | admin: quarantined items                  |
 //! | `GET /admin/images?state=…&limit=…&offset=…` | admin: harvested image links (`pending`, `fetched`, `failed` with reason) and counts |
 //! | `POST /admin/dictionaries/reload`            | admin: reload dictionaries, names, canon  |
-//! | `POST /admin/api-keys` `{"name"}`            | admin: issue an app key (shown once)      |
+//! | `POST /admin/api-keys` `{"name", "institution"?}` | admin: issue an app key, or an institution's (shown once) |
 //! | `GET /admin/api-keys`                        | admin: issued keys, without secrets       |
 //! | `DELETE /admin/api-keys/{id}`                | admin: revoke a key                       |
 
@@ -443,6 +443,8 @@ struct ApiKeyView {
     created_at: String,
     /// UTC revocation time, if revoked.
     revoked_at: Option<String>,
+    /// The institution it reports service statistics for, if any.
+    institution: Option<String>,
 }
 
 impl From<store::ApiKey> for ApiKeyView {
@@ -452,6 +454,7 @@ impl From<store::ApiKey> for ApiKeyView {
             name: key.name,
             created_at: key.created_at,
             revoked_at: key.revoked_at,
+            institution: key.institution,
         }
     }
 }
@@ -742,6 +745,10 @@ struct NewApiKey {
     /// Who it is for (1 to 200 characters, not all spaces).
     #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
+    /// The institution whose service statistics the key reports (`POST
+    /// /api/v1/statistics`); none for an app's key.
+    #[serde(default)]
+    institution: Option<String>,
 }
 
 /// Issues an API key; the secret is in this response only.
@@ -756,14 +763,23 @@ async fn create_api_key(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::invalid_body("name must be 1 to 200 characters"));
     }
+    let institution = new
+        .institution
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty());
     let store = state.store.clone();
     let (id, key) = tokio::task::spawn_blocking(move || {
-        let issued = store.create_api_key(&name)?;
+        if let Some(institution) = &institution
+            && !store.institutions()?.iter().any(|i| i.id == *institution)
+        {
+            return Err(ApiError::invalid_body(format!("no institution {institution:?}")));
+        }
+        let issued = store.create_institution_api_key(&name, institution.as_deref())?;
         store.audit(
             &principal.username,
-            None,
+            institution.as_deref(),
             store::curated::AuditAction::CreateApiKey,
-            &json!({"id": issued.0, "name": name}),
+            &json!({"id": issued.0, "name": name, "institution": institution}),
         )?;
         Ok::<_, ApiError>(issued)
     })

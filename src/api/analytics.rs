@@ -15,6 +15,11 @@
 //! (which may name a person) never leaves the city. A key is enough because the export holds
 //! nothing an admin report would not already show to the platform's operators; keys are
 //! issued by admins, revocable, and never stored in the analytics.
+//!
+//! After the search lines come the service statistics of the same days, one line per
+//! institution and day: `{"kind": "service", "day", "institution", "district", "loans",
+//! "visits", "event_attendance", "online_views"}` (a figure the institution did not report
+//! is `null`). They are the institutions' own published figures, so no threshold applies.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -36,6 +41,7 @@ use services::search::{MAX_QUERY_CHARS, MAX_RESULT_WINDOW};
 use crate::state::AppState;
 use crate::web::dashboard;
 use services::auth::Principal;
+use services::statistics;
 
 /// A query must be searched this many times in a day to appear in the public export.
 pub const MIN_PUBLISHED_SEARCHES: u64 = 3;
@@ -59,7 +65,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             .summary("Daily aggregates of complete days, for the provincial platform")
             .description(
                 "Only queries searched at least 3 times that day, from `since` up to yesterday, so a \
-                 day's numbers never change after it was fetched.",
+                 day's search numbers never change after it was fetched. Then the service \
+                 statistics institutions reported for the same days (`kind: service`), which an \
+                 institution may correct by reporting a day again.",
             )
             .admin_or_key()
             .query::<ExportQuery>()
@@ -67,7 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 status: 200,
                 description: "One JSON object a line",
                 content: vec![Content::Other("application/x-ndjson", || {
-                    json!({"type": "string", "description": "lines of {day, query, searches, zero_results, low_results, clicks}"})
+                    json!({"type": "string", "description": "lines of {day, query, searches, zero_results, low_results, clicks} (search statistics), then lines of {kind: \"service\", day, institution, district, loans, visits, event_attendance, online_views} (the service statistics institutions reported; a figure not reported is null)"})
                 })],
                 headers: Vec::new(),
             }),
@@ -307,8 +315,23 @@ async fn export(
     let today = today();
     let since = since.unwrap_or(today - time::Duration::days(30));
     let store = state.store.clone();
-    let rows = tokio::task::spawn_blocking(move || {
-        store.analytics_daily_export(&format_day(since), &format_day(today), MIN_PUBLISHED_SEARCHES)
+    let (rows, services) = tokio::task::spawn_blocking(move || {
+        let rows =
+            store.analytics_daily_export(&format_day(since), &format_day(today), MIN_PUBLISHED_SEARCHES)?;
+        // Complete days only, like the searches: up to yesterday.
+        let services = match today.previous_day().filter(|yesterday| *yesterday >= since) {
+            Some(yesterday) => {
+                let selection = statistics::Selection {
+                    from: since,
+                    to: yesterday,
+                    institution: None,
+                    district: None,
+                };
+                statistics::aggregates(&store, &selection)?.rows
+            }
+            None => Vec::new(),
+        };
+        Ok::<_, store::StoreError>((rows, services))
     })
     .await??;
     let mut body = String::new();
@@ -320,6 +343,20 @@ async fn export(
             "zero_results": row.counts.zero_results,
             "low_results": row.counts.low_results,
             "clicks": row.counts.clicks,
+        });
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    for row in services {
+        let line = json!({
+            "kind": "service",
+            "day": row.day,
+            "institution": row.institution,
+            "district": row.district,
+            "loans": row.loans,
+            "visits": row.visits,
+            "event_attendance": row.event_attendance,
+            "online_views": row.online_views,
         });
         body.push_str(&line.to_string());
         body.push('\n');
@@ -361,6 +398,15 @@ async fn dashboard_page(
             &run("zero_results")?,
             &run("demand")?,
             &run("activities")?,
+            &statistics::aggregates(
+                &store,
+                &statistics::Selection {
+                    from: range.from,
+                    to: range.to,
+                    institution: None,
+                    district: None,
+                },
+            )?,
         ))
     })
     .await??;

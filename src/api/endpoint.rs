@@ -61,6 +61,8 @@ pub enum RequestBody {
     Json(SchemaFn),
     /// `application/json`: a record without its server-set members (`id`, `images`).
     RecordInput,
+    /// `application/json` of this schema, or a text body of this media type (`text/csv`).
+    JsonOrText(SchemaFn, &'static str),
     /// `multipart/form-data` with these fields (name, type, description).
     Multipart(&'static [(&'static str, &'static str, &'static str)]),
 }

@@ -16,6 +16,7 @@
 //! - `/api/v1/admin/…` — [`admin`] (accounts, institutions, audit, harvest reports)
 //! - `/api/v1/analytics/…`, `/api/v1/admin/analytics/…`, `/admin/analytics` — [`analytics`]
 //!   (click logging, search reports, the export for the provincial platform, the dashboard)
+//! - `/api/v1/statistics` — [`statistics`] (daily service statistics in, and their aggregates)
 //!
 //! Every route is an [`Endpoint`] in one table, [`groups`], which both the router and the
 //! OpenAPI document are built from. A route's layers come from where it is listed: its
@@ -36,6 +37,7 @@ mod mobile;
 mod openapi;
 mod records;
 pub(crate) mod search;
+mod statistics;
 mod suggest;
 mod suggestions;
 
@@ -105,6 +107,7 @@ pub fn groups() -> Vec<Group> {
                 admin::endpoints(),
                 mobile::admin_endpoints(),
                 analytics::endpoints(),
+                statistics::endpoints(),
             ]
             .into_iter()
             .flatten()

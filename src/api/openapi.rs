@@ -160,6 +160,13 @@ fn request_body(generator: &mut SchemaGenerator, body: &RequestBody) -> Value {
             "required": true,
             "content": {"application/json": {"schema": schema(generator)}},
         }),
+        RequestBody::JsonOrText(schema, media) => json!({
+            "required": true,
+            "content": {
+                "application/json": {"schema": schema(generator)},
+                (*media): {"schema": {"type": "string"}},
+            },
+        }),
         RequestBody::RecordInput => {
             generator.subschema_for::<schemas::Record>();
             json!({

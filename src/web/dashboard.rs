@@ -1,9 +1,13 @@
 //! The admin dashboard: one HTML page with SVG charts drawn on the server. No script runs on
 //! it, and nothing is loaded from elsewhere (its Content-Security-Policy forbids both).
 //! The page is `templates/dashboard.html`; this module computes the charts' geometry.
+//! Below the search statistics come the service statistics institutions report
+//! ([`services::statistics`]): visits per day, per institution and per district, with a
+//! table of all four figures per district (the charts' numbers, for screen readers too).
 
 use askama::Template;
 use services::analytics::reports::{Cell, Table};
+use services::statistics::{Aggregates, Totals};
 
 fn int(cell: Option<&Cell>) -> u64 {
     match cell {
@@ -155,6 +159,15 @@ struct DashboardPage<'a> {
     to: &'a str,
     volume: LineChart,
     bars: Vec<BarChart>,
+    service_volume: LineChart,
+    service_bars: Vec<BarChart>,
+    service_rows: Vec<ServiceRow>,
+}
+
+/// One line of the service statistics table.
+struct ServiceRow {
+    label: String,
+    totals: Totals,
 }
 
 /// `(first column, column `value`)` pairs of a table, at most `n`.
@@ -170,7 +183,9 @@ pub fn series(table: &Table, value: &str, n: usize) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// The whole page.
+/// The whole page: the search reports' tables, then the service statistics.
+// One argument per section of the page, in page order; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn page(
     from: &str,
     to: &str,
@@ -179,6 +194,7 @@ pub fn page(
     zero: &Table,
     demand: &Table,
     activities: &Table,
+    services: &Aggregates,
 ) -> String {
     let districts: Vec<(String, u64)> = demand
         .rows
@@ -218,11 +234,69 @@ pub fn page(
             bar_chart("Demand by institution and resource type", &kinds),
             bar_chart("Demand by activity type (cultural centres)", &by_activity),
         ],
+        service_volume: line_chart(
+            "服务统计：每日到馆人次 Visits per day (reported by institutions)",
+            &services
+                .days
+                .iter()
+                .map(|(day, t)| (day.clone(), t.visits))
+                .collect::<Vec<_>>(),
+        ),
+        service_bars: vec![
+            bar_chart(
+                "到馆人次（按机构） Visits by institution",
+                &services
+                    .institutions
+                    .iter()
+                    .take(15)
+                    .map(|(_, name, _, t)| (name.clone(), t.visits))
+                    .collect::<Vec<_>>(),
+            ),
+            bar_chart(
+                "借阅量（按机构） Loans by institution",
+                &services
+                    .institutions
+                    .iter()
+                    .filter(|(_, _, _, t)| t.loans > 0)
+                    .take(15)
+                    .map(|(_, name, _, t)| (name.clone(), t.loans))
+                    .collect::<Vec<_>>(),
+            ),
+            bar_chart(
+                "到馆人次（按区县） Visits by district",
+                &services
+                    .districts
+                    .iter()
+                    .map(|(district, t)| (district_label(district), t.visits))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+        service_rows: services
+            .districts
+            .iter()
+            .map(|(district, totals)| ServiceRow {
+                label: district_label(district),
+                totals: *totals,
+            })
+            .chain(std::iter::once(ServiceRow {
+                label: "合计 Total".into(),
+                totals: services.total,
+            }))
+            .collect(),
     };
     page.render().unwrap_or_else(|err| {
         tracing::error!("the dashboard failed to render: {err}");
         "<!doctype html><title>error</title><p>The dashboard failed to render.</p>".to_string()
     })
+}
+
+/// A district's name, or a word for institutions without one.
+fn district_label(district: &str) -> String {
+    if district.is_empty() {
+        "（未设区县）".into()
+    } else {
+        district.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -235,7 +309,16 @@ mod tests {
             columns: vec!["term", "searches"],
             rows: vec![vec![Cell::Text("<script>\"x".into()), Cell::Int(3)]],
         };
-        let html = page("<b>", "2026-01-31", &empty, &empty, &empty, &empty, &empty);
+        let html = page(
+            "<b>",
+            "2026-01-31",
+            &empty,
+            &empty,
+            &empty,
+            &empty,
+            &empty,
+            &Aggregates::default(),
+        );
         assert!(
             html.contains("&lt;script&gt;&quot;x") && !html.contains("<script>"),
             "{html}"

@@ -1,5 +1,7 @@
 //! API keys for apps (the provincial reading app, partners). Keys are random and shown once;
 //! only their SHA-256 is stored (a key has 256 bits of entropy, so a slow hash adds nothing).
+//! A key may belong to an institution ([`Store::create_institution_api_key`]): it then
+//! reports that institution's service statistics, and no other's.
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -13,7 +15,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     name TEXT NOT NULL,
     key_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    revoked_at TEXT
+    revoked_at TEXT,
+    institution TEXT
 );
 ";
 
@@ -28,6 +31,8 @@ pub struct ApiKey {
     pub created_at: String,
     /// UTC revocation time, if revoked.
     pub revoked_at: Option<String>,
+    /// The institution it reports for, if any.
+    pub institution: Option<String>,
 }
 
 fn hash(key: &str) -> String {
@@ -40,6 +45,12 @@ fn hash(key: &str) -> String {
 impl Store {
     /// Issues a key for `name`; returns its id and the secret, which is not stored.
     pub fn create_api_key(&self, name: &str) -> Result<(i64, String)> {
+        self.create_institution_api_key(name, None)
+    }
+
+    /// Issues a key for `name` that acts for `institution` (none: an app's key); returns
+    /// its id and the secret, which is not stored.
+    pub fn create_institution_api_key(&self, name: &str, institution: Option<&str>) -> Result<(i64, String)> {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let key = format!(
@@ -48,8 +59,8 @@ impl Store {
         );
         let conn = self.writer();
         conn.execute(
-            "INSERT INTO api_keys (name, key_hash) VALUES (?1, ?2)",
-            params![name, hash(&key)],
+            "INSERT INTO api_keys (name, key_hash, institution) VALUES (?1, ?2, ?3)",
+            params![name, hash(&key), institution],
         )?;
         Ok((conn.last_insert_rowid(), key))
     }
@@ -67,14 +78,16 @@ impl Store {
     /// Every key ever issued.
     pub fn api_keys(&self) -> Result<Vec<ApiKey>> {
         let conn = self.reader();
-        let mut stmt =
-            conn.prepare_cached("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, created_at, revoked_at, institution FROM api_keys ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(ApiKey {
                 id: r.get(0)?,
                 name: r.get(1)?,
                 created_at: r.get(2)?,
                 revoked_at: r.get(3)?,
+                institution: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -88,6 +101,19 @@ impl Store {
                 "SELECT id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
                 [hash(key)],
                 |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The id and institution of the live key with this secret: `None` for an unknown or
+    /// revoked key; an institution of `None` for a key that acts for no institution.
+    pub fn api_key_institution(&self, key: &str) -> Result<Option<(i64, Option<String>)>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row(
+                "SELECT id, institution FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                [hash(key)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
     }
@@ -114,5 +140,21 @@ mod tests {
         assert_eq!(store.verify_api_key(&key).unwrap(), None);
         assert!(!store.revoke_api_key(id).unwrap());
         assert_eq!(store.api_keys().unwrap()[0].name, "省阅读App");
+    }
+
+    #[test]
+    fn an_institutions_key_names_its_institution() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("j.db")).unwrap();
+        let (app_id, app) = store.create_api_key("app").unwrap();
+        let (id, lib) = store.create_institution_api_key("馆", Some("lib")).unwrap();
+        assert_eq!(store.api_key_institution(&app).unwrap(), Some((app_id, None)));
+        assert_eq!(
+            store.api_key_institution(&lib).unwrap(),
+            Some((id, Some("lib".into())))
+        );
+        assert_eq!(store.api_keys().unwrap()[1].institution.as_deref(), Some("lib"));
+        store.revoke_api_key(id).unwrap();
+        assert_eq!(store.api_key_institution(&lib).unwrap(), None);
     }
 }

@@ -189,6 +189,8 @@ pub enum AuditAction {
     AnswerSuggestion,
     /// Two purchase suggestions were merged into one.
     MergeSuggestions,
+    /// Daily service statistics were reported (stored or replaced).
+    ReportStatistics,
 }
 
 impl rusqlite::types::FromSql for AuditAction {
@@ -199,7 +201,7 @@ impl rusqlite::types::FromSql for AuditAction {
 
 impl AuditAction {
     /// Every action, in the order above.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::Create,
         AuditAction::Update,
         AuditAction::Delete,
@@ -216,6 +218,7 @@ impl AuditAction {
         AuditAction::UpsertMobileRoute,
         AuditAction::AnswerSuggestion,
         AuditAction::MergeSuggestions,
+        AuditAction::ReportStatistics,
     ];
 
     /// The stored (and serialised) name.
@@ -237,6 +240,7 @@ impl AuditAction {
             AuditAction::UpsertMobileRoute => "upsert_mobile_route",
             AuditAction::AnswerSuggestion => "answer_suggestion",
             AuditAction::MergeSuggestions => "merge_suggestions",
+            AuditAction::ReportStatistics => "report_statistics",
         }
     }
 

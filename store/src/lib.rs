@@ -47,6 +47,7 @@ pub mod analytics;
 pub mod backup;
 pub mod curated;
 pub mod remote_images;
+mod service_stats;
 pub mod suggestions;
 mod venues;
 
@@ -65,6 +66,7 @@ use sha2::{Digest, Sha256};
 
 pub use api_keys::ApiKey;
 pub use export::ExportRow;
+pub use service_stats::ServiceDay;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -439,9 +441,11 @@ fn open_connection(path: &Path) -> Result<Connection> {
 /// Adds the columns that later versions gave existing tables (SQLite adds a column without
 /// rewriting the table), so a store written by an earlier version opens as it is.
 fn add_missing_columns(conn: &Connection) -> Result<()> {
-    const ADDED: [(&str, &str, &str); 2] = [
+    const ADDED: [(&str, &str, &str); 3] = [
         ("harvest_runs", "bytes_read", "INTEGER"),
         ("harvest_runs", "bytes_total", "INTEGER"),
+        // The institution a key reports service statistics for (none: an app's key).
+        ("api_keys", "institution", "TEXT"),
     ];
     for (table, column, kind) in ADDED {
         let exists: bool = conn.query_row(
@@ -510,13 +514,14 @@ impl Store {
             });
         }
         writer.execute_batch(SCHEMA)?;
-        add_missing_columns(&writer)?;
         writer.execute_batch(api_keys::SCHEMA)?;
+        add_missing_columns(&writer)?;
         accounts::init(&writer).and_then(|()| curated::init(&writer))?;
         analytics::init(&writer)?;
         remote_images::init(&writer)?;
         venues::init(&writer)?;
         suggestions::init(&writer)?;
+        service_stats::init(&writer)?;
         writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let reader = open_connection(path)?;
         let feed = open_connection(path)?;

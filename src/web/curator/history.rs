@@ -52,6 +52,7 @@ fn action_label(action: AuditAction) -> &'static str {
         AuditAction::UpsertMobileRoute => "修改流动服务线路",
         AuditAction::AnswerSuggestion => "答复读者荐购",
         AuditAction::MergeSuggestions => "合并读者荐购",
+        AuditAction::ReportStatistics => "报送服务统计",
     }
 }
 

@@ -14,6 +14,7 @@
 //! | `GET /curator/records/{id}/history`          | [`history`]: who changed what, when           |
 //! | `GET /curator/venues`, `GET`, `POST /curator/institutions/{id}/venue` | [`venue`]: one's own institutions' weekly hours and facilities |
 //! | `GET /curator/suggestions`, `POST /curator/suggestions/{code}/answer`, `…/merge` | [`suggestions`]: readers' purchase suggestions of one's own libraries: answer, merge |
+//! | `GET`, `POST /curator/statistics`           | [`statistics`]: CSV upload of daily service statistics, with per-row errors |
 //! | `GET /static/curator.css`, `/static/curator.js` | the pages' stylesheet and small script     |
 //!
 //! **Why plain form posts.** Every form is an ordinary HTML form posted to these handlers,
@@ -43,6 +44,7 @@ mod images;
 mod list;
 mod login;
 mod records;
+mod statistics;
 mod suggestions;
 mod venue;
 
@@ -82,6 +84,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/curator/suggestions", get(suggestions::list))
         .route("/curator/suggestions/{code}/answer", post(suggestions::answer))
         .route("/curator/suggestions/{code}/merge", post(suggestions::merge))
+        .route(
+            "/curator/statistics",
+            get(statistics::form).post(statistics::upload),
+        )
         .route(
             "/curator/institutions/{id}/venue",
             get(venue::form).post(venue::save),
