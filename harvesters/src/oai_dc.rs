@@ -130,8 +130,13 @@ pub(crate) fn map_oai_dc(
 /// a time (a date, a date-time, an ISO 8601 interval `2025-03-08/2025-03-10` or a span such
 /// as `2025年3月8日 14:30-16:30`), and the first `dc:coverage` that names a place more
 /// precisely than a district or county (`兰州音乐厅` rather than `城关区`, which the
-/// institution's district already says) and is not itself a time or period.
+/// institution's district already says) and is not itself a time or period. Whether it is
+/// free and whom it is for come from its title, subjects and descriptions
+/// ([`EventInfo::read_text`]: `免费开放` or `公益讲座` make it free, `少儿` names an audience).
 fn event_of(dc: &DcFields, mut event: EventInfo) -> EventInfo {
+    for text in dc.title.iter().chain(&dc.subject).chain(&dc.description) {
+        event.read_text(text);
+    }
     if event.start.is_none()
         && let Some((start, end)) = cleaned(&dc.date).find_map(time_span)
     {

@@ -56,6 +56,8 @@ struct InstitutionPage<'a> {
     venue: Option<VenueView>,
     /// The institution as schema.org JSON-LD.
     jsonld: SafeJson,
+    /// Its id as a URL segment, for its events and their calendar.
+    segment: String,
 }
 
 impl<'a> InstitutionPage<'a> {
@@ -90,6 +92,7 @@ impl<'a> InstitutionPage<'a> {
             },
             hits: HitsView::new(url, outcome, "h3"),
             pager: institution_pager(url, outcome, id),
+            segment: super::home::url_segment(id),
         })
     }
 }
