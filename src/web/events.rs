@@ -532,7 +532,7 @@ fn follow_links(filter: &EventFilter, calendar: &Calendar, raw: Option<&str>) ->
     }
     if let Some(district) = filter.district {
         links.push(FollowLink {
-            href: format!("/calendars/district/{}.ics", district.as_str()),
+            href: format!("/calendars/district/{}.ics", url_segment(district.as_str())),
             label: format!("订阅{}的活动日历（iCalendar）", district.label()),
         });
     }
