@@ -318,9 +318,16 @@ mod tests {
             )),
             (s("2025-03-08T14:30"), s("2025-03-08T16:30"), s("永登县连城镇"))
         );
-        // Districts alone and periods are not places; no time, no place: no event info.
+        // Districts alone and periods are not places; no time, no place: only what the
+        // title says (公益: free, EventInfo::read_text).
         assert_eq!(info(event(&["待定"], &["城关区", "明清"])), (None, None, None));
-        assert_eq!(event(&["待定"], &["城关区"]).event, None);
+        assert_eq!(
+            event(&["待定"], &["城关区"]).event,
+            Some(EventInfo {
+                free: Some(true),
+                ..EventInfo::default()
+            })
+        );
         // The year of a range is still the record's date.
         assert_eq!(event(&["2025-03-08/2025-03-10"], &[]).year(), Some(2025));
     }
