@@ -1,14 +1,15 @@
 //! `GET /api/v1/events`: the cultural events, filtered as on the `/events` page
 //! ([`crate::web::event_filter`]): upcoming ones soonest first, then past ones most recent
 //! first, each with `live` (streaming at `at`, or now) and the replay link once it is over.
-//! Events without a start time are left out.
+//! Events without a start time are left out. The answer depends on the instant (`at` is
+//! echoed, `live` changes by the minute), so it carries no ETag.
 
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
 use super::ApiError;
-use super::endpoint::{Cache, Endpoint};
+use super::endpoint::Endpoint;
 use super::institutions::{instant, lanzhou_text};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -28,8 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                  stream runs (without an end: its day, or two hours from its start time).",
             )
             .query::<EventQuery>()
-            .json::<EventList>(200, "Events: upcoming soonest first, then past ones")
-            .cache(Cache::Body),
+            .json::<EventList>(200, "Events: upcoming soonest first, then past ones"),
     ]
 }
 
