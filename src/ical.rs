@@ -105,6 +105,34 @@ fn when_of(iso: &str) -> Option<When> {
     ))
 }
 
+/// How long an event with a start time and no end is taken to last, for "now live": two
+/// hours (a lecture or a performance), cut at midnight in Lanzhou.
+pub const DEFAULT_DURATION: time::Duration = time::Duration::hours(2);
+
+/// The instants an event runs over, `[start, end)`, from the ISO 8601 text of
+/// [`schemas::EventInfo`]: a date starts at midnight in Lanzhou and, as an end, lasts to
+/// the next midnight. Without an end, an event whose start is a date lasts that day, and one
+/// with a start time lasts [`DEFAULT_DURATION`], but not past midnight. `None` when the start
+/// does not read.
+pub fn event_span(start: &str, end: Option<&str>) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    let midnight =
+        |day: Date| PrimitiveDateTime::new(day, Time::MIDNIGHT).assume_offset(schemas::LANZHOU_OFFSET);
+    let after = |day: Date| day.next_day().map(midnight);
+    let (from, default_end) = match when_of(start)? {
+        When::Day(day) => (midnight(day), after(day)?),
+        When::Instant(instant) => {
+            let cut = after(schemas::lanzhou_time(instant).date())?;
+            (instant, instant.checked_add(DEFAULT_DURATION)?.min(cut))
+        }
+    };
+    let until = match end.and_then(when_of) {
+        Some(When::Day(day)) => after(day)?,
+        Some(When::Instant(instant)) => instant,
+        None => default_end,
+    };
+    Some((from, until.max(from)))
+}
+
 /// `20250308` for a date.
 fn date_text(date: Date) -> String {
     format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day())
@@ -232,6 +260,26 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn spans_default_to_the_day_or_two_hours_cut_at_midnight() {
+        let span = |start, end| event_span(start, end).unwrap();
+        assert_eq!(
+            span("2025-03-08T14:30", Some("2025-03-08T16:00")),
+            (datetime!(2025-03-08 14:30 +8), datetime!(2025-03-08 16:00 +8))
+        );
+        assert_eq!(
+            span("2025-03-08T14:30", None),
+            (datetime!(2025-03-08 14:30 +8), datetime!(2025-03-08 16:30 +8))
+        );
+        assert_eq!(span("2025-03-08T23:00", None).1, datetime!(2025-03-09 0:00 +8));
+        assert_eq!(
+            span("2025-03-08", Some("2025-03-09")),
+            (datetime!(2025-03-08 0:00 +8), datetime!(2025-03-10 0:00 +8))
+        );
+        assert_eq!(span("2025-03-08", None).1, datetime!(2025-03-09 0:00 +8));
+        assert_eq!(event_span("soon", None), None);
+    }
 
     #[test]
     fn text_is_escaped() {

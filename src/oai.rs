@@ -648,6 +648,10 @@ pub fn write_jincheng(record: &Record, schema_url: &str, out: &mut String) {
         opt(out, "organiser", &event.organiser);
         opt(out, "liveStreamUrl", &event.live_stream_url);
         opt(out, "registrationUrl", &event.registration_url);
+        opt(out, "replayUrl", &event.replay_url);
+        let audiences: Vec<String> = event.audience.iter().map(|a| a.as_str().to_string()).collect();
+        many(out, "audience", &audiences);
+        opt(out, "free", &event.free.map(|f| f.to_string()));
         out.push_str("</event>");
     }
     many(out, "material", &record.materials);

@@ -204,6 +204,9 @@ fn varied_records(n: usize) -> Vec<Record> {
                     organiser: Some("兰州市文化馆".into()),
                     live_stream_url: Some(format!("https://live.example.invalid/{i}?x=1&y=2")),
                     registration_url: None,
+                    replay_url: Some(format!("https://replay.example.invalid/{i}")),
+                    audience: vec![schemas::Audience::Children, schemas::Audience::Families],
+                    free: Some(i % 2 == 0),
                 });
                 r.materials = vec!["陶".into(), pick(2)];
                 r.techniques = vec!["彩绘".into()];

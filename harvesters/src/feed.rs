@@ -213,7 +213,10 @@ fn map_item(item: &Element, local_id: &str, options: &FeedOptions) -> std::resul
         let is_registration = ["报名", "预约", "register", "registration", "signup"]
             .iter()
             .any(|w| title.contains(w));
-        if is_registration && event.registration_url.is_none() {
+        let is_replay = ["回放", "replay", "recording"].iter().any(|w| title.contains(w));
+        if is_replay && event.replay_url.is_none() {
+            event.replay_url = Some(href.trim().to_owned());
+        } else if is_registration && event.registration_url.is_none() {
             event.registration_url = Some(href.trim().to_owned());
         } else if is_stream && event.live_stream_url.is_none() {
             event.live_stream_url = Some(href.trim().to_owned());
@@ -233,6 +236,15 @@ fn map_item(item: &Element, local_id: &str, options: &FeedOptions) -> std::resul
         event.organiser = event.organiser.or(facts.organiser);
         event.live_stream_url = event.live_stream_url.or(facts.live_stream);
         event.registration_url = event.registration_url.or(facts.registration);
+    }
+    // Free or paid, and whom it is for, as the title, categories and text say
+    // ([`EventInfo::read_text`]).
+    for text in [Some(&record.title), text.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(&record.subjects)
+    {
+        event.read_text(text);
     }
     record.description = text;
 

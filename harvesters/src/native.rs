@@ -205,16 +205,18 @@ fn close(
         ["jincheng", "event"] => r.event = nested.event.take(),
         ["jincheng", "event", field] => {
             let e = nested.event.as_mut().ok_or("event field outside <event>")?;
-            let slot = match *field {
-                "start" => &mut e.start,
-                "end" => &mut e.end,
-                "venue" => &mut e.venue,
-                "organiser" => &mut e.organiser,
-                "liveStreamUrl" => &mut e.live_stream_url,
-                "registrationUrl" => &mut e.registration_url,
+            match *field {
+                "start" => e.start = Some(value),
+                "end" => e.end = Some(value),
+                "venue" => e.venue = Some(value),
+                "organiser" => e.organiser = Some(value),
+                "liveStreamUrl" => e.live_stream_url = Some(value),
+                "registrationUrl" => e.registration_url = Some(value),
+                "replayUrl" => e.replay_url = Some(value),
+                "audience" => e.audience.push(term("audience", value)?),
+                "free" => e.free = Some(number(&value)?),
                 other => return Err(format!("unknown event field <{other}>")),
-            };
-            *slot = Some(value);
+            }
         }
         ["jincheng", "material"] => r.materials.push(value),
         ["jincheng", "technique"] => r.techniques.push(value),

@@ -130,8 +130,13 @@ pub(crate) fn map_oai_dc(
 /// a time (a date, a date-time, an ISO 8601 interval `2025-03-08/2025-03-10` or a span such
 /// as `2025年3月8日 14:30-16:30`), and the first `dc:coverage` that names a place more
 /// precisely than a district or county (`兰州音乐厅` rather than `城关区`, which the
-/// institution's district already says) and is not itself a time or period.
+/// institution's district already says) and is not itself a time or period. Whether it is
+/// free and whom it is for come from its title, subjects and descriptions
+/// ([`EventInfo::read_text`]: `免费开放` or `公益讲座` make it free, `少儿` names an audience).
 fn event_of(dc: &DcFields, mut event: EventInfo) -> EventInfo {
+    for text in dc.title.iter().chain(&dc.subject).chain(&dc.description) {
+        event.read_text(text);
+    }
     if event.start.is_none()
         && let Some((start, end)) = cleaned(&dc.date).find_map(time_span)
     {
@@ -313,9 +318,16 @@ mod tests {
             )),
             (s("2025-03-08T14:30"), s("2025-03-08T16:30"), s("永登县连城镇"))
         );
-        // Districts alone and periods are not places; no time, no place: no event info.
+        // Districts alone and periods are not places; no time, no place: only what the
+        // title says (公益: free, EventInfo::read_text).
         assert_eq!(info(event(&["待定"], &["城关区", "明清"])), (None, None, None));
-        assert_eq!(event(&["待定"], &["城关区"]).event, None);
+        assert_eq!(
+            event(&["待定"], &["城关区"]).event,
+            Some(EventInfo {
+                free: Some(true),
+                ..EventInfo::default()
+            })
+        );
         // The year of a range is still the record's date.
         assert_eq!(event(&["2025-03-08/2025-03-10"], &[]).year(), Some(2025));
     }

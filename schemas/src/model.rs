@@ -173,12 +173,73 @@ pub struct EventInfo {
     /// Where to sign up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_url: Option<String>,
+    /// Where to watch it again after it ended (回放).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_url: Option<String>,
+    /// Whom it is meant for, when the source says so (少儿, 老年, 亲子…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<crate::Audience>,
+    /// Free to attend (`true`), paid (`false`), or not said (absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free: Option<bool>,
 }
 
 impl EventInfo {
     /// True when the event says nothing at all, so it need not be kept.
     pub fn is_empty(&self) -> bool {
         *self == EventInfo::default()
+    }
+
+    /// Learns whether the event is free and whom it is for from its text (title,
+    /// description, subjects), keeping what is already known. The rule, kept simple so a
+    /// reader can predict it:
+    ///
+    /// - free: the text says 免费, 公益, 免票, 不收费 or "free admission" / "free of charge";
+    ///   paid: it says 收费 or 票价 and none of those. Otherwise unknown (`None`): silence is
+    ///   not taken to mean either.
+    /// - audience: 少儿/儿童/小朋友 → children, 青少年 → teenagers, 老年/老人/长者 → elderly,
+    ///   残障/残疾/视障/听障/盲人 → disabled, 亲子/家庭 → families, 学生 → students.
+    pub fn read_text(&mut self, text: &str) {
+        use crate::Audience;
+        const FREE: [&str; 6] = [
+            "免费",
+            "公益",
+            "免票",
+            "不收费",
+            "free admission",
+            "free of charge",
+        ];
+        const PAID: [&str; 2] = ["收费", "票价"];
+        const AUDIENCES: [(&str, Audience); 15] = [
+            ("少儿", Audience::Children),
+            ("儿童", Audience::Children),
+            ("小朋友", Audience::Children),
+            ("青少年", Audience::Teenagers),
+            ("老年", Audience::Elderly),
+            ("老人", Audience::Elderly),
+            ("长者", Audience::Elderly),
+            ("残障", Audience::Disabled),
+            ("残疾", Audience::Disabled),
+            ("视障", Audience::Disabled),
+            ("听障", Audience::Disabled),
+            ("盲人", Audience::Disabled),
+            ("亲子", Audience::Families),
+            ("家庭", Audience::Families),
+            ("学生", Audience::Students),
+        ];
+        let lower = text.to_lowercase();
+        if self.free.is_none() {
+            if FREE.iter().any(|w| lower.contains(w)) {
+                self.free = Some(true);
+            } else if PAID.iter().any(|w| lower.contains(w)) {
+                self.free = Some(false);
+            }
+        }
+        for (word, audience) in AUDIENCES {
+            if lower.contains(word) && !self.audience.contains(&audience) {
+                self.audience.push(audience);
+            }
+        }
     }
 }
 
@@ -265,4 +326,36 @@ impl Record {
 /// Ids are stable across harvests, so re-harvesting updates rather than duplicates.
 pub fn record_id(source_id: &str, local_id: &str) -> String {
     format!("{source_id}:{local_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventInfo;
+    use crate::Audience;
+
+    #[test]
+    fn free_and_audience_are_read_from_text_and_silence_stays_unknown() {
+        let mut event = EventInfo::default();
+        event.read_text("少儿剪纸公益培训，亲子家庭欢迎");
+        assert_eq!(event.free, Some(true));
+        assert_eq!(event.audience, [Audience::Children, Audience::Families]);
+
+        let mut paid = EventInfo::default();
+        paid.read_text("票价 80 元，老年人半价");
+        assert_eq!(paid.free, Some(false));
+        assert_eq!(paid.audience, [Audience::Elderly]);
+
+        let mut silent = EventInfo::default();
+        silent.read_text("秦腔折子戏专场");
+        assert_eq!(silent.free, None);
+        assert!(silent.audience.is_empty());
+
+        // What is known already is kept.
+        let mut known = EventInfo {
+            free: Some(false),
+            ..EventInfo::default()
+        };
+        known.read_text("免费开放");
+        assert_eq!(known.free, Some(false));
+    }
 }

@@ -6,6 +6,7 @@
 //! - `/api/v1/records/{id}` — [`records`]
 //! - `/api/v1/institutions`, `/api/v1/institutions/{id}`, `/api/v1/curate/institutions/{id}/venue`
 //!   — [`institutions`] (the directory, venues, opening hours, the service network)
+//! - `/api/v1/events` — [`events`] (cultural events, filtered; "now live")
 //! - `/api/v1/mobile-routes`, `/api/v1/mobile-stops`, `/api/v1/admin/mobile-routes` — [`mobile`]
 //! - `/api/v1/suggestions…`, `/api/v1/curate/suggestions…` — [`suggestions`] (readers'
 //!   purchase suggestions and the curators' answers)
@@ -30,6 +31,7 @@ mod auth;
 pub mod caching;
 mod curate;
 mod endpoint;
+mod events;
 mod export;
 mod health;
 mod institutions;
@@ -87,6 +89,7 @@ pub fn groups() -> Vec<Group> {
                 suggestions::endpoints(),
                 records::endpoints(),
                 institutions::endpoints(),
+                events::endpoints(),
                 mobile::endpoints(),
                 export::endpoints(),
                 openapi::endpoints(),

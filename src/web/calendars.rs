@@ -12,33 +12,11 @@ use schemas::District;
 use time::OffsetDateTime;
 
 use super::error::PageError;
-use super::events::{Listed, instant_param, load};
+use super::event_filter::EventFilter;
+use super::events::{Listed, instant_param, load, load_one};
 use super::layout::Frame;
 use crate::ical::{CalendarEvent, calendar};
 use crate::state::AppState;
-
-/// Which upcoming events a feed has.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct EventFilter {
-    /// Events of this institution (its id).
-    pub(crate) institution: Option<String>,
-    /// Events of the institutions in this district.
-    pub(crate) district: Option<District>,
-    /// Events of this kind, as the source names it.
-    pub(crate) activity: Option<String>,
-}
-
-impl EventFilter {
-    /// True when `event` passes every filter that is set.
-    pub(crate) fn matches(&self, event: &Listed) -> bool {
-        self.institution.as_deref().is_none_or(|i| event.institution == i)
-            && self.district.is_none_or(|d| event.district == Some(d))
-            && self
-                .activity
-                .as_deref()
-                .is_none_or(|a| event.activity.as_deref() == Some(a))
-    }
-}
 
 /// The id in `{id}.ics`, or a 404.
 fn ics_name(file: &str) -> Result<&str, PageError> {
@@ -54,6 +32,7 @@ pub(crate) fn calendar_event(event: &Listed) -> CalendarEvent {
         Some(format!("主办：{}", event.institution_name)),
         event.registration_url.as_ref().map(|url| format!("报名：{url}")),
         event.live_stream_url.as_ref().map(|url| format!("直播：{url}")),
+        event.replay_url.as_ref().map(|url| format!("回放：{url}")),
     ];
     CalendarEvent {
         uid: format!("{}@jincheng", event.id),
@@ -99,18 +78,15 @@ pub(crate) async fn event_ics(
     }
 }
 
+/// The calendar of one event, read by its id (however old it is).
 async fn event_calendar(state: &AppState, file: &str, raw: Option<&str>) -> Result<String, PageError> {
     let id = ics_name(file)?;
     let now = instant_param(raw)?;
-    let not_found = || PageError::NotFound("没有这个活动，或它没有开始时间。".into());
-    let all = load(state, now).await?;
-    let event = all
-        .upcoming
-        .iter()
-        .chain(&all.past)
-        .find(|e| e.id == id)
-        .ok_or_else(not_found)?;
-    Ok(calendar(&event.title, &[calendar_event(event)], now))
+    let event = load_one(state, id)
+        .await?
+        .filter(|e| !e.day.is_empty())
+        .ok_or_else(|| PageError::NotFound("没有这个活动，或它没有开始时间。".into()))?;
+    Ok(calendar(&event.title, &[calendar_event(&event)], now))
 }
 
 /// The upcoming events that pass `filter`, as a calendar named `name`.

@@ -1,6 +1,6 @@
 //! `GET /events/feed.xml?institution=&district=&type=&at=`: the upcoming events as an Atom
-//! feed (RFC 4287), soonest first, with the filters of the calendar feeds
-//! ([`super::calendars`]) as query parameters. Written with quick-xml's writer, which
+//! feed (RFC 4287), soonest first, with the filters of `/events`
+//! ([`super::event_filter`]) as query parameters. Written with quick-xml's writer, which
 //! escapes every text and attribute; characters XML 1.0 forbids are dropped first.
 
 use axum::extract::{RawQuery, State};
@@ -8,13 +8,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
-use schemas::District;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::calendars::EventFilter;
 use super::error::PageError;
-use super::events::{Listed, instant_param, load, time_label};
+use super::events::{Listed, instant_param, load, query_filter, time_label};
 use super::home::url_segment;
 use super::layout::Frame;
 use crate::state::AppState;
@@ -32,7 +30,7 @@ pub(crate) async fn feed(
     let frame = Frame::new(&state, &headers, &uri);
     let answer = async {
         let now = instant_param(raw.as_deref())?;
-        let filter = filter_of(raw.as_deref())?;
+        let filter = query_filter(raw.as_deref(), now)?;
         let all = load(&state, now).await?;
         let events: Vec<&Listed> = all.upcoming.iter().filter(|e| filter.matches(e)).collect();
         let self_href = match uri.query() {
@@ -55,29 +53,6 @@ pub(crate) async fn feed(
         }
         Err(err) => err.render(&frame),
     }
-}
-
-/// The filter of `institution=`, `district=` and `type=`; an unknown district is a 400.
-fn filter_of(raw: Option<&str>) -> Result<EventFilter, PageError> {
-    let mut filter = EventFilter::default();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        match key.as_ref() {
-            "institution" => filter.institution = Some(value.to_string()),
-            "type" => filter.activity = Some(value.to_string()),
-            "district" => {
-                let district: District = value
-                    .parse()
-                    .map_err(|_| PageError::BadRequest(format!("没有这个区县：{value}")))?;
-                filter.district = Some(district);
-            }
-            _ => {}
-        }
-    }
-    Ok(filter)
 }
 
 /// Text without the characters XML 1.0 does not allow.

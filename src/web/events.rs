@@ -7,17 +7,23 @@
 //! date in Lanzhou time (UTC+8, [`schemas::lanzhou_time`]) at the instant of the request, or
 //! at `?at=` (RFC 3339), which tests and curious readers use to see the calendar of another
 //! day.
+//!
+//! A filter form narrows the list by dates (`from`, `to`, or `when=today|this-week|
+//! this-weekend`), district, institution, kind of activity, audience, free and registration
+//! ([`super::event_filter`]). An event with a live stream is marked 正在直播 while it runs
+//! ([`Listed::live_at`]); after it ends, its replay (回放) is linked when the record has one.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use indexer::{Filters, SearchRequest, SortOrder};
-use schemas::{District, Record, ResourceType};
+use schemas::{Audience, District, Record, ResourceType};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::error::PageError;
+use super::event_filter::{EventFilter, EventQuery, When};
 use super::home::url_segment;
 use super::html::safe_url;
 use super::layout::{Frame, render};
@@ -42,14 +48,38 @@ pub(crate) async fn events(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let frame = Frame::new(&state, &headers, &uri);
-    let now = match instant_param(raw.as_deref()) {
-        Ok(now) => now,
-        Err(err) => return err.render(&frame),
+    let answer = async {
+        let now = instant_param(raw.as_deref())?;
+        let query: EventQuery = parse_page_query(raw.as_deref())?;
+        let filter = query
+            .filter(now)
+            .map_err(|e| PageError::BadRequest(e.chinese()))?;
+        let calendar = load(&state, now).await?;
+        Ok::<_, PageError>(EventsPage::new(
+            &frame,
+            &calendar.only(&filter),
+            &query,
+            &filter,
+            now,
+            raw.as_deref(),
+        ))
     };
-    match load(&state, now).await {
-        Ok(calendar) => render(StatusCode::OK, &EventsPage::new(&frame, &calendar)),
+    match answer.await {
+        Ok(page) => render(StatusCode::OK, &page),
         Err(err) => err.render(&frame),
     }
+}
+
+/// The query of a page, with the API's parser's message in a page error.
+fn parse_page_query(raw: Option<&str>) -> Result<EventQuery, PageError> {
+    crate::extract::parse_query(raw).map_err(|e| PageError::BadRequest(format!("参数有误：{}", e.message())))
+}
+
+/// The filter a page's or feed's query string asks for, at `now`; a bad value is a 400.
+pub(crate) fn query_filter(raw: Option<&str>, now: OffsetDateTime) -> Result<EventFilter, PageError> {
+    parse_page_query(raw)?
+        .filter(now)
+        .map_err(|e| PageError::BadRequest(e.chinese()))
 }
 
 /// The `at` parameter of a query string (RFC 3339, years [`AT_YEARS`]), or now.
@@ -97,6 +127,64 @@ pub(crate) struct Listed {
     pub(crate) venue: Option<String>,
     pub(crate) registration_url: Option<String>,
     pub(crate) live_stream_url: Option<String>,
+    /// Where to watch it again.
+    pub(crate) replay_url: Option<String>,
+    /// Whom it is for: the event's own audiences, then its curators'.
+    pub(crate) audience: Vec<Audience>,
+    /// Known free or paid.
+    pub(crate) free: Option<bool>,
+}
+
+impl Listed {
+    /// A listed event of `record` (an event record or not: its times are what it has).
+    pub(crate) fn new(
+        record: Record,
+        institution_name: String,
+        year: Option<i32>,
+        district: Option<District>,
+    ) -> Listed {
+        let event = record.event.unwrap_or_default();
+        let start = event.start.unwrap_or_default();
+        let mut audience = event.audience;
+        for a in record.curation.iter().flat_map(|c| &c.audiences) {
+            if !audience.contains(a) {
+                audience.push(*a);
+            }
+        }
+        Listed {
+            id: record.id,
+            title: record.title,
+            institution_name,
+            institution: record.institution,
+            district,
+            activity: record.resource_type_original,
+            description: record.description,
+            source_url: record.source_url,
+            day: day_of(&start).unwrap_or_default().to_string(),
+            start,
+            end: event.end,
+            year,
+            venue: event.venue,
+            registration_url: event.registration_url,
+            live_stream_url: event.live_stream_url,
+            replay_url: event.replay_url,
+            audience,
+            free: event.free,
+        }
+    }
+
+    /// Streaming live at `now`: it has a live-stream link and runs at `now`
+    /// ([`crate::ical::event_span`]: without an end, its day, or two hours from a start time).
+    pub(crate) fn live_at(&self, now: OffsetDateTime) -> bool {
+        self.live_stream_url.is_some()
+            && crate::ical::event_span(&self.start, self.end.as_deref())
+                .is_some_and(|(from, until)| from <= now && now < until)
+    }
+
+    /// Over at `now`.
+    pub(crate) fn ended_at(&self, now: OffsetDateTime) -> bool {
+        crate::ical::event_span(&self.start, self.end.as_deref()).is_some_and(|(_, until)| until <= now)
+    }
 }
 
 /// The events, split around today.
@@ -110,6 +198,29 @@ pub(crate) struct Calendar {
     pub(crate) undated: Vec<Listed>,
     /// How many event records have no start time.
     pub(crate) undated_total: usize,
+    /// Every institution, `(id, name)`, by name: what the filter form offers.
+    pub(crate) institutions: Vec<(String, String)>,
+    /// The kinds of activity among the events, sorted.
+    pub(crate) activities: Vec<String>,
+}
+
+impl Calendar {
+    /// The events that pass `filter` (all of them for an empty filter).
+    pub(crate) fn only(self, filter: &EventFilter) -> Calendar {
+        if filter.is_empty() {
+            return self;
+        }
+        let keep = |list: Vec<Listed>| list.into_iter().filter(|e| filter.matches(e)).collect::<Vec<_>>();
+        let undated = keep(self.undated);
+        Calendar {
+            upcoming: keep(self.upcoming),
+            past: keep(self.past),
+            undated_total: undated.len(),
+            undated,
+            institutions: self.institutions,
+            activities: self.activities,
+        }
+    }
 }
 
 /// The date in Lanzhou at `now`, `YYYY-MM-DD`.
@@ -155,10 +266,11 @@ pub(crate) async fn load(state: &AppState, now: OffsetDateTime) -> Result<Calend
             .search(&request)
             .map_err(crate::error::ApiError::from)?
             .results;
-        let districts: std::collections::HashMap<String, District> = store
-            .institutions()?
-            .into_iter()
-            .filter_map(|i| Some((i.id, i.district?)))
+        let mut institutions = store.institutions()?;
+        institutions.sort_by(|a, b| a.name.cmp(&b.name));
+        let districts: std::collections::HashMap<String, District> = institutions
+            .iter()
+            .filter_map(|i| Some((i.id.clone(), i.district?)))
             .collect();
         let mut records = Vec::with_capacity(results.hits.len());
         for hit in &results.hits {
@@ -167,10 +279,46 @@ pub(crate) async fn load(state: &AppState, now: OffsetDateTime) -> Result<Calend
                 records.push((record, hit.institution_name.clone(), hit.year, district));
             }
         }
-        Ok::<_, PageError>(records)
+        let names = institutions.into_iter().map(|i| (i.id, i.name)).collect();
+        Ok::<_, PageError>((records, names))
     })
     .await??;
-    Ok(split(records, &today(now)))
+    let (records, institutions) = records;
+    let mut activities: Vec<String> = records
+        .iter()
+        .filter_map(|(record, ..)| record.resource_type_original.clone())
+        .collect();
+    activities.sort();
+    activities.dedup();
+    Ok(Calendar {
+        institutions,
+        activities,
+        ..split(records, &today(now))
+    })
+}
+
+/// The event record `id`, read from the store by its id (however old it is); `None` when
+/// there is no such record or it is not an event.
+pub(crate) async fn load_one(state: &AppState, id: &str) -> Result<Option<Listed>, PageError> {
+    let store = state.store.clone();
+    let id = id.to_string();
+    tokio::task::spawn_blocking(move || -> Result<Option<Listed>, PageError> {
+        let Some(record) = store
+            .record(&id)?
+            .filter(|r| r.resource_type == ResourceType::Event)
+        else {
+            return Ok(None);
+        };
+        let institution = store
+            .institutions()?
+            .into_iter()
+            .find(|i| i.id == record.institution);
+        let (name, district) =
+            institution.map_or_else(|| (record.institution.clone(), None), |i| (i.name, i.district));
+        let year = record.date.as_ref().and_then(|d| d.year_start);
+        Ok(Some(Listed::new(record, name, year, district)))
+    })
+    .await?
 }
 
 /// An event record with its institution's name, its year and its institution's district.
@@ -180,30 +328,16 @@ type Found = (Record, String, Option<i32>, Option<District>);
 fn split(records: Vec<Found>, today: &str) -> Calendar {
     let mut calendar = Calendar::default();
     for (record, institution_name, year, district) in records {
-        let event = record.event.clone().unwrap_or_default();
-        let start = event.start.clone().unwrap_or_default();
-        let listed = Listed {
-            id: record.id,
-            title: record.title,
-            institution_name,
-            institution: record.institution,
-            district,
-            activity: record.resource_type_original,
-            description: record.description,
-            source_url: record.source_url,
-            day: day_of(&start).unwrap_or_default().to_string(),
-            start: start.clone(),
-            end: event.end.clone(),
-            year,
-            venue: event.venue,
-            registration_url: event.registration_url,
-            live_stream_url: event.live_stream_url,
-        };
-        let Some(day) = day_of(&start) else {
+        let listed = Listed::new(record, institution_name, year, district);
+        if listed.day.is_empty() {
             calendar.undated.push(listed);
             continue;
-        };
-        let last_day = event.end.as_deref().and_then(day_of).unwrap_or(day);
+        }
+        let last_day = listed
+            .end
+            .as_deref()
+            .and_then(day_of)
+            .unwrap_or(listed.day.as_str());
         if last_day >= today {
             calendar.upcoming.push(listed);
         } else {
@@ -280,6 +414,153 @@ struct EventsPage<'a> {
     undated: Vec<Group>,
     /// Undated events not listed.
     undated_more: usize,
+    /// The filter form, as filled in.
+    form: FilterForm,
+    /// Some filter is set.
+    filtered: bool,
+    /// Calendars and feeds to follow the events shown.
+    follow: Vec<FollowLink>,
+}
+
+/// The filter form's fields, with what the query chose.
+struct FilterForm {
+    /// `at`, kept across a filtering.
+    at: Option<String>,
+    from: String,
+    to: String,
+    when: Vec<Choice>,
+    district: Vec<Choice>,
+    institution: Vec<Choice>,
+    activity: Vec<Choice>,
+    audience: Vec<Choice>,
+    free: Vec<Choice>,
+    registration: Vec<Choice>,
+}
+
+/// One option of a select: "any" (an empty value) first.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The options of a select whose chosen value is `chosen`.
+fn choices<'c>(chosen: Option<&str>, options: impl IntoIterator<Item = (&'c str, &'c str)>) -> Vec<Choice> {
+    let chosen = chosen.map(str::trim).unwrap_or("");
+    std::iter::once(("", "不限"))
+        .chain(options)
+        .map(|(value, label)| Choice {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected: value == chosen,
+        })
+        .collect()
+}
+
+impl FilterForm {
+    fn new(query: &EventQuery, calendar: &Calendar) -> FilterForm {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+        // Vocabulary terms may be given as codes or labels; the form shows the code chosen.
+        let district = query
+            .district
+            .as_deref()
+            .and_then(|d| d.trim().parse::<District>().ok());
+        let audience = query
+            .audience
+            .as_deref()
+            .and_then(|a| a.trim().parse::<Audience>().ok());
+        FilterForm {
+            at: query
+                .at
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            from: text(&query.from),
+            to: text(&query.to),
+            when: choices(
+                query.when.as_deref(),
+                When::ALL.iter().map(|(_, code, label)| (*code, *label)),
+            ),
+            district: choices(
+                district.map(District::as_str),
+                District::ALL.iter().map(|d| (d.as_str(), d.label())),
+            ),
+            institution: choices(
+                query.institution.as_deref(),
+                calendar
+                    .institutions
+                    .iter()
+                    .map(|(id, name)| (id.as_str(), name.as_str())),
+            ),
+            activity: choices(
+                query.activity.as_deref(),
+                calendar.activities.iter().map(|a| (a.as_str(), a.as_str())),
+            ),
+            audience: choices(
+                audience.map(Audience::as_str),
+                Audience::ALL.iter().map(|a| (a.as_str(), a.label())),
+            ),
+            free: choices(query.free.as_deref(), [("true", "免费"), ("false", "收费")]),
+            registration: choices(
+                query.registration.as_deref(),
+                [("true", "需报名"), ("false", "无需报名")],
+            ),
+        }
+    }
+}
+
+/// A calendar or feed to subscribe to.
+struct FollowLink {
+    href: String,
+    label: String,
+}
+
+/// The calendars that follow what `filter` chose, then the Atom feed of the same filter.
+fn follow_links(filter: &EventFilter, calendar: &Calendar, raw: Option<&str>) -> Vec<FollowLink> {
+    let mut links = Vec::new();
+    if let Some(id) = &filter.institution {
+        let name = calendar
+            .institutions
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or(id.as_str(), |(_, name)| name.as_str());
+        links.push(FollowLink {
+            href: format!("/calendars/institution/{}.ics", url_segment(id)),
+            label: format!("订阅{name}的活动日历（iCalendar）"),
+        });
+    }
+    if let Some(district) = filter.district {
+        links.push(FollowLink {
+            href: format!("/calendars/district/{}.ics", url_segment(district.as_str())),
+            label: format!("订阅{}的活动日历（iCalendar）", district.label()),
+        });
+    }
+    if let Some(activity) = &filter.activity {
+        links.push(FollowLink {
+            href: format!("/calendars/type/{}.ics", url_segment(activity)),
+            label: format!("订阅{activity}类活动日历（iCalendar）"),
+        });
+    }
+    let query: String = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(key, value)| key != "at" && !value.trim().is_empty())
+        .fold(
+            form_urlencoded::Serializer::new(String::new()),
+            |mut out, (key, value)| {
+                out.append_pair(&key, &value);
+                out
+            },
+        )
+        .finish();
+    links.push(FollowLink {
+        href: if query.is_empty() {
+            "/events/feed.xml".to_string()
+        } else {
+            format!("/events/feed.xml?{query}")
+        },
+        label: "订阅这些活动的 Atom 信息源".to_string(),
+    });
+    links
 }
 
 /// The events of one day (or, undated, of one year).
@@ -294,6 +575,8 @@ struct Group {
 struct EventItem {
     href: String,
     title: String,
+    /// Streaming live now (正在直播).
+    live: bool,
     /// Time, venue and organiser, each with its label.
     meta: Vec<String>,
     links: Vec<EventLink>,
@@ -305,7 +588,14 @@ struct EventLink {
 }
 
 impl<'a> EventsPage<'a> {
-    fn new(frame: &'a Frame, calendar: &Calendar) -> EventsPage<'a> {
+    fn new(
+        frame: &'a Frame,
+        calendar: &Calendar,
+        query: &EventQuery,
+        filter: &EventFilter,
+        now: OffsetDateTime,
+        raw: Option<&str>,
+    ) -> EventsPage<'a> {
         let mut undated: Vec<Group> = Vec::new();
         let mut current = None;
         for event in &calendar.undated {
@@ -318,7 +608,7 @@ impl<'a> EventsPage<'a> {
                 current = Some(event.year);
             }
             if let Some(group) = undated.last_mut() {
-                group.events.push(event_item(event));
+                group.events.push(event_item(event, now));
             }
         }
         EventsPage {
@@ -328,16 +618,19 @@ impl<'a> EventsPage<'a> {
                 .with("resource_type", ResourceType::Event.as_str())
                 .sorted("date_desc")
                 .href(),
-            upcoming: by_day(&calendar.upcoming),
-            past: by_day(&calendar.past),
+            upcoming: by_day(&calendar.upcoming, now),
+            past: by_day(&calendar.past, now),
             undated,
             undated_more: calendar.undated_total.saturating_sub(calendar.undated.len()),
+            form: FilterForm::new(query, calendar),
+            filtered: !filter.is_empty(),
+            follow: follow_links(filter, calendar, raw),
         }
     }
 }
 
 /// The events under one heading per day, in the order given.
-fn by_day(events: &[Listed]) -> Vec<Group> {
+fn by_day(events: &[Listed], now: OffsetDateTime) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
     for event in events {
         if out.last().is_none_or(|group| group.day != event.day) {
@@ -348,13 +641,32 @@ fn by_day(events: &[Listed]) -> Vec<Group> {
             });
         }
         if let Some(group) = out.last_mut() {
-            group.events.push(event_item(event));
+            group.events.push(event_item(event, now));
         }
     }
     out
 }
 
-fn event_item(event: &Listed) -> EventItem {
+/// The links of an event at `now`: registration; the live stream until it ends, then its
+/// replay if it has one.
+fn event_links(event: &Listed, now: OffsetDateTime) -> Vec<EventLink> {
+    let stream = if event.ended_at(now) {
+        (event.replay_url.as_deref(), "观看回放")
+    } else {
+        (event.live_stream_url.as_deref(), "观看直播")
+    };
+    [(event.registration_url.as_deref(), "报名"), stream]
+        .into_iter()
+        .filter_map(|(url, label)| {
+            url.and_then(safe_url).map(|href| EventLink {
+                href: href.to_string(),
+                label,
+            })
+        })
+        .collect()
+}
+
+fn event_item(event: &Listed, now: OffsetDateTime) -> EventItem {
     let mut meta = Vec::new();
     if let Some(time) = time_label(event) {
         meta.push(format!("时间：{time}"));
@@ -363,23 +675,19 @@ fn event_item(event: &Listed) -> EventItem {
         meta.push(format!("地点：{venue}"));
     }
     meta.push(format!("主办：{}", event.institution_name));
-    let links = [
-        (event.registration_url.as_deref(), "报名"),
-        (event.live_stream_url.as_deref(), "观看直播"),
-    ]
-    .into_iter()
-    .filter_map(|(url, label)| {
-        url.and_then(safe_url).map(|href| EventLink {
-            href: href.to_string(),
-            label,
-        })
-    })
-    .collect();
+    if event.free == Some(true) {
+        meta.push("免费".to_string());
+    }
+    if !event.audience.is_empty() {
+        let labels: Vec<&str> = event.audience.iter().map(|a| a.label()).collect();
+        meta.push(format!("适合：{}", labels.join("、")));
+    }
     EventItem {
         href: format!("/records/{}", url_segment(&event.id)),
         title: event.title.clone(),
+        live: event.live_at(now),
         meta,
-        links,
+        links: event_links(event, now),
     }
 }
 

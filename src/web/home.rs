@@ -37,6 +37,8 @@ struct EventLine {
     title: String,
     when: String,
     institution: String,
+    /// The live stream, while the event streams (正在直播).
+    live: Option<String>,
 }
 
 /// One participating institution.
@@ -71,6 +73,8 @@ struct HomeData {
     institutions: Vec<schemas::Institution>,
     counts: std::collections::HashMap<String, u64>,
     calendar: super::events::Calendar,
+    /// The instant the calendar is of.
+    now: time::OffsetDateTime,
 }
 
 async fn load(state: &AppState) -> Result<HomeData, PageError> {
@@ -79,11 +83,13 @@ async fn load(state: &AppState) -> Result<HomeData, PageError> {
         Ok::<_, PageError>((store.institutions()?, store.records_per_institution()?))
     })
     .await??;
-    let calendar = super::events::load(state, time::OffsetDateTime::now_utc()).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let calendar = super::events::load(state, now).await?;
     Ok(HomeData {
         institutions,
         counts,
         calendar,
+        now,
     })
 }
 
@@ -107,6 +113,12 @@ impl<'a> HomePage<'a> {
                     None => day_label(&event.day),
                 },
                 institution: event.institution_name.clone(),
+                live: event
+                    .live_stream_url
+                    .as_deref()
+                    .filter(|_| event.live_at(data.now))
+                    .and_then(super::html::safe_url)
+                    .map(str::to_string),
             })
             .collect();
         let format_label = |format: AccessibleFormat| match format {

@@ -58,6 +58,8 @@ struct InstitutionPage<'a> {
     jsonld: SafeJson,
     /// A library's link to the purchase suggestion form.
     purchase: Option<super::suggestions::SuggestLink>,
+    /// Its id as a URL segment, for its events and their calendar.
+    segment: String,
 }
 
 impl<'a> InstitutionPage<'a> {
@@ -93,6 +95,7 @@ impl<'a> InstitutionPage<'a> {
             },
             hits: HitsView::new(url, outcome, "h3"),
             pager: institution_pager(url, outcome, id),
+            segment: super::home::url_segment(id),
         })
     }
 }

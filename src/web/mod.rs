@@ -48,7 +48,8 @@ pub(crate) mod curator;
 pub mod dashboard;
 mod error;
 mod event_feed;
-mod events;
+pub(crate) mod event_filter;
+pub(crate) mod events;
 mod home;
 mod html;
 mod institution;
@@ -63,6 +64,8 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+pub(crate) use home::url_segment;
 
 use crate::state::AppState;
 

@@ -141,6 +141,7 @@ fn check_event(record: &Record, errors: &mut Vec<FieldError>) {
     for (field, url) in [
         ("event.live_stream_url", &event.live_stream_url),
         ("event.registration_url", &event.registration_url),
+        ("event.replay_url", &event.replay_url),
     ] {
         let Some(url) = url else { continue };
         let lower = url.to_ascii_lowercase();

@@ -381,7 +381,7 @@ fn respond(status: StatusCode, page: &impl Template) -> Response {
 fn local_time(utc: &str) -> String {
     use time::format_description::well_known::Rfc3339;
     let shown = time::OffsetDateTime::parse(utc, &Rfc3339).ok().and_then(|t| {
-        t.to_offset(time::macros::offset!(+8))
+        schemas::lanzhou_time(t)
             .format(time::macros::format_description!(
                 "[year]-[month]-[day] [hour]:[minute]"
             ))
