@@ -214,6 +214,18 @@ async fn check_programme_and_notice(base: &str) {
     for title in ["夜读金城：黄河诗词分享会", "古籍修复体验课"] {
         assert!(events.contains(title), "{title}: {events}");
     }
+    // A morning's `10:00-11:30` is a start and an end (not a time with the offset -11:30).
+    let (status, api) = text("/api/v1/events?institution=gslib").await;
+    assert_eq!(status, 200, "{api}");
+    let api: Value = serde_json::from_str(&api).unwrap();
+    let story = api["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "周末绘本故事会：羊皮筏子过黄河")
+        .unwrap_or_else(|| panic!("the coming Saturday's story hour: {api}"));
+    assert!(story["start"].as_str().unwrap().ends_with("T10:00"), "{story}");
+    assert!(story["end"].as_str().unwrap().ends_with("T11:30"), "{story}");
     let (status, calendar) = text("/calendars/institution/gslib.ics").await;
     assert_eq!(status, 200, "{calendar}");
     assert!(calendar.matches("BEGIN:VEVENT").count() >= 6, "{calendar}");

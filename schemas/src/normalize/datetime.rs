@@ -222,14 +222,15 @@ impl Scanner {
             offset: None,
         };
         let before_time = self.pos;
-        if self.eat('T') || self.peek().is_some_and(char::is_whitespace) || chinese {
+        let iso = self.eat('T');
+        if iso || self.peek().is_some_and(char::is_whitespace) || chinese {
             self.skip_space();
             self.skip_weekday();
             self.skip_space();
             match self.time() {
                 Some(time) => {
                     found.time = Some(time);
-                    found.offset = self.offset();
+                    found.offset = self.offset(iso);
                 }
                 None => self.pos = before_time,
             }
@@ -336,13 +337,14 @@ impl Scanner {
         (hour <= 23 && minute <= 59 && second.is_none_or(|s| s <= 59)).then_some((hour, minute, second))
     }
 
-    /// `Z`, `+08:00`, `+0800`.
-    fn offset(&mut self) -> Option<String> {
+    /// `Z`, `+08:00`, `+0800`; a negative offset (`-05:00`) only after a time written the
+    /// ISO 8601 way, with a `T` (`iso`): written otherwise, `10:00-11:30` is a range of times.
+    fn offset(&mut self, iso: bool) -> Option<String> {
         if self.eat('Z') {
             return Some("Z".into());
         }
         let start = self.pos;
-        let sign = self.peek().filter(|c| matches!(c, '+' | '-'))?;
+        let sign = self.peek().filter(|c| *c == '+' || (iso && *c == '-'))?;
         self.pos += 1;
         let hours_start = self.pos;
         let hours = self.number(2);
@@ -418,6 +420,18 @@ mod tests {
         assert_eq!(
             span("2025年3月8日 14:30 地点另行通知"),
             Some(("2025-03-08T14:30".into(), None))
+        );
+        // A morning's range is not a negative offset; after a `T` it is one.
+        for text in ["2026年12月12日 10:00-11:30", "2026-12-12 10:00-11:30"] {
+            assert_eq!(
+                span(text),
+                Some(("2026-12-12T10:00".into(), Some("2026-12-12T11:30".into()))),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            span("2026-12-12T10:00-05:00"),
+            Some(("2026-12-12T10:00-05:00".into(), None))
         );
         assert_eq!(span("2025年3月8日-"), Some(("2025-03-08".into(), None)));
         assert_eq!(span("时间待定"), None);
