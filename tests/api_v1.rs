@@ -2,13 +2,17 @@
 //! limits, proxies, CORS, ETags and compression behave as documented.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/router.rs"]
+mod router;
+
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, Response, header};
+use axum::http::{HeaderValue, Request, header};
 use jincheng::Instance;
 use jincheng::bench::{synthetic_institutions, synthetic_record};
 use serde_json::Value;
 use services::config::Config;
-use tower::ServiceExt;
+
+use router::{check_response, get_json, send};
 
 fn instance(dir: &std::path::Path, api: &str) -> Instance {
     let mut text = format!("data_dir = {:?}\n{api}\n", dir.display().to_string());
@@ -34,41 +38,6 @@ async fn filled(dir: &std::path::Path, api: &str) -> Instance {
         .await
         .unwrap();
     instance
-}
-
-async fn send(instance: &Instance, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
-    let response = instance.router().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
-    (Response::from_parts(parts, Body::empty()), bytes)
-}
-
-async fn get_json(instance: &Instance, uri: &str) -> (u16, Value) {
-    let (response, body) = send(instance, Request::get(uri).body(Body::empty()).unwrap()).await;
-    (
-        response.status().as_u16(),
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    )
-}
-
-/// Validates `value` against what the document says `method path` answers with `status`.
-fn check_response(doc: &Value, method: &str, path: &str, status: u16, value: &Value) {
-    let schema =
-        &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
-    assert!(
-        schema.is_object(),
-        "{method} {path} does not document a JSON {status}"
-    );
-    let root = serde_json::json!({"allOf": [schema], "components": doc["components"]});
-    let validator = jsonschema::validator_for(&root).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{method} {path} {status}: {errors:#?}\n{value}"
-    );
 }
 
 /// An admin's session cookie and CSRF token.

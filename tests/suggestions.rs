@@ -7,6 +7,9 @@
 //! OpenAPI document.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/router.rs"]
+mod router;
+
 use axum::body::Body;
 use axum::http::{Request, Response, header};
 use jincheng::Instance;
@@ -14,7 +17,8 @@ use serde_json::{Value, json};
 use services::config::Config;
 use services::suggestions::{self, SuggestionInput};
 use time::macros::datetime;
-use tower::ServiceExt;
+
+use router::{check_response, session};
 
 const CONFIG: &str = r#"
 [[institutions]]
@@ -48,13 +52,8 @@ fn instance(dir: &std::path::Path) -> Instance {
 }
 
 async fn send(instance: &Instance, request: Request<Body>) -> (Response<Body>, String) {
-    let response = instance.router().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
-    (
-        Response::from_parts(parts, Body::empty()),
-        String::from_utf8(bytes).unwrap(),
-    )
+    let (response, body) = router::send(instance, request).await;
+    (response, String::from_utf8(body).unwrap())
 }
 
 async fn get(instance: &Instance, uri: &str) -> (u16, String) {
@@ -90,68 +89,9 @@ async fn post_form(
     send(instance, request.body(Body::from(body)).unwrap()).await
 }
 
-/// Validates `value` against what the document says `method path` answers with `status`.
-fn check_response(doc: &Value, method: &str, path: &str, status: u16, value: &Value) {
-    let schema =
-        &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
-    assert!(
-        schema.is_object(),
-        "{method} {path} does not document a JSON {status}"
-    );
-    let root = json!({"allOf": [schema], "components": doc["components"]});
-    let validator = jsonschema::validator_for(&root).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{method} {path} {status}: {errors:#?}\n{value}"
-    );
-}
-
 async fn openapi(instance: &Instance) -> Value {
     let (_, doc) = get(instance, "/api/v1/openapi.json").await;
     serde_json::from_str(&doc).unwrap()
-}
-
-/// A signed-in session (cookie, CSRF token) of a new account.
-async fn session(
-    instance: &Instance,
-    username: &str,
-    role: services::auth::Role,
-    of: &[&str],
-) -> (String, String) {
-    use services::auth::accounts::create_user;
-    use services::auth::{NewUser, Password};
-    let password = "correct horse battery staple";
-    let user = NewUser {
-        username: username.into(),
-        password: Password::new(password),
-        role,
-        institutions: of.iter().map(|s| s.to_string()).collect(),
-    };
-    create_user(&instance.store, &user).unwrap();
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({"username": username, "password": password}).to_string(),
-        ))
-        .unwrap();
-    let (response, body) = send(instance, login).await;
-    assert_eq!(response.status(), 200);
-    let csrf = serde_json::from_str::<Value>(&body).unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("jincheng_session="))
-        .unwrap();
-    (cookie, csrf)
 }
 
 /// An API call with a session (cookie and `X-CSRF-Token`).

@@ -4,12 +4,16 @@
 //! curator), every answer checked against the OpenAPI document; and the citizen pages.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/router.rs"]
+mod router;
+
 use axum::body::Body;
-use axum::http::{Request, Response, header};
+use axum::http::{Request, header};
 use jincheng::Instance;
 use serde_json::{Value, json};
 use services::config::Config;
-use tower::ServiceExt;
+
+use router::{check_response, get_json, send, session};
 
 /// Sample venues whose answers are certain at the instants the tests ask about (2026-12-07
 /// is a Monday).
@@ -93,44 +97,9 @@ fn instance(dir: &std::path::Path) -> Instance {
     Instance::open(Config::parse(&text).unwrap()).unwrap()
 }
 
-async fn send(instance: &Instance, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
-    let response = instance.router().oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
-    (Response::from_parts(parts, Body::empty()), bytes)
-}
-
-async fn get_json(instance: &Instance, uri: &str) -> (u16, Value) {
-    let (response, body) = send(instance, Request::get(uri).body(Body::empty()).unwrap()).await;
-    (
-        response.status().as_u16(),
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    )
-}
-
 async fn get_page(instance: &Instance, uri: &str) -> (u16, String) {
     let (response, body) = send(instance, Request::get(uri).body(Body::empty()).unwrap()).await;
     (response.status().as_u16(), String::from_utf8(body).unwrap())
-}
-
-/// Validates `value` against what the document says `method path` answers with `status`.
-fn check_response(doc: &Value, method: &str, path: &str, status: u16, value: &Value) {
-    let schema =
-        &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
-    assert!(
-        schema.is_object(),
-        "{method} {path} does not document a JSON {status}"
-    );
-    let root = json!({"allOf": [schema], "components": doc["components"]});
-    let validator = jsonschema::validator_for(&root).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{method} {path} {status}: {errors:#?}\n{value}"
-    );
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -140,45 +109,6 @@ fn ids(list: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// A signed-in session (cookie, CSRF token) of a new account.
-async fn session(
-    instance: &Instance,
-    username: &str,
-    role: services::auth::Role,
-    of: &[&str],
-) -> (String, String) {
-    use services::auth::accounts::create_user;
-    use services::auth::{NewUser, Password};
-    let password = "correct horse battery staple";
-    let user = NewUser {
-        username: username.into(),
-        password: Password::new(password),
-        role,
-        institutions: of.iter().map(|s| s.to_string()).collect(),
-    };
-    create_user(&instance.store, &user).unwrap();
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({"username": username, "password": password}).to_string(),
-        ))
-        .unwrap();
-    let (response, body) = send(instance, login).await;
-    assert_eq!(response.status(), 200);
-    let csrf = serde_json::from_slice::<Value>(&body).unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("jincheng_session="))
-        .unwrap();
-    (cookie, csrf)
 }
 
 async fn write(
