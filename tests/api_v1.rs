@@ -12,7 +12,7 @@ use jincheng::bench::{synthetic_institutions, synthetic_record};
 use serde_json::Value;
 use services::config::Config;
 
-use router::{check_response, get_json, send};
+use router::{check_response, get_json, send, session};
 
 fn instance(dir: &std::path::Path, api: &str) -> Instance {
     let mut text = format!("data_dir = {:?}\n{api}\n", dir.display().to_string());
@@ -42,36 +42,7 @@ async fn filled(dir: &std::path::Path, api: &str) -> Instance {
 
 /// An admin's session cookie and CSRF token.
 async fn admin_session(instance: &Instance) -> (String, String) {
-    use services::auth::accounts::create_user;
-    use services::auth::{NewUser, Password, Role};
-    let password = "correct horse battery staple";
-    let admin = NewUser {
-        username: "admin".into(),
-        password: Password::new(password),
-        role: Role::Admin,
-        institutions: vec![],
-    };
-    create_user(&instance.store, &admin).unwrap();
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"username": "admin", "password": password}).to_string(),
-        ))
-        .unwrap();
-    let (response, body) = send(instance, login).await;
-    assert_eq!(response.status(), 200);
-    let csrf = serde_json::from_slice::<Value>(&body).unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("jincheng_session="))
-        .unwrap();
-    (cookie, csrf)
+    session(instance, "admin", services::auth::Role::Admin, &[]).await
 }
 
 /// Validates `value` against the named component schema of the OpenAPI document.
