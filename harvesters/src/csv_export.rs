@@ -340,6 +340,17 @@ pub(crate) fn map_fields<'a>(
         record.resource_type = default;
     }
     record.date_from_period();
+    // An event learns whether it is free and whom it is for from its title, description and
+    // subjects, as Dublin Core and feed events do ([`schemas::EventInfo::read_text`]).
+    if let Some(event) = &mut record.event {
+        for text in [Some(&record.title), record.description.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(&record.subjects)
+        {
+            event.read_text(text);
+        }
+    }
     record.validate().map_err(|e| format!("invalid record: {e}"))?;
     Ok(record)
 }
@@ -404,6 +415,42 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("no title"), "{err}");
+    }
+
+    #[test]
+    fn a_mapped_event_reads_free_audience_and_replay_as_harvested_events_do() {
+        struct Rules;
+        impl FieldRules for Rules {
+            fn required(&self) -> &[String] {
+                &[]
+            }
+            fn default_resource_type(&self) -> Option<ResourceType> {
+                Some(ResourceType::Event)
+            }
+        }
+        let cell = |field, value: &str| (field, field, vec![value.to_owned()]);
+        let cells = [
+            cell("title", "少儿剪纸公益课"),
+            cell("event.start", "2026年12月12日 10:00"),
+            cell("event.replay_url", "https://live.example.cn/replay/1"),
+        ];
+        let record = map_fields("src", "inst", "1", cells.into_iter(), &Rules).unwrap();
+        let event = record.event.unwrap();
+        assert_eq!(event.start.as_deref(), Some("2026-12-12T10:00"));
+        assert_eq!(event.free, Some(true));
+        assert_eq!(event.audience, [schemas::Audience::Children]);
+        assert_eq!(
+            event.replay_url.as_deref(),
+            Some("https://live.example.cn/replay/1")
+        );
+        // A record that is not an event gets no event facts from its text.
+        let book = [cell("title", "免费读物")];
+        assert_eq!(
+            map_fields("src", "inst", "2", book.into_iter(), &Rules)
+                .unwrap()
+                .event,
+            None
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub const MAPPABLE_FIELDS: &[&str] = &[
     "event.organiser",
     "event.live_stream_url",
     "event.registration_url",
+    "event.replay_url",
 ];
 
 /// A field name that [`Record::set_field`] does not know.
@@ -191,6 +192,7 @@ impl Record {
                     "event.venue" => event.venue = text,
                     "event.organiser" => event.organiser = text,
                     "event.live_stream_url" => event.live_stream_url = Some(first.to_owned()),
+                    "event.replay_url" => event.replay_url = Some(first.to_owned()),
                     _ => event.registration_url = Some(first.to_owned()),
                 }
             }
