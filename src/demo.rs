@@ -50,8 +50,11 @@ pub async fn start(
     instance.wait_indexed(Duration::from_secs(120)).await?;
     let store = std::sync::Arc::clone(&instance.store);
     let suggestions = instance.config.suggestions;
-    tokio::task::spawn_blocking(move || seed_sample_suggestions(&store, &suggestions)).await??;
-    store_sample_statistics(&instance)?;
+    tokio::task::spawn_blocking(move || {
+        seed_sample_suggestions(&store, &suggestions)?;
+        store_sample_statistics(&store)
+    })
+    .await??;
     instance.spawn_popularity_refresh();
     Ok(Demo {
         instance,
@@ -108,9 +111,37 @@ fn seed_sample_suggestions(
 /// Clearly sample service statistics (`reported_by` says so) for every institution over the
 /// last 30 days, so the dashboard's service charts show something. Deterministic: a restart
 /// on the same day changes nothing, and the next day adds that day.
-fn store_sample_statistics(instance: &Instance) -> anyhow::Result<()> {
-    let institutions = instance.store.institutions()?;
-    let sample = services::statistics::demo_sample(&institutions, services::analytics::today(), 30);
-    instance.store.put_service_days("demo (sample data)", &sample)?;
+fn store_sample_statistics(store: &store::Store) -> anyhow::Result<()> {
+    let sample = sample_statistics(&store.institutions()?, services::analytics::today(), 30);
+    store.put_service_days("demo (sample data)", &sample)?;
     Ok(())
+}
+
+/// Figures for every institution, each of the `days` days up to `today`, varying by weekday
+/// and institution (weekends busier).
+fn sample_statistics(
+    institutions: &[schemas::Institution],
+    today: time::Date,
+    days: i64,
+) -> Vec<store::ServiceDay> {
+    let mut out = Vec::new();
+    for (n, institution) in institutions.iter().enumerate() {
+        let scale = 40 + (n as u64 * 37) % 160;
+        for back in 0..days {
+            let date = today - time::Duration::days(back);
+            let weekend = date.weekday().number_days_from_monday() >= 5;
+            let wiggle = (date.to_julian_day() as u64 * 7 + n as u64 * 13) % 23;
+            let visits = scale * if weekend { 3 } else { 2 } + wiggle * 5;
+            let library = institution.institution_type == schemas::InstitutionType::Library;
+            out.push(store::ServiceDay {
+                institution: institution.id.clone(),
+                day: store::analytics::format_day(date),
+                loans: library.then_some(visits / 2 + wiggle),
+                visits: Some(visits),
+                event_attendance: Some(if weekend { scale / 2 + wiggle } else { wiggle }),
+                online_views: Some(visits * 3 + wiggle * 11),
+            });
+        }
+    }
+    out
 }

@@ -268,9 +268,6 @@ async fn etags_compression_and_cors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
-    use services::auth::accounts::create_user;
-    use services::auth::{NewUser, Password, Role};
-
     let dir = tempfile::tempdir().unwrap();
     let instance = instance(dir.path(), "");
     let mut record = schemas::Record::new("local:1", "b-lzlib", "兰州水车博览园");
@@ -290,33 +287,7 @@ async fn admins_reload_dictionaries_and_manage_keys_without_a_restart() {
         "水车,翻车\n",
     )
     .unwrap();
-    let password = "correct horse battery staple";
-    let admin = NewUser {
-        username: "admin".into(),
-        password: Password::new(password),
-        role: Role::Admin,
-        institutions: vec![],
-    };
-    create_user(&instance.store, &admin).unwrap();
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"username": "admin", "password": password}).to_string(),
-        ))
-        .unwrap();
-    let (response, body) = send(&instance, login).await;
-    assert_eq!(response.status(), 200);
-    let csrf = serde_json::from_slice::<Value>(&body).unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("jincheng_session="))
-        .unwrap();
+    let (cookie, csrf) = admin_session(&instance).await;
     let reload = |auth: bool| {
         let request = Request::post("/api/v1/admin/dictionaries/reload");
         let request = if auth {

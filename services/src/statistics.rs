@@ -726,32 +726,6 @@ pub fn aggregates(store: &Store, selection: &Selection) -> Result<Aggregates, St
     Ok(out)
 }
 
-/// Clearly sample figures for the demo: every institution, each of the `days` days up to
-/// `today`, varying by weekday and institution (weekends busier). Deterministic, so a demo
-/// restarted the same day stores nothing new.
-pub fn demo_sample(institutions: &[Institution], today: Date, days: i64) -> Vec<ServiceDay> {
-    let mut out = Vec::new();
-    for (n, institution) in institutions.iter().enumerate() {
-        let scale = 40 + (n as u64 * 37) % 160;
-        for back in 0..days {
-            let date = today - time::Duration::days(back);
-            let weekend = date.weekday().number_days_from_monday() >= 5;
-            let wiggle = (date.to_julian_day() as u64 * 7 + n as u64 * 13) % 23;
-            let visits = scale * if weekend { 3 } else { 2 } + wiggle * 5;
-            let library = institution.institution_type == schemas::InstitutionType::Library;
-            out.push(ServiceDay {
-                institution: institution.id.clone(),
-                day: store::analytics::format_day(date),
-                loans: library.then_some(visits / 2 + wiggle),
-                visits: Some(visits),
-                event_attendance: Some(if weekend { scale / 2 + wiggle } else { wiggle }),
-                online_views: Some(visits * 3 + wiggle * 11),
-            });
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
