@@ -19,6 +19,8 @@
 //! - Venues and mobile routes ([`Store::venues`], [`Store::update_venue`],
 //!   [`Store::mobile_routes`]): opening hours, facilities and the service network, kept apart
 //!   from the institutions so that a change of hours re-indexes nothing.
+//! - `test_cluster` (for tests, with the feature `test-cluster`): a private PostgreSQL server
+//!   per test process and a fresh database per test (`test_cluster::database()`).
 //!
 //! # The change log
 //!
@@ -49,6 +51,8 @@ pub mod curated;
 pub mod remote_images;
 mod service_stats;
 pub mod suggestions;
+#[cfg(any(test, feature = "test-cluster"))]
+pub mod test_cluster;
 mod venues;
 
 use std::collections::{HashMap, HashSet};
