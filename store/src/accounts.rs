@@ -48,9 +48,8 @@ CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures(username, at
 "#;
 
 /// Creates the account tables (called by [`Store::open`]).
-pub(crate) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
+pub(crate) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(SCHEMA)
 }
 
 /// An account as stored, without its password hash.

@@ -10,7 +10,7 @@
 //! No column holds an address, a user agent, a key or an account: see
 //! the analytics service for what is kept.
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use super::{Result, Store};
 use serde::Serialize;
@@ -113,9 +113,8 @@ pub enum Event {
     Click(ClickEvent),
 }
 
-pub(super) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&SCHEMA.replace("{LOW}", &LOW_RESULTS.to_string()))?;
-    Ok(())
+pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(&SCHEMA.replace("{LOW}", &LOW_RESULTS.to_string()))
 }
 
 const SCHEMA: &str = "
@@ -180,8 +179,8 @@ CREATE TABLE IF NOT EXISTS analytics_daily_clicks (
 DROP VIEW IF EXISTS analytics_query_days;
 CREATE VIEW analytics_query_days AS
     SELECT day, query, institution, COUNT(*) AS searches,
-           SUM(results = 0) AS zero_results,
-           SUM(results BETWEEN 1 AND {LOW}) AS low_results,
+           SUM(CASE WHEN results = 0 THEN 1 ELSE 0 END) AS zero_results,
+           SUM(CASE WHEN results BETWEEN 1 AND {LOW} THEN 1 ELSE 0 END) AS low_results,
            COUNT(DISTINCT session) AS sessions
     FROM analytics_searches GROUP BY day, query, institution
     UNION ALL
@@ -353,8 +352,8 @@ impl Store {
             &format!(
                 "INSERT INTO analytics_daily_queries
                  (day, query, institution, searches, zero_results, low_results, sessions)
-                 SELECT day, query, institution, COUNT(*), SUM(results = 0),
-                        SUM(results BETWEEN 1 AND {LOW_RESULTS}), COUNT(DISTINCT session)
+                 SELECT day, query, institution, COUNT(*), SUM(CASE WHEN results = 0 THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN results BETWEEN 1 AND {LOW_RESULTS} THEN 1 ELSE 0 END), COUNT(DISTINCT session)
                  FROM analytics_searches WHERE day < ?1
                  GROUP BY day, query, institution
                  ON CONFLICT (day, query, institution) DO UPDATE SET

@@ -51,9 +51,8 @@ CREATE INDEX IF NOT EXISTS curation_audit_by_institution ON curation_audit(insti
 "#;
 
 /// Creates the curation tables (called by [`Store::open`]).
-pub(crate) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
+pub(crate) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(SCHEMA)
 }
 
 /// One image of a curated record, as stored under `{data_dir}/images/`.
@@ -324,7 +323,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let after_json = serde_json::to_string(&state).map_err(StoreError::from)?;
         insert_audit(
-            &tx,
+            &mut crate::db::Conn::Sqlite(&tx),
             actor,
             Some(&state.institution),
             Some(id),
@@ -422,7 +421,7 @@ impl Store {
     ) -> Result<()> {
         let conn = self.writer();
         insert_audit(
-            &conn,
+            &mut crate::db::Conn::Sqlite(&conn),
             actor,
             institution,
             None,
@@ -580,7 +579,7 @@ fn write_curated(
 ) -> Result<u64> {
     let json = serde_json::to_string(&state.record)?;
     let hash = content_hash(&json);
-    let seq = next_seq(tx)?;
+    let seq = next_seq(&mut crate::db::Conn::Sqlite(tx))?;
     let local_id = id.split_once(':').map_or(id, |(_, local)| local);
     let written = tx
         .prepare_cached(
@@ -657,7 +656,7 @@ fn write_curated(
 }
 
 pub(crate) fn insert_audit(
-    conn: &Connection,
+    c: &mut crate::db::Conn<'_>,
     actor: &str,
     institution: Option<&str>,
     record_id: Option<&str>,
@@ -665,17 +664,10 @@ pub(crate) fn insert_audit(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Result<()> {
-    conn.prepare_cached(
+    c.execute(
         "INSERT INTO curation_audit (actor, institution, record_id, action, before_json, after_json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        actor,
-        institution,
-        record_id,
-        action.as_str(),
-        before,
-        after
-    ])?;
+        crate::db::args![actor, institution, record_id, action.as_str(), before, after],
+    )?;
     Ok(())
 }

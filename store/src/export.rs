@@ -1,8 +1,7 @@
 //! Reading the store in change order, for bulk export.
 
-use rusqlite::params;
-
 use super::{Result, Store};
+use crate::db::args;
 
 /// One exported row: a live record's stored JSON, or a deletion.
 #[derive(Debug, Clone)]
@@ -30,26 +29,30 @@ impl Store {
         since: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ExportRow>> {
-        let conn = self.feed.lock().unwrap_or_else(|e| e.into_inner());
-        let wanted = serde_json::to_string(institutions)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, id, institution, updated_at, CASE WHEN deleted = 0 THEN record_json END
-             FROM records
-             WHERE seq > ?1
-               AND (?2 = '[]' OR institution IN (SELECT value FROM json_each(?2)))
-               AND (?3 IS NULL OR updated_at >= ?3)
-               AND (deleted = 0 OR ?3 IS NOT NULL)
-             ORDER BY seq LIMIT ?4",
-        )?;
-        let rows = stmt.query_map(params![after as i64, wanted, since, limit as i64], |row| {
-            Ok(ExportRow {
-                seq: row.get::<_, i64>(0)? as u64,
-                id: row.get(1)?,
-                institution: row.get(2)?,
-                updated_at: row.get(3)?,
-                record_json: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // None: every institution.
+        let wanted = (!institutions.is_empty())
+            .then(|| serde_json::to_string(institutions))
+            .transpose()?;
+        self.db.feed(|c| {
+            c.query_map(
+                "SELECT seq, id, institution, updated_at, CASE WHEN deleted = 0 THEN record_json END
+                 FROM records
+                 WHERE seq > ?1
+                   AND (CAST(?2 AS TEXT) IS NULL OR institution IN (SELECT value FROM json_each(?2)))
+                   AND (CAST(?3 AS TEXT) IS NULL OR updated_at >= ?3)
+                   AND (deleted = 0 OR CAST(?3 AS TEXT) IS NOT NULL)
+                 ORDER BY seq LIMIT ?4",
+                args![after, wanted, since, limit],
+                |row| {
+                    Ok(ExportRow {
+                        seq: row.get(0)?,
+                        id: row.get(1)?,
+                        institution: row.get(2)?,
+                        updated_at: row.get(3)?,
+                        record_json: row.get(4)?,
+                    })
+                },
+            )
+        })
     }
 }

@@ -60,10 +60,12 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 mod api_keys;
+mod db;
 mod export;
 pub mod oai;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use db::{Conn, Db, Dialect, args};
+use rusqlite::Connection;
 use schemas::{Institution, Record};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -78,10 +80,19 @@ pub enum StoreError {
     /// SQLite failed (corruption, an I/O error, locked beyond the busy timeout).
     #[error("store: {0}")]
     Sqlite(rusqlite::Error),
-    /// SQLite found the disk full (`SQLITE_FULL`): the transaction was rolled back and
-    /// nothing of it was written.
+    /// PostgreSQL failed (the server is unreachable, a statement failed).
+    #[error("store: {0}")]
+    Postgres(#[source] tokio_postgres::Error),
+    /// The database found the disk full (`SQLITE_FULL`, PostgreSQL's `disk_full`): the
+    /// transaction was rolled back and nothing of it was written.
     #[error("store: disk full, nothing was written ({0})")]
-    DiskFull(rusqlite::Error),
+    DiskFull(String),
+    /// A stored value is not what the store expects where it found it.
+    #[error("store: unexpected stored value: {0}")]
+    Value(String),
+    /// The store cannot be opened as configured (a PostgreSQL URL that does not parse).
+    #[error("store: {0}")]
+    Config(String),
     /// A stored JSON document could not be read back (written by an incompatible version).
     #[error("store: stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
@@ -104,9 +115,19 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-            StoreError::DiskFull(err)
+            StoreError::DiskFull(err.to_string())
         } else {
             StoreError::Sqlite(err)
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        if err.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL) {
+            StoreError::DiskFull(err.to_string())
+        } else {
+            StoreError::Postgres(err)
         }
     }
 }
@@ -194,15 +215,15 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 "#;
 
-/// The SQLite store. Cheap to share behind an `Arc`; each call takes a short lock.
+/// The store: a SQLite file ([`Store::open`]) or a PostgreSQL database
+/// ([`Store::connect`]). Cheap to share behind an `Arc`; each call takes a short lock or a
+/// pooled connection.
 ///
-/// Three connections: one for writes (SQLite has one writer anyway), one for the API's reads
-/// and one for the index follower's change feed, so neither a long harvest transaction nor a
-/// large catch-up read delays a request (WAL lets them all overlap).
+/// On SQLite, three connections: one for writes (SQLite has one writer anyway), one for the
+/// API's reads and one for the index follower's change feed, so neither a long harvest
+/// transaction nor a large catch-up read delays a request (WAL lets them all overlap).
 pub struct Store {
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
-    feed: Mutex<Connection>,
+    db: Db,
 }
 
 /// Where a harvest of one source stands between runs.
@@ -389,6 +410,12 @@ impl RunStatus {
     }
 }
 
+impl db::FromValue for RunStatus {
+    fn from_value(value: db::Value<'_>) -> Result<Self, String> {
+        db::stored_name(value, RunStatus::from_name)
+    }
+}
+
 impl rusqlite::types::FromSql for RunStatus {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         stored_name(value, RunStatus::from_name)
@@ -442,9 +469,9 @@ fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Adds the columns that later versions gave existing tables (SQLite adds a column without
-/// rewriting the table), so a store written by an earlier version opens as it is.
-fn add_missing_columns(conn: &Connection) -> Result<()> {
+/// Adds the columns that later versions gave existing tables (neither database rewrites
+/// the table for it), so a store written by an earlier version opens as it is.
+fn add_missing_columns(c: &mut Conn<'_>) -> Result<()> {
     const ADDED: [(&str, &str, &str); 3] = [
         ("harvest_runs", "bytes_read", "INTEGER"),
         ("harvest_runs", "bytes_total", "INTEGER"),
@@ -452,32 +479,63 @@ fn add_missing_columns(conn: &Connection) -> Result<()> {
         ("api_keys", "institution", "TEXT"),
     ];
     for (table, column, kind) in ADDED {
-        let exists: bool = conn.query_row(
-            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
-            params![table, column],
-            |row| row.get(0),
-        )?;
+        let exists = match c.dialect() {
+            Dialect::Sqlite => c.exists(
+                "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+                args![table, column],
+            )?,
+            Dialect::Postgres => c.exists(
+                "SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = ?1 AND column_name = ?2",
+                args![table, column],
+            )?,
+        };
         if !exists {
-            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+            c.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
         }
     }
     Ok(())
 }
 
-/// Begins a write transaction. `IMMEDIATE` takes the write lock at once: a second writer on
-/// the same file (`jincheng harvest` run beside `jincheng serve`, or another [`Store`]) then
-/// waits under the busy timeout. A deferred transaction would read first and fail at once
-/// with `SQLITE_BUSY` when its read snapshot could not be upgraded to a write.
+/// The schema version the database was last opened by (0 for a new one).
+fn schema_version(c: &mut Conn<'_>) -> Result<i64> {
+    match c.dialect() {
+        Dialect::Sqlite => c.query_row("PRAGMA user_version", args![], |r| r.get(0)),
+        Dialect::Postgres => {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS jincheng_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+            )?;
+            Ok(c.query_opt(
+                "SELECT value FROM jincheng_meta WHERE key = 'schema_version'",
+                args![],
+                |r| r.get(0),
+            )?
+            .unwrap_or(0))
+        }
+    }
+}
+
+fn set_schema_version(c: &mut Conn<'_>, version: i64) -> Result<()> {
+    match c.dialect() {
+        Dialect::Sqlite => c.execute_batch(&format!("PRAGMA user_version = {version}")),
+        Dialect::Postgres => c
+            .execute(
+                "INSERT INTO jincheng_meta (key, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                args![version],
+            )
+            .map(drop),
+    }
+}
+
+/// Begins a write transaction on a SQLite connection, for the modules still written against
+/// rusqlite directly (see [`db::Db::write`] for why `IMMEDIATE`).
 fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
-/// Commits a write transaction; on failure it is rolled back whole (dropping an unfinished
-/// [`rusqlite::Transaction`] rolls it back).
-///
-/// Every write transaction commits here, so the `store::commit` failpoint (tests only, the
-/// `failpoints` feature) fails any of them as SQLite would: `return(full)` as a full disk
-/// (`SQLITE_FULL`), `return` as an I/O error.
+/// Commits a write transaction begun by [`write_transaction`]; on failure it is rolled back
+/// whole. The `store::commit` failpoint fails it as [`db::Db::write`]'s commit.
 fn commit(tx: rusqlite::Transaction<'_>) -> Result<()> {
     #[cfg(feature = "failpoints")]
     fail::fail_point!("store::commit", |arg| Err(StoreError::from(injected_failure(
@@ -506,44 +564,87 @@ fn content_hash(json: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Seconds between two stored UTC times (`YYYY-MM-DDTHH:MM:SSZ`), to now when `to` is
+/// `None`; 0 when one does not parse.
+fn seconds_between(from: &str, to: Option<&str>) -> f64 {
+    use time::format_description::well_known::Rfc3339;
+    let parse = |s: &str| time::OffsetDateTime::parse(s, &Rfc3339).ok();
+    let end = to.map_or(Some(time::OffsetDateTime::now_utc()), parse);
+    match (parse(from), end) {
+        (Some(from), Some(to)) => (to - from).as_seconds_f64().max(0.0),
+        _ => 0.0,
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let writer = open_connection(path)?;
-        let version: i64 = writer.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        writer.execute_batch(SCHEMA)?;
-        writer.execute_batch(api_keys::SCHEMA)?;
-        add_missing_columns(&writer)?;
-        accounts::init(&writer).and_then(|()| curated::init(&writer))?;
-        analytics::init(&writer)?;
-        remote_images::init(&writer)?;
-        venues::init(&writer)?;
-        suggestions::init(&writer)?;
-        service_stats::init(&writer)?;
-        writer.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        let reader = open_connection(path)?;
-        let feed = open_connection(path)?;
-        Ok(Store {
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-            feed: Mutex::new(feed),
+        let store = Store {
+            db: Db::Sqlite {
+                writer: Mutex::new(open_connection(path)?),
+                reader: Mutex::new(open_connection(path)?),
+                feed: Mutex::new(open_connection(path)?),
+            },
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`),
+    /// with up to `connections` connections, creating or upgrading its tables. Several
+    /// nodes may share the database: each keeps its own connections.
+    pub fn connect(url: &str, connections: usize) -> Result<Store> {
+        let store = Store {
+            db: Db::Postgres(db::pg::Pool::connect(url, connections)?),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Whether this store is a PostgreSQL database (several nodes may share it).
+    pub fn is_shared(&self) -> bool {
+        self.db.dialect() == Dialect::Postgres
+    }
+
+    /// Creates the tables a new database lacks and upgrades an older one, in one
+    /// transaction; refuses a database of a newer version.
+    fn migrate(&self) -> Result<()> {
+        self.db.write(|c| {
+            let version = schema_version(c)?;
+            if version > SCHEMA_VERSION {
+                return Err(StoreError::TooNew {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            c.execute_batch(SCHEMA)?;
+            c.execute_batch(api_keys::SCHEMA)?;
+            add_missing_columns(c)?;
+            accounts::init(c)?;
+            curated::init(c)?;
+            analytics::init(c)?;
+            remote_images::init(c)?;
+            venues::init(c)?;
+            suggestions::init(c)?;
+            service_stats::init(c)?;
+            set_schema_version(c, SCHEMA_VERSION)
         })
     }
 
+    /// The SQLite writer, for the modules still written against rusqlite directly.
     fn writer(&self) -> MutexGuard<'_, Connection> {
-        // A poisoned lock only means another thread panicked mid-call; SQLite rolled its
-        // transaction back, so the connection itself is fine to reuse.
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+        match &self.db {
+            Db::Sqlite { writer, .. } => writer.lock().unwrap_or_else(|e| e.into_inner()),
+            Db::Postgres(_) => unreachable!("this store module does not support PostgreSQL yet"),
+        }
     }
 
+    /// The SQLite reader, for the modules still written against rusqlite directly.
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+        match &self.db {
+            Db::Sqlite { reader, .. } => reader.lock().unwrap_or_else(|e| e.into_inner()),
+            Db::Postgres(_) => unreachable!("this store module does not support PostgreSQL yet"),
+        }
     }
 
     /// Adds or replaces institutions. Every indexed document carries its institution's name,
@@ -557,87 +658,84 @@ impl Store {
     /// An institution's venue is stored apart ([`Store::venues`]) and does not count as a
     /// change of the institution; one given replaces the stored venue, none keeps it.
     pub fn upsert_institutions(&self, institutions: &[Institution]) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn)?;
-        for institution in institutions {
-            if let Some(venue) = &institution.venue {
-                venues::put_venue(&tx, &institution.id, venue)?;
-            }
-            let bare = Institution {
-                venue: None,
-                ..institution.clone()
-            };
-            let json = serde_json::to_string(&bare)?;
-            let stored: Option<String> = tx
-                .query_row(
+        self.db.write(|c| {
+            for institution in institutions {
+                if let Some(venue) = &institution.venue {
+                    venues::put_venue(c, &institution.id, venue)?;
+                }
+                let bare = Institution {
+                    venue: None,
+                    ..institution.clone()
+                };
+                let json = serde_json::to_string(&bare)?;
+                let stored: Option<String> = c.query_opt(
                     "SELECT json FROM institutions WHERE id = ?1",
-                    [&institution.id],
+                    args![institution.id],
                     |r| r.get(0),
-                )
-                .optional()?;
-            if stored.as_deref() == Some(json.as_str()) {
-                continue;
+                )?;
+                if stored.as_deref() == Some(json.as_str()) {
+                    continue;
+                }
+                c.execute(
+                    "INSERT INTO institutions (id, json) VALUES (?1, ?2)
+                     ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                    args![institution.id, json],
+                )?;
+                resequence_institution(c, &institution.id)?;
             }
-            tx.execute(
-                "INSERT INTO institutions (id, json) VALUES (?1, ?2)
-                 ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-                params![institution.id, json],
-            )?;
-            resequence_institution(&tx, &institution.id)?;
-        }
-        commit(tx)?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Quarantines a stored record that the index cannot take (source `index`, the record's
     /// id as local id, `change {seq}` as raw): it stays in the store, out of the index.
     pub fn quarantine_unindexable(&self, record_id: &str, seq: u64, reason: &str) -> Result<()> {
-        self.writer().execute(
-            "INSERT INTO quarantine (run_id, source, local_id, reason, raw) VALUES (NULL, 'index', ?1, ?2, ?3)",
-            params![record_id, reason, format!("change {seq}")],
-        )?;
-        Ok(())
+        self.db.write(|c| {
+            c.execute(
+                "INSERT INTO quarantine (run_id, source, local_id, reason, raw) VALUES (NULL, 'index', ?1, ?2, ?3)",
+                args![record_id, reason, format!("change {seq}")],
+            )
+            .map(drop)
+        })
     }
 
     /// Every institution, by id, each with its venue.
     pub fn institutions(&self) -> Result<Vec<Institution>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT i.json, v.json FROM institutions i LEFT JOIN venues v ON v.institution = i.id
-             ORDER BY i.id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (json, venue) = row?;
-            let mut institution: Institution = serde_json::from_str(&json)?;
-            institution.venue = venue.map(|v| serde_json::from_str(&v)).transpose()?;
-            out.push(institution);
-        }
-        Ok(out)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT i.json, v.json FROM institutions i LEFT JOIN venues v ON v.institution = i.id
+                 ORDER BY i.id",
+                args![],
+                |row| {
+                    let mut institution: Institution = serde_json::from_str(&row.get::<String>(0)?)?;
+                    let venue: Option<String> = row.get(1)?;
+                    institution.venue = venue.map(|v| serde_json::from_str(&v)).transpose()?;
+                    Ok(institution)
+                },
+            )
+        })
     }
 
     /// Records a source (from the config).
     pub fn upsert_source(&self, id: &str, institution: &str, protocol: &str, url: &str) -> Result<()> {
-        self.writer().execute(
-            "INSERT INTO sources (id, institution, protocol, url) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(id) DO UPDATE SET institution = excluded.institution,
-                 protocol = excluded.protocol, url = excluded.url",
-            params![id, institution, protocol, url],
-        )?;
-        Ok(())
+        self.db.write(|c| {
+            c.execute(
+                "INSERT INTO sources (id, institution, protocol, url) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET institution = excluded.institution,
+                     protocol = excluded.protocol, url = excluded.url",
+                args![id, institution, protocol, url],
+            )
+            .map(drop)
+        })
     }
 
     /// The source's checkpoint (default when it was never harvested).
     pub fn checkpoint(&self, source: &str) -> Result<Checkpoint> {
-        let conn = self.reader();
-        let checkpoint = conn
-            .query_row(
+        let checkpoint = self.db.read(|c| {
+            c.query_opt(
                 "SELECT resumption_token, run_from, run_response_date, next_from
                  FROM checkpoints WHERE source = ?1",
-                [source],
+                args![source],
                 |row| {
                     Ok(Checkpoint {
                         resumption_token: row.get(0)?,
@@ -647,36 +745,39 @@ impl Store {
                     })
                 },
             )
-            .optional()?;
+        })?;
         Ok(checkpoint.unwrap_or_default())
     }
 
     /// Starts a harvest run and returns its id.
     pub fn start_run(&self, source: &str, resumed: bool) -> Result<i64> {
-        let conn = self.writer();
-        conn.execute(
-            "DELETE FROM dump_seen WHERE run_id NOT IN (SELECT id FROM harvest_runs WHERE status = 'running')",
-            [],
-        )?;
-        conn.execute(
-            "INSERT INTO harvest_runs (source, resumed) VALUES (?1, ?2)",
-            params![source, resumed],
-        )?;
-        Ok(conn.last_insert_rowid())
+        self.db.write(|c| {
+            c.execute(
+                "DELETE FROM dump_seen WHERE run_id NOT IN (SELECT id FROM harvest_runs WHERE status = 'running')",
+                args![],
+            )?;
+            c.query_row(
+                "INSERT INTO harvest_runs (source, resumed) VALUES (?1, ?2) RETURNING id",
+                args![source, resumed],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// Ends a harvest run.
     pub fn finish_run(&self, run_id: i64, error: Option<&str>) -> Result<()> {
-        let conn = self.writer();
-        conn.execute(
-            "UPDATE harvest_runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                 status = CASE WHEN ?2 IS NULL THEN 'complete' ELSE 'failed' END, error = ?2
-             WHERE id = ?1",
-            params![run_id, error],
-        )?;
-        // Marks left by a run that could not drop them go at the next run's start.
-        conn.execute("DELETE FROM dump_seen WHERE run_id = ?1", [run_id])?;
-        Ok(())
+        self.db.write(|c| {
+            let status = if error.is_none() { "complete" } else { "failed" };
+            c.execute(
+                "UPDATE harvest_runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                     status = ?2, error = ?3
+                 WHERE id = ?1",
+                args![run_id, status, error],
+            )?;
+            // Marks left by a run that could not drop them go at the next run's start.
+            c.execute("DELETE FROM dump_seen WHERE run_id = ?1", args![run_id])
+                .map(drop)
+        })
     }
 
     /// Stores one page of a whole-dump run, as [`Store::apply_page`], and marks every id in
@@ -706,20 +807,24 @@ impl Store {
     /// a dump that holds one id twice, in pages far apart, is found out without a set of
     /// every id in memory.
     pub fn seen_by_run(&self, run_id: i64, ids: &[String]) -> Result<HashSet<String>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT 1 FROM dump_seen WHERE run_id = ?1 AND id = ?2")?;
-        let mut seen = HashSet::new();
-        for id in ids {
-            if stmt.exists(params![run_id, id])? {
-                seen.insert(id.clone());
+        self.db.read(|c| {
+            let mut seen = HashSet::new();
+            for id in ids {
+                if c.exists(
+                    "SELECT 1 FROM dump_seen WHERE run_id = ?1 AND id = ?2",
+                    args![run_id, id],
+                )? {
+                    seen.insert(id.clone());
+                }
             }
-        }
-        Ok(seen)
+            Ok(seen)
+        })
     }
 
     /// Up to `limit` live records of `source` that run `run_id` did not mark as seen, after
     /// the one at `after` (a position from the previous call; 0 to start): `(position, id,
-    /// local id)`.
+    /// local id)`. The position is the record's change number, which a deletion moves past
+    /// every position read so far.
     pub fn unseen(
         &self,
         source: &str,
@@ -727,17 +832,16 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<(i64, String, String)>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT r.rowid, r.id, r.local_id FROM records r
-             WHERE r.source = ?1 AND r.deleted = 0 AND r.rowid > ?3
-               AND NOT EXISTS (SELECT 1 FROM dump_seen s WHERE s.run_id = ?2 AND s.id = r.id)
-             ORDER BY r.rowid LIMIT ?4",
-        )?;
-        let rows = stmt.query_map(params![source, run_id, after, limit as i64], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT r.seq, r.id, r.local_id FROM records r
+                 WHERE r.source = ?1 AND r.deleted = 0 AND r.seq > ?3
+                   AND NOT EXISTS (SELECT 1 FROM dump_seen s WHERE s.run_id = ?2 AND s.id = r.id)
+                 ORDER BY r.seq LIMIT ?4",
+                args![source, run_id, after, limit],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+        })
     }
 
     /// Marks every run still `running` as `interrupted`, with an end time and a reason, and
@@ -746,18 +850,19 @@ impl Store {
     /// crash or a kill does not stay `running` forever. The next run resumes from the
     /// checkpoint as before.
     pub fn mark_interrupted_runs(&self) -> Result<usize> {
-        let conn = self.writer();
-        conn.execute(
-            "DELETE FROM dump_seen WHERE run_id IN (SELECT id FROM harvest_runs WHERE status = 'running')",
-            [],
-        )?;
-        Ok(conn.execute(
-            "UPDATE harvest_runs SET status = 'interrupted',
-                 finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                 error = COALESCE(error, 'the process stopped during the run')
-             WHERE status = 'running'",
-            [],
-        )?)
+        self.db.write(|c| {
+            c.execute(
+                "DELETE FROM dump_seen WHERE run_id IN (SELECT id FROM harvest_runs WHERE status = 'running')",
+                args![],
+            )?;
+            c.execute(
+                "UPDATE harvest_runs SET status = 'interrupted',
+                     finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                     error = COALESCE(error, 'the process stopped during the run')
+                 WHERE status = 'running'",
+                args![],
+            )
+        })
     }
 
     /// Stores one harvested page and the checkpoint that follows it, in one transaction:
@@ -791,235 +896,229 @@ impl Store {
             seen,
             read,
         } = page;
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn)?;
-        let mut counts = Counts::default();
-        let mut seq = next_seq(&tx)?;
-        for item in items {
-            counts += apply_item(&tx, run_id, source, institution, item, &mut seq)?;
-        }
-        let mut mark = tx.prepare_cached("INSERT OR IGNORE INTO dump_seen (run_id, id) VALUES (?1, ?2)")?;
-        for id in seen {
-            mark.execute(params![run_id, id])?;
-        }
-        drop(mark);
-        tx.execute(
-            "INSERT INTO checkpoints (source, resumption_token, run_from, run_response_date, next_from)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(source) DO UPDATE SET resumption_token = excluded.resumption_token,
-                 run_from = excluded.run_from, run_response_date = excluded.run_response_date,
-                 next_from = excluded.next_from",
-            params![
-                source,
-                checkpoint.resumption_token,
-                checkpoint.run_from,
-                checkpoint.run_response_date,
-                checkpoint.next_from
-            ],
-        )?;
-        tx.execute(
-            "UPDATE harvest_runs SET pages = pages + 1, added = added + ?2, updated = updated + ?3,
-                 deleted = deleted + ?4, unchanged = unchanged + ?5, quarantined = quarantined + ?6,
-                 bytes_read = COALESCE(?7, bytes_read), bytes_total = COALESCE(?8, bytes_total)
-             WHERE id = ?1",
-            params![
-                run_id,
-                counts.added as i64,
-                counts.updated as i64,
-                counts.deleted as i64,
-                counts.unchanged as i64,
-                counts.quarantined as i64,
-                read.map(|r| r.bytes as i64),
-                read.and_then(|r| r.of).map(|n| n as i64)
-            ],
-        )?;
-        commit(tx)?;
-        Ok(counts)
+        self.db.write(|c| {
+            let mut counts = Counts::default();
+            let mut seq = next_seq(c)?;
+            for item in items {
+                counts += apply_item(c, run_id, source, institution, item, &mut seq)?;
+            }
+            for id in seen {
+                c.execute(
+                    "INSERT INTO dump_seen (run_id, id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    args![run_id, id],
+                )?;
+            }
+            c.execute(
+                "INSERT INTO checkpoints (source, resumption_token, run_from, run_response_date, next_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(source) DO UPDATE SET resumption_token = excluded.resumption_token,
+                     run_from = excluded.run_from, run_response_date = excluded.run_response_date,
+                     next_from = excluded.next_from",
+                args![
+                    source,
+                    checkpoint.resumption_token,
+                    checkpoint.run_from,
+                    checkpoint.run_response_date,
+                    checkpoint.next_from
+                ],
+            )?;
+            c.execute(
+                "UPDATE harvest_runs SET pages = pages + 1, added = added + ?2, updated = updated + ?3,
+                     deleted = deleted + ?4, unchanged = unchanged + ?5, quarantined = quarantined + ?6,
+                     bytes_read = COALESCE(?7, bytes_read), bytes_total = COALESCE(?8, bytes_total)
+                 WHERE id = ?1",
+                args![
+                    run_id,
+                    counts.added,
+                    counts.updated,
+                    counts.deleted,
+                    counts.unchanged,
+                    counts.quarantined,
+                    read.map(|r| r.bytes),
+                    read.and_then(|r| r.of)
+                ],
+            )?;
+            Ok(counts)
+        })
     }
 
     /// Stores records that come from no harvest (bulk imports, benchmarks) in one transaction.
     pub fn import_records(&self, records: &[Record]) -> Result<Counts> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn)?;
-        let mut counts = Counts::default();
-        let mut seq = next_seq(&tx)?;
-        for record in records {
-            let item = Incoming::Record {
-                record: Box::new(record.clone()),
-                datestamp: String::new(),
-                raw: String::new(),
-            };
-            counts += apply_item(&tx, 0, "", &record.institution, &item, &mut seq)?;
-        }
-        commit(tx)?;
-        Ok(counts)
+        self.db.write(|c| {
+            let mut counts = Counts::default();
+            let mut seq = next_seq(c)?;
+            for record in records {
+                let item = Incoming::Record {
+                    record: Box::new(record.clone()),
+                    datestamp: String::new(),
+                    raw: String::new(),
+                };
+                counts += apply_item(c, 0, "", &record.institution, &item, &mut seq)?;
+            }
+            Ok(counts)
+        })
     }
 
     /// The highest change sequence number (0 for an empty store).
     pub fn max_seq(&self) -> Result<u64> {
-        let seq: i64 = self
-            .reader()
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
-        Ok(seq as u64)
+        self.db
+            .read(|c| c.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", args![], |r| r.get(0)))
     }
 
     /// Up to `limit` changes after `after`, in sequence order.
     pub fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
-        let conn = self.feed.lock().unwrap_or_else(|e| e.into_inner());
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, id, deleted, record_json FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![after as i64, limit as i64], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-                row.get::<_, Option<String>>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, id, deleted, json) = row?;
-            let record = match (deleted, json) {
-                (false, Some(json)) => Some(serde_json::from_str(&json)?),
-                _ => None,
-            };
-            out.push(Change {
-                seq: seq as u64,
-                id,
-                record,
-            });
-        }
-        Ok(out)
+        self.db.feed(|c| {
+            c.query_map(
+                "SELECT seq, id, deleted, record_json FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                args![after, limit],
+                |row| {
+                    let json: Option<String> = row.get(3)?;
+                    let record = match (row.get::<bool>(2)?, json) {
+                        (false, Some(json)) => Some(serde_json::from_str(&json)?),
+                        _ => None,
+                    };
+                    Ok(Change {
+                        seq: row.get(0)?,
+                        id: row.get(1)?,
+                        record,
+                    })
+                },
+            )
+        })
     }
 
     /// The live record with this id.
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
-        let conn = self.reader();
-        let json: Option<String> = conn
-            .query_row(
-                "SELECT record_json FROM records WHERE id = ?1 AND deleted = 0",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
+        let json: Option<String> = self
+            .db
+            .read(|c| {
+                c.query_opt(
+                    "SELECT record_json FROM records WHERE id = ?1 AND deleted = 0",
+                    args![id],
+                    |r| r.get(0),
+                )
+            })?
             .flatten();
-        Ok(match json {
-            Some(json) => Some(serde_json::from_str(&json)?),
-            None => None,
-        })
+        Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
     }
 
     /// Ids of the live records a source has delivered.
     pub fn live_ids(&self, source: &str) -> Result<Vec<String>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT id FROM records WHERE source = ?1 AND deleted = 0")?;
-        let rows = stmt.query_map([source], |row| row.get::<_, String>(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT id FROM records WHERE source = ?1 AND deleted = 0",
+                args![source],
+                |row| row.get(0),
+            )
+        })
     }
 
     /// Number of live (not deleted) records.
     pub fn live_records(&self) -> Result<u64> {
-        let n: i64 = self
-            .reader()
-            .query_row("SELECT COUNT(*) FROM records WHERE deleted = 0", [], |r| r.get(0))?;
-        Ok(n as u64)
+        self.db.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM records WHERE deleted = 0", args![], |r| {
+                r.get(0)
+            })
+        })
     }
 
     /// Live record counts per institution.
     pub fn records_per_institution(&self) -> Result<HashMap<String, u64>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT institution, COUNT(*) FROM records WHERE deleted = 0 GROUP BY institution",
-        )?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (institution, n) = row?;
-            out.insert(institution, n as u64);
-        }
-        Ok(out)
+        let rows = self.db.read(|c| {
+            c.query_map(
+                "SELECT institution, COUNT(*) FROM records WHERE deleted = 0 GROUP BY institution",
+                args![],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+        })?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The most recent harvest runs, newest first.
     pub fn runs(&self, source: Option<&str>, limit: usize) -> Result<Vec<HarvestRun>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, source, started_at, finished_at, status, resumed, pages, added, updated,
-                    deleted, unchanged, quarantined, error, bytes_read, bytes_total,
-                    (julianday(COALESCE(finished_at, 'now')) - julianday(started_at)) * 86400.0
-             FROM harvest_runs WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![source, limit as i64], |row| {
-            Ok(HarvestRun {
-                id: row.get(0)?,
-                source: row.get(1)?,
-                started_at: row.get(2)?,
-                finished_at: row.get(3)?,
-                status: row.get(4)?,
-                resumed: row.get(5)?,
-                pages: row.get::<_, i64>(6)? as u64,
-                counts: Counts {
-                    added: row.get::<_, i64>(7)? as u64,
-                    updated: row.get::<_, i64>(8)? as u64,
-                    deleted: row.get::<_, i64>(9)? as u64,
-                    unchanged: row.get::<_, i64>(10)? as u64,
-                    quarantined: row.get::<_, i64>(11)? as u64,
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT id, source, started_at, finished_at, status, resumed, pages, added, updated,
+                        deleted, unchanged, quarantined, error, bytes_read, bytes_total
+                 FROM harvest_runs WHERE CAST(?1 AS TEXT) IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
+                args![source, limit],
+                |row| {
+                    let started_at: String = row.get(2)?;
+                    let finished_at: Option<String> = row.get(3)?;
+                    Ok(HarvestRun {
+                        id: row.get(0)?,
+                        source: row.get(1)?,
+                        elapsed_seconds: seconds_between(&started_at, finished_at.as_deref()),
+                        started_at,
+                        finished_at,
+                        status: row.get(4)?,
+                        resumed: row.get(5)?,
+                        pages: row.get(6)?,
+                        counts: Counts {
+                            added: row.get(7)?,
+                            updated: row.get(8)?,
+                            deleted: row.get(9)?,
+                            unchanged: row.get(10)?,
+                            quarantined: row.get(11)?,
+                        },
+                        error: row.get(12)?,
+                        bytes_read: row.get(13)?,
+                        bytes_total: row.get(14)?,
+                    })
                 },
-                error: row.get(12)?,
-                bytes_read: row.get::<_, Option<i64>>(13)?.map(|n| n as u64),
-                bytes_total: row.get::<_, Option<i64>>(14)?.map(|n| n as u64),
-                elapsed_seconds: row.get::<_, Option<f64>>(15)?.unwrap_or(0.0),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            )
+        })
     }
 
     /// Quarantined items of a source (or all), newest first.
     pub fn quarantine(&self, source: Option<&str>, limit: usize) -> Result<Vec<QuarantinedItem>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, run_id, source, local_id, reason, raw, at FROM quarantine
-             WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![source, limit as i64], |row| {
-            Ok(QuarantinedItem {
-                id: row.get(0)?,
-                run_id: row.get(1)?,
-                source: row.get(2)?,
-                local_id: row.get(3)?,
-                reason: row.get(4)?,
-                raw: row.get(5)?,
-                at: row.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT id, run_id, source, local_id, reason, raw, at FROM quarantine
+                 WHERE CAST(?1 AS TEXT) IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2",
+                args![source, limit],
+                |row| {
+                    Ok(QuarantinedItem {
+                        id: row.get(0)?,
+                        run_id: row.get(1)?,
+                        source: row.get(2)?,
+                        local_id: row.get(3)?,
+                        reason: row.get(4)?,
+                        raw: row.get(5)?,
+                        at: row.get(6)?,
+                    })
+                },
+            )
+        })
     }
 }
 
 /// Gives every record of `institution` a new change number, in their old order.
-fn resequence_institution(tx: &Transaction<'_>, institution: &str) -> Result<()> {
-    let ids: Vec<String> = tx
-        .prepare("SELECT id FROM records WHERE institution = ?1 ORDER BY seq")?
-        .query_map([institution], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut update = tx.prepare(
-        "UPDATE records SET seq = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?2",
+fn resequence_institution(c: &mut Conn<'_>, institution: &str) -> Result<()> {
+    let ids: Vec<String> = c.query_map(
+        "SELECT id FROM records WHERE institution = ?1 ORDER BY seq",
+        args![institution],
+        |r| r.get(0),
     )?;
-    for (seq, id) in (next_seq(tx)?..).zip(ids) {
-        update.execute(params![seq, id])?;
+    for (seq, id) in (next_seq(c)?..).zip(ids) {
+        c.execute(
+            "UPDATE records SET seq = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?2",
+            args![seq, id],
+        )?;
     }
     Ok(())
 }
 
-fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
-    let max: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
+/// The next free change number. Only inside a write transaction, which holds the write
+/// lock until it commits: the numbers are handed out in commit order.
+fn next_seq(c: &mut Conn<'_>) -> Result<i64> {
+    let max: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", args![], |r| r.get(0))?;
     Ok(max + 1)
 }
 
 /// Stores one item; `seq` is the next free change number and advances when used.
 fn apply_item(
-    tx: &Transaction<'_>,
+    c: &mut Conn<'_>,
     run_id: i64,
     source: &str,
     institution: &str,
@@ -1035,10 +1134,11 @@ fn apply_item(
         } => {
             let json = serde_json::to_string(record)?;
             let hash = content_hash(&json);
-            let existing: Option<(bool, Option<String>)> = tx
-                .prepare_cached("SELECT deleted, content_hash FROM records WHERE id = ?1")?
-                .query_row([&record.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+            let existing: Option<(bool, Option<String>)> = c.query_opt(
+                "SELECT deleted, content_hash FROM records WHERE id = ?1",
+                args![record.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             match existing {
                 Some((false, Some(old))) if old == hash => {
                     counts.unchanged += 1;
@@ -1051,7 +1151,7 @@ fn apply_item(
                 .id
                 .strip_prefix(&format!("{source}:"))
                 .unwrap_or(&record.id);
-            tx.prepare_cached(
+            c.execute(
                 "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, raw,
                                       record_json, content_hash, seq)
                  VALUES (?1, NULLIF(?2, ''), ?3, ?4, NULLIF(?5, ''), 0, NULLIF(?6, ''), ?7, ?8, ?9)
@@ -1061,23 +1161,23 @@ fn apply_item(
                      record_json = excluded.record_json, content_hash = excluded.content_hash,
                      seq = excluded.seq,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-            )?
-            .execute(params![
-                record.id,
-                source,
-                record.institution,
-                local_id,
-                datestamp,
-                raw,
-                json,
-                hash,
-                *seq
-            ])?;
+                args![
+                    record.id,
+                    source,
+                    record.institution,
+                    local_id,
+                    datestamp,
+                    raw,
+                    json,
+                    hash,
+                    *seq
+                ],
+            )?;
             *seq += 1;
             if !source.is_empty() {
                 // Harvested image links are fetched in the background (crate::remote_images);
                 // queued in this transaction, so a stored record's links are never missed.
-                remote_images::link_record(tx, &record.id, &record.images)?;
+                remote_images::link_record(c, &record.id, &record.images)?;
             }
         }
         Incoming::Deleted {
@@ -1085,25 +1185,25 @@ fn apply_item(
             local_id,
             datestamp,
         } => {
-            let deleted: Option<bool> = tx
-                .prepare_cached("SELECT deleted FROM records WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))
-                .optional()?;
+            let deleted: Option<bool> =
+                c.query_opt("SELECT deleted FROM records WHERE id = ?1", args![id], |r| {
+                    r.get(0)
+                })?;
             if deleted == Some(true) {
                 counts.unchanged += 1;
                 return Ok(counts);
             }
             // A tombstone is kept even for a record never seen live, so the deletion can be
             // passed on to whoever harvests us.
-            tx.prepare_cached(
+            c.execute(
                 "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
                  ON CONFLICT(id) DO UPDATE SET deleted = 1, datestamp = excluded.datestamp,
                      seq = excluded.seq, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-            )?
-            .execute(params![id, source, institution, local_id, datestamp, *seq])?;
+                args![id, source, institution, local_id, datestamp, *seq],
+            )?;
             *seq += 1;
-            remote_images::unlink_record(tx, id)?;
+            remote_images::unlink_record(c, id)?;
             counts.deleted += 1;
         }
         Incoming::Quarantined {
@@ -1111,25 +1211,37 @@ fn apply_item(
             reason,
             raw,
         } => {
-            tx.prepare_cached(
+            c.execute(
                 "INSERT INTO quarantine (run_id, source, local_id, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![run_id, source, local_id, reason, raw])?;
+                args![run_id, source, local_id, reason, raw],
+            )?;
             counts.quarantined += 1;
         }
     }
     Ok(counts)
 }
 
+/// What the store's tests share: every test runs on both backends.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    /// Runs `test` on a new SQLite store, then on a new database of the tests' private
+    /// PostgreSQL cluster ([`crate::test_cluster`]); the backend's name goes to stderr first,
+    /// so a failure says which one failed.
+    pub(crate) fn each_backend(test: impl Fn(&Store)) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        eprintln!("-- on SQLite");
+        test(&Store::open(&dir.path().join("jincheng.db")).expect("a SQLite store"));
+        eprintln!("-- on PostgreSQL");
+        test(&Store::connect(&crate::test_cluster::database(), 4).expect("a PostgreSQL store"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::each_backend;
     use super::*;
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("jincheng.db")).unwrap();
-        (dir, store)
-    }
 
     fn incoming(id: &str, title: &str) -> Incoming {
         Incoming::Record {
@@ -1141,87 +1253,197 @@ mod tests {
 
     #[test]
     fn pages_count_added_updated_unchanged_deleted_quarantined() {
-        let (_dir, store) = store();
-        let run = store.start_run("src", false).unwrap();
-        let cp = Checkpoint {
-            resumption_token: Some("t1".into()),
-            ..Default::default()
-        };
-        let counts = store
-            .apply_page(
-                run,
-                "src",
-                "lib",
-                &[incoming("1", "甲"), incoming("2", "乙")],
-                &cp,
-            )
-            .unwrap();
-        assert_eq!((counts.added, counts.updated), (2, 0));
-        assert_eq!(store.checkpoint("src").unwrap(), cp);
+        each_backend(|store| {
+            let run = store.start_run("src", false).unwrap();
+            let cp = Checkpoint {
+                resumption_token: Some("t1".into()),
+                ..Default::default()
+            };
+            let counts = store
+                .apply_page(
+                    run,
+                    "src",
+                    "lib",
+                    &[incoming("1", "甲"), incoming("2", "乙")],
+                    &cp,
+                )
+                .unwrap();
+            assert_eq!((counts.added, counts.updated), (2, 0));
+            assert_eq!(store.checkpoint("src").unwrap(), cp);
 
-        let page = [
-            incoming("1", "甲"),
-            incoming("2", "乙二"),
-            Incoming::Deleted {
-                id: "src:1".into(),
-                local_id: "1".into(),
-                datestamp: "2024-02-01T00:00:00Z".into(),
-            },
-            Incoming::Quarantined {
-                local_id: "3".into(),
-                reason: "no title".into(),
-                raw: "<record/>".into(),
-            },
-        ];
-        let counts = store
-            .apply_page(run, "src", "lib", &page, &Checkpoint::default())
-            .unwrap();
-        assert_eq!(
-            counts,
-            Counts {
-                added: 0,
-                updated: 1,
-                deleted: 1,
-                unchanged: 1,
-                quarantined: 1
-            }
-        );
-        assert_eq!(store.live_records().unwrap(), 1);
-        assert_eq!(store.record("src:1").unwrap(), None);
-        assert_eq!(store.record("src:2").unwrap().unwrap().title, "乙二");
-        assert_eq!(store.quarantine(Some("src"), 10).unwrap()[0].reason, "no title");
+            let page = [
+                incoming("1", "甲"),
+                incoming("2", "乙二"),
+                Incoming::Deleted {
+                    id: "src:1".into(),
+                    local_id: "1".into(),
+                    datestamp: "2024-02-01T00:00:00Z".into(),
+                },
+                Incoming::Quarantined {
+                    local_id: "3".into(),
+                    reason: "no title".into(),
+                    raw: "<record/>".into(),
+                },
+            ];
+            let counts = store
+                .apply_page(run, "src", "lib", &page, &Checkpoint::default())
+                .unwrap();
+            assert_eq!(
+                counts,
+                Counts {
+                    added: 0,
+                    updated: 1,
+                    deleted: 1,
+                    unchanged: 1,
+                    quarantined: 1
+                }
+            );
+            assert_eq!(store.live_records().unwrap(), 1);
+            assert_eq!(store.record("src:1").unwrap(), None);
+            assert_eq!(store.record("src:2").unwrap().unwrap().title, "乙二");
+            assert_eq!(store.quarantine(Some("src"), 10).unwrap()[0].reason, "no title");
 
-        let runs = store.runs(Some("src"), 10).unwrap();
-        assert_eq!(runs[0].pages, 2);
-        assert_eq!(runs[0].counts.added, 2);
+            let runs = store.runs(Some("src"), 10).unwrap();
+            assert_eq!(runs[0].pages, 2);
+            assert_eq!(runs[0].counts.added, 2);
+            assert_eq!(runs[0].status, RunStatus::Running);
+            store.finish_run(run, None).unwrap();
+            let runs = store.runs(None, 10).unwrap();
+            assert_eq!(runs[0].status, RunStatus::Complete);
+            assert!(runs[0].finished_at.is_some() && runs[0].elapsed_seconds < 3600.0);
+        });
     }
 
     #[test]
     fn changes_follow_the_sequence() {
-        let (_dir, store) = store();
-        let run = store.start_run("src", false).unwrap();
-        store
-            .apply_page(
-                run,
-                "src",
-                "lib",
-                &[incoming("1", "甲"), incoming("2", "乙")],
-                &Checkpoint::default(),
+        each_backend(|store| {
+            let run = store.start_run("src", false).unwrap();
+            store
+                .apply_page(
+                    run,
+                    "src",
+                    "lib",
+                    &[incoming("1", "甲"), incoming("2", "乙")],
+                    &Checkpoint::default(),
+                )
+                .unwrap();
+            let deleted = Incoming::Deleted {
+                id: "src:1".into(),
+                local_id: "1".into(),
+                datestamp: String::new(),
+            };
+            store
+                .apply_page(run, "src", "lib", &[deleted], &Checkpoint::default())
+                .unwrap();
+            assert_eq!(store.max_seq().unwrap(), 3);
+            let changes = store.changes_since(1, 10).unwrap();
+            assert_eq!(changes.len(), 2);
+            assert_eq!(changes[0].id, "src:2");
+            assert!(changes[1].record.is_none(), "the deletion comes last");
+        });
+    }
+
+    #[test]
+    fn institutions_sources_checkpoints_and_the_sweep_of_unseen_records() {
+        each_backend(|store| {
+            let mut institution: Institution = serde_json::from_value(
+                serde_json::json!({"id": "lib", "name": "兰州图书馆", "type": "library"}),
             )
             .unwrap();
-        let deleted = Incoming::Deleted {
-            id: "src:1".into(),
-            local_id: "1".into(),
-            datestamp: String::new(),
-        };
-        store
-            .apply_page(run, "src", "lib", &[deleted], &Checkpoint::default())
-            .unwrap();
-        assert_eq!(store.max_seq().unwrap(), 3);
-        let changes = store.changes_since(1, 10).unwrap();
-        assert_eq!(changes.len(), 2);
-        assert_eq!(changes[0].id, "src:2");
-        assert!(changes[1].record.is_none(), "the deletion comes last");
+            store
+                .upsert_institutions(std::slice::from_ref(&institution))
+                .unwrap();
+            store
+                .upsert_source("src", "lib", "oai-pmh", "http://example.org/oai")
+                .unwrap();
+            let run = store.start_run("src", false).unwrap();
+            let ids: Vec<String> = ["src:1", "src:2", "src:3"].map(String::from).to_vec();
+            let items = [incoming("1", "甲"), incoming("2", "乙"), incoming("3", "丙")];
+            store
+                .apply_dump_page(run, "src", "lib", &items, &ids[..2], None)
+                .unwrap();
+            assert_eq!(
+                store.seen_by_run(run, &ids).unwrap(),
+                ids[..2].iter().cloned().collect()
+            );
+            let unseen = store.unseen("src", run, 0, 10).unwrap();
+            assert_eq!(unseen.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(), ["src:3"]);
+            assert_eq!(store.live_ids("src").unwrap().len(), 3);
+            assert_eq!(store.records_per_institution().unwrap()["lib"], 3);
+
+            // A changed institution re-enters its records into the change log.
+            let before = store.max_seq().unwrap();
+            institution.name = "兰州市图书馆".into();
+            store
+                .upsert_institutions(std::slice::from_ref(&institution))
+                .unwrap();
+            assert_eq!(store.max_seq().unwrap(), before + 3);
+            assert_eq!(store.institutions().unwrap()[0].name, "兰州市图书馆");
+
+            assert_eq!(store.mark_interrupted_runs().unwrap(), 1);
+            assert_eq!(
+                store.runs(Some("src"), 1).unwrap()[0].status,
+                RunStatus::Interrupted
+            );
+            store.quarantine_unindexable("src:2", 7, "too long").unwrap();
+            assert_eq!(store.quarantine(Some("index"), 10).unwrap()[0].raw, "change 7");
+        });
+    }
+
+    /// Writers that take their change numbers and commit late, beside writers that commit at
+    /// once, and a follower tailing `seq > watermark` all along: the follower misses nothing,
+    /// because numbers are handed out under the write lock, held until commit.
+    #[test]
+    fn a_follower_misses_no_change_of_slow_and_fast_writers() {
+        each_backend(|store| {
+            const WRITERS: usize = 4;
+            const EACH: usize = 12;
+            let done = std::sync::atomic::AtomicUsize::new(0);
+            let seen = std::thread::scope(|scope| {
+                for writer in 0..WRITERS {
+                    let done = &done;
+                    scope.spawn(move || {
+                        for n in 0..EACH {
+                            let record = Record::new(format!("w{writer}:{n}"), "lib", "题");
+                            store
+                                .db
+                                .write(|c| {
+                                    let mut seq = next_seq(c)?;
+                                    let item = Incoming::Record {
+                                        record: Box::new(record),
+                                        datestamp: String::new(),
+                                        raw: String::new(),
+                                    };
+                                    apply_item(c, 0, "", "lib", &item, &mut seq)?;
+                                    if writer % 2 == 0 {
+                                        // A slow writer: its number is taken, its commit late.
+                                        std::thread::sleep(std::time::Duration::from_millis(15));
+                                    }
+                                    Ok(())
+                                })
+                                .unwrap();
+                        }
+                        done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    });
+                }
+                let follower = scope.spawn(|| {
+                    let (mut watermark, mut seen) = (0, HashSet::new());
+                    loop {
+                        let finished = done.load(std::sync::atomic::Ordering::SeqCst) == WRITERS;
+                        for change in store.changes_since(watermark, 5).unwrap() {
+                            assert!(change.seq > watermark);
+                            watermark = change.seq;
+                            seen.insert(change.id);
+                        }
+                        if finished && store.max_seq().unwrap() == watermark {
+                            return seen;
+                        }
+                    }
+                });
+                follower.join().unwrap()
+            });
+            assert_eq!(seen.len(), WRITERS * EACH, "every change was read by tailing");
+        });
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! sets. Set membership by resource type reads `record_json`, which tombstones of records
 //! once seen alive keep.
 
-use rusqlite::{Connection, OptionalExtension, ToSql, params_from_iter};
+use rusqlite::{OptionalExtension, ToSql, params_from_iter};
 use schemas::Record;
 
 use super::{Result, Store};
@@ -23,9 +23,8 @@ CREATE INDEX IF NOT EXISTS records_oai_by_type ON records(json_extract(record_js
 
 /// Creates the provider's indexes (idempotent). [`Store::oai_list`] creates them when they
 /// are missing; calling this at open time instead only moves the cost.
-pub(crate) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(INDEXES)?;
-    Ok(())
+pub(crate) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(INDEXES)
 }
 
 /// One row of `records` as the provider sees it.
@@ -132,7 +131,7 @@ impl Store {
         )?;
         if !exists {
             // Index creation writes, so it goes through the writer connection.
-            init(&self.writer())?;
+            init(&mut crate::db::Conn::Sqlite(&self.writer()))?;
         }
         Ok(())
     }

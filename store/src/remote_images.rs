@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use schemas::ImageLink;
 
 use crate::curated::CuratedImage;
@@ -49,9 +49,8 @@ CREATE INDEX IF NOT EXISTS remote_image_links_by_url ON remote_image_links(url);
 "#;
 
 /// Creates the tables (idempotent).
-pub(super) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
+pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(SCHEMA)
 }
 
 /// Longest link URL recorded; longer ones are not fetched (no real image URL is this long).
@@ -59,8 +58,8 @@ const MAX_URL_LEN: usize = 2048;
 
 /// Rewrites a harvested record's links and queues the URLs never seen before. Only absolute
 /// `http`/`https` links are queued; anything else is left alone (it stays in the record).
-pub(super) fn link_record(tx: &Transaction<'_>, record_id: &str, images: &[ImageLink]) -> Result<()> {
-    unlink_record(tx, record_id)?;
+pub(super) fn link_record(c: &mut crate::db::Conn<'_>, record_id: &str, images: &[ImageLink]) -> Result<()> {
+    unlink_record(c, record_id)?;
     let mut position = 0i64;
     for image in images {
         let url = image.url.trim();
@@ -69,21 +68,26 @@ pub(super) fn link_record(tx: &Transaction<'_>, record_id: &str, images: &[Image
         if !fetchable {
             continue;
         }
-        tx.prepare_cached("INSERT OR IGNORE INTO remote_images (url) VALUES (?1)")?
-            .execute([url])?;
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO remote_image_links (record_id, position, url) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![record_id, position, url])?;
+        c.execute(
+            "INSERT INTO remote_images (url) VALUES (?1) ON CONFLICT DO NOTHING",
+            crate::db::args![url],
+        )?;
+        c.execute(
+            "INSERT INTO remote_image_links (record_id, position, url) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+            crate::db::args![record_id, position, url],
+        )?;
         position += 1;
     }
     Ok(())
 }
 
 /// Drops a record's links (it was deleted). The URLs' rows stay.
-pub(super) fn unlink_record(tx: &Transaction<'_>, record_id: &str) -> Result<()> {
-    tx.prepare_cached("DELETE FROM remote_image_links WHERE record_id = ?1")?
-        .execute([record_id])?;
+pub(super) fn unlink_record(c: &mut crate::db::Conn<'_>, record_id: &str) -> Result<()> {
+    c.execute(
+        "DELETE FROM remote_image_links WHERE record_id = ?1",
+        crate::db::args![record_id],
+    )?;
     Ok(())
 }
 
@@ -336,7 +340,7 @@ impl Store {
             "SELECT i.url, i.state, i.hash, i.reason_code, i.reason, i.attempts, i.next_try,
                     (SELECT MIN(l.record_id) FROM remote_image_links l WHERE l.url = i.url),
                     i.updated_at
-             FROM remote_images i WHERE ?1 IS NULL OR i.state = ?1
+             FROM remote_images i WHERE CAST(?1 AS TEXT) IS NULL OR i.state = ?1
              ORDER BY i.updated_at DESC, i.url LIMIT ?2 OFFSET ?3",
         )?;
         let wanted = state.map(ImageState::as_str);

@@ -16,8 +16,8 @@ use serde::Serialize;
 use super::curated::{AuditAction, insert_audit};
 use super::{Result, Store};
 
-pub(super) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(
         "CREATE TABLE IF NOT EXISTS service_statistics (
             institution TEXT NOT NULL,
             day TEXT NOT NULL,
@@ -30,8 +30,7 @@ pub(super) fn init(conn: &Connection) -> Result<()> {
             PRIMARY KEY (institution, day)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS service_statistics_by_day ON service_statistics(day);",
-    )?;
-    Ok(())
+    )
 }
 
 /// One institution's figures for one day; `None` where it reported nothing.
@@ -126,7 +125,7 @@ impl Store {
                 _ => None,
             };
             insert_audit(
-                &tx,
+                &mut crate::db::Conn::Sqlite(&tx),
                 actor,
                 institution,
                 None,

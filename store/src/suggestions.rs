@@ -49,9 +49,8 @@ CREATE INDEX IF NOT EXISTS suggestion_contacts_by_suggestion ON suggestion_conta
 ";
 
 /// Creates the tables (a store written before suggestions existed gains them when opened).
-pub(super) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
+pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(SCHEMA)
 }
 
 /// Where a suggestion stands. Stored by its [`SuggestionStatus::as_str`] name.
@@ -249,7 +248,7 @@ fn audit(
     after: &SuggestionRow,
 ) -> Result<()> {
     insert_audit(
-        tx,
+        &mut crate::db::Conn::Sqlite(tx),
         actor,
         Some(&after.institution),
         None,
@@ -272,8 +271,8 @@ impl Store {
             .query_row(
                 "SELECT id FROM suggestions
                  WHERE institution = ?1 AND merged_into IS NULL
-                   AND ((?2 IS NOT NULL AND isbn = ?2) OR title_key = ?3)
-                 ORDER BY (?2 IS NOT NULL AND isbn = ?2) DESC, id LIMIT 1",
+                   AND ((CAST(?2 AS TEXT) IS NOT NULL AND isbn = ?2) OR title_key = ?3)
+                 ORDER BY (CAST(?2 AS TEXT) IS NOT NULL AND isbn = ?2) DESC, id LIMIT 1",
                 params![new.institution, new.isbn, new.title_key],
                 |r| r.get(0),
             )

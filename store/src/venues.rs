@@ -29,20 +29,19 @@ CREATE TABLE IF NOT EXISTS mobile_routes (
 ";
 
 /// Creates the tables (a store written before venues existed gains them when opened).
-pub(super) fn init(conn: &Connection) -> Result<()> {
-    conn.execute_batch(SCHEMA)?;
-    Ok(())
+pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+    c.execute_batch(SCHEMA)
 }
 
 /// Writes `venue` as the venue of `institution` (inside a write transaction).
-pub(super) fn put_venue(conn: &Connection, institution: &str, venue: &Venue) -> Result<()> {
-    conn.prepare_cached(
+pub(super) fn put_venue(c: &mut crate::db::Conn<'_>, institution: &str, venue: &Venue) -> Result<()> {
+    c.execute(
         "INSERT INTO venues (institution, json) VALUES (?1, ?2)
          ON CONFLICT(institution) DO UPDATE SET json = excluded.json,
              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE venues.json <> excluded.json",
-    )?
-    .execute(params![institution, serde_json::to_string(venue)?])?;
+        crate::db::args![institution, serde_json::to_string(venue)?],
+    )?;
     Ok(())
 }
 
@@ -85,9 +84,9 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        put_venue(&tx, institution, venue)?;
+        put_venue(&mut crate::db::Conn::Sqlite(&tx), institution, venue)?;
         insert_audit(
-            &tx,
+            &mut crate::db::Conn::Sqlite(&tx),
             actor,
             Some(institution),
             None,
@@ -120,7 +119,7 @@ impl Store {
             .optional()?;
         put_route(&tx, route)?;
         insert_audit(
-            &tx,
+            &mut crate::db::Conn::Sqlite(&tx),
             actor,
             Some(&route.institution),
             None,
