@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use indexer::{Filters, Index, SearchRequest};
 use schemas::{DateRange, District, Holding, Institution, InstitutionType, Level, Record, ResourceType};
 
-use crate::instance::open_store;
+use crate::instance::store_path;
 use services::indexing;
 
 /// What to run.
@@ -390,7 +390,7 @@ fn ms(d: Duration) -> f64 {
 pub fn run(options: &BenchOptions) -> anyhow::Result<()> {
     let dir = DataDir::new(options.data_dir.as_ref(), "bench")?;
     let data_dir = dir.path.clone();
-    let store = open_store(&data_dir)?;
+    let store = store::Store::open(&store_path(&data_dir))?;
     let institutions = synthetic_institutions();
     store.upsert_institutions(&institutions)?;
 

@@ -40,7 +40,14 @@ pub struct Instance {
     pub analytics: Arc<services::analytics::Analytics>,
     /// The background fetcher of harvested records' image links.
     pub remote_images: RemoteImageFetcher,
+    /// This node's name in harvest leases.
+    node: Arc<str>,
 }
+
+/// Another node holds the harvest lease of a source: it is harvesting it now.
+#[derive(Debug, thiserror::Error)]
+#[error("another node is harvesting {0} now")]
+pub struct LeaseHeld(pub String);
 
 /// Records whose clicks count in the ranking, at most (the most clicked).
 pub const MAX_CLICKED_RECORDS: usize = 10_000;
@@ -52,10 +59,16 @@ pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join(STORE_FILE)
 }
 
-/// Opens the store under `data_dir`, creating it if needed.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+/// Opens the store of a config: the PostgreSQL database of `[store] url`, or else the SQLite
+/// file of the data directory (created if needed).
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let data_dir = &config.data_dir;
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    Ok(Store::open(&store_path(data_dir))?)
+    Ok(match &config.store.url {
+        Some(url) => Store::connect(url, config.store.password().as_deref(), config.store.connections)
+            .context("connecting to the PostgreSQL store of [store] url")?,
+        None => Store::open(&store_path(data_dir))?,
+    })
 }
 
 /// Opens the index under `data_dir`, with the user dictionary, synonyms and names of
@@ -85,7 +98,7 @@ impl Instance {
     /// the index follower (which immediately indexes whatever the store has and the index
     /// lacks).
     pub fn open(config: Config) -> anyhow::Result<Instance> {
-        let store = Arc::new(open_store(&config.data_dir)?);
+        let store = Arc::new(open_store(&config)?);
         store.upsert_institutions(&config.institutions)?;
         store.upsert_mobile_routes(&config.mobile_routes)?;
         for source in &config.sources {
@@ -103,9 +116,9 @@ impl Instance {
         }
         let index = open_index(&config.data_dir)?;
         let indexing = IndexService::start(Arc::clone(&store), index, &config.branches)?;
-        // Holding the index writer, we are the only process using this data directory: a
-        // run still `running` was cut short by a crash or a kill.
-        let interrupted = store.mark_interrupted_runs()?;
+        // A run still `running` whose source no node holds a lease on was cut short by a
+        // crash or a kill.
+        let interrupted = store.mark_interrupted_runs(unix_millis())?;
         if interrupted > 0 {
             tracing::warn!("{interrupted} harvest run(s) were interrupted by the last stop");
         }
@@ -122,6 +135,7 @@ impl Instance {
             config.curation.image_limits(),
         );
         Ok(Instance {
+            node: Arc::from(config.store.node_name()),
             config: Arc::new(config),
             store,
             indexing,
@@ -167,15 +181,7 @@ impl Instance {
         source: &SourceConfig,
         on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
-        run_source(
-            Arc::clone(&self.store),
-            &self.indexing,
-            &self.remote_images,
-            source,
-            true,
-            on_page,
-        )
-        .await
+        self.run_source(source, true, on_page).await
     }
 
     /// Harvests one source once without waiting for the index: for `jincheng harvest`,
@@ -194,15 +200,65 @@ impl Instance {
         on_page: impl FnMut(&Progress),
     ) -> anyhow::Result<HarvestRun> {
         self.indexing.index().set_bulk_loading(true);
-        run_source(
+        self.run_source(source, false, on_page).await
+    }
+
+    /// One harvest of `source` under its lease (a [`LeaseHeld`] error when another node
+    /// holds it), waking the index follower and the image fetcher after every stored page;
+    /// `paced`, it waits for the index whenever it falls behind. The lease is renewed every
+    /// third of `[store] harvest_lease` while the run goes on; if it is lost all the same (this
+    /// node stalled for longer than the lease, and another took the source over), the run
+    /// stops at once with an error, and its stored pages stand.
+    async fn run_source(
+        &self,
+        source: &SourceConfig,
+        paced: bool,
+        mut on_page: impl FnMut(&Progress),
+    ) -> anyhow::Result<HarvestRun> {
+        let ttl = self.config.store.harvest_lease;
+        let until = move || unix_millis().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        let (until_first, now) = (until(), unix_millis());
+        if !self
+            .lease(source, move |s, id, node| {
+                s.take_lease(id, node, now, until_first)
+            })
+            .await?
+        {
+            return Err(LeaseHeld(source.id.clone()).into());
+        }
+        let renewals = async {
+            loop {
+                tokio::time::sleep(ttl / 3).await;
+                let until = until();
+                match self
+                    .lease(source, move |s, id, node| s.renew_lease(id, node, until))
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => anyhow::bail!("lost the harvest lease of {} to another node", source.id),
+                    Err(err) => tracing::warn!("could not renew the harvest lease of {}: {err}", source.id),
+                }
+            }
+        };
+        let run = harvest::run_source(
             Arc::clone(&self.store),
-            &self.indexing,
-            &self.remote_images,
             source,
-            false,
-            on_page,
-        )
-        .await
+            HttpLimits::default(),
+            paced.then_some(&self.indexing),
+            |p| {
+                self.indexing.wake();
+                self.remote_images.wake();
+                on_page(p);
+            },
+        );
+        let result = tokio::select! {
+            run = run => run,
+            lost = renewals => lost,
+        };
+        if let Err(err) = self.lease(source, |s, id, node| s.release_lease(id, node)).await {
+            tracing::warn!("could not release the harvest lease of {}: {err:#}", source.id);
+        }
+        result
     }
 
     /// Waits until the index has caught up with everything stored so far.
@@ -266,12 +322,37 @@ impl Instance {
         });
     }
 
-    /// Harvests every source now, then again at its `interval` (if it has one), forever.
+    /// Harvests every source when it is due, forever: now, and again `interval` after
+    /// the last complete run (sources without an interval: once, at start). Several nodes
+    /// sharing a store share the schedule: a source is due when no node completed a run of
+    /// it within its interval (or, without one, since this node started), and only the node
+    /// holding its lease harvests it; the others look again every third of the lease, so
+    /// one of them takes a dead node's source over once its lease expires.
     pub fn spawn_scheduled_harvests(&self) {
         for source in self.config.sources.iter().cloned() {
             let instance = self.clone();
             tokio::spawn(async move {
+                let started = time::OffsetDateTime::now_utc();
+                let look_again = instance.config.store.harvest_lease / 3;
                 loop {
+                    let last = match instance.last_complete_run(&source.id).await {
+                        Ok(last) => last,
+                        Err(err) => {
+                            tracing::warn!("could not read the harvest runs of {}: {err:#}", source.id);
+                            tokio::time::sleep(look_again).await;
+                            continue;
+                        }
+                    };
+                    let now = time::OffsetDateTime::now_utc();
+                    let due = match (source.interval, last) {
+                        (None, Some(last)) if last >= started => break,
+                        (Some(interval), Some(last)) => last + interval,
+                        _ => now,
+                    };
+                    if due > now {
+                        tokio::time::sleep((due - now).try_into().unwrap_or(look_again)).await;
+                        continue;
+                    }
                     match instance.harvest(&source, |_| {}).await {
                         Ok(run) => tracing::info!(
                             "harvested {}: {} added, {} updated, {} deleted, {} unchanged, {} quarantined ({})",
@@ -283,6 +364,11 @@ impl Instance {
                             run.counts.quarantined,
                             run.status
                         ),
+                        Err(err) if err.is::<LeaseHeld>() => {
+                            tracing::debug!("{err}");
+                            tokio::time::sleep(look_again).await;
+                            continue;
+                        }
                         Err(err) => tracing::error!("harvest of {} failed: {err:#}", source.id),
                     }
                     match source.interval {
@@ -293,30 +379,35 @@ impl Instance {
             });
         }
     }
+
+    /// A call about this node's lease of `source`, off the async workers.
+    async fn lease<T: Send + 'static>(
+        &self,
+        source: &SourceConfig,
+        call: impl FnOnce(&Store, &str, &str) -> store::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (store, id, node) = (Arc::clone(&self.store), source.id.clone(), Arc::clone(&self.node));
+        Ok(tokio::task::spawn_blocking(move || call(&store, &id, &node)).await??)
+    }
+
+    /// When the last complete run of `source` finished, if one did.
+    async fn last_complete_run(&self, source: &str) -> anyhow::Result<Option<time::OffsetDateTime>> {
+        let (store, source) = (Arc::clone(&self.store), source.to_owned());
+        let runs = tokio::task::spawn_blocking(move || store.runs(Some(&source), 50)).await??;
+        Ok(runs
+            .into_iter()
+            .filter(|run| run.status == store::RunStatus::Complete)
+            .find_map(|run| {
+                let finished = run.finished_at?;
+                time::OffsetDateTime::parse(&finished, &time::format_description::well_known::Rfc3339).ok()
+            }))
+    }
 }
 
-/// One harvest of `source`, waking the index follower and the image fetcher after every
-/// stored page; `paced`, it waits for the index whenever it falls behind.
-async fn run_source(
-    store: Arc<Store>,
-    indexing: &IndexService,
-    images: &RemoteImageFetcher,
-    source: &SourceConfig,
-    paced: bool,
-    mut on_page: impl FnMut(&Progress),
-) -> anyhow::Result<HarvestRun> {
-    harvest::run_source(
-        store,
-        source,
-        HttpLimits::default(),
-        paced.then_some(indexing),
-        |p| {
-            indexing.wake();
-            images.wake();
-            on_page(p);
-        },
-    )
-    .await
+/// Now, in milliseconds since the Unix epoch (the clock of harvest leases).
+fn unix_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -49,6 +49,13 @@ enum Command {
         /// Only this source.
         source: Option<String>,
     },
+    /// Create or upgrade the store's tables and exit (what every start does first; run it
+    /// once before starting several nodes on a new PostgreSQL database, or after an upgrade).
+    Migrate {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Rebuild the index from the store (stop the server first).
     Reindex {
         /// The TOML config file.
@@ -56,7 +63,8 @@ enum Command {
         config: PathBuf,
     },
     /// Copy the store to a file while the server keeps serving (SQLite's online backup: one
-    /// consistent state, every write acknowledged before it began).
+    /// consistent state, every write acknowledged before it began). A PostgreSQL store is
+    /// backed up with `pg_dump` (docs/deploy.md).
     Backup {
         /// The TOML config file.
         #[arg(long)]
@@ -259,9 +267,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { port, data } => run_demo(port, data).await,
         Command::Serve { config } => serve(Config::load(&config)?).await,
         Command::Harvest { config, source } => harvest(Config::load(&config)?, source).await,
+        Command::Migrate { config } => {
+            let config = Config::load(&config)?;
+            let store = jincheng::open_store(&config)?;
+            println!(
+                "the store is up to date: {} live records, last change {}",
+                store.live_records()?,
+                store.max_seq()?
+            );
+            Ok(())
+        }
         Command::Reindex { config } => {
             let config = Config::load(&config)?;
-            let store = jincheng::open_store(&config.data_dir)?;
+            let store = jincheng::open_store(&config)?;
             let index = jincheng::open_index(&config.data_dir)?;
             let watermark = services::indexing::rebuild(&store, &index, &config.branches)?;
             println!(
@@ -272,6 +290,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Backup { config, to } => {
             let config = Config::load(&config)?;
+            postgres_has_its_own_tools(&config, "back it up with pg_dump")?;
             let copied = store::backup::backup(&jincheng::store_path(&config.data_dir), &to)?;
             println!(
                 "backed up {} records (up to change {}, {} pages) to {}",
@@ -282,7 +301,14 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Restore { config, from } => restore(Config::load(&config)?, &from),
+        Command::Restore { config, from } => {
+            let config = Config::load(&config)?;
+            postgres_has_its_own_tools(
+                &config,
+                "restore it with pg_restore, then run `jincheng reindex` on every node",
+            )?;
+            restore(config, &from)
+        }
         Command::Report {
             config,
             source,
@@ -516,7 +542,7 @@ fn print_run(run: &HarvestRun) {
 /// config's institutions recorded.
 fn open_accounts_store(config: &std::path::Path) -> anyhow::Result<store::Store> {
     let config = Config::load(config)?;
-    let store = jincheng::open_store(&config.data_dir)?;
+    let store = jincheng::open_store(&config)?;
     store.upsert_institutions(&config.institutions)?;
     Ok(store)
 }
@@ -596,6 +622,15 @@ fn user(action: UserCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Refuses SQLite's file backup and restore for a PostgreSQL store, saying what to do.
+fn postgres_has_its_own_tools(config: &Config, what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.store.url.is_none(),
+        "the store is a PostgreSQL database ([store] url): {what} (see docs/deploy.md)"
+    );
+    Ok(())
+}
+
 /// `jincheng restore`: the index writer is taken first (no server may use the data
 /// directory meanwhile), then the store is replaced and the index rebuilt from it.
 fn restore(config: Config, from: &std::path::Path) -> anyhow::Result<()> {
@@ -606,7 +641,7 @@ fn restore(config: Config, from: &std::path::Path) -> anyhow::Result<()> {
         .writer()
         .context("a server is using this data directory: stop it before restoring")?;
     let copied = store::backup::restore(from, &jincheng::store_path(&config.data_dir))?;
-    let store = jincheng::open_store(&config.data_dir)?;
+    let store = jincheng::open_store(&config)?;
     let watermark = services::indexing::rebuild_with(&store, &mut writer, &config.branches)?;
     println!(
         "restored {} records (up to change {}) from {}; index rebuilt up to change {watermark}",
@@ -618,7 +653,7 @@ fn restore(config: Config, from: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn report(config: Config, source: Option<String>, limit: usize) -> anyhow::Result<()> {
-    let store = jincheng::open_store(&config.data_dir)?;
+    let store = jincheng::open_store(&config)?;
     println!("Harvest runs (newest first):");
     for run in store.runs(source.as_deref(), limit)? {
         print!(
@@ -649,7 +684,7 @@ async fn shutdown_signal() {
 fn apikey(action: ApiKeyCommand) -> anyhow::Result<()> {
     let open = |config: &PathBuf| -> anyhow::Result<store::Store> {
         let config = Config::load(config)?;
-        jincheng::open_store(&config.data_dir)
+        jincheng::open_store(&config)
     };
     match action {
         ApiKeyCommand::Add {

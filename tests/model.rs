@@ -472,7 +472,7 @@ impl Case {
             Op::Reindex => {
                 self.stop();
                 let data_dir = &self.config.data_dir;
-                let store = jincheng::open_store(data_dir).unwrap();
+                let store = jincheng::open_store(&self.config).unwrap();
                 let index = jincheng::open_index(data_dir).unwrap();
                 services::indexing::rebuild(&store, &index, &self.config.branches).unwrap();
                 drop((store, index));

@@ -31,10 +31,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Directory holding the SQLite store and the index (relative paths are relative to the
-    /// config file's directory).
+    /// Directory holding the SQLite store (unless `[store] url` names a PostgreSQL one), the
+    /// index, images and dictionaries (relative paths are relative to the config file's
+    /// directory). Each node has its own.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Where the store of record is: the data directory's SQLite file, or PostgreSQL.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// HTTP server settings.
     #[serde(default)]
     pub server: ServerConfig,
@@ -70,6 +74,74 @@ pub struct Config {
     /// Readers' purchase suggestions (读者荐购).
     #[serde(default)]
     pub suggestions: SuggestionsConfig,
+}
+
+/// `[store]`: the store of record. Without `url`, the SQLite file `jincheng.db` of the data
+/// directory (one node). With a PostgreSQL `url`, any number of nodes share the store, each
+/// with its own data directory and index, kept current from the store's change log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database`. Keep the password out of the file: it is read
+    /// from the variable named by `password_env`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The environment variable holding the PostgreSQL password
+    /// (`JINCHENG_STORE_PASSWORD` by default; unset: no password, or the one in `url`).
+    #[serde(default = "default_password_env")]
+    pub password_env: String,
+    /// Connections each node opens to PostgreSQL at most (16 by default).
+    #[serde(default = "default_store_connections")]
+    pub connections: usize,
+    /// This node's name in harvest leases (the host name and process id by default).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// How long a node's hold on a source's harvest lasts without renewal (`60s` by
+    /// default); a node renews it every third of that while it harvests. When a node dies,
+    /// another takes the source over once this has passed, and resumes from its checkpoint.
+    #[serde(default = "default_harvest_lease", with = "humantime_serde_compat")]
+    pub harvest_lease: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: None,
+            password_env: default_password_env(),
+            connections: default_store_connections(),
+            node: None,
+            harvest_lease: default_harvest_lease(),
+        }
+    }
+}
+
+impl StoreConfig {
+    /// This node's name in harvest leases.
+    pub fn node_name(&self) -> String {
+        self.node.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "node".into());
+            format!("{host}-{}", std::process::id())
+        })
+    }
+
+    /// The PostgreSQL password from the environment, if set.
+    pub fn password(&self) -> Option<String> {
+        std::env::var(&self.password_env).ok().filter(|p| !p.is_empty())
+    }
+}
+
+fn default_password_env() -> String {
+    "JINCHENG_STORE_PASSWORD".into()
+}
+
+fn default_store_connections() -> usize {
+    16
+}
+
+fn default_harvest_lease() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[suggestions]`: readers' purchase suggestions.
@@ -797,6 +869,16 @@ impl Config {
 
     /// Cross-checks: unique ids, sources pointing at declared institutions, valid ids.
     fn check(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.store.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "[store] url must be a postgres:// URL (without it, the store is the data directory's SQLite file)"
+            );
+        }
+        if self.store.connections == 0 || self.store.harvest_lease < Duration::from_secs(1) {
+            bail!("[store] connections must be at least 1 and harvest_lease at least 1s");
+        }
         if let Some(notice) = &self.pages.notice
             && (notice.trim().is_empty() || notice.chars().count() > MAX_NOTICE_CHARS)
         {

@@ -37,6 +37,9 @@ const BATCH: usize = 20_000;
 const READ: usize = 2_000;
 /// How often the follower looks at the store without being woken.
 const POLL: Duration = Duration::from_secs(1);
+/// How often it looks when the store is shared with other nodes, whose writes wake nobody
+/// here: a write on another node is then searchable here within this and one commit.
+const SHARED_POLL: Duration = Duration::from_millis(100);
 /// The pause after a first failed round.
 pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 /// The longest pause between failed rounds.
@@ -176,7 +179,8 @@ impl Follower {
                     continue;
                 }
             }
-            match self.inbox.recv_timeout(POLL) {
+            let poll = if self.store.is_shared() { SHARED_POLL } else { POLL };
+            match self.inbox.recv_timeout(poll) {
                 Ok(Command::Wake) | Err(RecvTimeoutError::Timeout) => {}
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
             }

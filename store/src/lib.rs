@@ -48,6 +48,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod backup;
 pub mod curated;
+mod leases;
 pub mod remote_images;
 mod service_stats;
 pub mod suggestions;
@@ -590,12 +591,13 @@ impl Store {
         Ok(store)
     }
 
-    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`),
-    /// with up to `connections` connections, creating or upgrading its tables. Several
-    /// nodes may share the database: each keeps its own connections.
-    pub fn connect(url: &str, connections: usize) -> Result<Store> {
+    /// Connects to the PostgreSQL database at `url` (`postgres://user@host/db`), with
+    /// `password` if given (else the URL's, if any), and up to `connections` connections,
+    /// creating or upgrading its tables. Several nodes may share the database: each keeps
+    /// its own connections.
+    pub fn connect(url: &str, password: Option<&str>, connections: usize) -> Result<Store> {
         let store = Store {
-            db: Db::Postgres(db::pg::Pool::connect(url, connections)?),
+            db: Db::Postgres(db::pg::Pool::connect(url, password, connections)?),
         };
         store.migrate()?;
         Ok(store)
@@ -619,6 +621,7 @@ impl Store {
             }
             c.execute_batch(SCHEMA)?;
             c.execute_batch(api_keys::SCHEMA)?;
+            c.execute_batch(leases::SCHEMA)?;
             add_missing_columns(c)?;
             accounts::init(c)?;
             curated::init(c)?;
@@ -844,23 +847,28 @@ impl Store {
         })
     }
 
-    /// Marks every run still `running` as `interrupted`, with an end time and a reason, and
-    /// returns how many. Called when the data directory is opened by the one process that
-    /// may harvest into it (it holds the index writer's lock), so a run left `running` by a
-    /// crash or a kill does not stay `running` forever. The next run resumes from the
-    /// checkpoint as before.
-    pub fn mark_interrupted_runs(&self) -> Result<usize> {
+    /// Marks every run still `running` whose source no node holds a live harvest lease on
+    /// (see [`Store::take_lease`]; `now` in milliseconds since the Unix epoch) as
+    /// `interrupted`, with an end time and a reason, and returns how many. Called when a
+    /// node starts, so a run left `running` by a crash or a kill does not stay `running`
+    /// forever, while another node's run goes on. The next run resumes from the checkpoint
+    /// as before.
+    pub fn mark_interrupted_runs(&self, now: i64) -> Result<usize> {
+        const ORPHANS: &str = "SELECT id FROM harvest_runs WHERE status = 'running'
+             AND source NOT IN (SELECT source FROM harvest_leases WHERE expires_at > ?1)";
         self.db.write(|c| {
             c.execute(
-                "DELETE FROM dump_seen WHERE run_id IN (SELECT id FROM harvest_runs WHERE status = 'running')",
-                args![],
+                &format!("DELETE FROM dump_seen WHERE run_id IN ({ORPHANS})"),
+                args![now],
             )?;
             c.execute(
-                "UPDATE harvest_runs SET status = 'interrupted',
-                     finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                     error = COALESCE(error, 'the process stopped during the run')
-                 WHERE status = 'running'",
-                args![],
+                &format!(
+                    "UPDATE harvest_runs SET status = 'interrupted',
+                         finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                         error = COALESCE(error, 'the process stopped during the run')
+                     WHERE id IN ({ORPHANS})"
+                ),
+                args![now],
             )
         })
     }
@@ -1234,7 +1242,7 @@ pub(crate) mod testing {
         eprintln!("-- on SQLite");
         test(&Store::open(&dir.path().join("jincheng.db")).expect("a SQLite store"));
         eprintln!("-- on PostgreSQL");
-        test(&Store::connect(&crate::test_cluster::database(), 4).expect("a PostgreSQL store"));
+        test(&Store::connect(&crate::test_cluster::database(), None, 4).expect("a PostgreSQL store"));
     }
 }
 
@@ -1380,7 +1388,7 @@ mod tests {
             assert_eq!(store.max_seq().unwrap(), before + 3);
             assert_eq!(store.institutions().unwrap()[0].name, "兰州市图书馆");
 
-            assert_eq!(store.mark_interrupted_runs().unwrap(), 1);
+            assert_eq!(store.mark_interrupted_runs(0).unwrap(), 1);
             assert_eq!(
                 store.runs(Some("src"), 1).unwrap()[0].status,
                 RunStatus::Interrupted

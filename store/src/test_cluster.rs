@@ -18,6 +18,10 @@
 //! assert!(url.starts_with("postgres://postgres@127.0.0.1:"));
 //! ```
 //!
+//! Where the environment variable `JINCHENG_TEST_PG` names a running server instead
+//! (`postgres://user:password@host:5432/postgres`, a role that may create databases), every
+//! database is created there and no cluster is started.
+//!
 //! # What it needs
 //!
 //! Debian's PostgreSQL server: the newest `/usr/lib/postgresql/<version>/bin/` that holds
@@ -92,6 +96,9 @@ const LOG: &str = "postgres.log";
 /// and ends with the tail of the server's log.
 pub fn database() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if let Ok(server) = std::env::var("JINCHENG_TEST_PG") {
+        return database_on(&server, NEXT.fetch_add(1, Ordering::Relaxed));
+    }
     let cluster = cluster();
     let name = format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed));
     if let Err(err) = psql(
@@ -106,6 +113,35 @@ pub fn database() -> String {
         );
     }
     format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port)
+}
+
+/// A new database on the server of `JINCHENG_TEST_PG` (a URL such as
+/// `postgres://user:password@host:5432/postgres`, of a role that may create databases),
+/// named for this process so that test runs sharing the server never meet.
+fn database_on(server: &str, n: usize) -> String {
+    let name = format!("jincheng_t{}_{n}", std::process::id());
+    let output = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server, "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .unwrap_or_else(|err| panic!("JINCHENG_TEST_PG is set, but psql cannot run: {err}"));
+    assert!(
+        output.status.success(),
+        "creating database {name} on JINCHENG_TEST_PG's server: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
 }
 
 /// The process's running cluster.

@@ -127,12 +127,15 @@ impl Drop for Pooled<'_> {
 }
 
 impl Pool {
-    /// A pool of up to `size` connections to `url` (`postgres://user:password@host:port/db`
-    /// or the key-value form). Connects once to check the URL.
-    pub(crate) fn connect(url: &str, size: usize) -> Result<Pool> {
+    /// A pool of up to `size` connections to `url` (`postgres://user@host:port/db` or the
+    /// key-value form), with `password` if given. Connects once to check the URL.
+    pub(crate) fn connect(url: &str, password: Option<&str>, size: usize) -> Result<Pool> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Config(format!("the PostgreSQL URL is not valid: {e}")))?;
+        if let Some(password) = password {
+            config.password(password);
+        }
         config.connect_timeout(Duration::from_secs(10));
         config.application_name("jincheng");
         let runtime = tokio::runtime::Builder::new_multi_thread()
