@@ -5,10 +5,10 @@
 //! value, passwords as argon2id PHC strings. Times that are compared (expiry, the failure
 //! window) are Unix seconds; times that are shown are ISO 8601 UTC text.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, Store};
+use crate::db::{Conn, Row, args};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
@@ -47,8 +47,8 @@ CREATE TABLE IF NOT EXISTS login_failures (
 CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures(username, at);
 "#;
 
-/// Creates the account tables (called by [`Store::open`]).
-pub(crate) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+/// Creates the account tables (called when the store is opened).
+pub(crate) fn init(c: &mut Conn<'_>) -> Result<()> {
     c.execute_batch(SCHEMA)
 }
 
@@ -104,89 +104,76 @@ impl Store {
         role: &str,
         institutions: &[String],
     ) -> std::result::Result<UserRow, CreateUserError> {
-        let mut conn = self.writer();
-        let tx = super::write_transaction(&mut conn).map_err(super::StoreError::from)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(super::StoreError::from)?;
-        if exists.is_some() {
-            return Err(CreateUserError::Taken(username.to_string()));
-        }
-        tx.execute(
-            "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)",
-            params![username, password_hash, role],
-        )
-        .map_err(super::StoreError::from)?;
-        let id = tx.last_insert_rowid();
-        for institution in institutions {
-            tx.execute(
-                "INSERT OR IGNORE INTO user_institutions (user_id, institution) VALUES (?1, ?2)",
-                params![id, institution],
-            )
-            .map_err(super::StoreError::from)?;
-        }
-        crate::commit(tx)?;
-        drop(conn);
-        self.user_by_id(id)?
-            .ok_or_else(|| CreateUserError::Store(rusqlite::Error::QueryReturnedNoRows.into()))
+        let created = self.db.write(|c| {
+            if c.exists("SELECT 1 FROM users WHERE username = ?1", args![username])? {
+                return Ok(None);
+            }
+            let id: i64 = c.query_row(
+                "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3) RETURNING id",
+                args![username, password_hash, role],
+                |r| r.get(0),
+            )?;
+            for institution in institutions {
+                c.execute(
+                    "INSERT INTO user_institutions (user_id, institution) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                    args![id, institution],
+                )?;
+            }
+            user_row(c, id)
+        })?;
+        created.ok_or_else(|| CreateUserError::Taken(username.to_string()))
     }
 
     /// The account and its password hash, by username.
     pub fn user_credentials(&self, username: &str) -> Result<Option<(UserRow, String)>> {
-        let hash_and_id: Option<(i64, String)> = self
-            .reader()
-            .query_row(
+        self.db.read(|c| {
+            let found: Option<(i64, String)> = c.query_opt(
                 "SELECT id, password_hash FROM users WHERE username = ?1",
-                [username],
+                args![username],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((id, hash)) = hash_and_id else {
-            return Ok(None);
-        };
-        Ok(self.user_by_id(id)?.map(|user| (user, hash)))
+            )?;
+            let Some((id, hash)) = found else {
+                return Ok(None);
+            };
+            Ok(user_row(c, id)?.map(|user| (user, hash)))
+        })
     }
 
     /// The account with this row id.
     pub fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
-        let conn = self.reader();
-        user_row(&conn, id)
+        self.db.read(|c| user_row(c, id))
     }
 
     /// Every account, by username.
     pub fn users(&self) -> Result<Vec<UserRow>> {
-        let conn = self.reader();
-        let ids: Vec<i64> = conn
-            .prepare_cached("SELECT id FROM users ORDER BY username")?
-            .query_map([], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        let mut out = Vec::new();
-        for id in ids {
-            out.extend(user_row(&conn, id)?);
-        }
-        Ok(out)
+        self.db.read(|c| {
+            let ids: Vec<i64> =
+                c.query_map("SELECT id FROM users ORDER BY username", args![], |r| r.get(0))?;
+            let mut out = Vec::new();
+            for id in ids {
+                out.extend(user_row(c, id)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Disables (or re-enables) an account; disabling also ends its sessions. False if there
     /// is no such account.
     pub fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
-        let mut conn = self.writer();
-        let tx = super::write_transaction(&mut conn)?;
-        let n = tx.execute(
-            "UPDATE users SET disabled = ?2 WHERE username = ?1",
-            params![username, disabled],
-        )?;
-        if disabled {
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
-                [username],
+        self.db.write(|c| {
+            let n = c.execute(
+                "UPDATE users SET disabled = ?2 WHERE username = ?1",
+                args![username, disabled],
             )?;
-        }
-        crate::commit(tx)?;
-        Ok(n > 0)
+            if disabled {
+                c.execute(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                    args![username],
+                )?;
+            }
+            Ok(n > 0)
+        })
     }
 
     /// Stores a new session (by the hash of its id).
@@ -197,38 +184,39 @@ impl Store {
         csrf_token: &str,
         expires_at: i64,
     ) -> Result<()> {
-        let conn = self.writer();
-        // Expired sessions are swept here rather than by a timer: logins are rare.
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
-        conn.execute(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id_hash, user_id, csrf_token, expires_at],
-        )?;
-        Ok(())
+        self.db.write(|c| {
+            // Expired sessions are swept here rather than by a timer: logins are rare.
+            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", args![now()])?;
+            c.execute(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                args![id_hash, user_id, csrf_token, expires_at],
+            )
+            .map(drop)
+        })
     }
 
     /// The enabled account behind an unexpired session, and the session's CSRF token.
     pub fn session_user(&self, id_hash: &str) -> Result<Option<(UserRow, String)>> {
-        let conn = self.reader();
-        let found: Option<(i64, String)> = conn
-            .query_row(
+        self.db.read(|c| {
+            let found: Option<(i64, String)> = c.query_opt(
                 "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
-                params![id_hash, now()],
+                args![id_hash, now()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((user_id, csrf)) = found else {
-            return Ok(None);
-        };
-        Ok(user_row(&conn, user_id)?.map(|u| (u, csrf)))
+            )?;
+            let Some((user_id, csrf)) = found else {
+                return Ok(None);
+            };
+            Ok(user_row(c, user_id)?.map(|u| (u, csrf)))
+        })
     }
 
     /// Ends a session.
     pub fn delete_session(&self, id_hash: &str) -> Result<()> {
-        self.writer()
-            .execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
-        Ok(())
+        self.db.write(|c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", args![id_hash])
+                .map(drop)
+        })
     }
 
     /// Stores a new bearer token (by its hash) and returns its id.
@@ -239,74 +227,69 @@ impl Store {
         name: &str,
         expires_at: Option<i64>,
     ) -> Result<TokenRow> {
-        let conn = self.writer();
-        conn.execute(
-            "INSERT INTO api_tokens (token_hash, user_id, name, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, user_id, name, expires_at],
-        )?;
-        let id = conn.last_insert_rowid();
-        Ok(conn.query_row(
-            "SELECT id, name, created_at, expires_at, revoked FROM api_tokens WHERE id = ?1",
-            [id],
-            token_row,
-        )?)
+        self.db.write(|c| {
+            c.query_row(
+                "INSERT INTO api_tokens (token_hash, user_id, name, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 RETURNING id, name, created_at, expires_at, revoked",
+                args![token_hash, user_id, name, expires_at],
+                token_row,
+            )
+        })
     }
 
     /// The enabled account behind a live (unrevoked, unexpired) token, and the token's id.
     pub fn token_user(&self, token_hash: &str) -> Result<Option<(UserRow, i64)>> {
-        let conn = self.reader();
-        let found: Option<(i64, i64)> = conn
-            .query_row(
+        self.db.read(|c| {
+            let found: Option<(i64, i64)> = c.query_opt(
                 "SELECT t.user_id, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id
                  WHERE t.token_hash = ?1 AND t.revoked = 0 AND u.disabled = 0
                    AND (t.expires_at IS NULL OR t.expires_at > ?2)",
-                params![token_hash, now()],
+                args![token_hash, now()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((user_id, token_id)) = found else {
-            return Ok(None);
-        };
-        Ok(user_row(&conn, user_id)?.map(|u| (u, token_id)))
+            )?;
+            let Some((user_id, token_id)) = found else {
+                return Ok(None);
+            };
+            Ok(user_row(c, user_id)?.map(|u| (u, token_id)))
+        })
     }
 
     /// A user's tokens, newest first.
     pub fn tokens(&self, user_id: i64) -> Result<Vec<TokenRow>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, name, created_at, expires_at, revoked FROM api_tokens
-             WHERE user_id = ?1 ORDER BY id DESC",
-        )?;
-        let rows = stmt.query_map([user_id], token_row)?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT id, name, created_at, expires_at, revoked FROM api_tokens
+                 WHERE user_id = ?1 ORDER BY id DESC",
+                args![user_id],
+                token_row,
+            )
+        })
     }
 
     /// Revokes one of a user's tokens; false if the user has no such token.
     pub fn revoke_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
-        let n = self.writer().execute(
-            "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND user_id = ?2",
-            params![token_id, user_id],
-        )?;
+        let n = self.db.write(|c| {
+            c.execute(
+                "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND user_id = ?2",
+                args![token_id, user_id],
+            )
+        })?;
         Ok(n > 0)
     }
 
     /// Failed logins for `username` at or after Unix time `since`.
     pub fn login_failures_since(&self, username: &str, since: i64) -> Result<u64> {
-        let n: i64 = self.reader().query_row(
-            "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2",
-            params![username, since],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
+        self.db.read(|c| failures_since(c, username, since))
     }
 
-    /// Counts a login attempt for `username` before its password is checked, in one
-    /// IMMEDIATE transaction with the lockout check, so parallel guesses cannot all pass the
-    /// check before any of them is counted. Failures before `forget_before` are forgotten
-    /// first. If `username` already has `max_failures` failures at or after `since`, the
-    /// attempt is refused and the answer is when the lock lifts (Unix time): the attempt is
-    /// still counted (so guessing keeps the lock on), up to `max_recorded` rows per username.
-    /// Otherwise the attempt is counted as a failure until a successful login clears it.
+    /// Counts a login attempt for `username` before its password is checked, in one write
+    /// transaction with the lockout check (write transactions run one at a time), so
+    /// parallel guesses cannot all pass the check before any of them is counted. Failures
+    /// before `forget_before` are forgotten first. If `username` already has `max_failures`
+    /// failures at or after `since`, the attempt is refused and the answer is when the lock
+    /// lifts (Unix time): the attempt is still counted (so guessing keeps the lock on), up to
+    /// `max_recorded` rows per username. Otherwise the attempt is counted as a failure until
+    /// a successful login clears it.
     pub fn begin_login_attempt(
         &self,
         username: &str,
@@ -316,62 +299,63 @@ impl Store {
         max_failures: u64,
         max_recorded: u64,
     ) -> Result<Option<i64>> {
-        let mut conn = self.writer();
-        let tx = super::write_transaction(&mut conn)?;
-        tx.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
-        let count: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2",
-            params![username, since],
-            |r| r.get(0),
-        )?;
-        let count = count.max(0) as u64;
-        // The lock lifts when fewer than `max_failures` remain in the window, that is when
-        // the `max_failures`-th newest failure leaves it.
-        let lifts_at: Option<i64> = if count >= max_failures {
-            tx.query_row(
-                "SELECT at FROM login_failures WHERE username = ?1 AND at >= ?2
-                 ORDER BY at DESC LIMIT 1 OFFSET ?3",
-                params![username, since, max_failures.saturating_sub(1) as i64],
-                |r| r.get(0),
-            )
-            .optional()?
-        } else {
-            None
-        };
-        if count < max_recorded {
-            tx.execute(
-                "INSERT INTO login_failures (username, at) VALUES (?1, ?2)",
-                params![username, at],
-            )?;
-        }
-        crate::commit(tx)?;
-        Ok(if count >= max_failures {
-            Some(lifts_at.unwrap_or(at))
-        } else {
-            None
+        self.db.write(|c| {
+            c.execute("DELETE FROM login_failures WHERE at < ?1", args![forget_before])?;
+            let count = failures_since(c, username, since)?;
+            // The lock lifts when fewer than `max_failures` remain in the window, that is
+            // when the `max_failures`-th newest failure leaves it.
+            let lifts_at: Option<i64> = if count >= max_failures {
+                c.query_opt(
+                    "SELECT at FROM login_failures WHERE username = ?1 AND at >= ?2
+                     ORDER BY at DESC LIMIT 1 OFFSET ?3",
+                    args![username, since, max_failures.saturating_sub(1)],
+                    |r| r.get(0),
+                )?
+            } else {
+                None
+            };
+            if count < max_recorded {
+                c.execute(
+                    "INSERT INTO login_failures (username, at) VALUES (?1, ?2)",
+                    args![username, at],
+                )?;
+            }
+            Ok((count >= max_failures).then(|| lifts_at.unwrap_or(at)))
         })
     }
 
     /// Forgets a username's failed logins (after a successful one).
     pub fn clear_login_failures(&self, username: &str) -> Result<()> {
-        self.writer()
-            .execute("DELETE FROM login_failures WHERE username = ?1", [username])?;
-        Ok(())
+        self.db.write(|c| {
+            c.execute("DELETE FROM login_failures WHERE username = ?1", args![username])
+                .map(drop)
+        })
     }
 }
 
-fn user_row(conn: &Connection, id: i64) -> Result<Option<UserRow>> {
-    let row: Option<(String, String, bool, String)> = conn
-        .prepare_cached("SELECT username, role, disabled, created_at FROM users WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
+fn failures_since(c: &mut Conn<'_>, username: &str, since: i64) -> Result<u64> {
+    let n: i64 = c.query_row(
+        "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2",
+        args![username, since],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+fn user_row(c: &mut Conn<'_>, id: i64) -> Result<Option<UserRow>> {
+    let row: Option<(String, String, bool, String)> = c.query_opt(
+        "SELECT username, role, disabled, created_at FROM users WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let Some((username, role, disabled, created_at)) = row else {
         return Ok(None);
     };
-    let institutions = conn
-        .prepare_cached("SELECT institution FROM user_institutions WHERE user_id = ?1 ORDER BY institution")?
-        .query_map([id], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
+    let institutions = c.query_map(
+        "SELECT institution FROM user_institutions WHERE user_id = ?1 ORDER BY institution",
+        args![id],
+        |r| r.get(0),
+    )?;
     Ok(Some(UserRow {
         id,
         username,
@@ -382,7 +366,7 @@ fn user_row(conn: &Connection, id: i64) -> Result<Option<UserRow>> {
     }))
 }
 
-fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+fn token_row(r: &Row<'_>) -> Result<TokenRow> {
     Ok(TokenRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -398,4 +382,121 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::each_backend;
+
+    #[test]
+    fn users_are_created_once_with_their_institutions() {
+        each_backend(|store| {
+            let admin = store.create_user("admin", "h1", "admin", &[]).unwrap();
+            let institutions = ["lib2", "lib1", "lib1"].map(String::from);
+            let curator = store.create_user("cur", "h2", "curator", &institutions).unwrap();
+            assert_ne!(admin.id, curator.id);
+            assert_eq!(curator.institutions, ["lib1", "lib2"], "sorted, once each");
+            assert!(!curator.disabled && curator.created_at.ends_with('Z'));
+            assert!(matches!(
+                store.create_user("cur", "h3", "admin", &[]),
+                Err(CreateUserError::Taken(name)) if name == "cur"
+            ));
+            assert_eq!(
+                store.user_credentials("cur").unwrap(),
+                Some((curator.clone(), "h2".to_string()))
+            );
+            assert_eq!(store.user_credentials("nobody").unwrap(), None);
+            assert_eq!(store.user_by_id(admin.id).unwrap(), Some(admin.clone()));
+            assert_eq!(store.users().unwrap(), [admin, curator]);
+        });
+    }
+
+    #[test]
+    fn sessions_end_when_they_expire_or_their_user_is_disabled() {
+        each_backend(|store| {
+            let user = store.create_user("cur", "h", "curator", &[]).unwrap();
+            store.create_session("old", user.id, "x", now() - 1).unwrap();
+            assert_eq!(store.session_user("old").unwrap(), None);
+            store.create_session("s1", user.id, "csrf", now() + 3600).unwrap();
+            assert_eq!(
+                store.session_user("s1").unwrap(),
+                Some((user.clone(), "csrf".to_string()))
+            );
+            let sessions: i64 = store
+                .db
+                .read(|c| c.query_row("SELECT COUNT(*) FROM sessions", args![], |r| r.get(0)))
+                .unwrap();
+            assert_eq!(sessions, 1, "the expired session was swept");
+
+            assert!(store.set_user_disabled("cur", true).unwrap());
+            assert!(!store.set_user_disabled("nobody", true).unwrap());
+            assert!(store.user_by_id(user.id).unwrap().unwrap().disabled);
+            assert!(store.set_user_disabled("cur", false).unwrap());
+            assert_eq!(store.session_user("s1").unwrap(), None, "disabling ended it");
+
+            store.create_session("s2", user.id, "c2", now() + 3600).unwrap();
+            store.delete_session("s2").unwrap();
+            assert_eq!(store.session_user("s2").unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn tokens_work_until_revoked_or_expired() {
+        each_backend(|store| {
+            let user = store.create_user("cur", "h", "curator", &[]).unwrap();
+            let other = store.create_user("other", "h", "curator", &[]).unwrap();
+            let token = store.create_token("t1", user.id, "脚本", None).unwrap();
+            assert_eq!(
+                (token.name.as_str(), token.expires_at, token.revoked),
+                ("脚本", None, false)
+            );
+            assert!(token.created_at.ends_with('Z'));
+            assert_eq!(store.token_user("t1").unwrap(), Some((user.clone(), token.id)));
+            let expired = store.create_token("t2", user.id, "old", Some(now() - 1)).unwrap();
+            assert!(expired.expires_at.is_some_and(|at| at < now() + 1));
+            assert_eq!(store.token_user("t2").unwrap(), None);
+            let names: Vec<String> = store
+                .tokens(user.id)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            assert_eq!(names, ["old", "脚本"], "newest first");
+
+            assert!(!store.revoke_token(other.id, token.id).unwrap());
+            assert!(store.revoke_token(user.id, token.id).unwrap());
+            assert_eq!(store.token_user("t1").unwrap(), None);
+            assert!(store.tokens(user.id).unwrap()[1].revoked);
+        });
+    }
+
+    #[test]
+    fn login_attempts_lock_after_too_many_failures() {
+        each_backend(|store| {
+            let attempt = |at: i64, forget_before: i64| {
+                store
+                    .begin_login_attempt("cur", at, 0, forget_before, 3, 5)
+                    .unwrap()
+            };
+            for at in 1000..1003 {
+                assert_eq!(attempt(at, 0), None);
+            }
+            // The lock lifts when the third newest failure leaves the window.
+            assert_eq!(attempt(1003, 0), Some(1000));
+            assert_eq!(attempt(1004, 0), Some(1001));
+            assert_eq!(store.login_failures_since("cur", 0).unwrap(), 5);
+            assert_eq!(attempt(1005, 0), Some(1002));
+            assert_eq!(
+                store.login_failures_since("cur", 0).unwrap(),
+                5,
+                "no more than five are recorded"
+            );
+            assert_eq!(store.login_failures_since("cur", 1003).unwrap(), 2);
+            // Failures before 1003 are forgotten: two remain, and this attempt is let through.
+            assert_eq!(attempt(1006, 1003), None);
+            store.clear_login_failures("cur").unwrap();
+            assert_eq!(store.login_failures_since("cur", 0).unwrap(), 0);
+        });
+    }
 }

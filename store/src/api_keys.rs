@@ -3,11 +3,11 @@
 //! A key may belong to an institution ([`Store::create_institution_api_key`]): it then
 //! reports that institution's service statistics, and no other's.
 
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
+use crate::db::args;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -52,109 +52,111 @@ impl Store {
     /// its id and the secret, which is not stored.
     pub fn create_institution_api_key(&self, name: &str, institution: Option<&str>) -> Result<(i64, String)> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        getrandom::fill(&mut secret)
+            .map_err(|e| StoreError::Io("the system's random source".into(), std::io::Error::other(e)))?;
         let key = format!(
             "jc_{}",
             secret.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        let conn = self.writer();
-        conn.execute(
-            "INSERT INTO api_keys (name, key_hash, institution) VALUES (?1, ?2, ?3)",
-            params![name, hash(&key), institution],
-        )?;
-        Ok((conn.last_insert_rowid(), key))
+        let id = self.db.write(|c| {
+            c.query_row(
+                "INSERT INTO api_keys (name, key_hash, institution) VALUES (?1, ?2, ?3) RETURNING id",
+                args![name, hash(&key), institution],
+                |r| r.get(0),
+            )
+        })?;
+        Ok((id, key))
     }
 
     /// Revokes a key; false if there is no such live key.
     pub fn revoke_api_key(&self, id: i64) -> Result<bool> {
-        let changed = self.writer().execute(
-            "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-             WHERE id = ?1 AND revoked_at IS NULL",
-            [id],
-        )?;
+        let changed = self.db.write(|c| {
+            c.execute(
+                "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                 WHERE id = ?1 AND revoked_at IS NULL",
+                args![id],
+            )
+        })?;
         Ok(changed == 1)
     }
 
     /// Every key ever issued.
     pub fn api_keys(&self) -> Result<Vec<ApiKey>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, name, created_at, revoked_at, institution FROM api_keys ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ApiKey {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                revoked_at: r.get(3)?,
-                institution: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT id, name, created_at, revoked_at, institution FROM api_keys ORDER BY id",
+                args![],
+                |r| {
+                    Ok(ApiKey {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        created_at: r.get(2)?,
+                        revoked_at: r.get(3)?,
+                        institution: r.get(4)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The id of the live key with this secret.
     pub fn verify_api_key(&self, key: &str) -> Result<Option<i64>> {
-        let conn = self.reader();
-        Ok(conn
-            .query_row(
-                "SELECT id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
-                [hash(key)],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(self.api_key_institution(key)?.map(|(id, _)| id))
     }
 
     /// The id and institution of the live key with this secret: `None` for an unknown or
     /// revoked key; an institution of `None` for a key that acts for no institution.
     pub fn api_key_institution(&self, key: &str) -> Result<Option<(i64, Option<String>)>> {
-        let conn = self.reader();
-        Ok(conn
-            .query_row(
+        self.db.read(|c| {
+            c.query_opt(
                 "SELECT id, institution FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
-                [hash(key)],
+                args![hash(key)],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::db::args;
+    use crate::testing::each_backend;
 
     #[test]
     fn keys_verify_until_revoked_and_are_stored_hashed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("j.db")).unwrap();
-        let (id, key) = store.create_api_key("省阅读App").unwrap();
-        assert!(key.starts_with("jc_") && key.len() == 67);
-        assert_eq!(store.verify_api_key(&key).unwrap(), Some(id));
-        assert_eq!(store.verify_api_key("jc_wrong").unwrap(), None);
-        let stored: String = store
-            .reader()
-            .query_row("SELECT key_hash FROM api_keys", [], |r| r.get(0))
-            .unwrap();
-        assert!(!stored.contains(&key[3..]), "the secret is not stored");
-        assert!(store.revoke_api_key(id).unwrap());
-        assert_eq!(store.verify_api_key(&key).unwrap(), None);
-        assert!(!store.revoke_api_key(id).unwrap());
-        assert_eq!(store.api_keys().unwrap()[0].name, "省阅读App");
+        each_backend(|store| {
+            let (id, key) = store.create_api_key("省阅读App").unwrap();
+            assert!(key.starts_with("jc_") && key.len() == 67);
+            assert_eq!(store.verify_api_key(&key).unwrap(), Some(id));
+            assert_eq!(store.verify_api_key("jc_wrong").unwrap(), None);
+            let stored: String = store
+                .db
+                .read(|c| c.query_row("SELECT key_hash FROM api_keys", args![], |r| r.get(0)))
+                .unwrap();
+            assert!(!stored.contains(&key[3..]), "the secret is not stored");
+            assert!(store.revoke_api_key(id).unwrap());
+            assert_eq!(store.verify_api_key(&key).unwrap(), None);
+            assert!(!store.revoke_api_key(id).unwrap());
+            let listed = &store.api_keys().unwrap()[0];
+            assert_eq!(listed.name, "省阅读App");
+            assert!(listed.revoked_at.as_deref().is_some_and(|at| at.ends_with('Z')));
+        });
     }
 
     #[test]
     fn an_institutions_key_names_its_institution() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("j.db")).unwrap();
-        let (app_id, app) = store.create_api_key("app").unwrap();
-        let (id, lib) = store.create_institution_api_key("馆", Some("lib")).unwrap();
-        assert_eq!(store.api_key_institution(&app).unwrap(), Some((app_id, None)));
-        assert_eq!(
-            store.api_key_institution(&lib).unwrap(),
-            Some((id, Some("lib".into())))
-        );
-        assert_eq!(store.api_keys().unwrap()[1].institution.as_deref(), Some("lib"));
-        store.revoke_api_key(id).unwrap();
-        assert_eq!(store.api_key_institution(&lib).unwrap(), None);
+        each_backend(|store| {
+            let (app_id, app) = store.create_api_key("app").unwrap();
+            let (id, lib) = store.create_institution_api_key("馆", Some("lib")).unwrap();
+            assert_ne!(app_id, id);
+            assert_eq!(store.api_key_institution(&app).unwrap(), Some((app_id, None)));
+            assert_eq!(
+                store.api_key_institution(&lib).unwrap(),
+                Some((id, Some("lib".into())))
+            );
+            assert_eq!(store.api_keys().unwrap()[1].institution.as_deref(), Some("lib"));
+            store.revoke_api_key(id).unwrap();
+            assert_eq!(store.api_key_institution(&lib).unwrap(), None);
+        });
     }
 }
