@@ -14,11 +14,11 @@
 //! Times are Unix seconds. The rules (what is valid, who may answer, how long a contact is
 //! kept) are the services'; this module stores what it is given, in one transaction each.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::{Result, Store, commit, write_transaction};
+use super::{Result, Store, StoreError};
 use crate::curated::{AuditAction, insert_audit};
+use crate::db::{Conn, FromValue, Row, Value, args, stored_name};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS suggestions (
@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS suggestion_contacts_by_suggestion ON suggestion_conta
 ";
 
 /// Creates the tables (a store written before suggestions existed gains them when opened).
-pub(super) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+pub(super) fn init(c: &mut Conn<'_>) -> Result<()> {
     c.execute_batch(SCHEMA)
 }
 
@@ -102,9 +102,9 @@ impl SuggestionStatus {
     }
 }
 
-impl rusqlite::types::FromSql for SuggestionStatus {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        crate::stored_name(value, SuggestionStatus::from_name)
+impl FromValue for SuggestionStatus {
+    fn from_value(value: Value<'_>) -> Result<Self, String> {
+        stored_name(value, SuggestionStatus::from_name)
     }
 }
 
@@ -201,7 +201,7 @@ const COLUMNS: &str = "s.id, s.code, s.institution, s.title, s.creator, s.isbn, 
     s.requesters, s.status, s.note, m.code, s.created_at, s.updated_at
     FROM suggestions s LEFT JOIN suggestions m ON m.id = s.merged_into";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SuggestionRow> {
+fn row(r: &Row<'_>) -> Result<SuggestionRow> {
     Ok(SuggestionRow {
         id: r.get(0)?,
         code: r.get(1)?,
@@ -211,7 +211,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SuggestionRow> {
         isbn: r.get(5)?,
         reason: r.get(6)?,
         title_key: r.get(7)?,
-        requesters: u64::try_from(r.get::<_, i64>(8)?).unwrap_or(0),
+        requesters: u64::try_from(r.get::<i64>(8)?).unwrap_or(0),
         status: r.get(9)?,
         note: r.get(10)?,
         merged_into: r.get(11)?,
@@ -220,35 +220,34 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SuggestionRow> {
     })
 }
 
-fn by_code(conn: &Connection, code: &str) -> Result<Option<SuggestionRow>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} WHERE s.code = ?1"))?
-        .query_row([code], row)
-        .optional()?)
+fn by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<SuggestionRow>> {
+    c.query_opt(&format!("SELECT {COLUMNS} WHERE s.code = ?1"), args![code], row)
 }
 
-fn by_id(conn: &Connection, id: i64) -> Result<Option<SuggestionRow>> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} WHERE s.id = ?1"))?
-        .query_row([id], row)
-        .optional()?)
+/// The suggestion with row id `id`, which the transaction has just read or written.
+fn by_id(c: &mut Conn<'_>, id: i64) -> Result<SuggestionRow> {
+    c.query_opt(&format!("SELECT {COLUMNS} WHERE s.id = ?1"), args![id], row)?
+        .ok_or_else(|| StoreError::Corrupt("suggestion vanished".into()))
 }
 
 /// Deletes the contacts whose time is up (inside a write transaction).
-fn sweep(tx: &Transaction<'_>, now: i64) -> Result<usize> {
-    Ok(tx.execute("DELETE FROM suggestion_contacts WHERE delete_after <= ?1", [now])?)
+fn sweep(c: &mut Conn<'_>, now: i64) -> Result<usize> {
+    c.execute(
+        "DELETE FROM suggestion_contacts WHERE delete_after <= ?1",
+        args![now],
+    )
 }
 
 /// A suggestion's audit entry (its public fields, never a contact).
 fn audit(
-    tx: &Transaction<'_>,
+    c: &mut Conn<'_>,
     actor: &str,
     action: AuditAction,
     before: &SuggestionRow,
     after: &SuggestionRow,
 ) -> Result<()> {
     insert_audit(
-        &mut crate::db::Conn::Sqlite(tx),
+        c,
         actor,
         Some(&after.institution),
         None,
@@ -264,33 +263,31 @@ impl Store {
     /// suggestion is never matched: the one it was merged into is). A contact is kept with
     /// whichever suggestion it joins. Expired contacts are deleted in the same transaction.
     pub fn submit_suggestion(&self, new: &NewSuggestion) -> Result<Submitted> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn)?;
-        sweep(&tx, new.at)?;
-        let existing: Option<i64> = tx
-            .query_row(
+        self.db.write(|c| {
+            sweep(c, new.at)?;
+            // An ISBN match first: `isbn = ?2` is NULL, not false, where either is NULL, and
+            // NULLs would sort apart on the two backends, so the order is by a plain 0 or 1.
+            let existing: Option<i64> = c.query_opt(
                 "SELECT id FROM suggestions
-                 WHERE institution = ?1 AND merged_into IS NULL
-                   AND ((CAST(?2 AS TEXT) IS NOT NULL AND isbn = ?2) OR title_key = ?3)
-                 ORDER BY (CAST(?2 AS TEXT) IS NOT NULL AND isbn = ?2) DESC, id LIMIT 1",
-                params![new.institution, new.isbn, new.title_key],
+                 WHERE institution = ?1 AND merged_into IS NULL AND (isbn = ?2 OR title_key = ?3)
+                 ORDER BY CASE WHEN isbn = ?2 THEN 0 ELSE 1 END, id LIMIT 1",
+                args![new.institution, new.isbn, new.title_key],
                 |r| r.get(0),
-            )
-            .optional()?;
-        let id = match existing {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE suggestions SET requesters = requesters + 1, updated_at = ?2 WHERE id = ?1",
-                    params![id, new.at],
-                )?;
-                id
-            }
-            None => {
-                tx.execute(
+            )?;
+            let id = match existing {
+                Some(id) => {
+                    c.execute(
+                        "UPDATE suggestions SET requesters = requesters + 1, updated_at = ?2 WHERE id = ?1",
+                        args![id, new.at],
+                    )?;
+                    id
+                }
+                None => c.query_row(
                     "INSERT INTO suggestions (code, institution, title, creator, isbn, reason,
                          title_key, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-                    params![
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                     RETURNING id",
+                    args![
                         new.code,
                         new.institution,
                         new.title,
@@ -300,27 +297,25 @@ impl Store {
                         new.title_key,
                         new.at
                     ],
+                    |r| r.get(0),
+                )?,
+            };
+            if let Some((contact, delete_after)) = &new.contact {
+                c.execute(
+                    "INSERT INTO suggestion_contacts (suggestion, contact, delete_after) VALUES (?1, ?2, ?3)",
+                    args![id, contact, delete_after],
                 )?;
-                tx.last_insert_rowid()
             }
-        };
-        if let Some((contact, delete_after)) = &new.contact {
-            tx.execute(
-                "INSERT INTO suggestion_contacts (suggestion, contact, delete_after) VALUES (?1, ?2, ?3)",
-                params![id, contact, delete_after],
-            )?;
-        }
-        let row = by_id(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        commit(tx)?;
-        Ok(Submitted {
-            row,
-            duplicate: existing.is_some(),
+            Ok(Submitted {
+                row: by_id(c, id)?,
+                duplicate: existing.is_some(),
+            })
         })
     }
 
     /// The suggestion with public `code`, merged or not.
     pub fn suggestion(&self, code: &str) -> Result<Option<SuggestionRow>> {
-        by_code(&self.reader(), code)
+        self.db.read(|c| by_code(c, code))
     }
 
     /// The suggestions of `institution` that were not merged into another, in `order`, at
@@ -335,51 +330,54 @@ impl Store {
             SuggestionOrder::Newest => "s.created_at DESC, s.id DESC",
             SuggestionOrder::MostRequested => "s.requesters DESC, s.created_at DESC, s.id DESC",
         };
-        let conn = self.reader();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} WHERE s.institution = ?1 AND s.merged_into IS NULL ORDER BY {order} LIMIT ?2"
-        ))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![institution, limit], row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                &format!(
+                    "SELECT {COLUMNS} WHERE s.institution = ?1 AND s.merged_into IS NULL
+                     ORDER BY {order} LIMIT ?2"
+                ),
+                args![institution, limit],
+                row,
+            )
+        })
     }
 
     /// Every open suggestion that was not merged into another, by library (for the
     /// acquisitions report).
     pub fn open_suggestions(&self) -> Result<Vec<SuggestionRow>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} WHERE s.status = 'open' AND s.merged_into IS NULL
-             ORDER BY s.institution, s.requesters DESC, s.id"
-        ))?;
-        let rows = stmt.query_map([], row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                &format!(
+                    "SELECT {COLUMNS} WHERE s.status = 'open' AND s.merged_into IS NULL
+                     ORDER BY s.institution, s.requesters DESC, s.id"
+                ),
+                args![],
+                row,
+            )
+        })
     }
 
     /// The contacts left for a reply to suggestion `code` (for its library's curators only).
     pub fn suggestion_contacts(&self, code: &str) -> Result<Vec<String>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT c.contact FROM suggestion_contacts c JOIN suggestions s ON s.id = c.suggestion
-             WHERE s.code = ?1 ORDER BY c.id",
-        )?;
-        let rows = stmt.query_map([code], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT c.contact FROM suggestion_contacts c JOIN suggestions s ON s.id = c.suggestion
+                 WHERE s.code = ?1 ORDER BY c.id",
+                args![code],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// Deletes every contact whose time is up at `now` (Unix seconds); returns how many.
     pub fn sweep_suggestion_contacts(&self, now: i64) -> Result<usize> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn)?;
-        let deleted = sweep(&tx, now)?;
-        commit(tx)?;
-        Ok(deleted)
+        self.db.write(|c| sweep(c, now))
     }
 
     /// Sets the status and public note of suggestion `code` and audits it (by `actor`) in
     /// the same transaction. `check` sees the suggestion first and may refuse (the caller's
     /// rights); `None` if there is no such suggestion.
-    pub fn answer_suggestion<E: From<crate::StoreError>>(
+    pub fn answer_suggestion<E: From<StoreError>>(
         &self,
         actor: &str,
         code: &str,
@@ -388,29 +386,30 @@ impl Store {
         at: i64,
         check: impl FnOnce(&SuggestionRow) -> Result<(), E>,
     ) -> Result<Option<SuggestionRow>, E> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn).map_err(crate::StoreError::from)?;
-        let Some(before) = by_code(&tx, code)? else {
-            return Ok(None);
-        };
-        check(&before)?;
-        tx.execute(
-            "UPDATE suggestions SET status = ?2, note = ?3, updated_at = ?4 WHERE id = ?1",
-            params![before.id, status.as_str(), note, at],
-        )
-        .map_err(crate::StoreError::from)?;
-        let after = by_id(&tx, before.id)?.ok_or(crate::StoreError::Corrupt("suggestion vanished".into()))?;
-        audit(&tx, actor, AuditAction::AnswerSuggestion, &before, &after)?;
-        sweep(&tx, at)?;
-        commit(tx)?;
-        Ok(Some(after))
+        // A refusal commits nothing: `check` runs before anything is written.
+        self.db.write(|c| {
+            let Some(before) = by_code(c, code)? else {
+                return Ok(Ok(None));
+            };
+            if let Err(refusal) = check(&before) {
+                return Ok(Err(refusal));
+            }
+            c.execute(
+                "UPDATE suggestions SET status = ?2, note = ?3, updated_at = ?4 WHERE id = ?1",
+                args![before.id, status.as_str(), note, at],
+            )?;
+            let after = by_id(c, before.id)?;
+            audit(c, actor, AuditAction::AnswerSuggestion, &before, &after)?;
+            sweep(c, at)?;
+            Ok(Ok(Some(after)))
+        })?
     }
 
     /// Merges suggestion `merged` into `kept` (their requesters add up, `merged` points at
     /// `kept`, its contacts move to `kept`) and audits it, in one transaction. `check` sees
     /// both first and may refuse (different libraries, one already merged, the caller's
     /// rights); `None` if either does not exist.
-    pub fn merge_suggestions<E: From<crate::StoreError>>(
+    pub fn merge_suggestions<E: From<StoreError>>(
         &self,
         actor: &str,
         kept: &str,
@@ -418,41 +417,38 @@ impl Store {
         at: i64,
         check: impl FnOnce(&SuggestionRow, &SuggestionRow) -> Result<(), E>,
     ) -> Result<Option<SuggestionRow>, E> {
-        let mut conn = self.writer();
-        let tx = write_transaction(&mut conn).map_err(crate::StoreError::from)?;
-        let (Some(keep), Some(gone)) = (by_code(&tx, kept)?, by_code(&tx, merged)?) else {
-            return Ok(None);
-        };
-        check(&keep, &gone)?;
-        let step = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<usize> { Ok(tx.execute(sql, p)?) };
-        step(
-            "UPDATE suggestions SET requesters = requesters + ?2, updated_at = ?3 WHERE id = ?1",
-            &[&keep.id, &i64::try_from(gone.requesters).unwrap_or(0), &at],
-        )?;
-        step(
-            "UPDATE suggestions SET merged_into = ?2, updated_at = ?3 WHERE id = ?1",
-            &[&gone.id, &keep.id, &at],
-        )?;
-        step(
-            "UPDATE suggestion_contacts SET suggestion = ?2 WHERE suggestion = ?1",
-            &[&gone.id, &keep.id],
-        )?;
-        let after = by_id(&tx, keep.id)?.ok_or(crate::StoreError::Corrupt("suggestion vanished".into()))?;
-        audit(&tx, actor, AuditAction::MergeSuggestions, &gone, &after)?;
-        commit(tx)?;
-        Ok(Some(after))
+        // A refusal commits nothing: `check` runs before anything is written.
+        self.db.write(|c| {
+            let (Some(keep), Some(gone)) = (by_code(c, kept)?, by_code(c, merged)?) else {
+                return Ok(Ok(None));
+            };
+            if let Err(refusal) = check(&keep, &gone) {
+                return Ok(Err(refusal));
+            }
+            c.execute(
+                "UPDATE suggestions SET requesters = requesters + ?2, updated_at = ?3 WHERE id = ?1",
+                args![keep.id, gone.requesters, at],
+            )?;
+            c.execute(
+                "UPDATE suggestions SET merged_into = ?2, updated_at = ?3 WHERE id = ?1",
+                args![gone.id, keep.id, at],
+            )?;
+            c.execute(
+                "UPDATE suggestion_contacts SET suggestion = ?2 WHERE suggestion = ?1",
+                args![gone.id, keep.id],
+            )?;
+            let after = by_id(c, keep.id)?;
+            audit(c, actor, AuditAction::MergeSuggestions, &gone, &after)?;
+            Ok(Ok(Some(after)))
+        })?
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
-        (dir, store)
-    }
+    use crate::testing::each_backend;
+    use crate::venues::tests::audit_log;
 
     fn new(code: &str, title_key: &str, isbn: Option<&str>) -> NewSuggestion {
         NewSuggestion {
@@ -470,109 +466,141 @@ mod tests {
 
     #[test]
     fn duplicates_count_requesters_by_isbn_then_title() {
-        let (_dir, store) = store();
-        let first = store
-            .submit_suggestion(&new("A", "红楼梦", Some("9787101000016")))
-            .unwrap();
-        assert!(!first.duplicate);
-        let by_isbn = store
-            .submit_suggestion(&new("B", "石头记", Some("9787101000016")))
-            .unwrap();
-        assert!(by_isbn.duplicate);
-        assert_eq!((by_isbn.row.code.as_str(), by_isbn.row.requesters), ("A", 2));
-        let by_title = store.submit_suggestion(&new("C", "红楼梦", None)).unwrap();
-        assert_eq!((by_title.row.code.as_str(), by_title.row.requesters), ("A", 3));
-        let other_library = NewSuggestion {
-            institution: "other".into(),
-            ..new("D", "红楼梦", None)
-        };
-        assert!(!store.submit_suggestion(&other_library).unwrap().duplicate);
-        assert!(
-            store.suggestion("B").unwrap().is_none(),
-            "a duplicate's code is never stored"
-        );
+        each_backend(|store| {
+            let first = store
+                .submit_suggestion(&new("A", "红楼梦", Some("9787101000016")))
+                .unwrap();
+            assert!(!first.duplicate);
+            let by_isbn = store
+                .submit_suggestion(&new("B", "石头记", Some("9787101000016")))
+                .unwrap();
+            assert!(by_isbn.duplicate);
+            assert_eq!((by_isbn.row.code.as_str(), by_isbn.row.requesters), ("A", 2));
+            let by_title = store.submit_suggestion(&new("C", "红楼梦", None)).unwrap();
+            assert_eq!((by_title.row.code.as_str(), by_title.row.requesters), ("A", 3));
+            let other_library = NewSuggestion {
+                institution: "other".into(),
+                ..new("D", "红楼梦", None)
+            };
+            assert!(!store.submit_suggestion(&other_library).unwrap().duplicate);
+            assert!(
+                store.suggestion("B").unwrap().is_none(),
+                "a duplicate's code is never stored"
+            );
+        });
+    }
+
+    /// A title match with no ISBN, stored first, gives way to an ISBN match: where the ISBN
+    /// is NULL the comparison is NULL, which PostgreSQL would sort first in a descending order.
+    #[test]
+    fn an_isbn_match_wins_over_an_earlier_title_match() {
+        each_backend(|store| {
+            store.submit_suggestion(&new("A", "三体", None)).unwrap();
+            store
+                .submit_suggestion(&NewSuggestion {
+                    at: 1_001,
+                    ..new("B", "黑暗森林", Some("9787536692930"))
+                })
+                .unwrap();
+            let both = store
+                .submit_suggestion(&new("C", "三体", Some("9787536692930")))
+                .unwrap();
+            assert_eq!((both.row.code.as_str(), both.row.requesters), ("B", 2));
+            let newest = store.suggestions_of("lib", SuggestionOrder::Newest, 10).unwrap();
+            assert_eq!(
+                newest.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+                ["B", "A"]
+            );
+            let most = store
+                .suggestions_of("lib", SuggestionOrder::MostRequested, 1)
+                .unwrap();
+            assert_eq!(most[0].code, "B");
+        });
     }
 
     #[test]
     fn contacts_are_kept_apart_and_swept_when_due() {
-        let (_dir, store) = store();
-        let with_contact = NewSuggestion {
-            contact: Some(("reader@example.cn".into(), 2_000)),
-            ..new("A", "红楼梦", None)
-        };
-        store.submit_suggestion(&with_contact).unwrap();
-        assert_eq!(store.suggestion_contacts("A").unwrap(), ["reader@example.cn"]);
-        assert_eq!(store.sweep_suggestion_contacts(1_999).unwrap(), 0);
-        assert_eq!(store.sweep_suggestion_contacts(2_000).unwrap(), 1);
-        assert!(store.suggestion_contacts("A").unwrap().is_empty());
-        // A later submission sweeps too.
-        store.submit_suggestion(&with_contact).unwrap();
-        store
-            .submit_suggestion(&NewSuggestion {
-                at: 2_000,
-                ..new("B", "三体", None)
-            })
-            .unwrap();
-        assert!(store.suggestion_contacts("A").unwrap().is_empty());
+        each_backend(|store| {
+            let with_contact = NewSuggestion {
+                contact: Some(("reader@example.cn".into(), 2_000)),
+                ..new("A", "红楼梦", None)
+            };
+            store.submit_suggestion(&with_contact).unwrap();
+            assert_eq!(store.suggestion_contacts("A").unwrap(), ["reader@example.cn"]);
+            assert_eq!(store.sweep_suggestion_contacts(1_999).unwrap(), 0);
+            assert_eq!(store.sweep_suggestion_contacts(2_000).unwrap(), 1);
+            assert!(store.suggestion_contacts("A").unwrap().is_empty());
+            // A later submission sweeps too.
+            store.submit_suggestion(&with_contact).unwrap();
+            store
+                .submit_suggestion(&NewSuggestion {
+                    at: 2_000,
+                    ..new("B", "三体", None)
+                })
+                .unwrap();
+            assert!(store.suggestion_contacts("A").unwrap().is_empty());
+        });
     }
 
     #[test]
     fn merge_adds_requesters_moves_contacts_and_audits() {
-        let (_dir, store) = store();
-        store.submit_suggestion(&new("A", "三体", None)).unwrap();
-        store.submit_suggestion(&new("A2", "三体", None)).unwrap();
-        let other = NewSuggestion {
-            contact: Some(("x@example.cn".into(), 9_000)),
-            ..new("B", "三体全集", None)
-        };
-        store.submit_suggestion(&other).unwrap();
-        let kept = store
-            .merge_suggestions::<crate::StoreError>("cur", "A", "B", 1_500, |_, _| Ok(()))
-            .unwrap()
-            .unwrap();
-        assert_eq!(kept.requesters, 3);
-        let gone = store.suggestion("B").unwrap().unwrap();
-        assert_eq!(gone.merged_into.as_deref(), Some("A"));
-        assert_eq!(store.suggestion_contacts("A").unwrap(), ["x@example.cn"]);
-        let listed = store
-            .suggestions_of("lib", SuggestionOrder::MostRequested, 10)
-            .unwrap();
-        assert_eq!(listed.len(), 1, "a merged suggestion is not listed");
-        // A new request for the merged title joins the kept one.
-        let again = store.submit_suggestion(&new("C", "三体全集", None)).unwrap();
-        assert!(!again.duplicate, "the merged row's key is not matched");
-        let audit = store.audit_log(None, None, 10, 0).unwrap();
-        assert_eq!(audit[0].action, AuditAction::MergeSuggestions);
+        each_backend(|store| {
+            store.submit_suggestion(&new("A", "三体", None)).unwrap();
+            store.submit_suggestion(&new("A2", "三体", None)).unwrap();
+            let other = NewSuggestion {
+                contact: Some(("x@example.cn".into(), 9_000)),
+                ..new("B", "三体全集", None)
+            };
+            store.submit_suggestion(&other).unwrap();
+            let kept = store
+                .merge_suggestions::<StoreError>("cur", "A", "B", 1_500, |_, _| Ok(()))
+                .unwrap()
+                .unwrap();
+            assert_eq!(kept.requesters, 3);
+            let gone = store.suggestion("B").unwrap().unwrap();
+            assert_eq!(gone.merged_into.as_deref(), Some("A"));
+            assert_eq!(store.suggestion_contacts("A").unwrap(), ["x@example.cn"]);
+            let listed = store
+                .suggestions_of("lib", SuggestionOrder::MostRequested, 10)
+                .unwrap();
+            assert_eq!(listed.len(), 1, "a merged suggestion is not listed");
+            // A new request for the merged title joins the kept one.
+            let again = store.submit_suggestion(&new("C", "三体全集", None)).unwrap();
+            assert!(!again.duplicate, "the merged row's key is not matched");
+            let audit = audit_log(store);
+            assert_eq!(audit[0].action, AuditAction::MergeSuggestions);
+        });
     }
 
     #[test]
     fn answers_are_checked_stored_and_audited() {
-        let (_dir, store) = store();
-        store.submit_suggestion(&new("A", "三体", None)).unwrap();
-        let refused = store.answer_suggestion("cur", "A", SuggestionStatus::Ordered, None, 2, |_| {
-            Err(crate::StoreError::Corrupt("no".into()))
+        each_backend(|store| {
+            store.submit_suggestion(&new("A", "三体", None)).unwrap();
+            let refused = store.answer_suggestion("cur", "A", SuggestionStatus::Ordered, None, 2, |_| {
+                Err(StoreError::Corrupt("no".into()))
+            });
+            assert!(refused.is_err());
+            assert_eq!(
+                store.suggestion("A").unwrap().unwrap().status,
+                SuggestionStatus::Open
+            );
+            let answered = store
+                .answer_suggestion::<StoreError>(
+                    "cur",
+                    "A",
+                    SuggestionStatus::Ordered,
+                    Some("下月到馆"),
+                    2,
+                    |_| Ok(()),
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(answered.status, SuggestionStatus::Ordered);
+            assert_eq!(answered.note.as_deref(), Some("下月到馆"));
+            assert!(store.open_suggestions().unwrap().is_empty());
+            let audit = audit_log(store);
+            assert_eq!(audit[0].action, AuditAction::AnswerSuggestion);
+            assert_eq!(audit[0].institution.as_deref(), Some("lib"));
         });
-        assert!(refused.is_err());
-        assert_eq!(
-            store.suggestion("A").unwrap().unwrap().status,
-            SuggestionStatus::Open
-        );
-        let answered = store
-            .answer_suggestion::<crate::StoreError>(
-                "cur",
-                "A",
-                SuggestionStatus::Ordered,
-                Some("下月到馆"),
-                2,
-                |_| Ok(()),
-            )
-            .unwrap()
-            .unwrap();
-        assert_eq!(answered.status, SuggestionStatus::Ordered);
-        assert_eq!(answered.note.as_deref(), Some("下月到馆"));
-        assert!(store.open_suggestions().unwrap().is_empty());
-        let audit = store.audit_log(None, None, 10, 0).unwrap();
-        assert_eq!(audit[0].action, AuditAction::AnswerSuggestion);
-        assert_eq!(audit[0].institution.as_deref(), Some("lib"));
     }
 }
