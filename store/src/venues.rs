@@ -251,7 +251,7 @@ pub(crate) mod tests {
         let path = dir.path().join("j.db");
         let url = crate::test_cluster::database();
         let backends: [&dyn Fn() -> Store; 2] = [&|| Store::open(&path).unwrap(), &|| {
-            Store::connect(&url, 2).unwrap()
+            Store::connect(&url, None, 2).unwrap()
         }];
         for open in backends {
             open().upsert_institutions(&[institution(Some(venue()))]).unwrap();
