@@ -13,12 +13,11 @@
 //! and a dump deletes only `records.source = its id` (`Store::live_ids`). The write here is
 //! guarded the other way too: it refuses to overwrite a row that has a source.
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 use schemas::Record;
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError, content_hash, next_seq};
+use crate::db::{Arg, Conn, ToArg, args};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS curated_records (
@@ -51,7 +50,7 @@ CREATE INDEX IF NOT EXISTS curation_audit_by_institution ON curation_audit(insti
 "#;
 
 /// Creates the curation tables (called by [`Store::open`]).
-pub(crate) fn init(c: &mut crate::db::Conn<'_>) -> Result<()> {
+pub(crate) fn init(c: &mut Conn<'_>) -> Result<()> {
     c.execute_batch(SCHEMA)
 }
 
@@ -132,7 +131,8 @@ pub enum RecordOwner {
 pub struct CuratedQuery {
     /// Only these institutions (`None`: all).
     pub institutions: Option<Vec<String>>,
-    /// Substring of the title, the brand or the id (case-insensitive for ASCII).
+    /// Substring of the title, the brand or the id (case-insensitive for ASCII letters; on
+    /// PostgreSQL for all letters).
     pub q: Option<String>,
     /// Only special holdings (or only the others).
     pub special_collection: Option<bool>,
@@ -192,9 +192,9 @@ pub enum AuditAction {
     ReportStatistics,
 }
 
-impl rusqlite::types::FromSql for AuditAction {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        crate::stored_name(value, AuditAction::from_name)
+impl crate::db::FromValue for AuditAction {
+    fn from_value(value: crate::db::Value<'_>) -> Result<Self, String> {
+        crate::db::stored_name(value, AuditAction::from_name)
     }
 }
 
@@ -282,24 +282,21 @@ pub struct CommittedChange {
 impl Store {
     /// Who holds `id`.
     pub fn record_owner(&self, id: &str) -> Result<RecordOwner> {
-        let conn = self.reader();
-        owner(&conn, id)
+        self.db.read(|c| owner(c, id))
     }
 
     /// The curated record `id` (live or soft-deleted).
     pub fn curated(&self, id: &str) -> Result<Option<CuratedRow>> {
-        let conn = self.reader();
-        curated_row(&conn, id)
+        self.db.read(|c| curated_row(c, id))
     }
 
     /// Changes one curated record in one transaction.
     ///
     /// `decide` sees the current row (`None` when `id` is new) and returns the new state, or
     /// an error that aborts the change (a failed precondition, a forbidden edit). The record,
-    /// its curation row and the audit entry are then committed together, durable
-    /// (`synchronous=FULL`) before this returns. Serialising the check and the write under the
-    /// writer lock makes `If-Match` races impossible: two updates of the same version cannot
-    /// both succeed.
+    /// its curation row and the audit entry are then committed together, durable before this
+    /// returns. Serialising the check and the write under the write lock makes `If-Match`
+    /// races impossible: two updates of the same version cannot both succeed.
     pub fn change_curated<E: From<StoreError>>(
         &self,
         id: &str,
@@ -307,63 +304,71 @@ impl Store {
         action: AuditAction,
         decide: impl FnOnce(Option<&CuratedRow>) -> std::result::Result<CuratedState, E>,
     ) -> std::result::Result<CommittedChange, E> {
-        let mut conn = self.writer();
-        let tx = super::write_transaction(&mut conn).map_err(StoreError::from)?;
-        let before = curated_row(&tx, id)?;
-        if before.is_none() && owner(&tx, id)? != RecordOwner::Missing {
-            // The id is held by a record curation does not own; never overwrite it.
-            return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows).into());
+        // `decide`'s error is not a store error: it is kept here, and the transaction (which
+        // has only read so far) is rolled back with a placeholder error.
+        let mut refusal = None;
+        let committed = self.db.write(|c| {
+            let before = curated_row(c, id)?;
+            if before.is_none() && owner(c, id)? != RecordOwner::Missing {
+                return Err(not_curated(id));
+            }
+            let state = match decide(before.as_ref()) {
+                Ok(state) => state,
+                Err(e) => {
+                    refusal = Some(e);
+                    return Err(StoreError::Value("the change was refused".into()));
+                }
+            };
+            let seq = write_curated(c, id, actor, before.as_ref(), &state)?;
+            let before_json = before
+                .as_ref()
+                .map(|row| serde_json::to_string(&row.state))
+                .transpose()?;
+            let after_json = serde_json::to_string(&state)?;
+            insert_audit(
+                c,
+                actor,
+                Some(&state.institution),
+                Some(id),
+                action,
+                before_json.as_deref(),
+                Some(&after_json),
+            )?;
+            let row = curated_row(c, id)?.ok_or_else(|| not_curated(id))?;
+            Ok(CommittedChange { row, seq })
+        });
+        match refusal {
+            Some(e) => Err(e),
+            None => committed.map_err(E::from),
         }
-        let state = decide(before.as_ref())?;
-        let seq = write_curated(&tx, id, actor, before.as_ref(), &state)?;
-        let before_json = before
-            .as_ref()
-            .map(|row| serde_json::to_string(&row.state))
-            .transpose()
-            .map_err(StoreError::from)?;
-        let after_json = serde_json::to_string(&state).map_err(StoreError::from)?;
-        insert_audit(
-            &mut crate::db::Conn::Sqlite(&tx),
-            actor,
-            Some(&state.institution),
-            Some(id),
-            action,
-            before_json.as_deref(),
-            Some(&after_json),
-        )?;
-        let row = curated_row(&tx, id)?.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))?;
-        crate::commit(tx)?;
-        Ok(CommittedChange { row, seq })
     }
 
     /// Curated records matching `query`, newest change first, and how many match in all.
     pub fn curated_list(&self, query: &CuratedQuery) -> Result<(Vec<CuratedRow>, u64)> {
         let mut clauses: Vec<String> = Vec::new();
-        let mut values: Vec<SqlValue> = Vec::new();
+        let mut values: Vec<Arg<'_>> = Vec::new();
         if let Some(institutions) = &query.institutions {
             if institutions.is_empty() {
                 return Ok((Vec::new(), 0));
             }
             let marks = vec!["?"; institutions.len()].join(", ");
             clauses.push(format!("institution IN ({marks})"));
-            values.extend(institutions.iter().map(|i| SqlValue::Text(i.clone())));
+            values.extend(institutions.iter().map(|i| i.to_arg()));
         }
         if let Some(q) = query.q.as_ref().filter(|q| !q.is_empty()) {
             clauses.push(
-                "(instr(lower(title), lower(?)) > 0 OR instr(lower(IFNULL(brand, '')), lower(?)) > 0 OR id = ?)"
+                "(instr(lower(title), lower(?)) > 0 OR instr(lower(COALESCE(brand, '')), lower(?)) > 0 OR id = ?)"
                     .into(),
             );
-            for _ in 0..3 {
-                values.push(SqlValue::Text(q.clone()));
-            }
+            values.extend([q.to_arg(), q.to_arg(), q.to_arg()]);
         }
-        if let Some(special) = query.special_collection {
+        if let Some(special) = &query.special_collection {
             clauses.push("special_collection = ?".into());
-            values.push(SqlValue::Integer(special.into()));
+            values.push(special.to_arg());
         }
         if let Some(brand) = &query.brand {
             clauses.push("brand = ?".into());
-            values.push(SqlValue::Text(brand.clone()));
+            values.push(brand.to_arg());
         }
         for (path, value) in [
             ("$.curation.accessible_formats", &query.accessible_format),
@@ -373,42 +378,42 @@ impl Store {
                 clauses.push(format!(
                     "EXISTS (SELECT 1 FROM json_each(record_json, '{path}') WHERE value = ?)"
                 ));
-                values.push(SqlValue::Text(value.clone()));
+                values.push(value.to_arg());
             }
         }
         if let Some(resource_type) = &query.resource_type {
             clauses.push("json_extract(record_json, '$.resource_type') = ?".into());
-            values.push(SqlValue::Text(resource_type.clone()));
+            values.push(resource_type.to_arg());
         }
-        if let Some(deleted) = query.deleted {
+        if let Some(deleted) = &query.deleted {
             clauses.push("deleted = ?".into());
-            values.push(SqlValue::Integer(deleted.into()));
+            values.push(deleted.to_arg());
         }
         let filter = if clauses.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        let conn = self.reader();
-        let total: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM curated_records {filter}"),
-            params_from_iter(values.iter()),
-            |r| r.get(0),
-        )?;
-        let mut page_values = values;
-        page_values.push(SqlValue::Integer(query.limit as i64));
-        page_values.push(SqlValue::Integer(query.offset as i64));
-        let ids: Vec<String> = conn
-            .prepare(&format!(
-                "SELECT id FROM curated_records {filter} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
-            ))?
-            .query_map(params_from_iter(page_values.iter()), |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?;
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
-            rows.extend(curated_row(&conn, &id)?);
-        }
-        Ok((rows, total as u64))
+        self.db.read(|c| {
+            let total: u64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM curated_records {filter}"),
+                &values,
+                |r| r.get(0),
+            )?;
+            values.extend([query.limit.to_arg(), query.offset.to_arg()]);
+            let ids: Vec<String> = c.query_map(
+                &format!(
+                    "SELECT id FROM curated_records {filter} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+                ),
+                &values,
+                |r| r.get(0),
+            )?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                rows.extend(curated_row(c, &id)?);
+            }
+            Ok((rows, total))
+        })
     }
 
     /// Notes an account or institution change in the audit log.
@@ -419,16 +424,17 @@ impl Store {
         action: AuditAction,
         after: &serde_json::Value,
     ) -> Result<()> {
-        let conn = self.writer();
-        insert_audit(
-            &mut crate::db::Conn::Sqlite(&conn),
-            actor,
-            institution,
-            None,
-            action,
-            None,
-            Some(&after.to_string()),
-        )
+        self.db.write(|c| {
+            insert_audit(
+                c,
+                actor,
+                institution,
+                None,
+                action,
+                None,
+                Some(&after.to_string()),
+            )
+        })
     }
 
     /// Audit entries, newest first: of these institutions (`None`: all, including entries
@@ -441,7 +447,7 @@ impl Store {
         offset: usize,
     ) -> Result<Vec<AuditEntry>> {
         let mut clauses = Vec::new();
-        let mut values: Vec<SqlValue> = Vec::new();
+        let mut values: Vec<Arg<'_>> = Vec::new();
         if let Some(institutions) = institutions {
             if institutions.is_empty() {
                 return Ok(Vec::new());
@@ -450,66 +456,65 @@ impl Store {
                 "institution IN ({})",
                 vec!["?"; institutions.len()].join(", ")
             ));
-            values.extend(institutions.iter().map(|i| SqlValue::Text(i.clone())));
+            values.extend(institutions.iter().map(|i| i.to_arg()));
         }
-        if let Some(record_id) = record_id {
+        if let Some(record_id) = &record_id {
             clauses.push("record_id = ?".into());
-            values.push(SqlValue::Text(record_id.into()));
+            values.push(record_id.to_arg());
         }
         let filter = if clauses.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        values.push(SqlValue::Integer(limit as i64));
-        values.push(SqlValue::Integer(offset as i64));
-        let conn = self.reader();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT id, at, actor, institution, record_id, action, before_json, after_json
-             FROM curation_audit {filter} ORDER BY id DESC LIMIT ? OFFSET ?"
-        ))?;
-        let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, AuditAction>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, at, actor, institution, record_id, action, before, after) = row?;
-            out.push(AuditEntry {
-                id,
-                at,
-                actor,
-                institution,
-                record_id,
-                action,
-                before: before.map(|j| serde_json::from_str(&j)).transpose()?,
-                after: after.map(|j| serde_json::from_str(&j)).transpose()?,
-            });
-        }
-        Ok(out)
+        values.extend([limit.to_arg(), offset.to_arg()]);
+        let json = |text: Option<String>| -> serde_json::Result<Option<serde_json::Value>> {
+            text.map(|j| serde_json::from_str(&j)).transpose()
+        };
+        self.db.read(|c| {
+            c.query_map(
+                &format!(
+                    "SELECT id, at, actor, institution, record_id, action, before_json, after_json
+                     FROM curation_audit {filter} ORDER BY id DESC LIMIT ? OFFSET ?"
+                ),
+                &values,
+                |r| {
+                    Ok(AuditEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        institution: r.get(3)?,
+                        record_id: r.get(4)?,
+                        action: r.get(5)?,
+                        before: json(r.get(6)?)?,
+                        after: json(r.get(7)?)?,
+                    })
+                },
+            )
+        })
     }
 }
 
-fn owner(conn: &Connection, id: &str) -> Result<RecordOwner> {
-    let curated: Option<(String, bool)> = conn
-        .prepare_cached("SELECT institution, deleted FROM curated_records WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+/// The error of a change to an id that a record curation does not own holds (a harvested or
+/// imported record): such a record is never overwritten.
+fn not_curated(id: &str) -> StoreError {
+    StoreError::Value(format!("{id} is not a curated record"))
+}
+
+fn owner(c: &mut Conn<'_>, id: &str) -> Result<RecordOwner> {
+    let curated: Option<(String, bool)> = c.query_opt(
+        "SELECT institution, deleted FROM curated_records WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     if let Some((institution, deleted)) = curated {
         return Ok(RecordOwner::Curated { institution, deleted });
     }
-    let record: Option<(Option<String>, String)> = conn
-        .prepare_cached("SELECT source, institution FROM records WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let record: Option<(Option<String>, String)> = c.query_opt(
+        "SELECT source, institution FROM records WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(match record {
         None => RecordOwner::Missing,
         Some((Some(source), institution)) => RecordOwner::Harvested { source, institution },
@@ -517,61 +522,34 @@ fn owner(conn: &Connection, id: &str) -> Result<RecordOwner> {
     })
 }
 
-fn curated_row(conn: &Connection, id: &str) -> Result<Option<CuratedRow>> {
-    type Raw = (String, i64, bool, String, String, String, String, String, String);
-    let raw: Option<Raw> = conn
-        .prepare_cached(
-            "SELECT institution, version, deleted, record_json, images_json, created_by, created_at,
-                    updated_by, updated_at
-             FROM curated_records WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })
-        .optional()?;
-    let Some((
-        institution,
-        version,
-        deleted,
-        record_json,
-        images_json,
-        created_by,
-        created_at,
-        updated_by,
-        updated_at,
-    )) = raw
-    else {
-        return Ok(None);
-    };
-    Ok(Some(CuratedRow {
-        id: id.to_string(),
-        version,
-        state: CuratedState {
-            institution,
-            record: serde_json::from_str(&record_json)?,
-            deleted,
-            images: serde_json::from_str(&images_json)?,
+fn curated_row(c: &mut Conn<'_>, id: &str) -> Result<Option<CuratedRow>> {
+    c.query_opt(
+        "SELECT institution, version, deleted, record_json, images_json, created_by, created_at,
+                updated_by, updated_at
+         FROM curated_records WHERE id = ?1",
+        args![id],
+        |r| {
+            Ok(CuratedRow {
+                id: id.to_string(),
+                version: r.get(1)?,
+                state: CuratedState {
+                    institution: r.get(0)?,
+                    record: serde_json::from_str(&r.get::<String>(3)?)?,
+                    deleted: r.get(2)?,
+                    images: serde_json::from_str(&r.get::<String>(4)?)?,
+                },
+                created_by: r.get(5)?,
+                created_at: r.get(6)?,
+                updated_by: r.get(7)?,
+                updated_at: r.get(8)?,
+            })
         },
-        created_by,
-        created_at,
-        updated_by,
-        updated_at,
-    }))
+    )
 }
 
 /// Writes the record row and the curation row; returns the change sequence taken.
 fn write_curated(
-    tx: &Transaction<'_>,
+    c: &mut Conn<'_>,
     id: &str,
     actor: &str,
     before: Option<&CuratedRow>,
@@ -579,84 +557,63 @@ fn write_curated(
 ) -> Result<u64> {
     let json = serde_json::to_string(&state.record)?;
     let hash = content_hash(&json);
-    let seq = next_seq(&mut crate::db::Conn::Sqlite(tx))?;
+    let seq = next_seq(c)?;
     let local_id = id.split_once(':').map_or(id, |(_, local)| local);
-    let written = tx
-        .prepare_cached(
-            "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, raw,
-                                  record_json, content_hash, seq)
-             VALUES (?1, NULL, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4, NULL, ?5, ?6, ?7)
-             ON CONFLICT(id) DO UPDATE SET institution = excluded.institution,
-                 datestamp = excluded.datestamp, deleted = excluded.deleted,
-                 record_json = excluded.record_json, content_hash = excluded.content_hash,
-                 seq = excluded.seq, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-             WHERE records.source IS NULL",
-        )?
-        .execute(params![
-            id,
-            state.institution,
-            local_id,
-            state.deleted,
-            json,
-            hash,
-            seq
-        ])?;
+    let written = c.execute(
+        "INSERT INTO records (id, source, institution, local_id, datestamp, deleted, raw,
+                              record_json, content_hash, seq)
+         VALUES (?1, NULL, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4, NULL, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET institution = excluded.institution,
+             datestamp = excluded.datestamp, deleted = excluded.deleted,
+             record_json = excluded.record_json, content_hash = excluded.content_hash,
+             seq = excluded.seq, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         WHERE records.source IS NULL",
+        args![id, state.institution, local_id, state.deleted, json, hash, seq],
+    )?;
     if written != 1 {
         // Only reachable if a harvest somehow claimed this id: refuse rather than overwrite.
-        return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
+        return Err(not_curated(id));
     }
     let images = serde_json::to_string(&state.images)?;
-    let brand = state.record.curation.as_ref().and_then(|c| c.brand.clone());
+    let brand = state.record.curation.as_ref().and_then(|c| c.brand.as_deref());
     let special = state
         .record
         .curation
         .as_ref()
         .is_some_and(|c| c.special_collection);
-    match before {
+    let sql = match before {
         None => {
-            tx.execute(
-                "INSERT INTO curated_records (id, institution, version, deleted, record_json,
-                     images_json, title, brand, special_collection, created_by, updated_by)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![
-                    id,
-                    state.institution,
-                    state.deleted,
-                    json,
-                    images,
-                    state.record.title,
-                    brand,
-                    special,
-                    actor
-                ],
-            )?;
+            "INSERT INTO curated_records (id, institution, version, deleted, record_json,
+                 images_json, title, brand, special_collection, created_by, updated_by)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
         }
         Some(_) => {
-            tx.execute(
-                "UPDATE curated_records SET institution = ?2, version = version + 1, deleted = ?3,
-                     record_json = ?4, images_json = ?5, title = ?6, brand = ?7,
-                     special_collection = ?8, updated_by = ?9,
-                     updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-                 WHERE id = ?1",
-                params![
-                    id,
-                    state.institution,
-                    state.deleted,
-                    json,
-                    images,
-                    state.record.title,
-                    brand,
-                    special,
-                    actor
-                ],
-            )?;
+            "UPDATE curated_records SET institution = ?2, version = version + 1, deleted = ?3,
+                 record_json = ?4, images_json = ?5, title = ?6, brand = ?7,
+                 special_collection = ?8, updated_by = ?9,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE id = ?1"
         }
-    }
+    };
+    c.execute(
+        sql,
+        args![
+            id,
+            state.institution,
+            state.deleted,
+            json,
+            images,
+            state.record.title,
+            brand,
+            special,
+            actor
+        ],
+    )?;
     Ok(seq as u64)
 }
 
 pub(crate) fn insert_audit(
-    c: &mut crate::db::Conn<'_>,
+    c: &mut Conn<'_>,
     actor: &str,
     institution: Option<&str>,
     record_id: Option<&str>,
@@ -667,7 +624,269 @@ pub(crate) fn insert_audit(
     c.execute(
         "INSERT INTO curation_audit (actor, institution, record_id, action, before_json, after_json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        crate::db::args![actor, institution, record_id, action.as_str(), before, after],
+        args![actor, institution, record_id, action.as_str(), before, after],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use schemas::{AccessibleFormat, Audience, Curation, ResourceType};
+
+    use super::*;
+    use crate::db::args;
+    use crate::testing::each_backend;
+    use crate::{Checkpoint, Incoming};
+
+    /// A refusal of `decide`, or a store error.
+    #[derive(Debug, PartialEq)]
+    struct Refused(String);
+
+    impl From<StoreError> for Refused {
+        fn from(err: StoreError) -> Self {
+            Refused(err.to_string())
+        }
+    }
+
+    fn state(id: &str, institution: &str, title: &str, curation: Curation) -> CuratedState {
+        let mut record = Record::new(id, institution, title);
+        record.curation = Some(curation);
+        CuratedState {
+            institution: institution.into(),
+            record,
+            deleted: false,
+            images: Vec::new(),
+        }
+    }
+
+    fn create(store: &Store, new: CuratedState) -> CommittedChange {
+        let id = new.record.id.clone();
+        store
+            .change_curated(&id, "ann", AuditAction::Create, |before| {
+                assert!(before.is_none());
+                Ok::<_, Refused>(new)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn changes_are_versioned_audited_and_never_take_a_record_curation_does_not_own() {
+        each_backend(|store| {
+            let id = "curated-lib:1";
+            assert_eq!(store.record_owner(id).unwrap(), RecordOwner::Missing);
+            let created = create(store, state(id, "lib", "金城讲坛第一讲", Curation::default()));
+            assert_eq!(created.row.version, 1);
+            assert_eq!(created.row.created_by, "ann");
+            assert_eq!(created.seq, store.max_seq().unwrap());
+            assert_eq!(store.record(id).unwrap().unwrap().title, "金城讲坛第一讲");
+
+            // A refusal writes nothing and comes back as it was given.
+            let refused =
+                store.change_curated(id, "bob", AuditAction::Update, |_| Err(Refused("stale".into())));
+            assert_eq!(refused.unwrap_err(), Refused("stale".into()));
+            assert_eq!(store.curated(id).unwrap().unwrap().version, 1);
+
+            let deleted = store
+                .change_curated(id, "bob", AuditAction::Delete, |before| {
+                    let mut state = before.unwrap().state.clone();
+                    state.deleted = true;
+                    Ok::<_, Refused>(state)
+                })
+                .unwrap();
+            assert_eq!((deleted.row.version, deleted.row.updated_by.as_str()), (2, "bob"));
+            assert!(deleted.seq > created.seq);
+            assert_eq!(store.record(id).unwrap(), None);
+            assert_eq!(
+                store.record_owner(id).unwrap(),
+                RecordOwner::Curated {
+                    institution: "lib".into(),
+                    deleted: true
+                }
+            );
+
+            // Harvested and imported records are someone else's.
+            let run = store.start_run("src", false).unwrap();
+            let harvested = Incoming::Record {
+                record: Box::new(Record::new("src:1", "lib", "甲")),
+                datestamp: String::new(),
+                raw: String::new(),
+            };
+            store
+                .apply_page(run, "src", "lib", &[harvested], &Checkpoint::default())
+                .unwrap();
+            store
+                .import_records(&[Record::new("import:1", "lib", "乙")])
+                .unwrap();
+            assert!(matches!(
+                store.record_owner("src:1").unwrap(),
+                RecordOwner::Harvested { source, .. } if source == "src"
+            ));
+            assert_eq!(
+                store.record_owner("import:1").unwrap(),
+                RecordOwner::Imported {
+                    institution: "lib".into()
+                }
+            );
+            let taken = store.change_curated("src:1", "ann", AuditAction::Create, |_| {
+                Ok::<_, Refused>(state("src:1", "lib", "丙", Curation::default()))
+            });
+            assert!(taken.unwrap_err().0.contains("not a curated record"));
+            assert_eq!(store.record("src:1").unwrap().unwrap().title, "甲");
+
+            store
+                .audit(
+                    "admin",
+                    None,
+                    AuditAction::CreateUser,
+                    &serde_json::json!({"username": "ann"}),
+                )
+                .unwrap();
+            let log = store.audit_log(None, None, 10, 0).unwrap();
+            let actions: Vec<AuditAction> = log.iter().map(|e| e.action).collect();
+            assert_eq!(
+                actions,
+                [AuditAction::CreateUser, AuditAction::Delete, AuditAction::Create]
+            );
+            assert_eq!(log[0].institution, None);
+            assert_eq!(log[0].after, Some(serde_json::json!({"username": "ann"})));
+            assert!(log[1].before.is_some() && log[2].before.is_none());
+            // To the millisecond on both backends: `2024-01-01T00:00:00.000Z`.
+            assert!(log.iter().all(|e| e.at.len() == 24 && e.at.ends_with('Z')));
+            let of_record = store
+                .audit_log(Some(&["lib".to_string()]), Some(id), 1, 1)
+                .unwrap();
+            assert_eq!(of_record.len(), 1);
+            assert_eq!(of_record[0].action, AuditAction::Create);
+            assert_eq!(of_record[0].record_id.as_deref(), Some(id));
+            assert!(store.audit_log(Some(&[]), None, 10, 0).unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn lists_filter_by_text_flags_json_fields_and_deletion() {
+        each_backend(|store| {
+            let mut a = state(
+                "curated-lib:a",
+                "lib",
+                "Lanzhou Rubbings 兰州拓片",
+                Curation {
+                    special_collection: true,
+                    brand: Some("金城讲坛".into()),
+                    accessible_formats: vec![AccessibleFormat::Braille],
+                    audiences: vec![Audience::Elderly],
+                },
+            );
+            a.record.resource_type = ResourceType::Rubbing;
+            let mut b = state(
+                "curated-lib:b",
+                "lib",
+                "A Children's Map",
+                Curation {
+                    audiences: vec![Audience::Children],
+                    ..Curation::default()
+                },
+            );
+            b.record.resource_type = ResourceType::Map;
+            let c = state("curated-museum:c", "museum", "青铜器", Curation::default());
+            for new in [a, b, c] {
+                create(store, new);
+            }
+            store
+                .change_curated("curated-museum:c", "ann", AuditAction::Delete, |before| {
+                    let mut state = before.unwrap().state.clone();
+                    state.deleted = true;
+                    Ok::<_, Refused>(state)
+                })
+                .unwrap();
+            // Newest change first: a, b, c.
+            for (id, at) in [
+                ("curated-lib:a", "2030-01-03T00:00:00Z"),
+                ("curated-lib:b", "2030-01-02T00:00:00Z"),
+                ("curated-museum:c", "2030-01-01T00:00:00Z"),
+            ] {
+                store
+                    .db
+                    .write(|c| {
+                        c.execute(
+                            "UPDATE curated_records SET updated_at = ?1 WHERE id = ?2",
+                            args![at, id],
+                        )
+                    })
+                    .unwrap();
+            }
+            let list = |query: CuratedQuery| {
+                let (rows, total) = store.curated_list(&CuratedQuery { limit: 10, ..query }).unwrap();
+                let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+                (ids, total)
+            };
+            let ids = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+            assert_eq!(
+                list(CuratedQuery::default()),
+                (ids(&["curated-lib:a", "curated-lib:b", "curated-museum:c"]), 3)
+            );
+            let page = store
+                .curated_list(&CuratedQuery {
+                    limit: 1,
+                    offset: 1,
+                    ..CuratedQuery::default()
+                })
+                .unwrap();
+            assert_eq!((page.0[0].id.as_str(), page.1), ("curated-lib:b", 3));
+            let query = |f: fn(&mut CuratedQuery)| {
+                let mut query = CuratedQuery::default();
+                f(&mut query);
+                list(query).0
+            };
+            assert_eq!(
+                query(|q| q.institutions = Some(vec!["museum".into()])),
+                ids(&["curated-museum:c"])
+            );
+            assert_eq!(
+                list(CuratedQuery {
+                    institutions: Some(Vec::new()),
+                    ..CuratedQuery::default()
+                }),
+                (Vec::new(), 0)
+            );
+            assert_eq!(query(|q| q.q = Some("RUBBINGS".into())), ids(&["curated-lib:a"]));
+            assert_eq!(query(|q| q.q = Some("金城".into())), ids(&["curated-lib:a"]));
+            assert_eq!(
+                query(|q| q.q = Some("curated-lib:b".into())),
+                ids(&["curated-lib:b"])
+            );
+            assert_eq!(
+                query(|q| q.special_collection = Some(true)),
+                ids(&["curated-lib:a"])
+            );
+            assert_eq!(
+                query(|q| q.special_collection = Some(false)),
+                ids(&["curated-lib:b", "curated-museum:c"])
+            );
+            assert_eq!(
+                query(|q| q.brand = Some("金城讲坛".into())),
+                ids(&["curated-lib:a"])
+            );
+            assert_eq!(
+                query(|q| q.accessible_format = Some("braille".into())),
+                ids(&["curated-lib:a"])
+            );
+            assert!(query(|q| q.accessible_format = Some("audio".into())).is_empty());
+            assert_eq!(
+                query(|q| q.audience = Some("children".into())),
+                ids(&["curated-lib:b"])
+            );
+            assert_eq!(
+                query(|q| q.resource_type = Some("map".into())),
+                ids(&["curated-lib:b"])
+            );
+            assert_eq!(query(|q| q.deleted = Some(true)), ids(&["curated-museum:c"]));
+            assert_eq!(
+                query(|q| {
+                    q.deleted = Some(false);
+                    q.audience = Some("elderly".into());
+                }),
+                ids(&["curated-lib:a"])
+            );
+        });
+    }
 }

@@ -302,14 +302,22 @@ fn json_extract(sql: &str) -> Option<(String, usize)> {
 
 /// `json_each(x)` (a JSON array's values, in a column `value`) as
 /// `json_array_elements_text(CAST(x AS json))`, and how much it read. `x` is a numbered
-/// placeholder or a column.
+/// placeholder or a column. `json_each(x, '$.a.b')` (the array at that path) reads
+/// `CAST(x AS json) #> '{a,b}'`, which is NULL, so no rows, where `x` has no such path.
 fn json_each(sql: &str) -> Option<(String, usize)> {
     let inner = sql.strip_prefix("json_each(")?;
     let end = inner.find(')')?;
+    let (json, path) = match inner[..end].split_once(',') {
+        Some((json, path)) => {
+            let keys = path.trim().strip_prefix("'$.")?.strip_suffix('\'')?;
+            (json, format!(" #> '{{{}}}'", keys.replace('.', ",")))
+        }
+        None => (&inner[..end], String::new()),
+    };
     Some((
         format!(
-            "json_array_elements_text(CAST({} AS json))",
-            translate(&inner[..end])
+            "json_array_elements_text(CAST({} AS json){path})",
+            translate(json.trim())
         ),
         "json_each(".len() + end + 1,
     ))
@@ -423,6 +431,13 @@ mod tests {
         assert_eq!(
             translate("x IN (SELECT value FROM json_each(?2))"),
             "x IN (SELECT value FROM json_array_elements_text(CAST($2 AS json)))"
+        );
+        assert_eq!(
+            translate(
+                "EXISTS (SELECT 1 FROM json_each(record_json, '$.curation.audiences') WHERE value = ?)"
+            ),
+            "EXISTS (SELECT 1 FROM json_array_elements_text(CAST(record_json AS json) #> '{curation,audiences}') \
+             WHERE value = $1)"
         );
         assert!(
             translate("DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))")
