@@ -1,4 +1,5 @@
-//! Jincheng's store of record: one SQLite database (WAL, `synchronous=FULL`).
+//! Jincheng's store of record: one SQLite database (WAL, `synchronous=FULL`), or one
+//! PostgreSQL database that several nodes share.
 //!
 //! Everything the search index holds is derived from here, and the index can always be
 //! rebuilt from it. This crate knows SQL and the stored shapes; it knows nothing of HTTP,
@@ -58,7 +59,7 @@ mod venues;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 mod api_keys;
 mod db;
@@ -417,24 +418,6 @@ impl db::FromValue for RunStatus {
     }
 }
 
-impl rusqlite::types::FromSql for RunStatus {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        stored_name(value, RunStatus::from_name)
-    }
-}
-
-/// Reads a stored vocabulary name ([`RunStatus`], [`curated::AuditAction`],
-/// [`remote_images::ImageState`]) with the enum's `from_name`; a name this build does not
-/// know (a database written by another version) is a conversion error that names it.
-fn stored_name<T>(
-    value: rusqlite::types::ValueRef<'_>,
-    from_name: fn(&str) -> Option<T>,
-) -> rusqlite::types::FromSqlResult<T> {
-    let name = value.as_str()?;
-    from_name(name)
-        .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown stored name {name:?}").into()))
-}
-
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -529,37 +512,6 @@ fn set_schema_version(c: &mut Conn<'_>, version: i64) -> Result<()> {
     }
 }
 
-/// Begins a write transaction on a SQLite connection, for the modules still written against
-/// rusqlite directly (see [`db::Db::write`] for why `IMMEDIATE`).
-fn write_transaction(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
-/// Commits a write transaction begun by [`write_transaction`]; on failure it is rolled back
-/// whole. The `store::commit` failpoint fails it as [`db::Db::write`]'s commit.
-fn commit(tx: rusqlite::Transaction<'_>) -> Result<()> {
-    #[cfg(feature = "failpoints")]
-    fail::fail_point!("store::commit", |arg| Err(StoreError::from(injected_failure(
-        arg
-    ))));
-    tx.commit()?;
-    Ok(())
-}
-
-/// The SQLite error a failpoint stands for: `full` is `SQLITE_FULL`, anything else an I/O
-/// error.
-#[cfg(feature = "failpoints")]
-fn injected_failure(arg: Option<String>) -> rusqlite::Error {
-    let (code, message) = match arg.as_deref() {
-        Some("full") => (rusqlite::ffi::SQLITE_FULL, "database or disk is full"),
-        _ => (rusqlite::ffi::SQLITE_IOERR, "disk I/O error"),
-    };
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(code),
-        Some(format!("{message} (injected by a failpoint)")),
-    )
-}
-
 fn content_hash(json: &str) -> String {
     let digest = Sha256::digest(json.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -632,22 +584,6 @@ impl Store {
             service_stats::init(c)?;
             set_schema_version(c, SCHEMA_VERSION)
         })
-    }
-
-    /// The SQLite writer, for the modules still written against rusqlite directly.
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => writer.lock().unwrap_or_else(|e| e.into_inner()),
-            Db::Postgres(_) => unreachable!("this store module does not support PostgreSQL yet"),
-        }
-    }
-
-    /// The SQLite reader, for the modules still written against rusqlite directly.
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        match &self.db {
-            Db::Sqlite { reader, .. } => reader.lock().unwrap_or_else(|e| e.into_inner()),
-            Db::Postgres(_) => unreachable!("this store module does not support PostgreSQL yet"),
-        }
     }
 
     /// Adds or replaces institutions. Every indexed document carries its institution's name,

@@ -150,35 +150,9 @@ pub(crate) mod tests {
     use crate::curated::AuditEntry;
     use crate::testing::each_backend;
 
-    /// The ten newest audit entries, newest first, read through the SQL layer so that they
-    /// can be read on both backends (`Store::audit_log` in curated.rs still reads SQLite
-    /// only; the tests of venues, service statistics and suggestions can use it instead once
-    /// it runs on both).
+    /// The ten newest audit entries.
     pub(crate) fn audit_log(store: &Store) -> Vec<AuditEntry> {
-        let entries = store.db.read(|c| {
-            c.query_map(
-                "SELECT id, at, actor, institution, record_id, action, before_json, after_json
-                 FROM curation_audit ORDER BY id DESC LIMIT 10",
-                args![],
-                |r| {
-                    let json = |i| -> Result<Option<serde_json::Value>> {
-                        let text: Option<String> = r.get(i)?;
-                        Ok(text.map(|j| serde_json::from_str(&j)).transpose()?)
-                    };
-                    Ok(AuditEntry {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        actor: r.get(2)?,
-                        institution: r.get(3)?,
-                        record_id: r.get(4)?,
-                        action: AuditAction::from_name(&r.get::<String>(5)?).unwrap(),
-                        before: json(6)?,
-                        after: json(7)?,
-                    })
-                },
-            )
-        });
-        entries.unwrap()
+        store.audit_log(None, None, 10, 0).unwrap()
     }
 
     fn venue() -> Venue {
