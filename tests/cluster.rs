@@ -132,9 +132,10 @@ async fn caught_up(client: &reqwest::Client, node: &Node) -> Value {
     .await
 }
 
-/// The ids of the first page of a search, and the total.
+/// The total of a search and the ids of its first page, every record apart (no collapsing of
+/// copies of one work).
 async fn search(client: &reqwest::Client, node: &Node, query: &str) -> (u64, Vec<String>) {
-    let url = node.url(&format!("/api/v1/search?q={query}&page_size=20"));
+    let url = node.url(&format!("/api/v1/search?q={query}&page_size=20&collapse=false"));
     let body = get_json(client, &url).await.expect("a search answer");
     let ids = body["hits"]
         .as_array()
