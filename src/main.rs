@@ -161,6 +161,10 @@ enum BenchMode {
         /// Keep the file and the data here instead of a temporary directory.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Store in this (empty) PostgreSQL database instead of a SQLite file, and time a
+        /// second node's bootstrap from it.
+        #[arg(long)]
+        store_url: Option<String>,
     },
     /// Search p50/p99 over HTTP idle and during a harvest of synthetic OAI-PMH records, and
     /// curated write-to-searchable times (issue #18).
@@ -373,6 +377,7 @@ async fn main() -> anyhow::Result<()> {
                     cnmarc,
                     rounds,
                     data,
+                    store_url,
                 }),
             ..
         } => {
@@ -381,6 +386,7 @@ async fn main() -> anyhow::Result<()> {
                 cnmarc,
                 rounds,
                 data_dir: data,
+                store_url,
             })
             .await
         }

@@ -27,6 +27,9 @@ pub struct DumpBenchOptions {
     pub rounds: usize,
     /// Where to put the file and the data; a temporary directory when `None`.
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL store (`postgres://…`, an empty database) instead of the data
+    /// directory's SQLite file; the run then also times a second node's bootstrap from it.
+    pub store_url: Option<String>,
 }
 
 const BRANCHES: &[&str] = &["总馆", "城关分馆", "七里河分馆", "安宁分馆", "流动图书车"];
@@ -263,6 +266,9 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
         data_dir.display().to_string(),
         dump.display().to_string()
     );
+    if let Some(url) = &options.store_url {
+        config.push_str(&format!("[store]\nurl = {url:?}\n"));
+    }
     for institution in &institutions {
         config.push_str(&format!(
             "[[institutions]]\nid = {:?}\nname = {:?}\ntype = {:?}\n",
@@ -318,10 +324,8 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
         mib(harvest_peak),
         mib(heap_peak)
     );
-    let store_size = ["jincheng.db", "jincheng.db-wal"]
-        .iter()
-        .map(|f| std::fs::metadata(data_dir.join(f)).map_or(0, |m| m.len()))
-        .sum::<u64>();
+    let store_size = instance.store.disk_bytes()?
+        + std::fs::metadata(data_dir.join("jincheng.db-wal")).map_or(0, |m| m.len());
     println!(
         "on disk: store {:.0} MiB, index {:.0} MiB (the dump itself {:.0} MiB)",
         mib(store_size),
@@ -342,7 +346,7 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
 
     // A restart: open the data directory again, then search.
     let started = Instant::now();
-    let instance = Instance::open(config)?;
+    let instance = Instance::open(config.clone())?;
     let opened = started.elapsed();
     let mix = query_mix();
     // Searched as the API searches: through the search service (thumbnails included).
@@ -380,8 +384,55 @@ pub async fn run(options: &DumpBenchOptions) -> anyhow::Result<()> {
         ms(percentile(&all, 99.0)),
         mib(super::http::status_bytes("VmRSS:"))
     );
+    throughput(&search, &mix);
     instance.indexing.shutdown();
+    drop(instance);
+
+    if options.store_url.is_some() {
+        // A node added to a running deployment: an empty data directory on the same store.
+        let mut node = config;
+        node.data_dir = dir.path.join("second-node");
+        let started = Instant::now();
+        let instance = Instance::open(node)?;
+        instance.wait_indexed(Duration::from_secs(24 * 3600)).await?;
+        println!(
+            "a second node, started with an empty data directory: all {} records searchable after {:.1} s",
+            instance.indexing.index().num_docs(),
+            secs(started.elapsed())
+        );
+        instance.indexing.shutdown();
+    }
     Ok(())
+}
+
+/// Searches per second of the mix, two threads searching at once for ten seconds (the
+/// machine's two cores), through the search service as the API calls it.
+fn throughput(search: &services::search::SearchService, mix: &[(&str, indexer::SearchRequest)]) {
+    const THREADS: usize = 2;
+    const FOR: Duration = Duration::from_secs(10);
+    let started = Instant::now();
+    let searches: usize = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut done = 0;
+                    for (_, request) in mix.iter().cycle().skip(t) {
+                        if started.elapsed() >= FOR || search.search(request).is_err() {
+                            break;
+                        }
+                        done += 1;
+                    }
+                    done
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap_or(0)).sum()
+    });
+    println!(
+        "throughput, {THREADS} threads searching the mix for {} s: {:.0} searches/s",
+        FOR.as_secs(),
+        searches as f64 / secs(started.elapsed())
+    );
 }
 
 #[cfg(test)]

@@ -957,6 +957,21 @@ impl Store {
         })
     }
 
+    /// The database's size on disk in bytes: SQLite's pages (without its write-ahead log),
+    /// or PostgreSQL's `pg_database_size`.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        self.db.read(|c| match c.dialect() {
+            Dialect::Sqlite => c.query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                args![],
+                |r| r.get(0),
+            ),
+            Dialect::Postgres => {
+                c.query_row("SELECT pg_database_size(current_database())", args![], |r| r.get(0))
+            }
+        })
+    }
+
     /// Number of live (not deleted) records.
     pub fn live_records(&self) -> Result<u64> {
         self.db.read(|c| {
@@ -1314,6 +1329,7 @@ mod tests {
             assert_eq!(unseen.iter().map(|u| u.1.as_str()).collect::<Vec<_>>(), ["src:3"]);
             assert_eq!(store.live_ids("src").unwrap().len(), 3);
             assert_eq!(store.records_per_institution().unwrap()["lib"], 3);
+            assert!(store.disk_bytes().unwrap() > 4096);
 
             // A changed institution re-enters its records into the change log.
             let before = store.max_seq().unwrap();
