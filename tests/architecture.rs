@@ -107,7 +107,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "reqwest",
             "axum",
             "hyper",
-            "tokio",
+            // tokio is allowed: it drives the PostgreSQL connections inside `db/pg.rs`, behind
+            // the store's synchronous interface (ARCHITECTURE.md, Decisions).
             "image",
         ],
     ),

@@ -966,9 +966,9 @@ impl Store {
                 args![],
                 |r| r.get(0),
             ),
-            Dialect::Postgres => {
-                c.query_row("SELECT pg_database_size(current_database())", args![], |r| r.get(0))
-            }
+            Dialect::Postgres => c.query_row("SELECT pg_database_size(current_database())", args![], |r| {
+                r.get(0)
+            }),
         })
     }
 
@@ -1071,6 +1071,7 @@ fn resequence_institution(c: &mut Conn<'_>, institution: &str) -> Result<()> {
 /// The next free change number. Only inside a write transaction, which holds the write
 /// lock until it commits: the numbers are handed out in commit order.
 fn next_seq(c: &mut Conn<'_>) -> Result<i64> {
+    db::commit_failpoint()?;
     let max: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", args![], |r| r.get(0))?;
     Ok(max + 1)
 }

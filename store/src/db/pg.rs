@@ -181,6 +181,11 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(client) = idle.0.pop() {
+                if client.client.is_closed() {
+                    // Its server went away (a restart, a failover): open another.
+                    idle.1 -= 1;
+                    continue;
+                }
                 return Ok(Pooled {
                     pool: self,
                     client: Some(client),
