@@ -10,6 +10,7 @@ use harvesters::HttpLimits;
 use indexer::{AnalysisOptions, Index};
 
 use crate::access::Access;
+use crate::metrics::Metrics;
 use crate::server;
 use crate::state::AppState;
 use services::config::{Config, Location, SourceConfig};
@@ -40,6 +41,8 @@ pub struct Instance {
     pub analytics: Arc<services::analytics::Analytics>,
     /// The background fetcher of harvested records' image links.
     pub remote_images: RemoteImageFetcher,
+    /// The request metrics of `/metrics`, shared by every router made from this instance.
+    metrics: Arc<Metrics>,
 }
 
 /// Records whose clicks count in the ranking, at most (the most clicked).
@@ -50,6 +53,11 @@ pub const POPULARITY_REFRESH: Duration = Duration::from_secs(600);
 /// Where the store file of `data_dir` is.
 pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join(STORE_FILE)
+}
+
+/// Where the index folder of `data_dir` is.
+pub fn index_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join(INDEX_DIR)
 }
 
 /// Opens the store under `data_dir`, creating it if needed.
@@ -63,7 +71,7 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
 /// removed, to be rebuilt from the store (which is always possible: the index holds nothing
 /// the store lacks).
 pub fn open_index(data_dir: &Path) -> anyhow::Result<Index> {
-    let dir = data_dir.join(INDEX_DIR);
+    let dir = index_path(data_dir);
     let options = AnalysisOptions {
         dictionary_dir: Some(data_dir.join(DICTIONARY_DIR)),
     };
@@ -128,6 +136,7 @@ impl Instance {
             access,
             analytics,
             remote_images,
+            metrics: Arc::new(Metrics::default()),
         })
     }
 
@@ -147,6 +156,8 @@ impl Instance {
             oai: self.config.oai,
             notice: self.config.pages.notice.as_deref().map(Arc::from),
             suggestions: self.config.suggestions,
+            metrics: Arc::clone(&self.metrics),
+            metrics_access: Arc::new(self.config.metrics.clone()),
         }
     }
 
