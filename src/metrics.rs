@@ -8,8 +8,8 @@
 //! - **read at scrape time** ([`Snapshot`]): harvest runs and items per source, summed from
 //!   the store's runs table (so every node reports the same totals, whichever ran the
 //!   harvest), the index's lag behind the store's change log and its documents, the store's
-//!   and the index's size on disk, and the connections of the accept loop that carried the
-//!   scrape.
+//!   and the index's size on disk, and the [`ConnectionCounts`] that the accept loop
+//!   (`server::serve_with`) keeps and hands to each request.
 //!
 //! Each scrape encodes a registry made for it ([`Metrics::encode`]), so a value read at
 //! scrape time is never stale and nothing is registered process-wide.
@@ -21,6 +21,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -36,7 +37,6 @@ use prometheus_client::registry::Registry;
 
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
-use crate::server::ConnectionCounts;
 use crate::state::AppState;
 
 /// The labels of `http_requests_total`.
@@ -134,6 +134,54 @@ fn method_label(method: &Method) -> &'static str {
         "CONNECT" => "CONNECT",
         "TRACE" => "TRACE",
         _ => "other",
+    }
+}
+
+/// The connections of one accept loop (`server::serve_with`), counted as they come and go.
+/// Each request carries them in its extensions (an `Arc<ConnectionCounts>`), so `/metrics` reports the server
+/// that answers it; a router driven without a socket (tests' `oneshot`) has none.
+#[derive(Debug, Default)]
+pub struct ConnectionCounts {
+    open: AtomicU64,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl ConnectionCounts {
+    /// Connections open now (their task is running).
+    pub fn open(&self) -> u64 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted and served since the server started.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Connections refused since the server started, because `max_connections` were open.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection as accepted and open until the guard is dropped.
+    pub(crate) fn accept(self: &Arc<Self>) -> OpenConnection {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(Arc::clone(self))
+    }
+
+    /// Counts a connection refused.
+    pub(crate) fn refuse(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection counted as open, until its task ends.
+pub(crate) struct OpenConnection(Arc<ConnectionCounts>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod connections;
 
-pub use connections::{ConnectionCounts, ConnectionLimits, MAX_REQUEST_HEAD_BYTES, serve_with};
+pub use connections::{ConnectionLimits, MAX_REQUEST_HEAD_BYTES, serve_with};
 
 use std::sync::Arc;
 use std::time::Duration;

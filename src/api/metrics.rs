@@ -21,8 +21,7 @@ use serde_json::json;
 use super::ApiError;
 use super::endpoint::{Content, Endpoint, Success};
 use crate::error::ErrorCode;
-use crate::metrics::{CONTENT_TYPE, Snapshot};
-use crate::server::ConnectionCounts;
+use crate::metrics::{CONTENT_TYPE, ConnectionCounts, Snapshot};
 use crate::state::AppState;
 
 /// The route.

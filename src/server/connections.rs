@@ -46,6 +46,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::error::ApiError;
+use crate::metrics::{ConnectionCounts, OpenConnection};
 use services::config::ServerConfig;
 
 /// How often an HTTP/2 connection is pinged.
@@ -99,49 +100,6 @@ impl From<&ServerConfig> for ConnectionLimits {
             header_read_timeout: config.header_read_timeout,
             idle_timeout: config.idle_timeout,
         }
-    }
-}
-
-/// The connections of one accept loop, counted as they come and go. Each request carries
-/// them in its extensions (an `Arc<ConnectionCounts>`), so `/metrics` reports the server
-/// that answers it; a router driven without a socket (tests' `oneshot`) has none.
-#[derive(Debug, Default)]
-pub struct ConnectionCounts {
-    open: AtomicU64,
-    accepted: AtomicU64,
-    refused: AtomicU64,
-}
-
-impl ConnectionCounts {
-    /// Connections open now (their task is running).
-    pub fn open(&self) -> u64 {
-        self.open.load(Ordering::Relaxed)
-    }
-
-    /// Connections accepted and served since the server started.
-    pub fn accepted(&self) -> u64 {
-        self.accepted.load(Ordering::Relaxed)
-    }
-
-    /// Connections refused since the server started, because `max_connections` were open.
-    pub fn refused(&self) -> u64 {
-        self.refused.load(Ordering::Relaxed)
-    }
-
-    /// Counts a connection as accepted and open until the guard is dropped.
-    fn accept(self: &Arc<Self>) -> OpenConnection {
-        self.accepted.fetch_add(1, Ordering::Relaxed);
-        self.open.fetch_add(1, Ordering::Relaxed);
-        OpenConnection(Arc::clone(self))
-    }
-}
-
-/// A connection counted as open, until its task ends.
-struct OpenConnection(Arc<ConnectionCounts>);
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -283,7 +241,7 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            counts.refused.fetch_add(1, Ordering::Relaxed);
+            counts.refuse();
             refuse(stream, &refusals, refusal.clone());
             continue;
         };
