@@ -138,8 +138,9 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// The connections of one accept loop (`server::serve_with`), counted as they come and go.
-/// Each request carries them in its extensions (an `Arc<ConnectionCounts>`), so `/metrics` reports the server
-/// that answers it; a router driven without a socket (tests' `oneshot`) has none.
+/// Each request carries them in its extensions (an `Arc<ConnectionCounts>`), so `/metrics`
+/// reports the server that answers it; a router driven without a socket (the tests'
+/// `oneshot`) has none, and its scrape leaves the connection metrics out.
 #[derive(Debug, Default)]
 pub struct ConnectionCounts {
     open: AtomicU64,
