@@ -10,6 +10,7 @@ use harvesters::HttpLimits;
 use indexer::{AnalysisOptions, Index};
 
 use crate::access::Access;
+use crate::metrics::Metrics;
 use crate::server;
 use crate::state::AppState;
 use services::config::{Config, Location, SourceConfig};
@@ -42,6 +43,8 @@ pub struct Instance {
     pub remote_images: RemoteImageFetcher,
     /// This node's name in harvest leases.
     node: Arc<str>,
+    /// The request metrics of `/metrics`, shared by every router made from this instance.
+    metrics: Arc<Metrics>,
 }
 
 /// Another node holds the harvest lease of a source: it is harvesting it now.
@@ -57,6 +60,11 @@ pub const POPULARITY_REFRESH: Duration = Duration::from_secs(600);
 /// Where the store file of `data_dir` is.
 pub fn store_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join(STORE_FILE)
+}
+
+/// Where the index folder of `data_dir` is.
+pub fn index_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join(INDEX_DIR)
 }
 
 /// Opens the store of a config: the PostgreSQL database of `[store] url`, or else the SQLite
@@ -76,7 +84,7 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// removed, to be rebuilt from the store (which is always possible: the index holds nothing
 /// the store lacks).
 pub fn open_index(data_dir: &Path) -> anyhow::Result<Index> {
-    let dir = data_dir.join(INDEX_DIR);
+    let dir = index_path(data_dir);
     let options = AnalysisOptions {
         dictionary_dir: Some(data_dir.join(DICTIONARY_DIR)),
     };
@@ -142,6 +150,7 @@ impl Instance {
             access,
             analytics,
             remote_images,
+            metrics: Arc::new(Metrics::default()),
         })
     }
 
@@ -161,6 +170,8 @@ impl Instance {
             oai: self.config.oai,
             notice: self.config.pages.notice.as_deref().map(Arc::from),
             suggestions: self.config.suggestions,
+            metrics: Arc::clone(&self.metrics),
+            metrics_access: Arc::new(self.config.metrics.clone()),
         }
     }
 

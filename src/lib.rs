@@ -18,10 +18,11 @@ pub mod extract;
 pub mod ical;
 mod instance;
 pub mod jsonld;
+pub mod metrics;
 pub mod oai;
 pub mod response_policy;
 pub mod server;
 pub mod state;
 pub mod web;
 
-pub use crate::instance::{Instance, open_index, open_store, store_path};
+pub use crate::instance::{Instance, index_path, open_index, open_store, store_path};

@@ -6,6 +6,7 @@ mod connections;
 
 pub use connections::{ConnectionLimits, MAX_REQUEST_HEAD_BYTES, serve_with};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -34,6 +35,7 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .allow_headers([HeaderName::from_static("x-api-key"), header::IF_NONE_MATCH])
         .expose_headers([header::ETAG, header::RETRY_AFTER]);
     let limits = state.curation.image_limits();
+    let metrics = Arc::clone(&state.metrics);
     // API keys, rate limits and ETags are route layers inside `api::router` and
     // `api::upload_router`, given by where each route is listed (`api::groups`).
     // The pages and the OAI-PMH provider have a per-client rate of their own.
@@ -58,6 +60,13 @@ pub fn app(state: AppState, request_timeout: Duration, cors_origins: &[String]) 
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
+        // Outermost, so every answer is counted as the client gets it (a panic's 500, a
+        // timeout's 503). A layer of the router wraps each route after routing, so the
+        // request knows its route template (`MatchedPath`).
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
 }
 
 /// Serves `router` on `listener` with the default [`ConnectionLimits`] until `shutdown`

@@ -31,4 +31,8 @@ pub struct AppState {
     pub notice: Option<Arc<str>>,
     /// The `[suggestions]` settings (readers' purchase suggestions).
     pub suggestions: services::config::SuggestionsConfig,
+    /// The request metrics that `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The `[metrics]` settings: who may read `/metrics`.
+    pub metrics_access: Arc<services::config::MetricsConfig>,
 }

@@ -223,6 +223,29 @@ async fn nodes_share_harvests_writes_sessions_and_results() {
         caught_up(&client, node).await;
         assert_eq!(search(&client, node, "").await.0, LIVE, "every live record, once");
     }
+    // Each node's metrics read the shared store: its size, and the harvest's runs.
+    let metrics = client
+        .get(b.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sample = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    assert!(
+        sample("jincheng_store_size_bytes") > 1e6,
+        "the PostgreSQL database's size"
+    );
+    assert_eq!(
+        sample("jincheng_harvest_runs_total{source=\"peer\",status=\"complete\"}"),
+        1.0
+    );
 
     // A curator's writes on B are found by searches on A's replacement nodes C (and B).
     services::auth::accounts::create_user(

@@ -74,6 +74,81 @@ pub struct Config {
     /// Readers' purchase suggestions (读者荐购).
     #[serde(default)]
     pub suggestions: SuggestionsConfig,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: who may read the Prometheus metrics at `/metrics`.
+///
+/// ```toml
+/// [metrics]
+/// public = false                       # the default
+/// token_env = "JINCHENG_METRICS_TOKEN" # the default
+/// ```
+///
+/// Unless `public`, `/metrics` answers only clients on the loopback interface and requests
+/// with `Authorization: Bearer <token>`, where the token is the value of the environment
+/// variable named by `token_env` (read by [`Config::load`]; unset or empty, no token opens
+/// it). Anyone else gets `404 not_found`, the answer of a route that does not exist.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Anyone may read `/metrics` (false by default).
+    #[serde(default)]
+    pub public: bool,
+    /// The environment variable holding the bearer token (`JINCHENG_METRICS_TOKEN` by
+    /// default). The token itself never goes in the config file.
+    #[serde(default = "default_metrics_token_env")]
+    pub token_env: String,
+    /// The token read from `token_env`, if it is set and not empty.
+    #[serde(skip)]
+    pub token: Option<MetricsToken>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            public: false,
+            token_env: default_metrics_token_env(),
+            token: None,
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// Reads the token from the environment variable `token_env`.
+    pub fn read_token_from_env(&mut self) {
+        self.token = std::env::var(&self.token_env).ok().and_then(MetricsToken::new);
+    }
+}
+
+fn default_metrics_token_env() -> String {
+    "JINCHENG_METRICS_TOKEN".to_string()
+}
+
+/// The bearer token that opens `/metrics`. Its `Debug` shows no part of it, so a logged
+/// config never reveals it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The token, unless `token` is empty or only spaces.
+    pub fn new(token: String) -> Option<MetricsToken> {
+        let token = token.trim();
+        (!token.is_empty()).then(|| MetricsToken(token.to_string()))
+    }
+
+    /// The token, to compare in constant time (`auth::secret::equal`); never to log.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
 }
 
 /// `[store]`: the store of record. Without `url`, the SQLite file `jincheng.db` of the data
@@ -848,6 +923,7 @@ impl Config {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let mut config = Config::parse(&text).with_context(|| format!("in {}", path.display()))?;
         config.curation.apply_legacy_env();
+        config.metrics.read_token_from_env();
         let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
             config.data_dir = base.join(&config.data_dir);
@@ -1078,6 +1154,25 @@ interval = "6h"
             }
         );
         assert!(Config::parse(&with_api.replace("30/s", "lots")).is_err());
+    }
+
+    #[test]
+    fn metrics_are_closed_by_default_and_the_token_stays_out_of_the_file() {
+        let config = Config::parse(EXAMPLE).unwrap();
+        assert!(!config.metrics.public);
+        assert_eq!(config.metrics.token_env, "JINCHENG_METRICS_TOKEN");
+        assert!(config.metrics.token.is_none());
+        let open = Config::parse(&format!(
+            "{EXAMPLE}\n[metrics]\npublic = true\ntoken_env = \"SCRAPE_TOKEN\"\n"
+        ))
+        .unwrap();
+        assert!(open.metrics.public);
+        assert_eq!(open.metrics.token_env, "SCRAPE_TOKEN");
+        assert!(Config::parse(&format!("{EXAMPLE}\n[metrics]\ntoken = \"s3cret\"\n")).is_err());
+        assert!(MetricsToken::new("  ".into()).is_none());
+        let token = MetricsToken::new(" s3cret ".into()).unwrap();
+        assert_eq!(token.expose(), "s3cret");
+        assert!(!format!("{token:?}").contains("s3cret"));
     }
 
     /// The venue shape the README documents.

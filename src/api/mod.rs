@@ -1,6 +1,7 @@
 //! The HTTP API, laid out like its URL tree:
 //!
-//! - `/healthz` — [`health`]
+//! - `/healthz`, `/readyz` — [`health`] (liveness; readiness by the index's lag)
+//! - `/metrics` — [`metrics`] (Prometheus; loopback or a bearer token unless public)
 //! - `/api/v1/search` — [`search`]
 //! - `/api/v1/suggest` — [`suggest`]
 //! - `/api/v1/records/{id}` — [`records`]
@@ -35,6 +36,7 @@ mod events;
 mod export;
 mod health;
 mod institutions;
+mod metrics;
 mod mobile;
 mod openapi;
 mod records;
@@ -123,11 +125,12 @@ pub fn groups() -> Vec<Group> {
             endpoints: curate::upload_endpoints(),
         },
         Group {
-            name: "health, documentation, dashboard and images",
+            name: "health, metrics, documentation, dashboard and images",
             guard: Guard::None,
             bodies: Bodies::General,
             endpoints: [
                 health::endpoints(),
+                metrics::endpoints(),
                 openapi::page_endpoints(),
                 analytics::page_endpoints(),
                 curate::image_endpoints(),

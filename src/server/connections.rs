@@ -18,6 +18,10 @@
 //!   gracefully; for HTTP/2 that is a `GOAWAY`. If it is still open a header timeout later
 //!   with nothing in flight, it is dropped. HTTP/2 connections are also pinged
 //!   ([`H2_KEEP_ALIVE_INTERVAL`]) and closed when the peer stops answering.
+//!
+//! The loop also counts its connections ([`ConnectionCounts`]: open now, accepted, refused)
+//! and hands each request the counts of the server it came through, beside its peer
+//! address, for `/metrics`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +46,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::error::ApiError;
+use crate::metrics::{ConnectionCounts, OpenConnection};
 use services::config::ServerConfig;
 
 /// How often an HTTP/2 connection is pinged.
@@ -220,6 +225,7 @@ pub async fn serve_with(
     let refusals = Arc::new(Semaphore::new(MAX_PENDING_REFUSALS));
     let refusal = Bytes::from(refusal().await);
     let (stop, stopping) = watch::channel(false);
+    let counts = Arc::new(ConnectionCounts::default());
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -235,18 +241,22 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            counts.refuse();
             refuse(stream, &refusals, refusal.clone());
             continue;
         };
+        let open = counts.accept();
         let activity = Activity::new();
         let requests = Arc::clone(&activity);
-        // Each request carries the peer address, and counts as in flight until its
-        // response body is done.
+        let server_counts = Arc::clone(&counts);
+        // Each request carries the peer address and the server's connection counts, and
+        // counts as in flight until its response body is done.
         let service = router
             .clone()
             .map_request(move |req: Request<hyper::body::Incoming>| {
                 let mut req = req.map(Body::new);
                 req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut().insert(Arc::clone(&server_counts));
                 req
             })
             .map_future(move |response| {
@@ -270,7 +280,7 @@ pub async fn serve_with(
             activity,
             limits,
             stopping.clone(),
-            permit,
+            (permit, open),
         ));
     }
     drop(listener);
@@ -294,14 +304,15 @@ enum Phase {
 }
 
 /// Runs one connection: drops it if no request arrives within the header timeout, shuts it
-/// down when idle or when the server stops, and gives its permit back at the end.
+/// down when idle or when the server stops, and gives its permit back (and stops counting
+/// as open) at the end.
 async fn drive<C: Future>(
     connection: C,
     shut_down: impl Fn(Pin<&mut C>),
     activity: Arc<Activity>,
     limits: ConnectionLimits,
     mut stopping: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _held: (OwnedSemaphorePermit, OpenConnection),
 ) {
     let mut connection = std::pin::pin!(connection);
     let first_request_by = activity.opened + limits.header_read_timeout;

@@ -374,6 +374,20 @@ impl HarvestRun {
     }
 }
 
+/// The harvest runs of one source that stand at one status, added up: for the metrics, which
+/// read them from the store so that every node reports the same totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTotals {
+    /// Source id.
+    pub source: String,
+    /// Where these runs stand.
+    pub status: RunStatus,
+    /// How many runs.
+    pub runs: u64,
+    /// What they changed, together.
+    pub counts: Counts,
+}
+
 /// Where a harvest run stands. Stored by its [`RunStatus::as_str`] name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -1029,6 +1043,32 @@ impl Store {
         })
     }
 
+    /// Every source's harvest runs, added up per status (sources in id order).
+    pub fn run_totals(&self) -> Result<Vec<RunTotals>> {
+        self.db.read(|c| {
+            c.query_map(
+                "SELECT source, status, COUNT(*), SUM(added), SUM(updated), SUM(deleted),
+                        SUM(unchanged), SUM(quarantined)
+                 FROM harvest_runs GROUP BY source, status ORDER BY source, status",
+                args![],
+                |row| {
+                    Ok(RunTotals {
+                        source: row.get(0)?,
+                        status: row.get(1)?,
+                        runs: row.get(2)?,
+                        counts: Counts {
+                            added: row.get(3)?,
+                            updated: row.get(4)?,
+                            deleted: row.get(5)?,
+                            unchanged: row.get(6)?,
+                            quarantined: row.get(7)?,
+                        },
+                    })
+                },
+            )
+        })
+    }
+
     /// Quarantined items of a source (or all), newest first.
     pub fn quarantine(&self, source: Option<&str>, limit: usize) -> Result<Vec<QuarantinedItem>> {
         self.db.read(|c| {
@@ -1209,6 +1249,62 @@ mod tests {
             datestamp: "2024-01-01T00:00:00Z".into(),
             raw: format!("<record>{title}</record>"),
         }
+    }
+
+    #[test]
+    fn run_totals_add_up_each_source_per_status() {
+        each_backend(|store| {
+            let quarantined = Incoming::Quarantined {
+                local_id: "3".into(),
+                reason: "no title".into(),
+                raw: "<record/>".into(),
+            };
+            let first = store.start_run("src", false).unwrap();
+            let page = [incoming("1", "甲"), incoming("2", "乙"), quarantined];
+            store
+                .apply_page(first, "src", "lib", &page, &Checkpoint::default())
+                .unwrap();
+            store.finish_run(first, None).unwrap();
+            let second = store.start_run("src", false).unwrap();
+            store
+                .apply_page(
+                    second,
+                    "src",
+                    "lib",
+                    &[incoming("1", "甲一")],
+                    &Checkpoint::default(),
+                )
+                .unwrap();
+            store.finish_run(second, None).unwrap();
+            let failed = store.start_run("src", true).unwrap();
+            store.finish_run(failed, Some("boom")).unwrap();
+            store.start_run("other", false).unwrap();
+
+            let totals = store.run_totals().unwrap();
+            let summary: Vec<_> = totals
+                .iter()
+                .map(|t| (t.source.as_str(), t.status, t.runs))
+                .collect();
+            assert_eq!(
+                summary,
+                [
+                    ("other", RunStatus::Running, 1),
+                    ("src", RunStatus::Complete, 2),
+                    ("src", RunStatus::Failed, 1),
+                ]
+            );
+            assert_eq!(
+                totals[1].counts,
+                Counts {
+                    added: 2,
+                    updated: 1,
+                    deleted: 0,
+                    unchanged: 0,
+                    quarantined: 1,
+                }
+            );
+            assert_eq!(totals[2].counts, Counts::default());
+        });
     }
 
     #[test]
