@@ -138,7 +138,7 @@ impl Instance {
         )?);
         let remote_images = RemoteImageFetcher::start(
             Arc::clone(&store),
-            services::curate::images::images_dir(&config.data_dir),
+            services::curate::images::ImageStorage::new(&config.data_dir, &store),
             &config.curation.remote_images,
             config.curation.image_limits(),
         );

@@ -68,6 +68,19 @@ impl Harness {
         if let Some(timeout) = request_timeout {
             config.server.request_timeout = timeout;
         }
+        Harness::with_config(dir, config)
+    }
+
+    /// A harness whose store is the PostgreSQL database at `url` (`[store] url`), which
+    /// other instances may share; its data directory is its own.
+    fn on_database(url: &str) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config(dir.path());
+        config.store.url = Some(url.to_string());
+        Harness::with_config(dir, config)
+    }
+
+    fn with_config(dir: tempfile::TempDir, config: Config) -> Harness {
         let instance = Instance::open(config).unwrap();
         for (username, role, institutions) in [
             ("cur-a", Role::Curator, vec![MUSEUM.to_string()]),
@@ -1286,6 +1299,114 @@ async fn images_are_checked_stripped_resized_and_served_immutable() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["images"].as_array().unwrap().len(), 1);
+}
+
+/// Several nodes on one PostgreSQL store (issue #17), each with its own data directory: an
+/// image uploaded through node A is served by node B, which has never seen it, from the
+/// store's bytes, and B keeps them as its own file from then on. An image neither has is
+/// the usual `404`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_uploaded_on_one_node_is_served_by_another_sharing_the_store() {
+    use services::curate::images::{Variant, variant_path};
+    let database = store::test_cluster::database();
+    let node_a = Harness::on_database(&database);
+    let a = node_a.token("cur-a").await;
+    let id = node_a.fixture(MUSEUM);
+    let (status, body) = node_a
+        .upload(
+            &id,
+            &a,
+            multipart(
+                &png(640, 480),
+                "shared.png",
+                "image/png",
+                Some("两个节点都能看到"),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let uploaded = body["images"].as_array().unwrap().last().unwrap().clone();
+    let hash = uploaded["hash"].as_str().unwrap().to_string();
+
+    // Node B: the same database, another data directory, without the image's files.
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut config_b = config(dir_b.path());
+    config_b.store.url = Some(database.clone());
+    let node_b = Instance::open(config_b).unwrap();
+    assert!(node_a.instance.store.is_shared() && node_b.store.is_shared());
+    let router_b = node_b.router();
+    let get = |router: Router, uri: String| async move {
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, body.to_vec())
+    };
+    let images_a = node_a.instance.config.data_dir.join("images");
+    let images_b = dir_b.path().join("images");
+
+    // B's copy of the record points at the image (a token made on A works on B too).
+    let (status, _, record) = node_a
+        .call(Method::GET, &format!("/api/v1/curate/records/{id}"), &a, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let request = a
+        .apply(Request::builder().uri(format!("/api/v1/curate/records/{id}")))
+        .body(Body::empty())
+        .unwrap();
+    let response = router_b.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let on_b: Value = serde_json::from_slice(
+        &axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(on_b["images"], record["images"]);
+
+    for (variant, url) in [
+        (Variant::Thumb, &uploaded["thumb_url"]),
+        (Variant::Display, &uploaded["display_url"]),
+    ] {
+        let url = url.as_str().unwrap().to_string();
+        let on_a = std::fs::read(variant_path(&images_a, &hash, variant)).unwrap();
+        let cached = variant_path(&images_b, &hash, variant);
+        assert!(!cached.exists(), "B has no file of {url} before it is asked");
+        let (status, headers, bytes) = get(router_b.clone(), url.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{url} on B");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(bytes, on_a, "{url}: B serves A's bytes");
+        assert_eq!(
+            std::fs::read(&cached).unwrap(),
+            on_a,
+            "{url}: B keeps them as its own file"
+        );
+        // Only the file itself: the temporary file it was written as is gone.
+        let beside: Vec<_> = std::fs::read_dir(cached.parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(
+            beside.iter().all(|name| !name.to_string_lossy().starts_with('.')),
+            "{beside:?}"
+        );
+        let (status, _, again) = get(router_b.clone(), url.clone()).await;
+        assert_eq!((status, again), (StatusCode::OK, on_a), "{url} again on B");
+    }
+
+    // An image that neither node nor the store has: the same 404 on both.
+    let missing = format!("/images/{}/thumb.jpg", "ef".repeat(32));
+    let (status_a, _, body_a) = get(node_a.router.clone(), missing.clone()).await;
+    let (status_b, _, body_b) = get(router_b.clone(), missing).await;
+    assert_eq!(status_a, StatusCode::NOT_FOUND);
+    assert_eq!((status_b, body_b), (status_a, body_a));
+    assert!(!variant_path(&images_b, &"ef".repeat(32), Variant::Thumb).exists());
 }
 
 // ---------------------------------------------------------------------------------------

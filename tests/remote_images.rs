@@ -446,3 +446,57 @@ async fn links_to_internal_addresses_are_refused_by_default() {
     assert!(record["images"][0].get("thumb_url").is_none());
     instance.indexing.shutdown();
 }
+
+/// Two nodes on one PostgreSQL store (issue #17), each with its own data directory: a link
+/// fetched by node A is served by node B, which never fetched it (its fetcher is off), from
+/// the bytes A put in the store, and B keeps them as its own file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_fetched_on_one_node_is_served_by_another_sharing_the_store() {
+    use services::curate::images::{Variant, variant_path};
+    let museum = Museum::default();
+    let base = start_museum(&museum).await;
+    museum.serve(
+        "objects.csv",
+        "text/csv; charset=utf-8",
+        format!("编号,名称,图片\n1,铜奔马,{base}/horse.png\n").into_bytes(),
+    );
+    museum.serve("horse.png", "image/png", png(600, 400));
+    let csv_url = format!("{base}/objects.csv");
+    let database = store::test_cluster::database();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut config_a = config(dir_a.path(), &csv_url, true);
+    config_a.store.url = Some(database.clone());
+    let node_a = Instance::open(config_a).unwrap();
+    let mut config_b = config(dir_b.path(), &csv_url, true);
+    config_b.store.url = Some(database);
+    config_b.curation.remote_images.enabled = false;
+    let node_b = Instance::open(config_b).unwrap();
+
+    let source = node_a.config.sources[0].clone();
+    let run = node_a.harvest(&source, |_| {}).await.unwrap();
+    assert_eq!(run.status, RunStatus::Complete, "{run:?}");
+    wait_settled(&node_a).await;
+    assert_eq!(museum.hits("horse.png"), 1);
+
+    let (status, record) = get_json(&node_b, "/api/v1/records/museum-csv:1", None).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let image = &record["images"][0];
+    for (variant, url) in [
+        (Variant::Thumb, &image["thumb_url"]),
+        (Variant::Display, &image["display_url"]),
+    ] {
+        let url = url.as_str().expect("B points at the local copy");
+        let hash = url.split('/').nth(2).unwrap();
+        let on_a = std::fs::read(variant_path(&dir_a.path().join("images"), hash, variant)).unwrap();
+        let cached = variant_path(&dir_b.path().join("images"), hash, variant);
+        assert!(!cached.exists(), "B has no file of {url} before it is asked");
+        let (status, headers, bytes) = get(&node_b, url, None).await;
+        assert_eq!(status, StatusCode::OK, "{url} on B");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(bytes, on_a, "{url}: B serves A's bytes");
+        assert_eq!(std::fs::read(&cached).unwrap(), on_a, "{url}: B keeps them");
+    }
+    assert_eq!(museum.hits("horse.png"), 1, "B fetched nothing itself");
+    node_a.indexing.shutdown();
+    node_b.indexing.shutdown();
+}

@@ -10,7 +10,9 @@
 //! The bytes then go through exactly the checks of a curator's upload
 //! ([`crate::curate::images::process_and_store`]: size, sniffed format, header dimensions, bounded
 //! decode, re-encode without metadata) and are stored content-addressed as `thumb.jpg` and
-//! `display.jpg`, served by `GET /images/{hash}/{file}`.
+//! `display.jpg`, served by `GET /images/{hash}/{file}`: as files, and on a store shared by
+//! several nodes in the store too ([`ImageStorage`]), before the link is marked fetched, so
+//! every node can serve the local copy as soon as any node points at it.
 //!
 //! Failures are data, never a failed harvest: a final one (404, too large, a decompression
 //! bomb, not an image, a refused address) marks the link `failed` with a stable reason code
@@ -19,7 +21,6 @@
 //! `max_attempts`. Nothing here blocks a harvest or a search, and the record keeps its
 //! original link whatever happens.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use harvesters::{AddressPolicy, HttpLimits};
 use tokio::sync::Notify;
 
 use crate::config::RemoteImagesConfig;
-use crate::curate::images::{self, ImageError, ImageLimits, Variant};
+use crate::curate::images::{self, ImageError, ImageLimits, ImageStorage, Variant};
 use store::Store;
 use store::remote_images::{DueImage, FetchFailure, FetchedImage};
 
@@ -82,7 +83,7 @@ pub struct RemoteImageFetcher {
 /// What the fetcher needs.
 struct Fetcher {
     store: Arc<Store>,
-    images_dir: PathBuf,
+    storage: ImageStorage,
     limits: ImageLimits,
     http: HttpLimits,
     max_attempts: u32,
@@ -95,7 +96,7 @@ impl RemoteImageFetcher {
     /// and the links wait in the store for a server to fetch them.
     pub fn start(
         store: Arc<Store>,
-        images_dir: PathBuf,
+        storage: ImageStorage,
         settings: &RemoteImagesConfig,
         limits: ImageLimits,
     ) -> RemoteImageFetcher {
@@ -112,7 +113,7 @@ impl RemoteImageFetcher {
         };
         let fetcher = Fetcher {
             store,
-            images_dir,
+            storage,
             limits,
             http: http_limits(&limits, settings.address_policy()),
             max_attempts: settings.max_attempts,
@@ -250,8 +251,7 @@ impl Fetcher {
         let bytes = harvesters::fetch_bytes(&url, self.http.clone())
             .await
             .map_err(fetch_failure)?;
-        let (dir, limits) = (self.images_dir.clone(), self.limits);
-        let processed = images::process_and_store(bytes, limits, dir)
+        let processed = images::process_and_store(bytes, self.limits, self.storage.clone())
             .await
             .map_err(image_failure)?;
         Ok(FetchedImage {
@@ -289,8 +289,10 @@ fn image_failure(err: ImageError) -> Failure {
         ImageError::TooLarge(_) => Failure::last("too_large", message),
         ImageError::Unsupported(_) => Failure::last("not_an_image", message),
         ImageError::Invalid(_) => Failure::last("corrupt", message),
-        ref err @ ImageError::Io(_) if err.is_disk_full() => Failure::temporary("disk_full", message),
-        ImageError::Io(_) => Failure::temporary("internal", message),
+        ref err @ (ImageError::Io(_) | ImageError::Store(_)) if err.is_disk_full() => {
+            Failure::temporary("disk_full", message)
+        }
+        ImageError::Io(_) | ImageError::Store(_) => Failure::temporary("internal", message),
     }
 }
 

@@ -17,6 +17,10 @@
 //! Every write commits to the store before answering and wakes the index follower; with
 //! `?wait=true` it answers only once the change is searchable (or after 5 s, saying
 //! `"indexed": false`).
+//!
+//! Images are served from this node's images directory; on a store shared by several nodes
+//! an image this node lacks (uploaded or fetched on another node) is read from the store
+//! and kept in the directory for the next request ([`ImageStorage::read`]).
 
 use std::time::Duration;
 
@@ -35,7 +39,7 @@ use crate::error::ErrorCode;
 use crate::extract::{ApiQuery, Flag, Term, in_range};
 use crate::state::AppState;
 use services::auth::Principal;
-use services::curate::images::{self, ImageError, ImageLimits, Variant};
+use services::curate::images::{self, ImageError, ImageLimits, ImageStorage, Variant};
 use services::curate::{self, AuditAction, CurateError, IfMatch};
 use store::curated::{CommittedChange, CuratedImage, CuratedQuery, CuratedRow};
 
@@ -217,6 +221,7 @@ impl From<ImageError> for ApiError {
             }),
             err @ ImageError::Io(_) if err.is_disk_full() => ApiError::insufficient_storage(err),
             ImageError::Io(err) => ApiError::internal(err),
+            ImageError::Store(err) => err.into(),
         }
     }
 }
@@ -589,8 +594,8 @@ async fn upload_image(
         })
     })?;
     let store = state.store.clone();
-    let dir = images::images_dir(&state.data_dir);
-    let processed = images::process_and_store(file, limits, dir).await?;
+    let storage = ImageStorage::new(&state.data_dir, &state.store);
+    let processed = images::process_and_store(file, limits, storage).await?;
     let image = CuratedImage {
         hash: processed.hash.clone(),
         alt,
@@ -673,12 +678,12 @@ async fn serve_image(
         }
         return Ok(response);
     }
-    let path = images::variant_path(&images::images_dir(&state.data_dir), &hash, variant);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
-        Err(err) => return Err(ApiError::internal(err)),
-    };
+    // The local file, or on a shared store the store's bytes (cached as the file from then
+    // on): an image written on another node is served here too.
+    let storage = ImageStorage::new(&state.data_dir, &state.store);
+    let bytes = tokio::task::spawn_blocking(move || storage.read(&hash, variant))
+        .await??
+        .ok_or_else(ApiError::not_found)?;
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));

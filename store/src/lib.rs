@@ -20,6 +20,8 @@
 //! - Venues and mobile routes ([`Store::venues`], [`Store::update_venue`],
 //!   [`Store::mobile_routes`]): opening hours, facilities and the service network, kept apart
 //!   from the institutions so that a change of hours re-indexes nothing.
+//! - Image files ([`Store::put_image_files`], [`Store::image_file`]): on a shared store, the
+//!   bytes of every stored image size, so that every node can serve an image written on any.
 //! - `test_cluster` (for tests, with the feature `test-cluster`): a private PostgreSQL server
 //!   per test process and a fresh database per test (`test_cluster::database()`).
 //!
@@ -49,6 +51,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod backup;
 pub mod curated;
+mod image_files;
 mod leases;
 pub mod remote_images;
 mod service_stats;
@@ -588,6 +591,7 @@ impl Store {
             c.execute_batch(SCHEMA)?;
             c.execute_batch(api_keys::SCHEMA)?;
             c.execute_batch(leases::SCHEMA)?;
+            c.execute_batch(image_files::SCHEMA)?;
             add_missing_columns(c)?;
             accounts::init(c)?;
             curated::init(c)?;

@@ -17,14 +17,25 @@
 //! Two sizes are kept, as JPEG: `thumb` (240 px) and `display` (1200 px), under
 //! `{data_dir}/images/{hash[0..2]}/{hash}/`, where `hash` is the SHA-256 of the uploaded
 //! bytes. Files never change once written, so they are served as immutable.
+//!
+//! Where they are kept is an [`ImageStorage`]. With one node (a SQLite store) the files are
+//! the images. On a store shared by several nodes (PostgreSQL), each of which has its own
+//! data directory, the store holds the bytes of both sizes too
+//! ([`store::Store::put_image_files`]), written in the same step as the files and so before
+//! any record can point at the image; a node's images directory is then a cache, and
+//! [`ImageStorage::read`] fills it from the store on the node's first request for an image
+//! written elsewhere.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+
+use store::{Store, StoreError};
 
 use crate::auth::secret::sha256_hex;
 
@@ -79,6 +90,9 @@ pub enum ImageError {
     /// Writing the files failed (500).
     #[error("storing the image: {0}")]
     Io(#[from] std::io::Error),
+    /// Writing the image into a shared store, or reading it from there, failed (500).
+    #[error("storing the image: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// A processed image, ready to store.
@@ -126,7 +140,7 @@ fn limit_error(err: image::ImageError) -> ImageError {
 pub async fn process_and_store(
     bytes: Vec<u8>,
     limits: ImageLimits,
-    images_dir: PathBuf,
+    storage: ImageStorage,
 ) -> Result<ProcessedImage, ImageError> {
     let format = check(&bytes, &limits)?;
     let slot = DecodeSlot::acquire().await;
@@ -137,7 +151,7 @@ pub async fn process_and_store(
             return;
         }
         let result = decode(&bytes, format, &limits, slot).and_then(|processed| {
-            store(&images_dir, &processed)?;
+            storage.put(&processed)?;
             Ok(processed)
         });
         let _ = answer.send(result);
@@ -363,6 +377,86 @@ pub fn variant_path(images_dir: &Path, hash: &str, variant: Variant) -> PathBuf 
     images_dir.join(&hash[..2]).join(hash).join(variant.file_name())
 }
 
+/// Where images are kept: this node's images directory and, on a store shared by several
+/// nodes, the store (see the module's documentation).
+#[derive(Clone)]
+pub struct ImageStorage {
+    dir: PathBuf,
+    shared: Option<Arc<Store>>,
+}
+
+impl ImageStorage {
+    /// The images of the node whose data directory is `data_dir`, with `store` as their
+    /// shared home if it is shared ([`Store::is_shared`]); a store of one node holds no
+    /// image bytes.
+    pub fn new(data_dir: &Path, store: &Arc<Store>) -> ImageStorage {
+        ImageStorage {
+            dir: images_dir(data_dir),
+            shared: store.is_shared().then(|| Arc::clone(store)),
+        }
+    }
+
+    /// This node's images directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stores both sizes of a processed image: the files ([`store()`]), then, on a shared
+    /// store, their bytes in the store. Both happen before the caller stores any record
+    /// pointing at the image, so no node sees a record whose image it cannot get. A failure
+    /// of the second leaves files behind, which is harmless: they are the right bytes for
+    /// their name, and the next upload of the image stores them in the store.
+    pub fn put(&self, image: &ProcessedImage) -> Result<(), ImageError> {
+        store(&self.dir, image)?;
+        if let Some(shared) = &self.shared {
+            shared.put_image_files(
+                &image.hash,
+                &[
+                    (Variant::Display.file_name(), image.display.as_slice()),
+                    (Variant::Thumb.file_name(), image.thumb.as_slice()),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The bytes of one size of the image `hash`, or `None` if there is no such image.
+    ///
+    /// The local file is read first. On a shared store, a file this node lacks (the image
+    /// was written on another node) is read from the store and written into the images
+    /// directory (under a temporary name, then renamed, as [`store()`] does), so that the next
+    /// request is a file read. A failure to write that copy is logged and the bytes are
+    /// still returned: the cache is an optimisation, the store the image.
+    pub fn read(&self, hash: &str, variant: Variant) -> Result<Option<Vec<u8>>, ImageError> {
+        if !is_hash(hash) {
+            return Ok(None);
+        }
+        let path = variant_path(&self.dir, hash, variant);
+        match std::fs::read(&path) {
+            Ok(bytes) => return Ok(Some(bytes)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err.into()),
+        }
+        let Some(shared) = &self.shared else {
+            return Ok(None);
+        };
+        let Some(bytes) = shared.image_file(hash, variant.file_name())? else {
+            return Ok(None);
+        };
+        let mut temporary = Vec::with_capacity(1);
+        if let Err(err) = write_then_rename(&[(path, bytes.as_slice())], &mut temporary) {
+            tracing::warn!(
+                "caching image {hash}/{} from the store: {err}",
+                variant.file_name()
+            );
+            for tmp in &temporary {
+                let _ = std::fs::remove_file(tmp);
+            }
+        }
+        Ok(Some(bytes))
+    }
+}
+
 /// Writes both sizes (once: content-addressed files never change).
 ///
 /// Both files are first written under temporary names, and renamed into place only when
@@ -422,7 +516,11 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 impl ImageError {
     /// True for a write that failed on a full disk (ENOSPC).
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, ImageError::Io(err) if err.kind() == std::io::ErrorKind::StorageFull)
+        match self {
+            ImageError::Io(err) => err.kind() == std::io::ErrorKind::StorageFull,
+            ImageError::Store(err) => err.is_disk_full(),
+            _ => false,
+        }
     }
 }
 
@@ -437,6 +535,36 @@ mod tests {
             .write_to(&mut out, ImageFormat::Png)
             .unwrap();
         out.into_inner()
+    }
+
+    /// The images of a node with a store of its own (SQLite) in `data_dir`.
+    fn local_storage(data_dir: &Path) -> ImageStorage {
+        let store = Store::open(&data_dir.join("jincheng.db")).expect("a SQLite store");
+        ImageStorage::new(data_dir, &Arc::new(store))
+    }
+
+    /// With a store of one node the files are the images: the store holds no bytes of
+    /// them, and an image whose files are gone is gone.
+    #[test]
+    fn a_store_of_one_node_keeps_images_as_files_only() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Arc::new(Store::open(&dir.path().join("jincheng.db")).unwrap());
+        let storage = ImageStorage::new(dir.path(), &store);
+        assert_eq!(storage.dir(), images_dir(dir.path()));
+        let processed = process(&png(300, 100), &ImageLimits::default()).unwrap();
+        storage.put(&processed).unwrap();
+        let hash = &processed.hash;
+        for variant in [Variant::Thumb, Variant::Display] {
+            let bytes = storage.read(hash, variant).unwrap().expect("the file");
+            assert_eq!(
+                bytes,
+                std::fs::read(variant_path(storage.dir(), hash, variant)).unwrap()
+            );
+            assert_eq!(store.image_file(hash, variant.file_name()).unwrap(), None);
+        }
+        std::fs::remove_file(variant_path(storage.dir(), hash, Variant::Thumb)).unwrap();
+        assert_eq!(storage.read(hash, Variant::Thumb).unwrap(), None);
+        assert_eq!(storage.read("not a hash", Variant::Thumb).unwrap(), None);
     }
 
     #[test]
@@ -497,16 +625,17 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_dropped_upload_leaves_the_queue_undecoded() {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let storage = local_storage(dir.path());
         let held = [DecodeSlot::acquire().await, DecodeSlot::acquire().await];
         let before = decode_counts();
-        let upload = process_and_store(png(8, 8), ImageLimits::default(), dir.path().to_path_buf());
+        let upload = process_and_store(png(8, 8), ImageLimits::default(), storage.clone());
         // The slots are held, so this cannot finish: it is dropped waiting, as a timed-out
         // request's future is.
         let waited = tokio::time::timeout(std::time::Duration::from_millis(50), upload).await;
         assert!(waited.is_err(), "no slot was free");
         assert_eq!(decode_counts().abandoned, before.abandoned + 1);
         drop(held);
-        let next = process_and_store(png(9, 9), ImageLimits::default(), dir.path().to_path_buf())
+        let next = process_and_store(png(9, 9), ImageLimits::default(), storage)
             .await
             .expect("the next upload decodes");
         assert_eq!(next.width, 9);

@@ -162,11 +162,11 @@ fn image_error_message(err: ImageError, megabytes: usize) -> Result<String, Fail
         }
         ImageError::Unsupported(_) => "只支持 JPEG、PNG 和 WebP 格式的图像。".into(),
         ImageError::Invalid(_) => "图像无法读取（文件不完整或已损坏）。".into(),
-        err @ ImageError::Io(_) if err.is_disk_full() => {
+        err @ (ImageError::Io(_) | ImageError::Store(_)) if err.is_disk_full() => {
             tracing::error!("curator upload: {err}");
             "服务器存储空间已满，图像没有保存。请稍后再试。".into()
         }
-        ImageError::Io(err) => {
+        err @ (ImageError::Io(_) | ImageError::Store(_)) => {
             tracing::error!("curator upload: storing the image failed: {err}");
             return Err(Failure::Internal);
         }
@@ -239,8 +239,8 @@ pub(super) async fn upload(
     let (Some(file), Ok(alt_text), true) = (file, alt_checked, errors.is_empty()) else {
         return refused(&state, &curator, &row, &errors, &alt).await;
     };
-    let dir = images::images_dir(&state.data_dir);
-    let processed = match images::process_and_store(file, limits, dir).await {
+    let storage = images::ImageStorage::new(&state.data_dir, &state.store);
+    let processed = match images::process_and_store(file, limits, storage).await {
         Ok(processed) => processed,
         Err(err) => {
             let errors = [field_error("file", image_error_message(err, megabytes)?)];
