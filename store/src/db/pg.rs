@@ -138,6 +138,8 @@ impl Pool {
         }
         config.connect_timeout(Duration::from_secs(10));
         config.application_name("jincheng");
+        // Not the notices of every `CREATE … IF NOT EXISTS` at each start in the log.
+        config.options("-c client_min_messages=warning");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("store-postgres")
