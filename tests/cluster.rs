@@ -166,6 +166,17 @@ async fn log_in(client: &reqwest::Client, node: &Node) -> (String, String) {
     (cookie, body["csrf_token"].as_str().unwrap().to_owned())
 }
 
+/// The status of `/api/v1/auth/me` on `node` with one credential header.
+async fn me(client: &reqwest::Client, node: &Node, (header, value): (&str, &str)) -> u16 {
+    let response = client
+        .get(node.url("/api/v1/auth/me"))
+        .header(header, value)
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -292,13 +303,11 @@ async fn nodes_share_harvests_writes_sessions_and_results() {
 
     // A session made on C works on B; a token made on B and revoked on C is refused on both.
     let (cookie_c, csrf_c) = log_in(&client, &c).await;
-    let me = client
-        .get(b.url("/api/v1/auth/me"))
-        .header("cookie", &cookie_c)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), 200, "C's session on B");
+    assert_eq!(
+        me(&client, &b, ("cookie", &cookie_c)).await,
+        200,
+        "C's session on B"
+    );
     let token: Value = client
         .post(b.url("/api/v1/auth/tokens"))
         .header("cookie", &cookie_b)
@@ -312,13 +321,8 @@ async fn nodes_share_harvests_writes_sessions_and_results() {
         .unwrap();
     let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
     for node in [&b, &c] {
-        let me = client
-            .get(node.url("/api/v1/auth/me"))
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(me.status(), 200, "the token works on every node");
+        let status = me(&client, node, ("authorization", &bearer)).await;
+        assert_eq!(status, 200, "the token works on every node");
     }
     let revoked = client
         .delete(c.url(&format!("/api/v1/auth/tokens/{}", token["id"])))
@@ -329,13 +333,8 @@ async fn nodes_share_harvests_writes_sessions_and_results() {
         .unwrap();
     assert_eq!(revoked.status(), 204);
     for node in [&b, &c] {
-        let me = client
-            .get(node.url("/api/v1/auth/me"))
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(me.status(), 401, "the revoked token is refused on every node");
+        let status = me(&client, node, ("authorization", &bearer)).await;
+        assert_eq!(status, 401, "the revoked token is refused on every node");
     }
 
     // A node started late bootstraps from the store and answers as the others do.
